@@ -1,0 +1,252 @@
+"""``[tool.lambda-layer]``: one validated configuration shared by every entry point.
+
+Each key is checked for its type and range, and a bad value is reported with the full dotted
+key (``tool.lambda-layer.<key>`` or ``tool.hatch.build.targets.lambda-layer.<key>``) in Hatch's
+wording, so the user knows exactly which line of pyproject.toml to change.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
+
+SHARED_TABLE = "tool.lambda-layer"
+HATCH_TARGET_TABLE = "tool.hatch.build.targets.lambda-layer"
+
+#: Distributions dropped unless ``default-excludes = false``: provided by the Lambda runtime,
+#: or build and test tools that have no business in a layer.
+RUNTIME_PROVIDED: Tuple[str, ...] = ("boto3", "botocore", "s3transfer", "urllib3")
+DEFAULT_EXCLUDES: Tuple[str, ...] = RUNTIME_PROVIDED + (
+    "setuptools",
+    "pip",
+    "wheel",
+    "twine",
+    "pytest",
+    "_pytest",
+)
+
+#: libdeflate's scale (0-12); zlib tops out at 9, so 10-12 mean 9 without libdeflate.
+MAX_COMPRESSION_LEVEL = 12
+DEFAULT_COMPRESSION_LEVEL = 9
+DEFAULT_OUTPUT = "build/lambda/layer/layer.zip"
+INSTALLERS = ("uv", "pip")
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """Every setting of a layer build; ``None`` means "decide from the project or the machine"."""
+
+    python_version: Optional[str] = None
+    architecture: Optional[str] = None
+    exclude_packages: Tuple[str, ...] = ()
+    default_excludes: bool = True
+    output: Optional[str] = None
+    compression_level: int = DEFAULT_COMPRESSION_LEVEL
+    compile_bytecode: bool = True
+    allow_sdist: Tuple[str, ...] = ()
+    installer: str = "uv"
+    extras: Tuple[str, ...] = ()
+    all_extras: bool = False
+    with_groups: Tuple[str, ...] = ()
+    without_groups: Tuple[str, ...] = ()
+    only_groups: Tuple[str, ...] = ()
+    requirements: str = "requirements.txt"
+    allow_oversize: bool = False
+
+    @property
+    def excluded_patterns(self) -> Tuple[str, ...]:
+        """The effective exclusion list: the defaults (unless turned off) plus ``exclude-packages``."""
+        defaults = DEFAULT_EXCLUDES if self.default_excludes else ()
+        merged = list(defaults)
+        for name in self.exclude_packages:
+            if name not in merged:
+                merged.append(name)
+        return tuple(merged)
+
+    def output_path(self, project_root: Path) -> Path:
+        return (project_root / (self.output or DEFAULT_OUTPUT)).resolve()
+
+    def with_overrides(self, **overrides: Any) -> "LayerConfig":
+        """Command-line values win; ``None`` (option not given) keeps the configured value."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return replace(self, **given)
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+Validator = Callable[[Any, str], Any]
+
+
+def _string(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"Field `{key}` must be a non-empty string, got {value!r}.")
+    return value.strip()
+
+
+def _bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"Field `{key}` must be a boolean (true or false), got {value!r}.")
+    return value
+
+
+def _string_list(value: Any, key: str) -> Tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ConfigError(f"Field `{key}` must be an array of non-empty strings, got {value!r}.")
+    return tuple(item.strip() for item in value)
+
+
+def _python_version(value: Any, key: str) -> str:
+    if isinstance(value, float):
+        raise ConfigError(f'Field `{key}` must be a string such as "3.12" (quoted), got the number {value!r}.')
+    return _string(value, key)
+
+
+def _compression_level(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COMPRESSION_LEVEL:
+        raise ConfigError(
+            f"Field `{key}` must be an integer from 0 to {MAX_COMPRESSION_LEVEL}, got {value!r}."
+        )
+    return value
+
+
+def _installer(value: Any, key: str) -> str:
+    if value not in INSTALLERS:
+        raise ConfigError(f"Field `{key}` must be one of {', '.join(map(repr, INSTALLERS))}, got {value!r}.")
+    return value
+
+
+_VALIDATORS: Dict[str, Validator] = {
+    "python-version": _python_version,
+    "architecture": _string,
+    "exclude-packages": _string_list,
+    "default-excludes": _bool,
+    "output": _string,
+    "compression-level": _compression_level,
+    "compile-bytecode": _bool,
+    "allow-sdist": _string_list,
+    "installer": _installer,
+    "extras": _string_list,
+    "all-extras": _bool,
+    "with-groups": _string_list,
+    "without-groups": _string_list,
+    "only-groups": _string_list,
+    "requirements": _string,
+    "allow-oversize": _bool,
+}
+
+CONFIG_KEYS: Tuple[str, ...] = tuple(_VALIDATORS)
+
+
+def validate_key(key: str, value: Any, table: str = SHARED_TABLE) -> Any:
+    """Validate one key of ``table``; unknown keys are errors that list the known ones."""
+    dotted = f"{table}.{key}"
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        raise ConfigError(
+            f"Unknown field `{dotted}` in pyproject.toml. Known keys: {', '.join(CONFIG_KEYS)}."
+        )
+    return validator(value, dotted)
+
+
+def validate_table(table: Mapping[str, Any], name: str = SHARED_TABLE, *, ignore: Tuple[str, ...] = ()) -> Dict[str, Any]:
+    """Validate a whole table; returns ``{python_attribute_name: value}`` for the keys present.
+
+    ``ignore`` lists keys that belong to someone else in the same table (Hatch's generic target
+    keys such as ``dependencies``).
+    """
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"Field `{name}` must be a table, got {table!r}.")
+    values: Dict[str, Any] = {}
+    for key, value in table.items():
+        if key in ignore:
+            continue
+        values[key.replace("-", "_")] = validate_key(key, value, name)
+    return values
+
+
+def config_from_tables(*tables: Tuple[Mapping[str, Any], str], ignore: Tuple[str, ...] = ()) -> LayerConfig:
+    """Merge validated tables, later ones winning key by key (Hatch's target table over the shared one)."""
+    merged: Dict[str, Any] = {}
+    for table, name in tables:
+        merged.update(validate_table(table, name, ignore=ignore))
+    return LayerConfig(**merged)
+
+
+def read_pyproject(path: Path) -> Dict[str, Any]:
+    """Parse pyproject.toml, turning a missing or broken file into a ConfigError naming it."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist. Run the command in the project directory or pass its pyproject.toml.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file and run again.") from None
+
+
+def shared_table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
+    return pyproject.get("tool", {}).get("lambda-layer", {})
+
+
+def load_config(path_pyproject_toml: Path) -> LayerConfig:
+    """The project's ``[tool.lambda-layer]`` as a validated :class:`LayerConfig` (defaults without a pyproject)."""
+    if not Path(path_pyproject_toml).is_file():
+        return LayerConfig()
+    return config_from_tables((shared_table(read_pyproject(path_pyproject_toml)), SHARED_TABLE))
+
+
+def field_names() -> Tuple[str, ...]:
+    return tuple(f.name for f in fields(LayerConfig))
+
+
+def apply_options(
+    config: LayerConfig,
+    *,
+    python_version: Optional[str] = None,
+    architecture: Optional[str] = None,
+    exclude: Tuple[str, ...] = (),
+    no_default_excludes: bool = False,
+    output: Optional[str] = None,
+    no_compile: bool = False,
+    installer: Optional[str] = None,
+    extras: Tuple[str, ...] = (),
+    all_extras: bool = False,
+    with_groups: Tuple[str, ...] = (),
+    without_groups: Tuple[str, ...] = (),
+    only_groups: Tuple[str, ...] = (),
+    compression_level: Optional[str] = None,
+    allow_oversize: bool = False,
+) -> LayerConfig:
+    """Command-line options over the configured table: given options win, ``--exclude`` adds."""
+    level = None
+    if compression_level is not None:
+        try:
+            level = _compression_level(int(compression_level), "--compression-level")
+        except ValueError:
+            raise ConfigError(f"--compression-level must be an integer from 0 to {MAX_COMPRESSION_LEVEL}, got {compression_level!r}.") from None
+    if installer is not None:
+        _installer(installer, "--installer")
+    return config.with_overrides(
+        python_version=python_version,
+        architecture=architecture,
+        exclude_packages=tuple(dict.fromkeys(config.exclude_packages + tuple(exclude))) if exclude else None,
+        default_excludes=False if no_default_excludes else None,
+        output=output,
+        compile_bytecode=False if no_compile else None,
+        installer=installer,
+        extras=tuple(extras) or None,
+        all_extras=True if all_extras else None,
+        with_groups=tuple(with_groups) or None,
+        without_groups=tuple(without_groups) or None,
+        only_groups=tuple(only_groups) or None,
+        compression_level=level,
+        allow_oversize=True if allow_oversize else None,
+    )

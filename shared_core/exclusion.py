@@ -1,0 +1,85 @@
+"""Choose which installed distributions to leave out, by normalised name or glob, never by prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Sequence, Tuple
+
+from .config import RUNTIME_PROVIDED
+from .distributions import InstalledDistribution
+from .names import matching_pattern, matches, normalize_name
+
+
+@dataclass(frozen=True)
+class ExcludedDistribution:
+    name: str
+    version: str
+    pattern: str
+    files: FrozenSet[str]
+
+
+@dataclass(frozen=True)
+class ExclusionPlan:
+    """What to leave out of the zip, and what the user should hear about it."""
+
+    excluded: Tuple[ExcludedDistribution, ...]
+    unmatched_patterns: Tuple[str, ...]
+    #: (kept distribution, excluded requirement) pairs where the requirement is not runtime-provided.
+    broken_requirements: Tuple[Tuple[str, str], ...]
+    #: Kept distributions that rely on runtime-provided ones (expected; said once).
+    runtime_dependents: Tuple[Tuple[str, str], ...]
+
+    @property
+    def excluded_files(self) -> FrozenSet[str]:
+        return frozenset().union(*(dist.files for dist in self.excluded)) if self.excluded else frozenset()
+
+
+def plan_exclusions(
+    distributions: Sequence[InstalledDistribution],
+    patterns: Sequence[str],
+    *,
+    already_excluded: Sequence[str] = (),
+) -> ExclusionPlan:
+    """Match ``patterns`` against the installed distributions.
+
+    ``already_excluded`` names distributions dropped before install (so not installed at all):
+    a pattern that matched one of those is not reported as unmatched.
+    """
+    excluded: List[ExcludedDistribution] = []
+    kept: List[InstalledDistribution] = []
+    used = set()
+    for dist in distributions:
+        pattern = matching_pattern(dist.name, patterns)
+        if pattern is None:
+            kept.append(dist)
+            continue
+        used.add(pattern)
+        excluded.append(ExcludedDistribution(dist.name, dist.version, pattern, dist.files))
+    for name in already_excluded:
+        pattern = matching_pattern(name, patterns)
+        if pattern is not None:
+            used.add(pattern)
+    excluded_names: Dict[str, str] = {normalize_name(dist.name): dist.name for dist in excluded}
+    excluded_names.update({normalize_name(name): name for name in already_excluded})
+    runtime = {normalize_name(name) for name in RUNTIME_PROVIDED}
+    broken: List[Tuple[str, str]] = []
+    expected: List[Tuple[str, str]] = []
+    for dist in kept:
+        for requirement in dist.requires:
+            normalized = normalize_name(requirement)
+            if normalized in excluded_names:
+                (expected if normalized in runtime else broken).append((dist.name, excluded_names[normalized]))
+    return ExclusionPlan(
+        excluded=tuple(excluded),
+        unmatched_patterns=tuple(p for p in patterns if p not in used),
+        broken_requirements=tuple(broken),
+        runtime_dependents=tuple(expected),
+    )
+
+
+def drop_excluded_names(names: Sequence[str], patterns: Sequence[str]) -> Tuple[List[str], List[str]]:
+    """Split pinned names into (kept, excluded) before anything is downloaded."""
+    kept, dropped = [], []
+    for name in names:
+        (dropped if any(matches(name, p) for p in patterns) else kept).append(name)
+    return kept, dropped

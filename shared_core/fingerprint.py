@@ -1,0 +1,63 @@
+"""Skip a build whose inputs have not changed: a fingerprint of the inputs beside the zip.
+
+The fingerprint covers what decides the zip's bytes (lock content, groups and extras, target,
+exclusions, compression, our version) and the zip's own sha256, so an edited or truncated zip
+is rebuilt too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+
+def fingerprint_path(zip_path: Path) -> Path:
+    return zip_path.with_name(zip_path.name + ".fingerprint.json")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def inputs_digest(inputs: Dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
+    """True when the recorded inputs equal ``inputs`` and the zip on disk is the one recorded."""
+    try:
+        recorded = json.loads(fingerprint_path(zip_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if recorded.get("inputs") != inputs_digest(inputs) or not zip_path.is_file():
+        return False
+    return recorded.get("size") == zip_path.stat().st_size and recorded.get("sha256") == file_sha256(zip_path)
+
+
+def write_fingerprint(zip_path: Path, inputs: Dict[str, Any]) -> None:
+    record = {"inputs": inputs_digest(inputs), "sha256": file_sha256(zip_path), "size": zip_path.stat().st_size}
+    target = fingerprint_path(zip_path)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".fingerprint-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(record, stream, indent=2, sort_keys=True)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def remove_fingerprint(zip_path: Path) -> Optional[Path]:
+    path = fingerprint_path(zip_path)
+    if path.exists():
+        path.unlink()
+        return path
+    return None

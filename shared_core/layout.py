@@ -1,0 +1,92 @@
+"""Where each build tool leaves the installed packages, and where the layer is written.
+
+Everything we create or delete lives under ``build/lambda/layer/`` of the project, the
+reference tool's layout, so a user's own files and virtualenvs are never touched.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional
+
+from .errors import LayoutError
+
+
+class LayerBuildToolEnum(str, enum.Enum):
+    """The tool whose project (and lock) the layer is built from."""
+
+    pip = "pip"
+    poetry = "poetry"
+    uv = "uv"
+    hatch = "hatch"
+
+
+@dataclass(frozen=True)
+class LayerPaths:
+    """The fixed paths of a layer build under ``<project>/build/lambda/layer/``."""
+
+    project_root: Path
+
+    @classmethod
+    def for_pyproject(cls, path_pyproject_toml: Path) -> "LayerPaths":
+        return cls(Path(path_pyproject_toml).resolve().parent)
+
+    @property
+    def pyproject(self) -> Path:
+        return self.project_root / "pyproject.toml"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.project_root / "build" / "lambda" / "layer"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.build_dir / "artifacts"
+
+    @property
+    def artifacts_python(self) -> Path:
+        """Where pip and hatch layouts (and our own Step 1, for every tool) put the packages."""
+        return self.artifacts_dir / "python"
+
+    @property
+    def repo_venv(self) -> Path:
+        """The build virtualenv a poetry or uv Step 1 of the reference tool creates."""
+        return self.build_dir / "repo" / ".venv"
+
+    @property
+    def default_zip(self) -> Path:
+        return self.build_dir / "layer.zip"
+
+    def venv_site_packages(self) -> Optional[Path]:
+        """``repo/.venv``'s site-packages, found in the venv itself (POSIX ``lib/python3.X`` or Windows ``Lib``)."""
+        windows = self.repo_venv / "Lib" / "site-packages"
+        if windows.is_dir():
+            return windows
+        candidates: List[Path] = sorted(
+            path for path in (self.repo_venv / "lib").glob("python3*/site-packages") if path.is_dir()
+        )
+        if len(candidates) > 1:
+            found = ", ".join(str(path) for path in candidates)
+            raise LayoutError(
+                f"{self.repo_venv} holds several site-packages ({found}); remove {self.build_dir} and "
+                "build again so only one Python version is staged."
+            )
+        return candidates[0] if candidates else None
+
+    def staged_site_packages(self, build_tool: LayerBuildToolEnum) -> Path:
+        """The directory Step 2 packs: ``artifacts/python`` first, else (poetry, uv) the repo venv."""
+        if self.artifacts_python.is_dir():
+            return self.artifacts_python
+        if build_tool in (LayerBuildToolEnum.poetry, LayerBuildToolEnum.uv):
+            site_packages = self.venv_site_packages()
+            if site_packages is not None:
+                return site_packages
+            looked = f"{self.artifacts_python} or {self.repo_venv}/lib/python3.*/site-packages"
+        else:
+            looked = str(self.artifacts_python)
+        raise LayoutError(
+            f"No installed packages to pack: looked in {looked}. Run Step 1 first "
+            "(`lambda-layer build` or LambdaLayerBuilder(...).run())."
+        )

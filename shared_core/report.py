@@ -1,0 +1,61 @@
+"""The size report printed after every build, and Lambda's documented size limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+from .errors import SizeLimitError
+
+#: A zip larger than this cannot be uploaded directly to Lambda (use S3).
+DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
+#: Lambda rejects a function whose code plus layers unzip to more than this.
+UNZIPPED_LIMIT = 262_144_000
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class SizeReport:
+    files: int
+    unzipped_bytes: int
+    zipped_bytes: int
+    largest: Tuple[Tuple[str, int], ...]  # (distribution, unzipped bytes), largest first
+
+    def lines(self) -> List[str]:
+        lines = [
+            f"Layer size: {self.files} files, {human_size(self.unzipped_bytes)} unzipped "
+            f"({self.unzipped_bytes:,} bytes), {human_size(self.zipped_bytes)} zipped ({self.zipped_bytes:,} bytes)"
+        ]
+        if self.largest:
+            lines.append("Largest distributions (unzipped):")
+            width = max(len(name) for name, _ in self.largest)
+            lines += [f"  {name:<{width}}  {human_size(size):>9}" for name, size in self.largest]
+        return lines
+
+
+def check_unzipped_size(unzipped_bytes: int, allow_oversize: bool) -> None:
+    """Refuse a layer Lambda would reject, before a byte of the zip is written."""
+    if unzipped_bytes > UNZIPPED_LIMIT and not allow_oversize:
+        raise SizeLimitError(
+            f"The layer unzips to {unzipped_bytes:,} bytes, over Lambda's limit of {UNZIPPED_LIMIT:,} bytes "
+            "for a function and all its layers; Lambda would reject it. Exclude large distributions with "
+            "`exclude-packages` in [tool.lambda-layer], split the layer, or set `allow-oversize = true` "
+            "(--allow-oversize) to write it anyway."
+        )
+
+
+def zipped_size_warning(zipped_bytes: int) -> Optional[str]:
+    if zipped_bytes > DIRECT_UPLOAD_LIMIT:
+        return (
+            f"the zip is {human_size(zipped_bytes)}, over the 50 MB limit for direct upload to Lambda; "
+            "upload it to S3 and publish the layer from there."
+        )
+    return None

@@ -1,0 +1,189 @@
+"""The Lambda runtime a layer is built for: Python version, architecture and the runtime's glibc.
+
+Everything that picks or checks a wheel derives from :class:`LambdaTarget`, never from the
+build machine, so a layer built on macOS, Windows or an arm64 laptop is the same as one built
+in CI.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Tuple
+
+from .errors import UnsupportedTargetError
+
+SUPPORTED_PYTHON_VERSIONS: Tuple[str, ...] = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+
+#: Lambda's architecture name -> the machine name in wheel tags and ``platform_machine``.
+ARCHITECTURES: Dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
+
+#: ELF ``e_machine`` values (offset 18 of the header) per wheel machine name.
+ELF_MACHINES: Dict[str, int] = {"x86_64": 62, "aarch64": 183}
+
+#: Amazon Linux 2 (Python <= 3.11) ships glibc 2.26; Amazon Linux 2023 (>= 3.12) ships 2.34.
+_GLIBC_AL2 = (2, 26)
+_GLIBC_AL2023 = (2, 34)
+
+#: Legacy manylinux aliases and the glibc they stand for.
+_LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+
+
+def _parse_version(python_version: str) -> Tuple[int, int]:
+    parts = python_version.strip().split(".")
+    if len(parts) < 2 or not all(part.isdigit() for part in parts[:2]):
+        raise ValueError(python_version)
+    return int(parts[0]), int(parts[1])
+
+
+@dataclass(frozen=True)
+class LambdaTarget:
+    """A Lambda Python runtime: ``python_version`` like ``"3.12"``, ``architecture`` ``x86_64``/``arm64``."""
+
+    python_version: str = "3.12"
+    architecture: str = "x86_64"
+
+    @classmethod
+    def create(cls, python_version: str | None, architecture: str | None) -> "LambdaTarget":
+        """Validate and normalise; ``None`` means the running interpreter's version / ``x86_64``."""
+        if python_version is None:
+            python_version = "%d.%d" % sys.version_info[:2]
+        python_version = str(python_version).strip()
+        try:
+            major, minor = _parse_version(python_version)
+        except ValueError:
+            major, minor = (0, 0)
+        normalized_version = "%d.%d" % (major, minor)
+        if normalized_version not in SUPPORTED_PYTHON_VERSIONS:
+            raise UnsupportedTargetError(
+                f"Python {python_version!r} is not a Lambda Python runtime. Supported versions: "
+                f"{', '.join(SUPPORTED_PYTHON_VERSIONS)}. Set `python-version` in [tool.lambda-layer] "
+                "or pass --python X.Y."
+            )
+        architecture = (architecture or "x86_64").strip()
+        aliases = {"amd64": "x86_64", "aarch64": "arm64", "x86-64": "x86_64"}
+        architecture = aliases.get(architecture.lower(), architecture.lower())
+        if architecture not in ARCHITECTURES:
+            raise UnsupportedTargetError(
+                f"Architecture {architecture!r} is not a Lambda architecture. Supported: "
+                f"{', '.join(ARCHITECTURES)}. Set `architecture` in [tool.lambda-layer] or pass --arch."
+            )
+        return cls(normalized_version, architecture)
+
+    # -- derived facts -------------------------------------------------------------------------
+    @property
+    def version_tuple(self) -> Tuple[int, int]:
+        return _parse_version(self.python_version)
+
+    @property
+    def machine(self) -> str:
+        """The machine name used by wheel tags, ``platform_machine`` and ``uname -m``."""
+        return ARCHITECTURES[self.architecture]
+
+    @property
+    def glibc(self) -> Tuple[int, int]:
+        return _GLIBC_AL2023 if self.version_tuple >= (3, 12) else _GLIBC_AL2
+
+    @property
+    def runtime_name(self) -> str:
+        return f"python{self.python_version}"
+
+    @property
+    def cpython_tag(self) -> str:
+        major, minor = self.version_tuple
+        return f"cp{major}{minor}"
+
+    @property
+    def elf_machine(self) -> int:
+        return ELF_MACHINES[self.machine]
+
+    @property
+    def uv_platform(self) -> str:
+        """uv's ``--python-platform`` value: the newest manylinux uv knows that the runtime's glibc runs.
+
+        uv lists 2_17 then 2_28 and up, so Amazon Linux 2 (glibc 2.26) maps to 2_17.
+        """
+        if self.glibc >= (2, 34):
+            return f"{self.machine}-manylinux_2_34"
+        return f"{self.machine}-manylinux_2_17"
+
+    @property
+    def platform_tags(self) -> List[str]:
+        """Every manylinux platform tag the runtime accepts, most specific first (pip's ``--platform``)."""
+        glibc_major, glibc_minor = self.glibc
+        tags = [f"manylinux_{glibc_major}_{minor}_{self.machine}" for minor in range(glibc_minor, 16, -1)]
+        tags.append(f"manylinux2014_{self.machine}")
+        if self.machine == "x86_64":
+            tags += [f"manylinux_2_{minor}_{self.machine}" for minor in range(16, 4, -1)]
+            tags += [f"manylinux2010_{self.machine}", f"manylinux1_{self.machine}"]
+        return tags
+
+    @property
+    def interpreter_tags(self) -> FrozenSet[str]:
+        """The ``python-abi`` pairs the runtime loads (platform aside)."""
+        major, minor = self.version_tuple
+        pairs = {f"{self.cpython_tag}-{self.cpython_tag}", f"{self.cpython_tag}-none", f"py{major}{minor}-none"}
+        pairs |= {f"cp{major}{lower}-abi3" for lower in range(2, minor + 1)}
+        pairs |= {f"py{major}{lower}-none" for lower in range(0, minor + 1)}
+        pairs |= {f"py{major}-none", f"cp{major}-none"}
+        return frozenset(pairs)
+
+    def accepts_platform_tag(self, platform: str) -> bool:
+        """True for ``any`` and manylinux tags of the target machine within the runtime's glibc."""
+        if platform == "any":
+            return True
+        if not platform.endswith("_" + self.machine):
+            return False
+        base = platform[: -len(self.machine) - 1]
+        if base in _LEGACY_MANYLINUX:
+            return _LEGACY_MANYLINUX[base] <= self.glibc
+        parts = base.split("_")
+        if len(parts) == 3 and parts[0] == "manylinux" and parts[1].isdigit() and parts[2].isdigit():
+            return (int(parts[1]), int(parts[2])) <= self.glibc
+        return False
+
+    def accepts_wheel_tag(self, tag: str) -> bool:
+        """True when one ``python-abi-platform`` tag (possibly with dotted compressed sets) fits."""
+        try:
+            pythons, abis, platforms = tag.split("-")
+        except ValueError:
+            return False
+        return any(
+            f"{python}-{abi}" in self.interpreter_tags and self.accepts_platform_tag(platform)
+            for python in pythons.split(".")
+            for abi in abis.split(".")
+            for platform in platforms.split(".")
+        )
+
+    def extension_suffix_ok(self, filename: str) -> bool:
+        """Checks the ``.cpython-312-x86_64-linux-gnu.so`` style suffix when a file carries one."""
+        parts = filename.split(".")
+        if len(parts) < 3 or parts[-1] != "so":
+            return True
+        tag = parts[-2]
+        if tag == "abi3":
+            return True
+        if tag.startswith("cpython-"):
+            major, minor = self.version_tuple
+            return tag == f"cpython-{major}{minor}-{self.machine}-linux-gnu"
+        return True
+
+    def marker_environment(self) -> Dict[str, str]:
+        """A PEP 508 environment for the target, to evaluate markers the way Lambda would."""
+        return {
+            "implementation_name": "cpython",
+            "implementation_version": f"{self.python_version}.0",
+            "os_name": "posix",
+            "platform_machine": self.machine,
+            "platform_python_implementation": "CPython",
+            "platform_release": "",
+            "platform_system": "Linux",
+            "platform_version": "",
+            "python_full_version": f"{self.python_version}.0",
+            "python_version": self.python_version,
+            "sys_platform": "linux",
+        }
+
+    def describe(self) -> str:
+        glibc = "%d.%d" % self.glibc
+        return f"python{self.python_version} {self.architecture} (manylinux, glibc {glibc})"

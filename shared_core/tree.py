@@ -1,0 +1,64 @@
+"""Walk a staged tree into a sorted list of regular files, resolving symlinks safely.
+
+A link that stays inside the tree is packed as the file it points to; a link that leaves the
+tree would pack some other part of the build machine, so it is an error naming the link.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Set
+
+from .errors import SymlinkEscapeError
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    relpath: str  # posix, relative to the tree root
+    source: Path  # the regular file holding the bytes
+    size: int
+    executable: bool
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def walk_tree(root: Path) -> List[StagedFile]:
+    """Every regular file below ``root`` (following in-tree links), sorted by relative path."""
+    real_root = os.path.realpath(root)
+    found: Dict[str, StagedFile] = {}
+    visited: Set[str] = set()
+
+    def visit_dir(directory: str, prefix: str) -> None:
+        real_dir = os.path.realpath(directory)
+        if real_dir in visited:
+            return
+        visited.add(real_dir)
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                relpath = f"{prefix}{entry.name}"
+                path = entry.path
+                if entry.is_symlink():
+                    target = os.path.realpath(path)
+                    if not _inside(target, real_root):
+                        raise SymlinkEscapeError(
+                            f"{path} is a symbolic link to {target}, outside the staged tree {root}. "
+                            "A layer must not pack files from elsewhere on the machine: replace the link "
+                            "with the file itself or remove it, then build again."
+                        )
+                    if not os.path.exists(target):
+                        raise SymlinkEscapeError(f"{path} is a broken symbolic link (to {target}). Remove it and build again.")
+                    path = target
+                info = os.stat(path)
+                if stat.S_ISDIR(info.st_mode):
+                    visit_dir(path, relpath + "/")
+                elif stat.S_ISREG(info.st_mode):
+                    executable = bool(info.st_mode & 0o111)
+                    found[relpath] = StagedFile(relpath, Path(path), info.st_size, executable)
+
+    visit_dir(str(root), "")
+    return [found[key] for key in sorted(found)]
