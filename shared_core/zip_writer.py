@@ -1,0 +1,417 @@
+"""Write a byte-for-byte reproducible ZIP archive, compressing members in parallel.
+
+The stdlib :mod:`zipfile` cannot take data that was already compressed, so it can neither use
+libdeflate nor compress on several threads. This module writes the ZIP records itself
+(APPNOTE 6.3.x): local header + data per member, then the central directory and the end
+records, with ZIP64 records only when the archive needs them.
+
+Everything that could differ between machines is fixed: member order (sorted by name),
+timestamp (``SOURCE_DATE_EPOCH`` or 1980-01-01), permissions (0644/0755 only), the "made by"
+system (Unix), and there are no extra fields, comments or directory entries.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+import time
+import zlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Callable, Deque, List, Optional, Sequence, Tuple
+
+__all__ = [
+    "ZipMember",
+    "ZipWriteResult",
+    "compression_backend",
+    "reproducible_date_time",
+    "write_deterministic_zip",
+]
+
+DateTime = Tuple[int, int, int, int, int, int]
+
+#: The earliest time a DOS timestamp can hold, and the ZIP default for "no meaningful time".
+_DOS_EPOCH: DateTime = (1980, 1, 1, 0, 0, 0)
+_DOS_EPOCH_SECONDS = 315532800  # 1980-01-01T00:00:00Z
+_DOS_LAST_SECONDS = 4354819198  # 2107-12-31T23:59:58Z, the last time a DOS timestamp can hold
+
+_STORED = 0
+_DEFLATED = 8
+_VERSION_MADE_BY = (3 << 8) | 20  # Unix, spec 2.0: readers then apply the mode in external_attr
+_VERSION_NEEDED = 20
+_VERSION_NEEDED_ZIP64 = 45
+_FLAG_UTF8 = 0x0800
+_ZIP64_EXTRA_ID = 0x0001
+
+_U16_LIMIT = 0xFFFF
+_U32_LIMIT = 0xFFFFFFFF
+
+_LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL_HEADER = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END_RECORD = struct.Struct("<IHHHHIIH")
+_ZIP64_END_RECORD = struct.Struct("<IQHHIIQQQQ")
+_ZIP64_END_LOCATOR = struct.Struct("<IIQI")
+
+_LOCAL_SIGNATURE = 0x04034B50
+_CENTRAL_SIGNATURE = 0x02014B50
+_END_SIGNATURE = 0x06054B50
+_ZIP64_END_SIGNATURE = 0x06064B50
+_ZIP64_LOCATOR_SIGNATURE = 0x07064B50
+
+_MIN_LEVEL = 0
+_MAX_LEVEL = 12  # libdeflate's scale; zlib stops at 9
+
+
+@dataclass(frozen=True)
+class ZipMember:
+    """One file to pack: where it goes in the archive and where its bytes come from."""
+
+    arcname: str  # posix path inside the archive, e.g. "python/requests/__init__.py"
+    source: Path  # regular file to read (the caller already resolved symlinks)
+    executable: bool  # True -> mode 0o755, else 0o644
+
+
+@dataclass(frozen=True)
+class ZipWriteResult:
+    """What was written, for the size report."""
+
+    path: Path
+    files: int
+    unzipped_bytes: int
+    zipped_bytes: int  # final archive size on disk
+    backend: str  # "libdeflate" or "zlib"
+
+
+@dataclass(frozen=True)
+class _Compressed:
+    """A member's bytes as they go into the archive, plus what the headers need to say about them."""
+
+    crc: int
+    size: int
+    method: int
+    data: bytes
+
+
+@dataclass(frozen=True)
+class _CentralEntry:
+    """What the central directory repeats about a member already written."""
+
+    name: bytes
+    flags: int
+    method: int
+    crc: int
+    compressed_size: int
+    size: int
+    offset: int
+    external_attr: int
+
+
+def reproducible_date_time() -> DateTime:
+    """SOURCE_DATE_EPOCH (UTC, clamped to >= 1980-01-01) if set, else (1980, 1, 1, 0, 0, 0).
+
+    A fixed time is what makes two builds of the same files identical; SOURCE_DATE_EPOCH is
+    the reproducible-builds.org way for a caller to choose that time. A malformed value is an
+    error rather than silently ignored, as that specification asks.
+    """
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return _DOS_EPOCH
+    try:
+        seconds = int(raw)
+    except ValueError:
+        raise ValueError(f"SOURCE_DATE_EPOCH must be an integer number of seconds, got {raw!r}") from None
+    seconds = min(max(seconds, _DOS_EPOCH_SECONDS), _DOS_LAST_SECONDS)
+    return tuple(time.gmtime(seconds)[:6])  # type: ignore[return-value]
+
+
+def compression_backend() -> str:
+    """``"libdeflate"`` if the ``deflate`` bindings import, else ``"zlib"``.
+
+    libdeflate compresses smaller and faster than zlib at the same level; zlib is always there.
+    """
+    try:
+        import deflate  # noqa: F401
+    except ImportError:
+        return "zlib"
+    return "libdeflate"
+
+
+def _dos_date_time(date_time: DateTime) -> Tuple[int, int]:
+    """Pack a date_time tuple the way ZIP headers store it (2-second resolution)."""
+    year, month, day, hour, minute, second = date_time
+    dos_date = ((year - 1980) << 9) | (month << 5) | day
+    dos_time = (hour << 11) | (minute << 5) | (second // 2)
+    return dos_date, dos_time
+
+
+def _encode_name(arcname: str) -> Tuple[bytes, int]:
+    """The name's bytes and flags: bit 11 (UTF-8) only when ASCII would not do, like Info-ZIP."""
+    try:
+        return arcname.encode("ascii"), 0
+    except UnicodeEncodeError:
+        return arcname.encode("utf-8"), _FLAG_UTF8
+
+
+def _external_attr(executable: bool) -> int:
+    """A regular file's Unix mode in the high 16 bits: only 0644 or 0755, whatever the disk says."""
+    return (0o100755 if executable else 0o100644) << 16
+
+
+def _compressor(backend: str, level: int) -> Callable[[bytes], bytes]:
+    """A function giving raw DEFLATE (no zlib/gzip wrapper) of its input, as ZIP stores it."""
+    if backend == "libdeflate":
+        import deflate
+
+        return lambda data: deflate.deflate_compress(data, level)
+    if backend == "zlib":
+        zlib_level = min(level, 9)
+
+        def compress(data: bytes) -> bytes:
+            compressor = zlib.compressobj(zlib_level, zlib.DEFLATED, -15)
+            return compressor.compress(data) + compressor.flush()
+
+        return compress
+    raise ValueError(f"unknown compression backend {backend!r}; expected 'libdeflate' or 'zlib'")
+
+
+def _compress_member(source: Path, compress: Optional[Callable[[bytes], bytes]]) -> _Compressed:
+    """Read and compress one file; stored when compression would not make it smaller."""
+    data = source.read_bytes()
+    crc = zlib.crc32(data)
+    if compress is not None and data:
+        packed = compress(data)
+        if len(packed) < len(data):
+            return _Compressed(crc, len(data), _DEFLATED, packed)
+    return _Compressed(crc, len(data), _STORED, data)
+
+
+def _zip64_extra(values: Sequence[int]) -> bytes:
+    """A ZIP64 extended-information extra field holding the given 8-byte values, in spec order."""
+    return struct.pack(f"<HH{len(values)}Q", _ZIP64_EXTRA_ID, 8 * len(values), *values)
+
+
+def _local_header(name: bytes, flags: int, member: _Compressed, dos: Tuple[int, int]) -> bytes:
+    """The record before each member's data; ZIP64 sizes only when a size does not fit 32 bits.
+
+    When the local header has a ZIP64 extra field, the spec requires both sizes in it.
+    """
+    compressed_size = len(member.data)
+    needs_zip64 = member.size >= _U32_LIMIT or compressed_size >= _U32_LIMIT
+    extra = _zip64_extra((member.size, compressed_size)) if needs_zip64 else b""
+    header = _LOCAL_HEADER.pack(
+        _LOCAL_SIGNATURE,
+        _VERSION_NEEDED_ZIP64 if needs_zip64 else _VERSION_NEEDED,
+        flags,
+        member.method,
+        dos[1],
+        dos[0],
+        member.crc,
+        _U32_LIMIT if needs_zip64 else compressed_size,
+        _U32_LIMIT if needs_zip64 else member.size,
+        len(name),
+        len(extra),
+    )
+    return header + name + extra
+
+
+def _central_header(entry: _CentralEntry, dos: Tuple[int, int]) -> bytes:
+    """A central directory record; only the values that overflow 32 bits move to a ZIP64 extra."""
+    overflow = [
+        value for value in (entry.size, entry.compressed_size, entry.offset) if value >= _U32_LIMIT
+    ]
+    extra = _zip64_extra(overflow) if overflow else b""
+
+    def field(value: int) -> int:
+        return _U32_LIMIT if value >= _U32_LIMIT else value
+
+    header = _CENTRAL_HEADER.pack(
+        _CENTRAL_SIGNATURE,
+        _VERSION_MADE_BY,
+        _VERSION_NEEDED_ZIP64 if overflow else _VERSION_NEEDED,
+        entry.flags,
+        entry.method,
+        dos[1],
+        dos[0],
+        entry.crc,
+        field(entry.compressed_size),
+        field(entry.size),
+        len(entry.name),
+        len(extra),
+        0,  # comment length
+        0,  # disk number start
+        0,  # internal attributes
+        entry.external_attr,
+        field(entry.offset),
+    )
+    return header + entry.name + extra
+
+
+def _end_records(entries: int, directory_offset: int, directory_size: int) -> bytes:
+    """End of central directory, preceded by the ZIP64 end record and locator when any count overflows."""
+    needs_zip64 = entries >= _U16_LIMIT or directory_offset >= _U32_LIMIT or directory_size >= _U32_LIMIT
+    records = b""
+    if needs_zip64:
+        zip64_end_offset = directory_offset + directory_size
+        records += _ZIP64_END_RECORD.pack(
+            _ZIP64_END_SIGNATURE,
+            _ZIP64_END_RECORD.size - 12,  # size of the rest of the record
+            _VERSION_MADE_BY,
+            _VERSION_NEEDED_ZIP64,
+            0,  # this disk
+            0,  # disk with the central directory
+            entries,
+            entries,
+            directory_size,
+            directory_offset,
+        )
+        records += _ZIP64_END_LOCATOR.pack(_ZIP64_LOCATOR_SIGNATURE, 0, zip64_end_offset, 1)
+    count = min(entries, _U16_LIMIT)
+    records += _END_RECORD.pack(
+        _END_SIGNATURE,
+        0,
+        0,
+        count,
+        count,
+        min(directory_size, _U32_LIMIT),
+        min(directory_offset, _U32_LIMIT),
+        0,  # comment length
+    )
+    return records
+
+
+def _sorted_members(members: Sequence[ZipMember]) -> List[ZipMember]:
+    """Members in archive order; a duplicate name would make the archive ambiguous, so it is an error."""
+    ordered = sorted(members, key=lambda member: member.arcname)
+    for previous, current in zip(ordered, ordered[1:]):
+        if previous.arcname == current.arcname:
+            raise ValueError(f"duplicate archive name {current.arcname!r} ({previous.source} and {current.source})")
+    for member in ordered:
+        if not member.arcname or member.arcname.startswith("/") or member.arcname.endswith("/"):
+            raise ValueError(f"archive name {member.arcname!r} must be a relative posix path to a file")
+    return ordered
+
+
+def _write_members(
+    out: BinaryIO,
+    members: Sequence[ZipMember],
+    compress: Optional[Callable[[bytes], bytes]],
+    workers: int,
+    dos: Tuple[int, int],
+    progress: Optional[Callable[[int, int], None]],
+) -> Tuple[List[_CentralEntry], int]:
+    """Compress on a thread pool, write in order; at most ``workers * 4`` members are in memory.
+
+    Both libdeflate and zlib release the GIL, so threads give real parallelism without the cost
+    of sending file contents to other processes.
+    """
+    entries: List[_CentralEntry] = []
+    unzipped_bytes = 0
+    offset = 0
+    total = len(members)
+    window = max(1, workers) * 4
+    pending: Deque[Future] = deque()
+    upcoming = iter(members)
+    executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="zip-writer")
+    try:
+        for member in upcoming:
+            pending.append(executor.submit(_compress_member, member.source, compress))
+            if len(pending) >= window:
+                break
+        for index, member in enumerate(members):
+            packed: _Compressed = pending.popleft().result()
+            next_member = next(upcoming, None)
+            if next_member is not None:
+                pending.append(executor.submit(_compress_member, next_member.source, compress))
+            name, flags = _encode_name(member.arcname)
+            header = _local_header(name, flags, packed, dos)
+            out.write(header)
+            out.write(packed.data)
+            entries.append(
+                _CentralEntry(
+                    name=name,
+                    flags=flags,
+                    method=packed.method,
+                    crc=packed.crc,
+                    compressed_size=len(packed.data),
+                    size=packed.size,
+                    offset=offset,
+                    external_attr=_external_attr(member.executable),
+                )
+            )
+            offset += len(header) + len(packed.data)
+            unzipped_bytes += packed.size
+            if progress is not None:
+                progress(index + 1, total)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        executor.shutdown(wait=True)
+        raise
+    executor.shutdown(wait=True)
+    return entries, unzipped_bytes
+
+
+def _current_umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def write_deterministic_zip(
+    members: Sequence[ZipMember],
+    destination: Path,
+    *,
+    compression_level: int = 9,
+    workers: Optional[int] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
+    _backend: Optional[str] = None,
+) -> ZipWriteResult:
+    """Write ``members`` to ``destination`` as a reproducible ZIP, replacing it atomically.
+
+    ``compression_level`` is on libdeflate's 0..12 scale (0 stores; zlib caps at 9).
+    ``workers`` defaults to the CPU count. ``progress`` is called ``(done, total)`` as members
+    are written. The archive is built in a temporary file next to ``destination`` and renamed
+    over it only when complete, so a failed or interrupted build never leaves a half-written
+    zip, nor destroys the previous one. ``_backend`` forces ``"libdeflate"`` or ``"zlib"`` (tests).
+    """
+    if not _MIN_LEVEL <= compression_level <= _MAX_LEVEL:
+        raise ValueError(f"compression_level must be between {_MIN_LEVEL} and {_MAX_LEVEL}, got {compression_level}")
+    backend = _backend or compression_backend()
+    compress = _compressor(backend, compression_level) if compression_level > 0 else None
+    ordered = _sorted_members(members)
+    dos = _dos_date_time(reproducible_date_time())
+    worker_count = workers if workers is not None else (os.cpu_count() or 1)
+    if worker_count < 1:
+        raise ValueError(f"workers must be at least 1, got {worker_count}")
+
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=destination.parent, prefix=".layer-", suffix=".zip.tmp")
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
+            entries, unzipped_bytes = _write_members(out, ordered, compress, worker_count, dos, progress)
+            directory_offset = out.tell()
+            for entry in entries:
+                out.write(_central_header(entry, dos))
+            directory_size = out.tell() - directory_offset
+            out.write(_end_records(len(entries), directory_offset, directory_size))
+            zipped_bytes = out.tell()
+        # mkstemp makes the file 0600; the finished zip gets the usual permissions for a new file.
+        os.chmod(temp_name, 0o666 & ~_current_umask())
+        os.replace(temp_name, destination)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except FileNotFoundError:
+            pass
+        raise
+    return ZipWriteResult(
+        path=destination,
+        files=len(entries),
+        unzipped_bytes=unzipped_bytes,
+        zipped_bytes=zipped_bytes,
+        backend=backend,
+    )

@@ -1,0 +1,139 @@
+"""Session fixtures: one wheelhouse, one loopback index, and tool isolation for every test.
+
+Everything runs offline: uv and pip read only the wheelhouse (``UV_OFFLINE``, ``PIP_NO_INDEX``)
+or the loopback index; no user or machine configuration of pip, uv, Poetry or Hatch leaks in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import shutil
+import sys
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Dict, Iterator
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from wheelfactory import build_wheelhouse  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_TOOL_PREFIXES = ("PIP_", "UV_", "HATCH_", "POETRY_", "VIRTUAL_ENV", "CONDA_", "PYTHONPATH", "SOURCE_DATE_EPOCH")
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+
+
+def _write_simple_index(wheelhouse: Path, root: Path) -> None:
+    """A PEP 503 tree: ``simple/<name>/index.html`` with ``#sha256=`` links to the files."""
+    by_project: Dict[str, list] = {}
+    for path in sorted(wheelhouse.iterdir()):
+        stem = path.name.split("-")[0]
+        by_project.setdefault(stem.replace("_", "-").lower(), []).append(path)
+    simple = root / "simple"
+    for project, files in by_project.items():
+        page = simple / project
+        page.mkdir(parents=True)
+        links = []
+        for path in files:
+            shutil.copy2(path, page / path.name)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            links.append(f'<a href="{html.escape(path.name)}#sha256={digest}">{html.escape(path.name)}</a><br/>')
+        page.joinpath("index.html").write_text(f"<!DOCTYPE html><html><body>{''.join(links)}</body></html>")
+    simple.joinpath("index.html").write_text(
+        "<!DOCTYPE html><html><body>" + "".join(f'<a href="{p}/">{p}</a>' for p in sorted(by_project)) + "</body></html>"
+    )
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture(scope="session")
+def index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A loopback PEP 503 index over the wheelhouse (Poetry has no find-links source)."""
+    root = tmp_path_factory.mktemp("index")
+    _write_simple_index(wheelhouse, root)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def session_dirs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
+    base = tmp_path_factory.mktemp("tools")
+    dirs = {name: base / name for name in ("uv-cache", "poetry-config", "poetry-cache", "poetry-data", "hatch-data", "hatch-cache", "home")}
+    for path in dirs.values():
+        path.mkdir()
+    (base / "hatch-config.toml").touch()
+    dirs["hatch-config"] = base / "hatch-config.toml"
+    return dirs
+
+
+@pytest.fixture(scope="session")
+def offline_env(wheelhouse: Path, session_dirs: Dict[str, Path]) -> Dict[str, str]:
+    """A subprocess environment that sees only the wheelhouse and fresh tool directories."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(_TOOL_PREFIXES)}
+    env.update(
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_NO_INDEX="1",
+        PIP_FIND_LINKS=str(wheelhouse),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        UV_NO_CONFIG="1",
+        UV_OFFLINE="1",
+        UV_FIND_LINKS=str(wheelhouse),
+        UV_CACHE_DIR=str(session_dirs["uv-cache"]),
+        UV_PYTHON_DOWNLOADS="never",
+        HATCH_DATA_DIR=str(session_dirs["hatch-data"]),
+        HATCH_CACHE_DIR=str(session_dirs["hatch-cache"]),
+        HATCH_CONFIG=str(session_dirs["hatch-config"]),
+        HATCH_ENV_ACTIVE="",
+        POETRY_CONFIG_DIR=str(session_dirs["poetry-config"]),
+        POETRY_CACHE_DIR=str(session_dirs["poetry-cache"]),
+        POETRY_DATA_DIR=str(session_dirs["poetry-data"]),
+        POETRY_VIRTUALENVS_IN_PROJECT="true",
+        POETRY_NO_INTERACTION="1",
+        NO_COLOR="1",
+    )
+    return env
+
+
+@pytest.fixture
+def core_env(offline_env: Dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Dict[str, str]:
+    """The same isolation for in-process calls of the core (it runs uv with ``os.environ``)."""
+    for key in list(os.environ):
+        if key.startswith(_TOOL_PREFIXES):
+            monkeypatch.delenv(key)
+    for key, value in offline_env.items():
+        monkeypatch.setenv(key, value)
+    return offline_env
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """Write a project directory: ``make_project(pyproject_text, **other_files)`` -> its root."""
+
+    def factory(pyproject: str = "", name: str = "proj", **files: str) -> Path:
+        root = tmp_path / name
+        root.mkdir()
+        if pyproject:
+            (root / "pyproject.toml").write_text(pyproject)
+        for filename, text in files.items():
+            (root / filename.replace("__", ".")).write_text(text)
+        return root
+
+    return factory

@@ -1,0 +1,159 @@
+"""The whole core pipeline (console script and Python API) on real installs from the wheelhouse."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from layer_assertions import dists, names, tops
+from shared_core import LambdaLayerBuilder, LambdaLayerZipper, LayerBuildToolEnum, LayerError
+from shared_core.cli import main
+
+
+def run_cli(project: Path, *args: str) -> int:
+    return main(["build", "--project", str(project), *args])
+
+
+def test_requirements_project_builds_for_target(core_env, make_project, capsys):
+    project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nfake-markers==1.0\nfake-linux-only==1.0\n"
+                           "fake-arm-only==1.0 ; platform_machine == 'aarch64'\nfake-win-only==1.0 ; sys_platform == 'win32'\n")
+    assert run_cli(project, "--python", "3.12", "--arch", "arm64") == 0
+    layer = project / "build/lambda/layer/layer.zip"
+    assert dists(layer) == {"fake-a", "fake-b", "fake-markers", "fake-linux-only", "fake-arm-only"}
+    assert all(name.startswith("python/") for name in names(layer))
+    out = capsys.readouterr().out
+    assert "resolve: 5 pins from requirements.txt" in out and str(layer) in out
+
+
+def test_unpinned_requirements_resolved_for_target_not_host(core_env, make_project):
+    project = make_project(requirements__txt="fake-markers\n")
+    assert run_cli(project, "--python", "3.12", "--arch", "arm64") == 0
+    assert dists(project / "build/lambda/layer/layer.zip") == {"fake-markers", "fake-linux-only", "fake-arm-only"}
+    assert run_cli(project, "--python", "3.11", "--arch", "x86_64") == 0
+    assert dists(project / "build/lambda/layer/layer.zip") == {"fake-markers", "fake-linux-only", "fake-old-python"}
+
+
+@pytest.mark.parametrize("arch, machine", [("x86_64", "x86_64"), ("arm64", "aarch64")])
+def test_native_wheel_matches_target(core_env, make_project, arch, machine):
+    project = make_project(requirements__txt="fake-native==1.0\n")
+    assert run_cli(project, "--python", "3.12", "--arch", arch) == 0
+    assert f"python/fake_native/_speedups.cpython-312-{machine}-linux-gnu.so" in names(project / "build/lambda/layer/layer.zip")
+
+
+def test_missing_wheel_lists_every_package(core_env, make_project, capsys):
+    project = make_project(requirements__txt="fake-sdist-only==1.0\nfake-native==1.0\nfake-a==1.0\n")
+    assert run_cli(project, "--python", "3.13") == 1
+    err = capsys.readouterr().err
+    assert "fake-sdist-only 1.0" in err and "fake-native 1.0" in err and "fake-a" not in err.split("Needed tags")[0]
+    assert "allow-sdist" in err and "Traceback" not in err
+    assert not (project / "build/lambda/layer/layer.zip").exists()
+
+
+def test_audit_catches_wrong_platform_file(core_env, make_project, capsys):
+    project = make_project(requirements__txt="fake-badplat==1.0\n")
+    assert run_cli(project, "--arch", "arm64") == 1
+    err = capsys.readouterr().err
+    assert "fake_badplat/_native.so" in err and "ELF machine 62" in err
+    assert run_cli(project, "--arch", "x86_64") == 0
+
+
+def test_excluded_before_install_and_reported(core_env, make_project, capsys):
+    project = make_project(requirements__txt="requests==2.32.3\nurllib3==2.2.3\nfake-b==1.0\nboto3==1.35.0\nbotocore==1.35.0\n")
+    assert run_cli(project, "-v") == 0
+    out = capsys.readouterr().out
+    assert "excluded before install: boto3, botocore, urllib3" in out
+    assert dists(project / "build/lambda/layer/layer.zip") == {"requests", "fake-b"}
+    assert "requests -> urllib3" in out
+
+
+def test_bytecode_is_valid_from_read_only_copy(core_env, make_project, tmp_path):
+    project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nsix==1.16.0\n")
+    version = "%d.%d" % sys.version_info[:2]
+    assert run_cli(project, "--python", version) == 0
+    layer = project / "build/lambda/layer/layer.zip"
+    pycs = [n for n in names(layer) if n.endswith(".pyc")]
+    assert len(pycs) == 3
+    with zipfile.ZipFile(layer) as archive:
+        for name in pycs:
+            assert int.from_bytes(archive.read(name)[4:8], "little") == 1  # unchecked hash
+        archive.extractall(tmp_path / "opt")
+    # Break the sources: only a valid, unchecked pyc can still import them from read-only /opt.
+    for source in ("fake_a/__init__.py", "six.py"):
+        (tmp_path / "opt/python" / source).write_text("raise ImportError('source was used')\n")
+    for path in (tmp_path / "opt").rglob("*"):
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    probe = "import sys; sys.path.insert(0, '.'); import fake_a, six; print(six.VALUE, fake_a.VALUE)"
+    completed = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", probe], cwd=tmp_path / "opt" / "python", capture_output=True, text=True,
+    )
+    assert completed.stdout.strip() == "1 1", completed.stderr
+    # the recorded source path is where Lambda extracts the layer, not this machine's temp dir
+    import marshal
+    with zipfile.ZipFile(layer) as archive:
+        code = marshal.loads(archive.read([n for n in pycs if "six" in n][0])[16:])
+    assert code.co_filename == "/opt/python/six.py"
+
+
+def test_no_compile_ships_no_bytecode(core_env, make_project):
+    project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
+    assert run_cli(project, "--no-compile") == 0
+    assert not [n for n in names(project / "build/lambda/layer/layer.zip") if n.endswith(".pyc")]
+
+
+def test_fingerprint_skip_force_and_changed_inputs(core_env, make_project, capsys):
+    project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
+    layer = project / "build/lambda/layer/layer.zip"
+    assert run_cli(project) == 0
+    first = hashlib.sha256(layer.read_bytes()).hexdigest()
+    capsys.readouterr()
+    assert run_cli(project) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert run_cli(project, "--force") == 0
+    out = capsys.readouterr().out
+    assert "up to date" not in out and hashlib.sha256(layer.read_bytes()).hexdigest() == first
+    assert run_cli(project, "--arch", "arm64") == 0
+    assert "up to date" not in capsys.readouterr().out
+    layer.write_bytes(layer.read_bytes()[:-10])  # a damaged zip is rebuilt
+    assert run_cli(project, "--arch", "arm64") == 0
+    assert "up to date" not in capsys.readouterr().out
+    (project / "requirements.txt").write_text("fake-b==1.0\n")
+    assert run_cli(project, "--arch", "arm64") == 0
+    assert dists(layer) == {"fake-b"}
+
+
+def test_rebuild_from_scratch_is_byte_identical(core_env, make_project):
+    project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nPyYAML==6.0.2\nfake-native==1.0\n")
+    assert run_cli(project) == 0
+    layer = project / "build/lambda/layer/layer.zip"
+    first = layer.read_bytes()
+    import shutil
+    shutil.rmtree(project / "build")
+    assert run_cli(project) == 0
+    assert layer.read_bytes() == first
+
+
+def test_python_api_two_steps(core_env, make_project):
+    project = make_project("[project]\nname='x'\nversion='1'\n[tool.lambda-layer]\narchitecture='arm64'\n",
+                           requirements__txt="fake-native==1.0\n")
+    pyproject = project / "pyproject.toml"
+    installed = LambdaLayerBuilder(pyproject, LayerBuildToolEnum.pip, python_version="3.12", verbose=False).run()
+    assert installed.target.architecture == "arm64" and [p.name for p in installed.pins] == ["fake-native"]
+    result = LambdaLayerZipper(pyproject, LayerBuildToolEnum.pip, verbose=False).run()
+    assert result.path == project / "build/lambda/layer/layer.zip"
+    assert "python/fake_native/_speedups.cpython-312-aarch64-linux-gnu.so" in names(result.path)
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--python", "3.8"], "Supported versions: 3.9, 3.10"),
+    (["--compression-level", "13"], "--compression-level"),
+])
+def test_bad_options_are_one_paragraph(core_env, make_project, capsys, option, message):
+    project = make_project(requirements__txt="fake-a==1.0\n")
+    assert run_cli(project, *option) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.startswith("error: ")

@@ -1,0 +1,159 @@
+"""Build small but real wheels and sdists for the test wheelhouse, without any network.
+
+Wheels are written directly (METADATA, WHEEL, RECORD with hashes) so the session fixture takes
+milliseconds; uv, pip and Poetry install them like any other wheel.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+from typing import Dict, Iterable, Optional, Sequence
+
+ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
+
+
+def fake_elf(machine: str) -> bytes:
+    """A 64-bit little-endian ELF header for ``machine``: enough for the audit, not for dlopen."""
+    header = bytearray(64)
+    header[0:4] = b"\x7fELF"
+    header[4] = 2  # 64-bit
+    header[5] = 1  # little endian
+    header[6] = 1
+    header[16:18] = (3).to_bytes(2, "little")  # ET_DYN
+    header[18:20] = ELF_MACHINE[machine].to_bytes(2, "little")
+    return bytes(header) + b"\0" * 256
+
+
+def _record_hash(data: bytes) -> str:
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def snake(name: str) -> str:
+    return name.replace("-", "_").replace(".", "_")
+
+
+def make_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    files: Dict[str, bytes],
+    *,
+    requires: Sequence[str] = (),
+    extras: Dict[str, Sequence[str]] = None,
+    tag: str = "py3-none-any",
+    top_level: Optional[Iterable[str]] = None,
+    scripts: Dict[str, str] = None,
+) -> Path:
+    """Write ``{name}-{version}-{tag}.whl`` holding ``files`` (archive path -> bytes)."""
+    dist_info = f"{snake(name)}-{version}.dist-info"
+    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata += [f"Requires-Dist: {req}" for req in requires]
+    for extra, reqs in (extras or {}).items():
+        metadata.append(f"Provides-Extra: {extra}")
+        metadata += [f'Requires-Dist: {req}; extra == "{extra}"' for req in reqs]
+    contents = dict(files)
+    contents[f"{dist_info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
+    pure = "true" if tag.endswith("-none-any") else "false"
+    wheel_lines = ["Wheel-Version: 1.0", "Generator: lambda-layer-tests", f"Root-Is-Purelib: {pure}"]
+    pythons, abis, platforms = tag.split("-")
+    wheel_lines += [f"Tag: {p}-{a}-{pl}" for p in pythons.split(".") for a in abis.split(".") for pl in platforms.split(".")]
+    contents[f"{dist_info}/WHEEL"] = ("\n".join(wheel_lines) + "\n").encode()
+    if top_level is not None:
+        contents[f"{dist_info}/top_level.txt"] = ("\n".join(top_level) + "\n").encode()
+    if scripts:
+        contents[f"{dist_info}/entry_points.txt"] = (
+            "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in scripts.items())
+        ).encode()
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in sorted(contents.items()))
+    record += f"{dist_info}/RECORD,,\n"
+    contents[f"{dist_info}/RECORD"] = record.encode()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{snake(name)}-{version}-{tag}.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for archive_path in sorted(contents):
+            info = zipfile.ZipInfo(archive_path, (2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, contents[archive_path])
+    return path
+
+
+def make_sdist(directory: Path, name: str, version: str) -> Path:
+    """A minimal sdist (PKG-INFO only) to prove wheels-only installs refuse it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    base = f"{snake(name)}-{version}"
+    path = directory / f"{base}.tar.gz"
+    pkg_info = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+    pyproject = (
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\n'
+    ).encode()
+    with tarfile.open(path, "w:gz") as archive:
+        for member, data in ((f"{base}/PKG-INFO", pkg_info), (f"{base}/pyproject.toml", pyproject)):
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            info.mtime = 1577836800
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def module(text: str = "VALUE = 1\n") -> bytes:
+    return text.encode()
+
+
+def native_wheels(directory: Path, name: str, version: str, pythons: Sequence[str], machines: Sequence[str] = ("x86_64", "aarch64")) -> None:
+    """One manylinux wheel per (python, machine), each holding a matching fake extension module."""
+    package = snake(name)
+    for python in pythons:
+        nodot = python.replace(".", "")
+        for machine in machines:
+            so = f"{package}/_speedups.cpython-{nodot}-{machine}-linux-gnu.so"
+            make_wheel(
+                directory, name, version,
+                {f"{package}/__init__.py": module(f"MACHINE = {machine!r}\n"), so: fake_elf(machine)},
+                tag=f"cp{nodot}-cp{nodot}-manylinux_2_17_{machine}.manylinux2014_{machine}",
+            )
+
+
+def build_wheelhouse(directory: Path) -> Path:
+    """The session's one wheelhouse: every distribution any test installs."""
+    w = lambda name, version="1.0", **kw: make_wheel(directory, name, version, kw.pop("files", None) or {f"{snake(name)}/__init__.py": module()}, **kw)  # noqa: E731
+    w("fake-a", requires=["fake-b"])
+    w("fake-b")
+    w("fake-c")
+    w("fake-dev-tool")
+    w("fake-extra-dep")
+    w("fake-with-extra", requires=[], extras={"speed": ["fake-extra-dep"]})
+    w("fake-markers", requires=[
+        'fake-linux-only; sys_platform == "linux"',
+        'fake-win-only; sys_platform == "win32"',
+        'fake-old-python; python_version < "3.12"',
+        'fake-arm-only; platform_machine == "aarch64"',
+    ])
+    for name in ("fake-linux-only", "fake-win-only", "fake-old-python", "fake-arm-only"):
+        w(name)
+    w("fake-cli", files={"fake_cli/__init__.py": module()}, scripts={"fake-cli": "fake_cli:main"})
+    native_wheels(directory, "fake-native", "1.0", pythons=("3.11", "3.12"))
+    # A wheel that claims to be pure but ships an x86_64 binary: the audit must catch it on arm64.
+    w("fake-badplat", files={"fake_badplat/__init__.py": module(), "fake_badplat/_native.so": fake_elf("x86_64")})
+    make_sdist(directory, "fake-sdist-only", "1.0")
+    # Real-world names for the exclusion cases (tiny fakes, never the real projects).
+    w("pip", "24.0", files={"pip/__init__.py": module()})
+    w("pipe", "2.2", files={"pipe.py": module()})
+    w("PyYAML", "6.0.2", files={"yaml/__init__.py": module(), "_yaml/__init__.py": module(),
+                                 "PyYAML.libs/libyaml-fake.so": fake_elf("x86_64")}, top_level=["_yaml", "yaml"])
+    w("python-dateutil", "2.9.0", files={"dateutil/__init__.py": module()}, requires=["six"])
+    w("six", "1.16.0", files={"six.py": module()})
+    w("urllib3", "2.2.3", files={"urllib3/__init__.py": module()})
+    w("requests", "2.32.3", files={"requests/__init__.py": module()}, requires=["urllib3", "fake-b"])
+    w("boto3", "1.35.0", files={"boto3/__init__.py": module()}, requires=["botocore"])
+    w("botocore", "1.35.0", files={"botocore/__init__.py": module()})
+    w("setuptools", "75.0.0", files={"setuptools/__init__.py": module(), "_distutils_hack/__init__.py": module(),
+                                     "distutils-precedence.pth": b"import _distutils_hack\n"})
+    w("pytest", "8.3.0", files={"pytest/__init__.py": module(), "_pytest/__init__.py": module()})
+    w("pytest-cov", "5.0.0", files={"pytest_cov/__init__.py": module()})
+    return directory
