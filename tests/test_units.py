@@ -1,0 +1,104 @@
+"""Small pure pieces: target tags, config validation, name matching, credential masking, pin parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared_core.config import ConfigError, LayerConfig, apply_options, config_from_tables, SHARED_TABLE
+from shared_core.indexes import PackageIndex, all_secrets, mask_credentials, pip_index_env, uv_index_env
+from shared_core.names import matches
+from shared_core.pin_sources import select_groups
+from shared_core.pins import parse_requirements_text, exact_pins
+from shared_core.target import LambdaTarget, UnsupportedTargetError
+
+
+@pytest.mark.parametrize("version, arch, glibc, uv_platform", [
+    ("3.9", "x86_64", (2, 26), "x86_64-manylinux_2_17"),
+    ("3.11", "arm64", (2, 26), "aarch64-manylinux_2_17"),
+    ("3.12", "arm64", (2, 34), "aarch64-manylinux_2_34"),
+    ("3.14", "x86_64", (2, 34), "x86_64-manylinux_2_34"),
+])
+def test_runtime_glibc_and_uv_platform(version, arch, glibc, uv_platform):
+    target = LambdaTarget.create(version, arch)
+    assert target.glibc == glibc and target.uv_platform == uv_platform
+
+
+@pytest.mark.parametrize("tag, ok", [
+    ("cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64", True),
+    ("cp312-cp312-manylinux_2_34_aarch64", True),
+    ("cp312-cp312-manylinux_2_35_aarch64", False),   # newer glibc than AL2023
+    ("cp312-cp312-manylinux_2_17_x86_64", False),    # wrong machine
+    ("cp311-cp311-manylinux_2_17_aarch64", False),   # wrong Python
+    ("cp39-abi3-manylinux_2_28_aarch64", True),
+    ("py3-none-any", True),
+    ("cp312-cp312-musllinux_1_2_aarch64", False),
+    ("cp312-cp312-macosx_11_0_arm64", False),
+])
+def test_wheel_tags_for_arm64_312(tag, ok):
+    assert LambdaTarget.create("3.12", "arm64").accepts_wheel_tag(tag) is ok
+
+
+def test_al2_refuses_manylinux_2_28():
+    assert not LambdaTarget.create("3.11", "x86_64").accepts_wheel_tag("cp311-cp311-manylinux_2_28_x86_64")
+
+
+@pytest.mark.parametrize("version, arch, words", [("3.8", "x86_64", "3.9, 3.10"), ("3.12", "sparc", "x86_64, arm64"), ("x", None, "3.14")])
+def test_unsupported_targets_list_the_supported(version, arch, words):
+    with pytest.raises(UnsupportedTargetError) as error:
+        LambdaTarget.create(version, arch)
+    assert words in str(error.value)
+
+
+@pytest.mark.parametrize("table, message", [
+    ({"python-version": 3.12}, 'must be a string such as "3.12"'),
+    ({"exclude-packages": "boto3"}, "must be an array of non-empty strings"),
+    ({"default-excludes": "no"}, "must be a boolean"),
+    ({"compression-level": 13}, "must be an integer from 0 to 12"),
+    ({"installer": "conda"}, "must be one of 'uv', 'pip'"),
+    ({"exclude": ["x"]}, "Unknown field `tool.lambda-layer.exclude`"),
+])
+def test_config_errors_name_the_key(table, message):
+    with pytest.raises(ConfigError) as error:
+        config_from_tables((table, SHARED_TABLE))
+    assert message in str(error.value) and f"tool.lambda-layer.{next(iter(table))}" in str(error.value)
+
+
+def test_options_override_and_exclude_adds():
+    config = config_from_tables(({"exclude-packages": ["a"], "architecture": "x86_64"}, SHARED_TABLE))
+    updated = apply_options(config, architecture="arm64", exclude=("b",), no_default_excludes=True)
+    assert updated.architecture == "arm64" and updated.excluded_patterns == ("a", "b")
+    assert apply_options(config).excluded_patterns[-1] == "a" and "boto3" in apply_options(config).excluded_patterns
+
+
+@pytest.mark.parametrize("name, pattern, ok", [
+    ("PyYAML", "pyyaml", True), ("python_dateutil", "python-dateutil", True), ("pipe", "pip", False),
+    ("pytest-cov", "pytest-*", True), ("pytest", "pytest-*", False), ("Zope.Interface", "zope-interface", True),
+])
+def test_name_matching(name, pattern, ok):
+    assert matches(name, pattern) is ok
+
+
+def test_groups_selection_like_poetry():
+    assert select_groups((), (), ()) == {"main"}
+    assert select_groups(("dev",), ("main",), ()) == {"dev"}
+    assert select_groups(("dev",), (), ("docs",)) == {"docs"}
+
+
+def test_credentials_are_masked_and_only_in_env():
+    index = PackageIndex("corp", "https://pkgs.example/simple/", "bob", "p@ss:w/rd", default=True)
+    env = uv_index_env([index])
+    assert "p%40ss%3Aw%2Frd" in env["UV_DEFAULT_INDEX"] and pip_index_env([index])["PIP_INDEX_URL"] == env["UV_DEFAULT_INDEX"]
+    text = f"error fetching {env['UV_DEFAULT_INDEX']} with p@ss:w/rd"
+    masked = mask_credentials(text, all_secrets([index]))
+    assert "p@ss" not in masked and "p%40ss" not in masked and "bob:****@pkgs.example" in masked
+    assert "bob" not in repr(index) or "p@ss" not in repr(index)
+
+
+def test_requirements_parsing_hashes_markers_continuations():
+    text = "a==1.0 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\nb==2.0 ; sys_platform == 'win32'\n# c\n--index-url https://x\n"
+    lines = parse_requirements_text(text, origin="t")
+    assert [(l.requirement, l.hashes, l.marker) for l in lines] == [
+        ("a==1.0", ("sha256:aa", "sha256:bb"), None), ("b==2.0", (), "sys_platform == 'win32'")]
+    pins = exact_pins(lines, LambdaTarget.create("3.12", "x86_64"), origin="t")
+    assert [(p.name, p.version) for p in pins] == [("a", "1.0")]
+    assert exact_pins(parse_requirements_text("a>=1\n", origin="t"), LambdaTarget.create("3.12", None), origin="t") is None
