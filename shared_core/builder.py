@@ -85,7 +85,8 @@ class LambdaLayerBuilder:
         try:
             staged_python = scratch / "artifacts" / "python"
             install_pins(
-                InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, indexes), scratch
+                InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, indexes, paths.project_root),
+                scratch,
             )
             audit_tree(staged_python, target)
             reporter.info(f"install: {len(pins)} distributions with {config.installer}, audited for {target.machine} ({_seconds(started)})")

@@ -11,7 +11,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .errors import InstallError, MissingWheelError
 from .indexes import PackageIndex, all_secrets, pip_index_env, uv_index_env
@@ -32,6 +32,8 @@ class InstallRequest:
     installer: str = "uv"
     allow_sdist: Tuple[str, ...] = ()
     indexes: Tuple[PackageIndex, ...] = ()
+    #: The project root: uv reads the project's own index settings (``[tool.uv]``, uv.toml) from here.
+    project_root: Optional[Path] = None
 
     @property
     def require_hashes(self) -> bool:
@@ -95,7 +97,8 @@ def _uv_missing(output: str) -> List[Tuple[str, str]]:
 
 def _install_with_uv(request: InstallRequest, requirements_file: Path, env: Dict[str, str]) -> None:
     secrets = all_secrets(request.indexes)
-    completed = run_tool(uv_command(request, requirements_file), what="uv pip install", extra_env=env, secrets=secrets, check=False)
+    completed = run_tool(uv_command(request, requirements_file), what="uv pip install", extra_env=env, secrets=secrets,
+                         check=False, cwd=request.project_root)
     if completed.returncode == 0:
         return
     missing = _uv_missing(completed.stderr)
@@ -108,7 +111,7 @@ def _install_with_uv(request: InstallRequest, requirements_file: Path, env: Dict
         remaining = [pin for pin in request.pins if pin.normalized_name not in names]
         requirements_file.write_text(request.requirements_text(remaining), encoding="utf-8")
         probe = run_tool(uv_command(request, requirements_file, dry_run=True), what="uv pip install --dry-run",
-                         extra_env=env, secrets=secrets, check=False)
+                         extra_env=env, secrets=secrets, check=False, cwd=request.project_root)
         more = [item for item in _uv_missing(probe.stderr) if normalize_name(item[0]) not in names]
         if probe.returncode == 0 or not more:
             break
@@ -123,7 +126,8 @@ def _install_with_pip(request: InstallRequest, requirements_file: Path, env: Dic
             "none). Use the default `installer = \"uv\"` or install pip there."
         )
     secrets = all_secrets(request.indexes)
-    completed = run_tool(pip_command(request, requirements_file), what="pip install", extra_env=env, secrets=secrets, check=False)
+    completed = run_tool(pip_command(request, requirements_file), what="pip install", extra_env=env, secrets=secrets,
+                         check=False, cwd=request.project_root)
     if completed.returncode == 0:
         return
     missing = [(m["name"], m["version"]) for m in _PIP_NO_WHEEL.finditer(completed.stderr)]

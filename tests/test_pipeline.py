@@ -157,3 +157,23 @@ def test_bad_options_are_one_paragraph(core_env, make_project, capsys, option, m
     assert run_cli(project, *option) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.startswith("error: ")
+
+
+def test_pip_installer_gets_the_same_target_set(core_env, make_project):
+    """pip evaluates markers against the host; it only ever sees our evaluated, exact pins."""
+    project = make_project(requirements__txt="fake-markers\nfake-native==1.0\n")
+    assert run_cli(project, "--installer", "pip", "--python", "3.12", "--arch", "arm64", "--no-compile") == 0
+    layer = project / "build/lambda/layer/layer.zip"
+    pip_names = names(layer)
+    assert dists(layer) == {"fake-markers", "fake-linux-only", "fake-arm-only", "fake-native"}
+    assert "python/fake_native/_speedups.cpython-312-aarch64-linux-gnu.so" in pip_names
+    assert run_cli(project, "--python", "3.12", "--arch", "arm64", "--no-compile") == 0
+    assert {n for n in names(layer) if not n.endswith(("INSTALLER", "RECORD", "REQUESTED", "direct_url.json"))} == {
+        n for n in pip_names if not n.endswith(("INSTALLER", "RECORD", "REQUESTED", "direct_url.json"))}
+
+
+def test_pip_installer_missing_wheel(core_env, make_project, capsys):
+    project = make_project(requirements__txt="fake-sdist-only==1.0\n")
+    assert run_cli(project, "--installer", "pip") == 1
+    err = capsys.readouterr().err
+    assert "fake-sdist-only 1.0" in err and "allow-sdist" in err
