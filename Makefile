@@ -13,6 +13,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# Wheels of the Hatch plugin's runtime deps, at the venv's versions: the offline `hatch build`
+	# test installs them into Hatch's build environment (the only registry access; pytest stays offline).
+	$(BIN)/python -m pip download --quiet --only-binary=:all: -d $(VENV)/seed-wheels \
+		$$($(BIN)/python -m pip freeze --all | grep -iE '^(hatchling|packaging|pathspec|pluggy|tomlkit|trove-classifiers|uv|deflate|tomli)==')
 	touch $(STAMP)
 
 demo: $(STAMP)

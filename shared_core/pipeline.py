@@ -47,15 +47,19 @@ def build_layer(
     build_tool: Optional[LayerBuildToolEnum] = None,
     pin_source: Optional[PinSource] = None,
     force: bool = False,
+    up_to_date_hint: str = "--force rebuilds",
 ) -> LayerBuildOutcome:
-    """Pin, install, exclude, compile and zip, unless the fingerprint says nothing changed."""
+    """Pin, install, exclude, compile and zip, unless the fingerprint says nothing changed.
+
+    ``up_to_date_hint`` tells the user how to force a rebuild in the adapter's own terms.
+    """
     paths = LayerPaths.for_pyproject(path_pyproject_toml)
     target = resolve_target(config)
     source = pin_source or default_pin_source(paths, build_tool, config)
     output = config.output_path(paths.project_root)
     inputs = _fingerprint_inputs(source, config, str(getattr(build_tool, "value", build_tool)), target)
     if not force and is_up_to_date(output, inputs):
-        reporter.info(f"Layer is up to date (inputs unchanged; --force rebuilds): {output}")
+        reporter.info(f"Layer is up to date (inputs unchanged; {up_to_date_hint}): {output}")
         return LayerBuildOutcome(output, up_to_date=True)
 
     installed = LambdaLayerBuilder(path_pyproject_toml, build_tool, config=config, pin_source=source, reporter=reporter).run()

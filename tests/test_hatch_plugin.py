@@ -1,0 +1,358 @@
+"""The Hatch builder plugin (``-t lambda-layer``): in-process through Hatchling's own classes, and
+``python -m hatchling build -t lambda-layer`` in temporary projects, on real installs from the
+wheelhouse (the full ``hatch build`` is in ``test_hatch_cli.py``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+import pytest
+from hatchling.metadata.core import ProjectMetadata
+from hatchling.plugin.manager import PluginManager
+
+from hatch_lambda_layer.builder import LambdaLayerBuilder
+from hatch_lambda_layer.hooks import hatch_register_builder
+from layer_assertions import dists, names, tops
+from shared_core.fingerprint import fingerprint_path
+
+TARGET = "tool.hatch.build.targets.lambda-layer"
+LAYER = Path("build/lambda/layer/layer.zip")
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def to_toml(data: Mapping[str, Any], prefix: str = "") -> str:
+    """Enough TOML for these projects: strings, bools, ints, floats, string arrays and tables."""
+    lines: List[str] = []
+    tables = []
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            tables.append((key, value))
+        else:
+            lines.append(f'"{key}" = {json.dumps(value)}' if "." in key else f"{key} = {json.dumps(value)}")
+    text = "\n".join(lines) + ("\n" if lines else "")
+    for key, value in tables:
+        dotted = f"{prefix}.{key}" if prefix else key
+        text += f"\n[{dotted}]\n" + to_toml(value, dotted)
+    return text
+
+
+def pyproject(
+    dependencies: List[str],
+    *,
+    optional: Optional[Dict[str, List[str]]] = None,
+    shared: Optional[Dict[str, Any]] = None,
+    target: Optional[Dict[str, Any]] = None,
+) -> Dict[str, Any]:
+    """A hatchling project whose layer target is enabled the documented way (target ``dependencies``)."""
+    project: Dict[str, Any] = {"name": "demo-hatch", "version": "0.2.0", "dependencies": dependencies}
+    if optional:
+        project["optional-dependencies"] = optional
+    tool: Dict[str, Any] = {}
+    if shared is not None:
+        tool["lambda-layer"] = shared
+    tool["hatch"] = {"build": {"targets": {"lambda-layer": {"dependencies": ["lambda-layer-build"], **(target or {})}}}}
+    return {
+        "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
+        "project": project,
+        "tool": tool,
+    }
+
+
+def write_project(root: Path, config: Dict[str, Any]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(to_toml(config))
+    return root
+
+
+def in_process_builder(root: Path, config: Dict[str, Any]) -> LambdaLayerBuilder:
+    write_project(root, config)
+    return LambdaLayerBuilder(str(root), metadata=ProjectMetadata(str(root), None, config=config))
+
+
+def hatchling_build(root: Path, env: Dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "lambda-layer", *args],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def built(completed: subprocess.CompletedProcess) -> str:
+    assert completed.returncode == 0, completed.stderr
+    assert "Traceback" not in completed.stderr
+    return completed.stderr
+
+
+# -- registration ---------------------------------------------------------------------------------
+
+
+def test_registered_under_the_entry_point():
+    assert hatch_register_builder() is LambdaLayerBuilder
+    assert LambdaLayerBuilder.PLUGIN_NAME == "lambda-layer"
+    assert PluginManager().builder.get("lambda-layer") is LambdaLayerBuilder
+
+
+# -- in-process tier: Hatchling's ProjectMetadata + our builder ------------------------------------
+
+
+def test_in_process_build_returns_absolute_zip_and_reports(core_env, tmp_path, capsys):
+    root = tmp_path / "demo"
+    builder = in_process_builder(root, pyproject(["fake-a", "requests", "boto3"], shared={"python-version": "3.12"}))
+    [artifact] = list(builder.build(directory=str(tmp_path / "dist")))
+    assert artifact == str(root.resolve() / LAYER)
+    # defaults drop the runtime-provided boto3, botocore and urllib3 before install
+    assert dists(root / LAYER) == {"fake-a", "fake-b", "requests"}
+    assert all(name.startswith("python/") for name in names(root / LAYER))
+    err = capsys.readouterr().err
+    assert "Building Lambda layer for python3.12 x86_64" in err
+    assert "resolve: 3 pins from [project.dependencies]" in err and "excluded before install: boto3, botocore, urllib3" in err
+    assert "Layer size: " in err and "Largest distributions (unzipped):" in err
+    assert "  fake-a==1.0" not in err  # pins are debug output (hatch -v)
+
+    [again] = list(in_process_builder(root, pyproject(["fake-a", "requests", "boto3"], shared={"python-version": "3.12"}))
+                   .build(directory=str(tmp_path / "dist")))
+    assert again == artifact
+    assert "Layer is up to date (inputs unchanged; `hatch build -t lambda-layer --clean` rebuilds)" in capsys.readouterr().err
+
+
+def test_verbosity_follows_hatch(core_env, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HATCH_VERBOSE", "1")
+    list(in_process_builder(tmp_path / "v", pyproject(["fake-a"])).build(directory=str(tmp_path / "dist")))
+    assert "  fake-a==1.0" in capsys.readouterr().err
+    monkeypatch.delenv("HATCH_VERBOSE")
+    monkeypatch.setenv("HATCH_QUIET", "1")
+    builder = in_process_builder(tmp_path / "q", pyproject(["fake-a"], target={"exclude-packages": ["nothing-like-it"]}))
+    list(builder.build(directory=str(tmp_path / "dist")))
+    err = capsys.readouterr().err
+    assert "Layer size" not in err and "resolve:" not in err
+    assert "Warning: exclusion 'nothing-like-it' matched no installed distribution" in err  # warnings survive -q
+
+
+def test_all_extras_and_self_referencing_extra(core_env, tmp_path):
+    optional = {"speed": ["fake-with-extra[speed]"], "cli": ["fake-cli"], "everything": ["demo-hatch[speed]", "fake-c"]}
+    builder = in_process_builder(tmp_path / "all", pyproject(["fake-a"], optional=optional, target={"all-extras": True}))
+    [artifact] = list(builder.build(directory=str(tmp_path / "dist")))
+    assert dists(Path(artifact)) == {"fake-a", "fake-b", "fake-with-extra", "fake-extra-dep", "fake-cli", "fake-c"}
+    builder = in_process_builder(tmp_path / "one", pyproject(["fake-a"], optional=optional, shared={"extras": ["Everything"]}))
+    [artifact] = list(builder.build(directory=str(tmp_path / "dist")))
+    assert dists(Path(artifact)) == {"fake-a", "fake-b", "fake-with-extra", "fake-extra-dep", "fake-c"}
+
+
+def test_uv_lock_is_the_pin_source_when_present(core_env, tmp_path, capsys):
+    from shared_core.tools import find_uv
+
+    root = tmp_path / "locked"
+    config = pyproject(["fake-a"], optional={"speed": ["fake-with-extra[speed]"]}, target={"extras": ["speed"]})
+    config["project"]["requires-python"] = ">=3.9"
+    write_project(root, config)
+    subprocess.run([find_uv(), "lock", "--quiet"], cwd=root, check=True, env=core_env, timeout=60)
+    # a dependency added after locking stays out: the lock, not [project.dependencies], decides
+    config["project"]["dependencies"].append("fake-c")
+    [artifact] = list(in_process_builder(root, config).build(directory=str(tmp_path / "dist")))
+    assert dists(Path(artifact)) == {"fake-a", "fake-b", "fake-with-extra", "fake-extra-dep"}
+    assert "pins from uv.lock" in capsys.readouterr().err
+
+
+def test_hatch_generic_keys_keep_their_meaning(core_env, tmp_path, capsys):
+    """``exclude`` is Hatch's file selection: the layer ignores it (with a hint), ``exclude-packages`` is ours."""
+    target = {"exclude": ["fake_b"], "versions": ["standard"], "require-runtime-dependencies": False,
+              "exclude-packages": ["fake-c"]}
+    builder = in_process_builder(tmp_path / "generic", pyproject(["fake-a", "fake-c"], target=target))
+    [artifact] = list(builder.build(directory=str(tmp_path / "dist")))
+    assert dists(Path(artifact)) == {"fake-a", "fake-b"}
+    assert (f"Warning: Field `{TARGET}.exclude` is Hatch's file selection and does not change the layer; "
+            "list distributions to leave out in `exclude-packages`.") in capsys.readouterr().err
+
+
+def test_clean_removes_only_what_the_builder_made(core_env, tmp_path):
+    root = tmp_path / "clean"
+    config = pyproject(["fake-a"], target={"output": "out/demo-layer.zip"})
+    builder = in_process_builder(root, config)
+    [artifact] = list(builder.build(directory=str(root / "dist")))
+    assert artifact == str(root.resolve() / "out/demo-layer.zip")
+    assert fingerprint_path(Path(artifact)).is_file() and (root / "build/lambda/layer/artifacts/python").is_dir()
+    sentinels = [root / "build/other.txt", root / "dist/x.whl", root / "out/keep.txt", root / "build/lambda-notes.txt"]
+    for path in sentinels:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("keep")
+    in_process_builder(root, config).clean(str(root / "dist"), [])
+    assert not Path(artifact).exists() and not fingerprint_path(Path(artifact)).exists()
+    assert not (root / "build/lambda").exists()
+    assert all(path.read_text() == "keep" for path in sentinels)
+    # nothing left to clean is fine; a file at `output` that is not a zip is not ours to delete
+    Path(artifact).write_text("keep")
+    in_process_builder(root, config).clean(str(root / "dist"), [])
+    assert Path(artifact).read_text() == "keep"
+
+
+# -- configuration errors: Hatch's wording, through app.abort ---------------------------------------
+
+_KNOWN = "Known keys: python-version, architecture, exclude-packages"
+
+
+@pytest.mark.parametrize("table, key, value, message", [
+    # strings
+    ("target", "output", "", f"Field `{TARGET}.output` must be a non-empty string, got ''."),
+    ("target", "architecture", 64, f"Field `{TARGET}.architecture` must be a non-empty string, got 64."),
+    ("target", "python-version", 3.12,
+     f'Field `{TARGET}.python-version` must be a string such as "3.12" (quoted), got the number 3.12.'),
+    ("target", "installer", "conda", f"Field `{TARGET}.installer` must be one of 'uv', 'pip', got 'conda'."),
+    # booleans
+    ("target", "default-excludes", "no", f"Field `{TARGET}.default-excludes` must be a boolean (true or false), got 'no'."),
+    ("target", "all-extras", 1, f"Field `{TARGET}.all-extras` must be a boolean (true or false), got 1."),
+    # string lists
+    ("target", "exclude-packages", "boto3",
+     f"Field `{TARGET}.exclude-packages` must be an array of non-empty strings, got 'boto3'."),
+    ("target", "extras", ["speed", 1], f"Field `{TARGET}.extras` must be an array of non-empty strings, got ['speed', 1]."),
+    # integer range
+    ("target", "compression-level", 13, f"Field `{TARGET}.compression-level` must be an integer from 0 to 12, got 13."),
+    ("target", "compression-level", -1, f"Field `{TARGET}.compression-level` must be an integer from 0 to 12, got -1."),
+    ("target", "compression-level", True, f"Field `{TARGET}.compression-level` must be an integer from 0 to 12, got True."),
+    # unknown keys (a near miss of ours; Hatch's generic keys are unknown in the shared table)
+    ("target", "exclude-package", ["boto3"], f"Unknown field `{TARGET}.exclude-package` in pyproject.toml. {_KNOWN}"),
+    ("shared", "dependencies", ["x"], f"Unknown field `tool.lambda-layer.dependencies` in pyproject.toml. {_KNOWN}"),
+    # the shared table is validated with its own name
+    ("shared", "compression-level", 20, "Field `tool.lambda-layer.compression-level` must be an integer from 0 to 12, got 20."),
+    # values that only the target runtime can judge
+    ("target", "python-version", "3.8", "Python '3.8' is not a Lambda Python runtime. Supported versions: 3.9"),
+    ("target", "architecture", "sparc", "Architecture 'sparc' is not a Lambda architecture. Supported: x86_64, arm64."),
+])
+def test_config_errors_abort_with_hatch_style_message(core_env, tmp_path, capsys, table, key, value, message):
+    settings = {key: value}
+    config = pyproject(["fake-a"], shared=settings if table == "shared" else None, target=settings if table == "target" else None)
+    builder = in_process_builder(tmp_path / "bad", config)
+    with pytest.raises(SystemExit) as exited:
+        list(builder.build(directory=str(tmp_path / "dist")))
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message), err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "bad/build/lambda/layer/layer.zip").exists()
+
+
+def test_shared_table_must_be_a_table(core_env, tmp_path, capsys):
+    config = pyproject(["fake-a"])
+    config["tool"]["lambda-layer"] = "arm64"
+    with pytest.raises(SystemExit):
+        list(in_process_builder(tmp_path / "bad", config).build(directory=str(tmp_path / "dist")))
+    assert capsys.readouterr().err == "Field `tool.lambda-layer` must be a table, got 'arm64'.\n"
+
+
+@pytest.mark.parametrize("table", ["shared", "target"])
+def test_unknown_extra_is_named(core_env, tmp_path, capsys, table):
+    settings = {"extras": ["speed", "turbo"]}
+    config = pyproject(["fake-a"], optional={"speed": ["fake-with-extra[speed]"], "cli": ["fake-cli"]},
+                       shared=settings if table == "shared" else None, target=settings if table == "target" else None)
+    with pytest.raises(SystemExit):
+        list(in_process_builder(tmp_path / "bad", config).build(directory=str(tmp_path / "dist")))
+    name = TARGET if table == "target" else "tool.lambda-layer"
+    assert capsys.readouterr().err == (
+        f"Field `{name}.extras` names an extra that [project.optional-dependencies] does not define: 'turbo' "
+        "(defined: cli, speed).\n"
+    )
+
+
+# -- subprocess tier: python -m hatchling build -t lambda-layer --------------------------------------
+
+
+def test_hatchling_build_with_extras(offline_env, tmp_path):
+    root = write_project(tmp_path / "extras", pyproject(
+        ["fake-a"], optional={"speed": ["fake-with-extra[speed]"], "cli": ["fake-cli"]}, target={"extras": ["speed"]},
+    ))
+    err = built(hatchling_build(root, offline_env))
+    assert dists(root / LAYER) == {"fake-a", "fake-b", "fake-with-extra", "fake-extra-dep"}
+    assert "from [project.dependencies] with extras speed" in err
+    assert err.rstrip().splitlines()[-1] == str(LAYER)  # Hatch prints the artifact, relative to the project
+    assert not (root / "dist").exists()  # nothing is written to Hatch's dist/ for this target
+
+
+_EXCLUSION_DEPS = ["fake-a", "fake-c", "six", "requests", "boto3"]
+
+
+@pytest.mark.parametrize("shared, target, present, absent", [
+    # shared table only: its list adds to the defaults
+    ({"exclude-packages": ["fake-c"]}, {},
+     {"fake-a", "fake-b", "six", "requests"}, {"fake-c", "boto3", "botocore", "urllib3"}),
+    # target table wins key by key: its exclude-packages REPLACES the shared one (fake-c is back)
+    ({"exclude-packages": ["fake-c"]}, {"exclude-packages": ["six"]},
+     {"fake-a", "fake-b", "fake-c", "requests"}, {"six", "boto3", "botocore", "urllib3"}),
+    # default-excludes = false: only the (target's) own list is left out
+    ({"exclude-packages": ["fake-c"]}, {"exclude-packages": ["six"], "default-excludes": False},
+     {"fake-a", "fake-b", "fake-c", "requests", "boto3", "botocore", "urllib3"}, {"six"}),
+    # default-excludes from the shared table, exclude-packages from the target: each key merges on its own
+    ({"default-excludes": False}, {"exclude-packages": ["botocore"]},
+     {"fake-a", "fake-b", "fake-c", "six", "requests", "boto3", "urllib3"}, {"botocore"}),
+])
+def test_exclusions_from_both_tables(offline_env, tmp_path, shared, target, present, absent):
+    root = write_project(tmp_path / "excl", pyproject(_EXCLUSION_DEPS, shared=shared, target=target))
+    built(hatchling_build(root, offline_env))
+    found = dists(root / LAYER)
+    assert present <= found and not (absent & found), found
+
+
+def test_target_platform_from_the_target_table(offline_env, tmp_path):
+    root = write_project(tmp_path / "arm", pyproject(
+        ["fake-native", "fake-markers"], shared={"architecture": "x86_64", "python-version": "3.11"},
+        target={"architecture": "arm64", "python-version": "3.12"},
+    ))
+    err = built(hatchling_build(root, offline_env))
+    files = names(root / LAYER)
+    assert "python/fake_native/_speedups.cpython-312-aarch64-linux-gnu.so" in files
+    assert not [name for name in files if "x86_64" in name or "cpython-311" in name]
+    # markers are evaluated for the target (aarch64, 3.12), not for this machine
+    assert dists(root / LAYER) == {"fake-native", "fake-markers", "fake-linux-only", "fake-arm-only"}
+    assert "Building Lambda layer for python3.12 arm64" in err
+
+
+def test_rebuild_from_scratch_is_byte_identical(offline_env, tmp_path):
+    root = write_project(tmp_path / "det", pyproject(["fake-a", "PyYAML", "fake-native", "python-dateutil"]))
+    built(hatchling_build(root, offline_env))
+    first = (root / LAYER).read_bytes()
+    shutil.rmtree(root / "build")
+    built(hatchling_build(root, offline_env))
+    assert (root / LAYER).read_bytes() == first
+    assert {"yaml", "_yaml", "dateutil", "six.py", "fake_native"} <= tops(root / LAYER)
+
+
+def test_clean_only_removes_only_our_outputs(offline_env, tmp_path):
+    root = write_project(tmp_path / "cleanonly", pyproject(["fake-a"]))
+    built(hatchling_build(root, offline_env))
+    assert (root / LAYER).is_file() and fingerprint_path(root / LAYER).is_file()
+    sentinels = [root / "build/other.txt", root / "dist/x"]
+    for path in sentinels:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("keep")
+    completed = hatchling_build(root, offline_env, "--clean-only")
+    assert completed.returncode == 0, completed.stderr
+    assert not (root / "build/lambda").exists()
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == [
+        "build", "build/other.txt", "dist", "dist/x", "pyproject.toml",
+    ]
+
+
+@pytest.mark.parametrize("target, message", [
+    ({"compression-level": 13}, f"Field `{TARGET}.compression-level` must be an integer from 0 to 12, got 13."),
+    ({"exclude": "boto3", "exclude-packages": "boto3"},
+     f"Field `{TARGET}.exclude-packages` must be an array of non-empty strings, got 'boto3'."),
+    ({"extras": ["turbo"]}, f"Field `{TARGET}.extras` names an extra that [project.optional-dependencies] does not define"),
+    ({"python-version": "2.7"}, "Python '2.7' is not a Lambda Python runtime."),
+])
+def test_config_errors_exit_non_zero_without_traceback(offline_env, tmp_path, target, message):
+    root = write_project(tmp_path / "bad", pyproject(["fake-a"], target=target))
+    completed = hatchling_build(root, offline_env)
+    assert completed.returncode == 1
+    assert message in completed.stderr and "Traceback" not in completed.stderr + completed.stdout
+    assert not (root / "build/lambda/layer/layer.zip").exists()
+
+
+def test_missing_wheel_is_one_message(offline_env, tmp_path):
+    root = write_project(tmp_path / "sdist", pyproject(["fake-sdist-only"]))
+    completed = hatchling_build(root, offline_env)
+    assert completed.returncode == 1
+    assert "fake-sdist-only" in completed.stderr and "Traceback" not in completed.stderr
