@@ -23,6 +23,7 @@ from .installer import InstallRequest, install_pins
 from .layout import LayerBuildToolEnum, LayerPaths
 from .pin_sources import PinSource, detect_build_tool, pin_source_for_project
 from .pins import Pin, sorted_pins
+from .pruning import orphans
 from .reporting import PrintReporter, Reporter
 from .target import LambdaTarget
 
@@ -70,11 +71,14 @@ class LambdaLayerBuilder:
         source = self.pin_source or default_pin_source(paths, self.build_tool, config)
 
         started = time.monotonic()
-        resolved, indexes = source.resolve(target)
-        all_pins = sorted_pins(resolved)
+        resolution = source.resolve(target)
+        all_pins = sorted_pins(resolution.pins)
         kept_names, excluded = drop_excluded_names([pin.name for pin in all_pins], config.excluded_patterns)
-        pins = tuple(pin for pin in all_pins if pin.name in kept_names)
+        only_for_excluded = orphans(kept_names, excluded, resolution.graph)
+        pins = tuple(pin for pin in all_pins if pin.name in kept_names and pin.name not in only_for_excluded)
         dropped = f"; excluded before install: {', '.join(excluded)}" if excluded else ""
+        if only_for_excluded:
+            dropped += f" (and {', '.join(only_for_excluded)}, needed only by those)"
         reporter.info(f"resolve: {len(pins)} pins from {source.origin} for {target.describe()}{dropped} ({_seconds(started)})")
         for pin in pins:
             reporter.detail(f"  {pin.name}=={pin.version}")
@@ -85,7 +89,8 @@ class LambdaLayerBuilder:
         try:
             staged_python = scratch / "artifacts" / "python"
             install_pins(
-                InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, indexes, paths.project_root),
+                InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, resolution.indexes,
+                               paths.project_root),
                 scratch,
             )
             audit_tree(staged_python, target)
@@ -103,7 +108,8 @@ class LambdaLayerBuilder:
             (scratch / "artifacts").rename(paths.artifacts_dir)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-        return LayerInstallResult(target, source.origin, pins, tuple(excluded), paths.artifacts_python, bytecode)
+        excluded_before_install = tuple(excluded) + tuple(only_for_excluded)
+        return LayerInstallResult(target, source.origin, pins, excluded_before_install, paths.artifacts_python, bytecode)
 
 
 def default_pin_source(paths: LayerPaths, build_tool: Optional[LayerBuildToolEnum], config: LayerConfig) -> PinSource:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -21,10 +22,21 @@ from .indexes import PackageIndex, mask_credentials, all_secrets, uv_index_env
 from .layout import LayerBuildToolEnum
 from .names import normalize_name
 from .pins import Pin, PinSet, digest_text, exact_pins, marker_applies, parse_requirements_text, sorted_pins
+from .pruning import DependencyGraph
 from .target import LambdaTarget
 from .tools import find_uv, run_tool
 
 MAIN_GROUP = "main"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The exact pins for a target, the indexes to fetch them from, and (when known) their graph."""
+
+    pins: List[Pin]
+    indexes: Tuple[PackageIndex, ...] = ()
+    graph: Optional[DependencyGraph] = None
 
 
 class PinSource:
@@ -35,8 +47,30 @@ class PinSource:
     def fingerprint(self) -> Dict[str, Any]:
         raise NotImplementedError
 
-    def resolve(self, target: LambdaTarget) -> Tuple[List[Pin], Tuple[PackageIndex, ...]]:
+    def resolve(self, target: LambdaTarget) -> Resolution:
         raise NotImplementedError
+
+
+def requirement_name(spec: str) -> Optional[str]:
+    """The distribution name at the start of a PEP 508 string, or None for anything else."""
+    match = _NAME.match(spec.strip()) if isinstance(spec, str) else None
+    return match.group(0) if match else None
+
+
+def pyproject_direct_dependencies(pyproject: Mapping[str, Any]) -> Set[str]:
+    """Every name the project depends on directly, in any group or extra (PEP 621, PEP 735, Poetry)."""
+    project = pyproject.get("project", {})
+    specs: List[Any] = list(project.get("dependencies", []))
+    for values in project.get("optional-dependencies", {}).values():
+        specs.extend(values)
+    for values in pyproject.get("dependency-groups", {}).values():
+        specs.extend(values)
+    names = {name for name in map(requirement_name, specs) if name}
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
+    tables += [group.get("dependencies", {}) for group in poetry.get("group", {}).values()]
+    names |= {name for table in tables for name in table if name.lower() != "python"}
+    return names
 
 
 # -- Poetry --------------------------------------------------------------------------------------
@@ -147,6 +181,8 @@ class PoetryLockSource(PinSource):
     groups: Set[str]
     extras: Tuple[str, ...]
     indexes: Tuple[PackageIndex, ...] = ()
+    #: The project's pyproject data: its direct dependencies root the graph that prunes orphans.
+    pyproject: Optional[Mapping[str, Any]] = None
 
     @property
     def origin(self) -> str:  # type: ignore[override]
@@ -162,8 +198,21 @@ class PoetryLockSource(PinSource):
             "indexes": [index.url for index in self.indexes],
         }
 
-    def resolve(self, target: LambdaTarget) -> Tuple[List[Pin], Tuple[PackageIndex, ...]]:
-        return poetry_lock_pins(self.lock_data, target, self.groups, self.extras, origin=self.lock_path.name), self.indexes
+    def resolve(self, target: LambdaTarget) -> Resolution:
+        pins = poetry_lock_pins(self.lock_data, target, self.groups, self.extras, origin=self.lock_path.name)
+        graph = poetry_lock_graph(self.lock_data, self.pyproject) if self.pyproject is not None else None
+        return Resolution(pins, self.indexes, graph)
+
+
+def poetry_lock_graph(lock_data: Mapping[str, Any], pyproject: Mapping[str, Any]) -> DependencyGraph:
+    """Edges from each locked package's ``dependencies`` and ``extras``; roots from pyproject.toml."""
+    edges: Dict[str, Set[str]] = {}
+    for package in lock_data.get("package", []):
+        children = set(package.get("dependencies", {}))
+        for specs in package.get("extras", {}).values():
+            children |= {name for name in map(requirement_name, specs) if name}
+        edges.setdefault(package["name"], set()).update(children)
+    return DependencyGraph.build(pyproject_direct_dependencies(pyproject), edges)
 
 
 # -- uv.lock ---------------------------------------------------------------------------------------
@@ -189,7 +238,7 @@ class UvLockSource(PinSource):
             "groups": sorted(self.groups),
         }
 
-    def resolve(self, target: LambdaTarget) -> Tuple[List[Pin], Tuple[PackageIndex, ...]]:
+    def resolve(self, target: LambdaTarget) -> Resolution:
         args = [
             "export", "--frozen", "--no-dev", "--no-emit-project", "--no-header", "--no-annotate",
             "--format", "requirements-txt", "--project", str(self.project_root),
@@ -205,27 +254,65 @@ class UvLockSource(PinSource):
                 "uv.lock holds a requirement that is not an index release (a path, URL or editable "
                 "dependency); a layer is built from index wheels only. Publish it to an index and run `uv lock`."
             )
-        return pins, ()
+        return Resolution(pins, (), uv_lock_graph(self.project_root / "uv.lock"))
+
+
+def uv_lock_graph(lock_path: Path) -> Optional[DependencyGraph]:
+    """Edges from uv.lock's ``dependencies``/``optional-dependencies``; roots: the project's own entries."""
+    from .config import tomllib
+
+    try:
+        lock = tomllib.loads(lock_path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    edges: Dict[str, Set[str]] = {}
+    roots: Set[str] = set()
+    for package in lock.get("package", []):
+        lists = [package.get("dependencies", [])] + list(package.get("optional-dependencies", {}).values())
+        lists += list(package.get("dev-dependencies", {}).values())
+        children = {dep["name"] for deps in lists for dep in deps if isinstance(dep, dict) and "name" in dep}
+        source = package.get("source", {})
+        if any(key in source for key in ("virtual", "editable")):  # the project (or a workspace member)
+            roots |= children
+        edges.setdefault(package["name"], set()).update(children)
+    return DependencyGraph.build(roots, edges) if roots else None
 
 
 # -- requirements files and top-level dependencies ------------------------------------------------
 
 
-def compile_for_target(requirements: Sequence[str], target: LambdaTarget, *, origin: str, cwd: Path) -> List[Pin]:
+def via_graph(compiled: str, requirements: Sequence[str]) -> DependencyGraph:
+    """The graph in ``uv pip compile``'s split ``# via`` annotations; roots: the requirements given."""
+    edges: Dict[str, Set[str]] = {}
+    current: Optional[str] = None
+    for line in compiled.splitlines():
+        stripped = line.strip()
+        if line and not line[0].isspace() and not stripped.startswith("#"):
+            current = requirement_name(stripped)
+        elif current and stripped.startswith("#"):
+            parent = stripped.lstrip("#").strip()
+            parent = parent[len("via"):].strip() if parent.startswith("via") else parent
+            name = requirement_name(parent)
+            if name and not parent.startswith("-"):
+                edges.setdefault(name, set()).add(current)
+    return DependencyGraph.build(filter(None, map(requirement_name, requirements)), edges)
+
+
+def compile_for_target(requirements: Sequence[str], target: LambdaTarget, *, origin: str, cwd: Path) -> Resolution:
     """Resolve top-level requirements for the target with ``uv pip compile`` (hashes included)."""
     if not requirements:
-        return []
+        return Resolution([])
     args = [
         find_uv(), "pip", "compile", "-", "--python-platform", target.uv_platform,
-        "--python-version", target.python_version, "--no-header", "--no-annotate", "--generate-hashes",
-        "--quiet",
+        "--python-version", target.python_version, "--no-header", "--annotation-style", "split",
+        "--generate-hashes", "--quiet",
     ]
     completed = run_tool(args, cwd=cwd, what=f"uv pip compile ({origin})", stdin="\n".join(requirements) + "\n",
                          extra_env={"UV_PYTHON_DOWNLOADS": os.environ.get("UV_PYTHON_DOWNLOADS", "never")})
     pins = exact_pins(parse_requirements_text(completed.stdout, origin=origin), target, origin=origin)
     if pins is None:  # pragma: no cover - uv pip compile always pins exactly
         raise LockError(f"uv pip compile did not produce exact pins for {origin}.")
-    return pins
+    return Resolution(pins, (), via_graph(completed.stdout, requirements))
 
 
 @dataclass
@@ -239,13 +326,13 @@ class RequirementsFileSource(PinSource):
     def fingerprint(self) -> Dict[str, Any]:
         return {"requirements": digest_text(self.path.read_text(encoding="utf-8"))}
 
-    def resolve(self, target: LambdaTarget) -> Tuple[List[Pin], Tuple[PackageIndex, ...]]:
+    def resolve(self, target: LambdaTarget) -> Resolution:
         lines = parse_requirements_text(self.path.read_text(encoding="utf-8"), origin=str(self.path))
         pins = exact_pins(lines, target, origin=self.path.name)
-        if pins is None:  # not fully pinned: resolve for the target, as for Hatch projects
-            specs = [line.requirement + (f"; {line.marker}" if line.marker else "") for line in lines]
-            pins = compile_for_target(specs, target, origin=self.path.name, cwd=self.path.parent)
-        return pins, ()
+        if pins is not None:  # a frozen list has no graph: every pin counts as wanted
+            return Resolution(pins)
+        specs = [line.requirement + (f"; {line.marker}" if line.marker else "") for line in lines]
+        return compile_for_target(specs, target, origin=self.path.name, cwd=self.path.parent)
 
 
 @dataclass
@@ -262,8 +349,8 @@ class DependencyListSource(PinSource):
     def fingerprint(self) -> Dict[str, Any]:
         return {"requirements": sorted(self.requirements)}
 
-    def resolve(self, target: LambdaTarget) -> Tuple[List[Pin], Tuple[PackageIndex, ...]]:
-        return compile_for_target(self.requirements, target, origin=self.origin, cwd=self.project_root), ()
+    def resolve(self, target: LambdaTarget) -> Resolution:
+        return compile_for_target(self.requirements, target, origin=self.origin, cwd=self.project_root)
 
 
 def project_requirements(pyproject: Mapping[str, Any], extras: Sequence[str], all_extras: bool) -> Tuple[str, ...]:
@@ -313,7 +400,7 @@ def pin_source_for_project(
         check_poetry_lock(lock_path, lock_data, pyproject)
         groups = select_groups(config.with_groups, config.without_groups, config.only_groups)
         extras = tuple(lock_data.get("extras", {})) if config.all_extras else config.extras
-        return PoetryLockSource(lock_path, lock_data, groups, tuple(extras), poetry_sources(pyproject))
+        return PoetryLockSource(lock_path, lock_data, groups, tuple(extras), poetry_sources(pyproject), pyproject)
     if build_tool is LayerBuildToolEnum.uv or (
         build_tool is LayerBuildToolEnum.hatch and (project_root / "uv.lock").is_file()
     ):

@@ -95,6 +95,10 @@ def test_poetry_lock_main_group_for_target(poetry_locked, tmp_path, index_env, c
     assert build(project, "--python", "3.11", "--with", "dev", "-E", "speed", "--no-default-excludes") == 0
     assert dists(layer) == {"fake-a", "fake-b", "fake-markers", "fake-linux-only", "fake-old-python", "fake-dev-tool",
                             "fake-with-extra", "fake-extra-dep", "boto3", "botocore"}
+    capsys.readouterr()
+    assert build(project, "--exclude", "fake-a") == 0  # fake-b was only there for fake-a
+    assert "excluded before install: boto3, botocore, fake-a (and fake-b, needed only by those)" in capsys.readouterr().out
+    assert "fake-b" not in dists(layer)
 
 
 def test_poetry_lock_stale_and_old_format(poetry_locked, tmp_path, index_env, capsys):
@@ -124,6 +128,8 @@ def test_uv_lock_without_dev_group(uv_locked, tmp_path, core_env):
     assert dists(layer) == {"fake-a", "fake-b", "fake-markers", "fake-linux-only"}
     assert build(project, "--python", "3.12", "-E", "speed") == 0
     assert {"fake-with-extra", "fake-extra-dep"} <= dists(layer) and "fake-dev-tool" not in dists(layer)
+    assert build(project, "--python", "3.12", "--exclude", "fake-with-extra", "-E", "speed") == 0
+    assert not {"fake-with-extra", "fake-extra-dep"} & dists(layer) and "fake-b" in dists(layer)
 
 
 def test_uv_lock_missing(make_project, core_env, capsys):

@@ -177,3 +177,22 @@ def test_pip_installer_missing_wheel(core_env, make_project, capsys):
     assert run_cli(project, "--installer", "pip") == 1
     err = capsys.readouterr().err
     assert "fake-sdist-only 1.0" in err and "allow-sdist" in err
+
+
+def test_dependencies_only_excluded_ones_need_are_not_installed(core_env, make_project, capsys):
+    """python-dateutil is needed only by an excluded distribution: it goes too; six is direct and stays."""
+    project = make_project("[project]\nname='x'\nversion='1'\ndependencies=['fake-a', 'python-dateutil', 'six']\n")
+    assert run_cli(project, "--tool", "hatch", "--exclude", "fake-a") == 0
+    assert dists(project / "build/lambda/layer/layer.zip") == {"python-dateutil", "six"}
+    capsys.readouterr()
+    project2 = make_project("[project]\nname='y'\nversion='1'\ndependencies=['fake-a', 'six']\n", name="p2")
+    assert run_cli(project2, "--tool", "hatch", "--exclude", "fake-a") == 0
+    assert dists(project2 / "build/lambda/layer/layer.zip") == {"six"}
+    assert "excluded before install: fake-a (and fake-b, needed only by those)" in capsys.readouterr().out
+
+
+def test_pruning_keeps_what_a_kept_distribution_still_needs(core_env, make_project):
+    project = make_project("[project]\nname='x'\nversion='1'\ndependencies=['requests', 'fake-a']\n")
+    assert run_cli(project, "--tool", "hatch", "--exclude", "requests", "--no-default-excludes") == 0
+    # requests needs urllib3 and fake-b; fake-a still needs fake-b, nothing else needs urllib3
+    assert dists(project / "build/lambda/layer/layer.zip") == {"fake-a", "fake-b"}

@@ -1,0 +1,51 @@
+"""Drop pins that only excluded distributions needed (``jmespath`` once ``boto3`` is excluded).
+
+A pin is kept when a path leads to it from a project's direct dependency without passing
+through an excluded distribution. Without a dependency graph (a plain requirements file) nothing
+is pruned: when in doubt, a package stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
+
+from .names import normalize_name
+
+
+@dataclass(frozen=True)
+class DependencyGraph:
+    """Normalised names: ``edges[parent]`` are the distributions ``parent`` may require."""
+
+    roots: FrozenSet[str]
+    edges: Mapping[str, FrozenSet[str]]
+
+    @classmethod
+    def build(cls, roots: Iterable[str], edges: Mapping[str, Iterable[str]]) -> "DependencyGraph":
+        return cls(
+            frozenset(normalize_name(root) for root in roots),
+            {normalize_name(parent): frozenset(normalize_name(c) for c in children) for parent, children in edges.items()},
+        )
+
+
+def orphans(pinned: Sequence[str], excluded: Iterable[str], graph: Optional[DependencyGraph]) -> List[str]:
+    """Pinned names (as given) reachable from the roots only through excluded distributions."""
+    if graph is None:
+        return []
+    blocked: Set[str] = {normalize_name(name) for name in excluded}
+    pinned_names = {normalize_name(name) for name in pinned}
+    reached: Set[str] = set()
+    stack = [root for root in graph.roots if root not in blocked]
+    while stack:
+        name = stack.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        stack.extend(child for child in graph.edges.get(name, ()) if child not in blocked and child not in reached)
+    # A pin the graph does not know about is kept: only what the graph proves unreachable goes.
+    known = set(graph.edges) | {child for children in graph.edges.values() for child in children} | set(graph.roots)
+    return [
+        name for name in pinned
+        if normalize_name(name) not in blocked and normalize_name(name) in known and normalize_name(name) not in reached
+        and normalize_name(name) in pinned_names
+    ]
