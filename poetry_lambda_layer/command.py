@@ -1,0 +1,337 @@
+"""``poetry lambda-layer``: build the layer from ``poetry.lock`` through Poetry's own locker.
+
+A thin adapter: read ``[tool.lambda-layer]`` and the command line into one
+:class:`shared_core.config.LayerConfig`, check the lock with Poetry's locker, choose the groups
+and extras the way ``poetry install`` does, look up the sources' credentials in Poetry's
+configuration, and hand everything to :func:`shared_core.pipeline.build_layer`. Output goes
+through Poetry's IO, so ``-v``/``-q``/``--ansi`` behave as in every other Poetry command.
+
+``shared_core`` is imported inside :meth:`LambdaLayerCommand.handle` only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+
+from cleo.formatters.formatter import Formatter
+from cleo.helpers import option
+from cleo.io.outputs.output import Verbosity
+from poetry.console.commands.group_command import GroupCommand
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cleo.ui.progress_bar import ProgressBar
+
+    from shared_core.config import LayerConfig
+
+#: Zips with fewer members than this finish before a bar is worth drawing.
+PROGRESS_MIN_FILES = 200
+
+_SPLIT = re.compile(r"[,\s]+")
+
+
+def split_values(values: Optional[Iterable[str]]) -> Tuple[str, ...]:
+    """``-E "a b" -E c,d`` -> ``("a", "b", "c", "d")``, as ``poetry install`` reads extras."""
+    return tuple(item for value in values or () for item in _SPLIT.split(value) if item)
+
+
+class IOReporter:
+    """:class:`shared_core.reporting.Reporter` over Poetry's (cleo's) IO.
+
+    info -> stdout at normal verbosity (``-q`` hides it), detail -> stdout with ``-v``,
+    warning -> stderr always (also with ``-q``), progress -> a bar on stderr, only when stderr is
+    a terminal (decorated) and the zip has many files. Every message is escaped for cleo's
+    formatter and passed through the core's credential masking.
+    """
+
+    def __init__(self, command: "LambdaLayerCommand", secrets: Sequence[str] = ()) -> None:
+        self._command = command
+        self._secrets = tuple(secrets)
+        self._bar: Optional["ProgressBar"] = None
+
+    def add_secrets(self, secrets: Iterable[str]) -> None:
+        self._secrets += tuple(secret for secret in secrets if secret)
+
+    def text(self, message: str) -> str:
+        from shared_core.indexes import mask_credentials
+
+        return Formatter.escape(mask_credentials(str(message), self._secrets))
+
+    def info(self, message: str) -> None:
+        self._command.line(self.text(message))
+
+    def warning(self, message: str) -> None:
+        self._command.line_error(f"<warning>Warning: {self.text(message)}</warning>", verbosity=Verbosity.QUIET)
+
+    def error(self, message: str) -> None:
+        if self._bar is not None:  # a failure while zipping: don't print the error after the bar
+            self._bar.clear()
+            self._bar = None
+        self._command.line_error(f"<error>{self.text(message)}</error>", verbosity=Verbosity.QUIET)
+
+    def detail(self, message: str) -> None:
+        self._command.line(self.text(message), verbosity=Verbosity.VERBOSE)
+
+    def progress(self, done: int, total: int) -> None:
+        io = self._command.io
+        if self._bar is None:
+            if total < PROGRESS_MIN_FILES or done >= total or io.error_output.is_quiet() or not io.error_output.is_decorated():
+                return
+            self._bar = self._command.progress_bar(total)
+            self._bar.start()
+        self._bar.set_progress(done)
+        if done >= total:
+            self._bar.finish()
+            self._bar.clear()
+            self._bar = None
+
+
+class LambdaLayerCommand(GroupCommand):
+    name = "lambda-layer"
+    description = "Builds an AWS Lambda layer zip of the locked runtime dependencies."
+
+    options = [  # noqa: RUF012 - cleo's declaration style
+        *GroupCommand._group_dependency_options(),
+        option("all-groups", None, "Include dependencies from all groups."),
+        option(
+            "extras",
+            "E",
+            "Extra sets of dependencies to include (repeatable; comma or space separated).",
+            flag=False,
+            multiple=True,
+        ),
+        option("all-extras", None, "Include all extra dependencies."),
+        option("python", None, "Lambda Python version, X.Y (3.9-3.14; default: this interpreter's).", flag=False),
+        option("arch", None, "Lambda architecture: x86_64 or arm64 (default: x86_64).", flag=False),
+        option(
+            "exclude",
+            None,
+            "Also leave out this distribution (name or glob; repeatable), on top of the defaults"
+            " and <comment>exclude-packages</>.",
+            flag=False,
+            multiple=True,
+        ),
+        option(
+            "no-default-excludes",
+            None,
+            "Keep what is excluded by default (boto3, botocore, s3transfer, urllib3, pip, setuptools, ...).",
+        ),
+        option(
+            "output",
+            "o",
+            "Path of the zip, relative to the project (default: build/lambda/layer/layer.zip).",
+            flag=False,
+        ),
+        option("force", None, "Rebuild even when nothing changed since the last build."),
+        option("no-compile", None, "Ship no bytecode (.pyc) in the layer."),
+        option("installer", None, "Installer used to unpack the wheels: uv or pip (default: uv).", flag=False),
+        option(
+            "compression-level",
+            None,
+            "Deflate level, 0 (store) to 12 (default: 9; above 9 needs libdeflate).",
+            flag=False,
+        ),
+        option("allow-oversize", None, "Write the layer even if it exceeds Lambda's 250 MB unzipped limit."),
+    ]
+
+    help = """\
+The <info>lambda-layer</info> command builds a deterministic AWS Lambda layer zip
+(<comment>python/...</>) of the project's runtime dependencies, pinned by <comment>poetry.lock</>
+and installed for the Lambda runtime (Python version, architecture, glibc) rather than for
+this machine. The project itself is not included.
+
+<info>poetry lambda-layer</info>
+<info>poetry lambda-layer --python 3.12 --arch arm64</info>
+<info>poetry lambda-layer --with lambda -E speed --exclude pydantic-core</info>
+
+Only the <comment>main</> group is included unless <comment>--with</>/<comment>--only</> say otherwise.
+boto3, botocore, s3transfer and urllib3 (provided by the runtime) and build tools
+(pip, setuptools, wheel, pytest, ...) are left out unless <comment>--no-default-excludes</> is given.
+
+Every option can be set in <comment>[tool.lambda-layer]</> of pyproject.toml
+(<comment>python-version</>, <comment>architecture</>, <comment>exclude-packages</>, <comment>default-excludes</>,
+<comment>output</>, <comment>compile-bytecode</>, <comment>installer</>, <comment>compression-level</>,
+<comment>allow-oversize</>, <comment>allow-sdist</>, <comment>extras</>, <comment>all-extras</>,
+<comment>with-groups</>, <comment>without-groups</>, <comment>only-groups</>); the command line wins.
+<comment>--exclude</> adds to <comment>exclude-packages</>. Any of <comment>--with</>/<comment>--without</>/<comment>--only</>/<comment>--all-groups</>
+replaces the table's three group keys as a whole; <comment>-E</>/<comment>--all-extras</> replace
+<comment>extras</>/<comment>all-extras</>.
+
+An unchanged project is not rebuilt ("up to date"); <comment>--force</> rebuilds.
+Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configuration
+(<comment>poetry config http-basic.NAME</>, the keyring or <comment>POETRY_HTTP_BASIC_NAME_*</>).
+"""
+
+    @property
+    def default_groups(self) -> Set[str]:
+        return {"main"}
+
+    # -- the command -------------------------------------------------------------------------
+
+    def handle(self) -> int:
+        from shared_core.errors import LayerError
+
+        reporter = IOReporter(self)
+        try:
+            return self._build(reporter)
+        except LayerError as error:
+            reporter.error(str(error))
+            return 1
+        except KeyboardInterrupt:
+            reporter.error("Interrupted; the previous layer zip (if any) is unchanged.")
+            return 130
+
+    def _build(self, reporter: IOReporter) -> int:
+        from shared_core.config import SHARED_TABLE, apply_options, config_from_tables
+        from shared_core.errors import ConfigError
+        from shared_core.layout import LayerBuildToolEnum
+        from shared_core.pipeline import build_layer
+
+        poetry = self.poetry
+        pyproject: Mapping[str, Any] = poetry.pyproject.data
+        table = pyproject.get("tool", {}).get("lambda-layer", {})
+        config = config_from_tables((table, SHARED_TABLE))
+
+        if self.option("extras") and self.option("all-extras"):
+            raise ConfigError("You cannot specify explicit --extras while using --all-extras.")
+        config = apply_options(
+            config,
+            python_version=self.option("python"),
+            architecture=self.option("arch"),
+            exclude=split_values(self.option("exclude")),
+            no_default_excludes=bool(self.option("no-default-excludes")),
+            output=self.option("output"),
+            no_compile=bool(self.option("no-compile")),
+            installer=self.option("installer"),
+            compression_level=self.option("compression-level"),
+            allow_oversize=bool(self.option("allow-oversize")),
+        )
+        groups = self._groups(config)
+        extras = self._extras(config)
+
+        source = self._lock_source(groups, extras)
+        reporter.add_secrets(secret for index in source.indexes for secret in index.secrets)
+        outcome = build_layer(
+            poetry.pyproject_path,
+            config,
+            reporter,
+            build_tool=LayerBuildToolEnum.poetry,
+            pin_source=source,
+            force=bool(self.option("force")),
+        )
+        reporter.info(str(outcome.path))
+        return 0
+
+    # -- groups and extras ---------------------------------------------------------------------
+
+    def _groups(self, config: "LayerConfig") -> Set[str]:
+        """The command line's groups when it names any, else the table's (main by default)."""
+        from packaging.utils import canonicalize_name
+
+        from shared_core.config import SHARED_TABLE
+        from shared_core.errors import ConfigError
+        from shared_core.pin_sources import select_groups
+
+        if any(self.option(key) for key in ("with", "without", "only", "all-groups")):
+            return {str(group) for group in self.activated_groups}
+        package = self.poetry.package
+        for key, names in (
+            ("with-groups", config.with_groups),
+            ("without-groups", config.without_groups),
+            ("only-groups", config.only_groups),
+        ):
+            for name in names:
+                if not package.has_dependency_group(canonicalize_name(name)):
+                    known = ", ".join(sorted(package.dependency_group_names(include_optional=True))) or "none"
+                    raise ConfigError(
+                        f"Field `{SHARED_TABLE}.{key}` names the group {name!r}, which pyproject.toml does not "
+                        f"define (groups: {known})."
+                    )
+        return select_groups(config.with_groups, config.without_groups, config.only_groups)
+
+    def _extras(self, config: "LayerConfig") -> Tuple[str, ...]:
+        """``-E``/``--all-extras`` when given, else the table's ``extras``/``all-extras``; checked."""
+        from packaging.utils import canonicalize_name
+
+        from shared_core.config import SHARED_TABLE
+        from shared_core.errors import ConfigError
+
+        cli_extras = split_values(self.option("extras"))
+        if cli_extras or self.option("all-extras"):
+            requested, all_extras, where = cli_extras, bool(self.option("all-extras")), "--extras"
+        else:
+            requested, all_extras, where = config.extras, config.all_extras, f"`{SHARED_TABLE}.extras`"
+        # [project.optional-dependencies] or [tool.poetry.extras], as `poetry install -E` checks them
+        defined = {canonicalize_name(name): name for name in self.poetry.package.extras}
+        if all_extras:
+            return tuple(sorted(defined))
+        chosen: List[str] = []
+        for extra in requested:
+            normalized = canonicalize_name(extra)
+            if normalized not in defined:
+                known = ", ".join(sorted(defined)) or "none"
+                raise ConfigError(
+                    f"Extra {extra!r} (from {where}) is not defined in pyproject.toml (extras: {known})."
+                )
+            if normalized not in chosen:
+                chosen.append(normalized)
+        return tuple(chosen)
+
+    # -- the lock ------------------------------------------------------------------------------
+
+    def _lock_source(self, groups: Set[str], extras: Tuple[str, ...]) -> Any:
+        from shared_core.errors import LockError
+        from shared_core.pin_sources import PoetryLockSource, check_poetry_lock, poetry_sources
+
+        locker = self.poetry.locker
+        lock_path = locker.lock
+        if not locker.is_locked():
+            raise LockError(
+                f"{lock_path.name} not found in {lock_path.parent}. Run `poetry lock` to create it, then run "
+                "`poetry lambda-layer` again."
+            )
+        try:
+            fresh = locker.is_fresh()
+            lock_data = locker.lock_data
+        except RuntimeError as error:  # unreadable TOML, no metadata: Poetry's own wording
+            raise LockError(f"{lock_path}: {error}") from None
+        except ValueError as error:  # tomllib.TOMLDecodeError from is_fresh()
+            raise LockError(f"{lock_path} is not valid TOML ({error}). Run `poetry lock` to regenerate it.") from None
+        if not fresh:
+            raise LockError(
+                f"pyproject.toml changed significantly since {lock_path.name} was last generated. "
+                "Run `poetry lock` to fix the lock file."
+            )
+        check_poetry_lock(lock_path, lock_data, None)
+        pyproject = self.poetry.pyproject.data
+        indexes = poetry_sources(pyproject, self._credentials(pyproject))
+        return PoetryLockSource(lock_path, lock_data, set(groups), extras, indexes, pyproject)
+
+    def _credentials(self, pyproject: Mapping[str, Any]) -> Dict[str, Tuple[Optional[str], Optional[str]]]:
+        """``{source name: (username, password)}`` from Poetry's config, environment and keyring."""
+        sources = [
+            source
+            for source in pyproject.get("tool", {}).get("poetry", {}).get("source", [])
+            if source.get("name") and source.get("url")
+        ]
+        if not sources:
+            return {}
+        from poetry.utils.authenticator import AuthenticatorRepositoryConfig
+        from poetry.utils.password_manager import PasswordManager, PoetryKeyringError
+
+        manager = PasswordManager(self.poetry.config)
+        credentials: Dict[str, Tuple[Optional[str], Optional[str]]] = {}
+        for source in sources:
+            name = source["name"]
+            try:
+                credential = AuthenticatorRepositoryConfig(name, source["url"]).get_http_credentials(manager)
+            except PoetryKeyringError as error:
+                self.line_error(
+                    f"<warning>Warning: could not read the credentials of source {Formatter.escape(name)!r}"
+                    f" from the keyring ({Formatter.escape(str(error))}); trying without them.</warning>",
+                    verbosity=Verbosity.QUIET,
+                )
+                continue
+            if credential.username or credential.password:
+                credentials[name] = (credential.username, credential.password)
+        return credentials

@@ -1,0 +1,39 @@
+"""Poetry's entry point: registers ``poetry lambda-layer`` without importing anything heavy.
+
+Poetry imports this module (and calls :meth:`LambdaLayerApplicationPlugin.activate`) on every
+invocation, so it only imports Poetry's plugin base class. The command class is imported when
+the command is run or listed, and ``shared_core`` only inside its ``handle()``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, List, Type
+
+from poetry.plugins.application_plugin import ApplicationPlugin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from poetry.console.application import Application
+    from poetry.console.commands.command import Command
+
+COMMAND_NAME = "lambda-layer"
+
+
+def _command_factory() -> "Command":
+    from .command import LambdaLayerCommand
+
+    return LambdaLayerCommand()
+
+
+class LambdaLayerApplicationPlugin(ApplicationPlugin):
+    """Adds ``poetry lambda-layer``: build an AWS Lambda layer zip from ``poetry.lock``."""
+
+    @property
+    def commands(self) -> List[Type["Command"]]:
+        from .command import LambdaLayerCommand
+
+        return [LambdaLayerCommand]
+
+    def activate(self, application: "Application") -> None:
+        # Same as the base class, but with a factory that imports the command module lazily
+        # (the base class would touch ``self.commands``, and so import it, on every poetry run).
+        application.command_loader.register_factory(COMMAND_NAME, _command_factory)

@@ -1,0 +1,503 @@
+"""``poetry lambda-layer``: the real Poetry, the real plugin entry point, real installs.
+
+End-to-end tests run ``python -m poetry`` as a subprocess on temporary projects whose only
+source is the loopback index; each distinct project is locked once per module (all locks run
+concurrently) and copied for every test. In-process tests drive Poetry's own ``Application``
+through cleo's ``ApplicationTester`` for the fast cases (listing, help, errors).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from functools import partial
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Tuple
+
+import pytest
+
+from conftest import _QuietHandler, _write_simple_index
+from layer_assertions import dists, names
+
+LAYER = Path("build/lambda/layer/layer.zip")
+SOURCE = """
+[[tool.poetry.source]]
+name = "fixture"
+url = "INDEX_URL"
+priority = "primary"
+"""
+
+CLASSIC = """
+[tool.poetry]
+name = "classic-app"
+version = "0.1.0"
+description = "A [tool.poetry]-style project"
+authors = ["Test <test@example.com>"]
+
+[tool.poetry.dependencies]
+python = ">=3.9"
+fake-a = "*"
+fake-c = "*"
+requests = "*"
+boto3 = "*"
+fake-native = "*"
+fake-with-extra = {version = "*", extras = ["speed"], optional = true}
+
+[tool.poetry.extras]
+speed = ["fake-with-extra"]
+
+[tool.poetry.group.dev.dependencies]
+fake-dev-tool = "*"
+
+[tool.poetry.group.broken]
+optional = true
+
+[tool.poetry.group.broken.dependencies]
+fake-sdist-only = "*"
+""" + SOURCE + """
+[tool.lambda-layer]
+python-version = "3.12"
+exclude-packages = ["fake-c"]
+"""
+
+PEP621 = """
+[project]
+name = "pep621-app"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["fake-a", "pipe", "fake-native", "six"]
+
+[project.optional-dependencies]
+speed = ["fake-with-extra[speed]"]
+
+[tool.poetry.group.dev.dependencies]
+fake-dev-tool = "*"
+""" + SOURCE + """
+[tool.lambda-layer]
+python-version = "3.11"
+with-groups = ["dev"]
+compression-level = 6
+"""
+
+NON_PACKAGE = """
+[tool.poetry]
+package-mode = false
+
+[tool.poetry.dependencies]
+python = ">=3.9"
+python-dateutil = "*"
+PyYAML = "*"
+boto3 = "*"
+
+[tool.poetry.group.dev.dependencies]
+fake-dev-tool = "*"
+""" + SOURCE
+
+PRIVATE = """
+[project]
+name = "private-app"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["fake-a"]
+
+[tool.poetry.group.broken]
+optional = true
+
+[tool.poetry.group.broken.dependencies]
+fake-sdist-only = "*"
+""" + SOURCE
+
+USERNAME = "layer-bot"
+SECRET = "s3cr3t-Pa55word-9731"
+
+
+# -- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def poetry_env(offline_env: Dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Dict[str, str]:
+    """The session's isolation, but installs come from the loopback index, not the wheelhouse."""
+    env = dict(offline_env)
+    for key in ("UV_OFFLINE", "UV_FIND_LINKS", "PIP_NO_INDEX", "PIP_FIND_LINKS"):
+        env.pop(key, None)
+    env["UV_CACHE_DIR"] = str(tmp_path_factory.mktemp("poetry-uv-cache"))
+    # `poetry lock` needs no project virtualenv: resolve with the running interpreter.
+    env["POETRY_VIRTUALENVS_CREATE"] = "false"
+    # Never read or write the machine's keyring; credentials come from env or auth.toml.
+    env["POETRY_KEYRING_ENABLED"] = "false"
+    return env
+
+
+class _BasicAuthHandler(_QuietHandler):
+    """The loopback index, but only for a client that sends the right basic-auth header."""
+
+    expected = "Basic " + base64.b64encode(f"{USERNAME}:{SECRET}".encode()).decode()
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.headers.get("Authorization") != self.expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="fixture"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
+
+@pytest.fixture(scope="module")
+def private_index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("private-index")
+    _write_simple_index(wheelhouse, root)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_BasicAuthHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _credential_env(env: Dict[str, str], password: str = SECRET) -> Dict[str, str]:
+    return dict(env, POETRY_HTTP_BASIC_FIXTURE_USERNAME=USERNAME, POETRY_HTTP_BASIC_FIXTURE_PASSWORD=password)
+
+
+def run_poetry(project: Path, *args: str, env: Dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "poetry", *args], cwd=project, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def locked(
+    tmp_path_factory: pytest.TempPathFactory, poetry_env: Dict[str, str], index_url: str, private_index_url: str
+) -> Dict[str, Path]:
+    """Every distinct project, written and locked once (the locks run concurrently)."""
+    base = tmp_path_factory.mktemp("locked-projects")
+    templates = {
+        "classic": (CLASSIC.replace("INDEX_URL", index_url), poetry_env),
+        "pep621": (PEP621.replace("INDEX_URL", index_url), poetry_env),
+        "non-package": (NON_PACKAGE.replace("INDEX_URL", index_url), poetry_env),
+        "private": (PRIVATE.replace("INDEX_URL", private_index_url), _credential_env(poetry_env)),
+    }
+    running: List[Tuple[str, Path, subprocess.Popen]] = []
+    for name, (pyproject, env) in templates.items():
+        root = base / name
+        root.mkdir()
+        (root / "pyproject.toml").write_text(pyproject)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "poetry", "lock"], cwd=root, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        running.append((name, root, process))
+    projects = {}
+    for name, root, process in running:
+        output, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, f"poetry lock failed for {name}:\n{output}"
+        assert (root / "poetry.lock").is_file()
+        projects[name] = root
+    return projects
+
+
+@pytest.fixture
+def project(locked: Dict[str, Path], tmp_path: Path) -> Callable[[str], Path]:
+    """A fresh copy of a locked project: ``project("classic")``."""
+
+    def copy(name: str) -> Path:
+        destination = tmp_path / name
+        shutil.copytree(locked[name], destination, ignore=shutil.ignore_patterns(".venv", "build"))
+        return destination
+
+    return copy
+
+
+def stdout_lines(completed: subprocess.CompletedProcess) -> List[str]:
+    return [line for line in completed.stdout.splitlines() if line.strip()]
+
+
+def assert_ok(completed: subprocess.CompletedProcess) -> None:
+    assert completed.returncode == 0, f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}"
+    assert "Traceback" not in completed.stderr
+
+
+def assert_error(completed: subprocess.CompletedProcess, *needles: str) -> str:
+    assert completed.returncode == 1, f"stdout:\n{completed.stdout}\nstderr:\n{completed.stderr}"
+    assert "Traceback" not in completed.stderr + completed.stdout
+    for needle in needles:
+        assert needle in completed.stderr, f"{needle!r} not in stderr:\n{completed.stderr}"
+    return completed.stderr
+
+
+# -- end to end: builds ----------------------------------------------------------------------
+
+
+def test_classic_project_main_group_exclusions_target_and_skip(project, poetry_env):
+    root = project("classic")
+    built = run_poetry(root, "lambda-layer", "--arch", "arm64", "--exclude", "requests", env=poetry_env)
+    assert_ok(built)
+    layer = root / LAYER
+    # main group only (no fake-dev-tool, no optional extra); requests by --exclude, fake-c by the
+    # table's exclude-packages, boto3/botocore/urllib3 by the defaults: all additive.
+    assert dists(layer) == {"fake-a", "fake-b", "fake-native"}
+    assert "python/fake_native/_speedups.cpython-312-aarch64-linux-gnu.so" in names(layer)
+    assert not [name for name in names(layer) if "x86_64" in name]
+    lines = stdout_lines(built)
+    resolve = next(line for line in lines if line.startswith("resolve: "))
+    assert "3 pins from poetry.lock (groups: main)" in resolve and "python3.12 arm64" in resolve
+    assert all(name in resolve for name in ("boto3", "botocore", "fake-c", "requests", "urllib3"))
+    assert [stage for stage in ("resolve:", "install:", "zip:") if any(line.startswith(stage) for line in lines)] == [
+        "resolve:", "install:", "zip:"]
+    assert re.search(r"^install: 3 distributions with uv, audited for aarch64 \(\d+\.\d\d s\)$", built.stdout, re.M)
+    assert lines[-1] == str(layer)
+    assert "fake-a==1.0" not in built.stdout  # the pinned list is -v only
+
+    again = run_poetry(root, "lambda-layer", "--arch", "arm64", "--exclude", "requests", env=poetry_env)
+    assert_ok(again)
+    assert "Layer is up to date" in again.stdout and "resolve:" not in again.stdout
+    assert stdout_lines(again)[-1] == str(layer)
+
+
+def test_classic_project_with_group_extra_no_default_excludes_output(project, poetry_env):
+    root = project("classic")
+    built = run_poetry(
+        root, "lambda-layer", "--with", "dev", "-E", "speed", "--no-default-excludes", "--python", "3.11",
+        "--output", "dist/layer-311.zip", "-v", env=poetry_env,
+    )
+    assert_ok(built)
+    layer = root / "dist/layer-311.zip"
+    assert stdout_lines(built)[-1] == str(layer)
+    assert dists(layer) == {
+        "fake-a", "fake-b", "fake-native", "requests", "urllib3", "boto3", "botocore",
+        "fake-dev-tool", "fake-with-extra", "fake-extra-dep",
+    }  # fake-c stays out: exclude-packages applies without the defaults too
+    assert "python/fake_native/_speedups.cpython-311-x86_64-linux-gnu.so" in names(layer)
+    assert "python/fake_a/__init__.cpython-311.pyc" in {n.replace("__pycache__/", "") for n in names(layer)}
+    assert "(groups: dev, main; extras: speed)" in built.stdout
+    # -v: every pin, and the compile stage for a Python this machine has
+    for pin in ("fake-dev-tool==1.0", "fake-extra-dep==1.0", "boto3==1.35.0"):
+        assert f"  {pin}" in built.stdout
+    assert re.search(r"^compile: .*Python 3\.11", built.stdout, re.M)
+    assert not (root / LAYER).exists()
+
+
+def test_only_group(project, poetry_env):
+    root = project("classic")
+    assert_ok(built := run_poetry(root, "lambda-layer", "--only", "dev", env=poetry_env))
+    assert dists(root / LAYER) == {"fake-dev-tool"}
+    assert "(groups: dev)" in built.stdout
+
+
+def test_pep621_table_groups_all_extras_determinism(project, poetry_env):
+    root = project("pep621")
+    layer = root / LAYER
+    first = run_poetry(root, "lambda-layer", "--all-extras", env=poetry_env)
+    assert_ok(first)
+    # with-groups = ["dev"] from [tool.lambda-layer]; --all-extras from [project.optional-dependencies]
+    assert dists(layer) == {"fake-a", "fake-b", "pipe", "fake-native", "six", "fake-dev-tool",
+                            "fake-with-extra", "fake-extra-dep"}
+    assert "python/fake_native/_speedups.cpython-311-x86_64-linux-gnu.so" in names(layer)
+    assert "zip: " in first.stdout and " at level 6 " in first.stdout  # compression-level from the table
+    digest = hashlib.sha256(layer.read_bytes()).hexdigest()
+
+    forced = run_poetry(root, "lambda-layer", "--all-extras", "--force", env=poetry_env)
+    assert_ok(forced)
+    assert "up to date" not in forced.stdout and "resolve:" in forced.stdout
+    assert hashlib.sha256(layer.read_bytes()).hexdigest() == digest
+
+    # any group option on the command line replaces the table's group keys as a whole
+    without = run_poetry(root, "lambda-layer", "--without", "dev", env=poetry_env)
+    assert_ok(without)
+    assert dists(layer) == {"fake-a", "fake-b", "pipe", "fake-native", "six"}
+
+
+def test_package_mode_false_project(project, poetry_env):
+    root = project("non-package")
+    built = run_poetry(root, "lambda-layer", env=poetry_env)
+    assert_ok(built)
+    assert dists(root / LAYER) == {"python-dateutil", "six", "pyyaml"}  # boto3, botocore by default
+
+    quiet = run_poetry(root, "lambda-layer", "-q", "--no-default-excludes", env=poetry_env)
+    assert_ok(quiet)
+    assert quiet.stdout == ""
+    assert dists(root / LAYER) == {"python-dateutil", "six", "pyyaml", "boto3", "botocore"}
+
+
+# -- end to end: errors ----------------------------------------------------------------------
+
+
+def test_stale_lock_is_refused(project, poetry_env):
+    root = project("pep621")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"six"]', '"six", "fake-c"]'))
+    failed = run_poetry(root, "lambda-layer", env=poetry_env)
+    assert_error(failed, "pyproject.toml changed significantly since poetry.lock was last generated. "
+                         "Run `poetry lock` to fix the lock file.")
+    assert not (root / LAYER).exists() and failed.stdout == ""
+
+
+def test_missing_wheel_names_the_package(project, poetry_env):
+    root = project("classic")
+    failed = run_poetry(root, "lambda-layer", "--with", "broken", env=poetry_env)
+    assert_error(failed, "fake-sdist-only 1.0")
+    assert not (root / LAYER).exists()
+
+
+# -- private sources -------------------------------------------------------------------------
+
+
+def test_private_source_uses_poetrys_credentials_and_never_prints_them(project, poetry_env, tmp_path):
+    root = project("private")
+    layer = root / LAYER
+    env = dict(poetry_env, UV_CACHE_DIR=str(tmp_path / "uv-cache"), POETRY_CONFIG_DIR=str(tmp_path / "poetry-config"))
+    # no credentials: the index answers 401 and the build fails cleanly
+    anonymous = run_poetry(root, "lambda-layer", env=env)
+    assert_error(anonymous, "401")
+    wrong = run_poetry(root, "lambda-layer", "-vvv", env=_credential_env(env, "wrong-" + SECRET))
+    assert_error(wrong, "401")
+    assert SECRET not in wrong.stdout + wrong.stderr
+    assert not layer.exists()
+
+    # credentials stored with `poetry config http-basic.fixture` (auth.toml, keyring off): read
+    # through Poetry's PasswordManager, since no POETRY_HTTP_BASIC_* variable is set
+    assert_ok(run_poetry(root, "config", "http-basic.fixture", USERNAME, SECRET, env=env))
+    built = run_poetry(root, "lambda-layer", "-vvv", env=env)
+    assert_ok(built)
+    assert dists(layer) == {"fake-a", "fake-b"}
+    assert SECRET not in built.stdout + built.stderr
+
+    # POETRY_HTTP_BASIC_FIXTURE_USERNAME/PASSWORD, as Poetry itself reads them
+    env_only = dict(_credential_env(poetry_env), UV_CACHE_DIR=str(tmp_path / "uv-cache-2"))
+    built = run_poetry(root, "lambda-layer", "--force", "-vvv", env=env_only)
+    assert_ok(built)
+    assert SECRET not in built.stdout + built.stderr
+
+    failed = run_poetry(root, "lambda-layer", "--with", "broken", "-vvv", env=env_only)
+    assert_error(failed, "fake-sdist-only")
+    assert SECRET not in failed.stdout + failed.stderr
+
+
+# -- in process: Poetry's Application through cleo's tester ----------------------------------
+
+
+@pytest.fixture
+def poetry_app(core_env):
+    """``run("lambda-layer ...") -> (exit code, stdout, stderr)`` on a fresh Poetry Application."""
+    from cleo.testers.application_tester import ApplicationTester
+    from poetry.console.application import Application
+
+    def run(command: str, decorated: bool = False) -> Tuple[int, str, str]:
+        application = Application()
+        application.auto_exits(False)
+        tester = ApplicationTester(application)
+        code = tester.execute(command, decorated=decorated)
+        return code, tester.io.fetch_output(), tester.io.fetch_error()
+
+    return run
+
+
+def test_poetry_list_shows_the_command(poetry_app):
+    code, out, _ = poetry_app("list")
+    assert code == 0
+    assert re.search(r"^\s+lambda-layer\s+Builds an AWS Lambda layer zip of the locked runtime dependencies\.$", out, re.M)
+
+
+def test_help_documents_every_option(poetry_app):
+    code, out, _ = poetry_app("lambda-layer --help")
+    assert code == 0
+    for option in ("--with", "--without", "--only", "--all-groups", "--extras", "--all-extras", "--python",
+                   "--arch", "--exclude", "--no-default-excludes", "--output", "--force", "--no-compile",
+                   "--installer", "--compression-level", "--allow-oversize"):
+        line = next((line for line in out.splitlines() if re.search(rf"{option}\b(?!-)", line)), None)
+        assert line is not None and len(line.split(option, 1)[1].strip()) > 10, f"{option} undocumented"
+    assert "[tool.lambda-layer]" in out
+
+
+def test_plugin_import_is_cheap():
+    probe = (
+        "import sys\n"
+        "from cleo.io.null_io import NullIO\n"
+        "from poetry.console.application import Application\n"
+        "app = Application(); app._load_plugins(NullIO())\n"
+        "assert app.command_loader.has('lambda-layer')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('shared_core', 'poetry_lambda_layer.command'))))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "[]"
+
+
+def _rewrite(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+@pytest.mark.parametrize("case, args, needles", [
+    ("no-lock", "", ["poetry.lock not found", "Run `poetry lock`"]),
+    ("stale", "", ["pyproject.toml changed significantly since poetry.lock was last generated. "
+                   "Run `poetry lock` to fix the lock file."]),
+    ("lock-2.0", "", ["lock-version 2.0", "poetry lock"]),
+    ("arch", "--arch sparc", ["'sparc'", "x86_64, arm64"]),
+    ("quiet", "-q --arch sparc", ["'sparc'"]),
+    ("python", "--python 3.8", ["'3.8'", "Supported versions"]),
+    ("installer", "--installer conda", ["--installer", "'conda'"]),
+    ("level", "--compression-level max", ["--compression-level", "'max'"]),
+    ("wrong-type", "", ["tool.lambda-layer.compression-level", "'high'"]),
+    ("unknown-key", "", ["tool.lambda-layer.arch", "Known keys"]),
+    ("extra", "-E speed,turbo", ["'turbo'", "extras: speed"]),
+    ("table-extra", "", ["tool.lambda-layer.extras", "'turbo'"]),
+    ("table-group", "", ["tool.lambda-layer.only-groups", "'lambda'", "dev"]),
+    ("extras-and-all", "-E speed --all-extras", ["--extras", "--all-extras"]),
+    ("broken-lock", "", ["poetry.lock is not valid TOML", "poetry lock"]),
+])
+def test_errors_are_one_poetry_error_line(poetry_app, project, case, args, needles):
+    root = project("classic")
+    pyproject, lock = root / "pyproject.toml", root / "poetry.lock"
+    if case == "no-lock":
+        lock.unlink()
+    elif case == "stale":
+        _rewrite(pyproject, 'fake-c = "*"\n', 'fake-c = "*"\nsix = "*"\n')
+    elif case == "lock-2.0":
+        _rewrite(lock, 'lock-version = "2.1"', 'lock-version = "2.0"')
+    elif case == "broken-lock":
+        lock.write_text("[[package]\nname = \n")
+    elif case == "wrong-type":
+        _rewrite(pyproject, "[tool.lambda-layer]\n", '[tool.lambda-layer]\ncompression-level = "high"\n')
+    elif case == "unknown-key":
+        _rewrite(pyproject, "[tool.lambda-layer]\n", '[tool.lambda-layer]\narch = "arm64"\n')
+    elif case == "table-extra":
+        _rewrite(pyproject, "[tool.lambda-layer]\n", '[tool.lambda-layer]\nextras = ["turbo"]\n')
+    elif case == "table-group":
+        _rewrite(pyproject, "[tool.lambda-layer]\n", '[tool.lambda-layer]\nonly-groups = ["lambda"]\n')
+    code, out, err = poetry_app(f"lambda-layer --project {root} {args}")
+    assert code == 1, (out, err)
+    assert out == "" and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    for needle in needles:
+        assert needle in err, f"{needle!r} not in {err!r}"
+    assert not (root / LAYER).exists()
+
+
+def test_table_groups_and_extras_apply_without_options_progress_on_terminal(poetry_app, project, monkeypatch):
+    """``with-groups``/``extras`` in the table select what ``--with``/``-E`` would (in process);
+    on a terminal the zip step draws a progress bar on stderr, stdout stays one line per stage."""
+    from poetry_lambda_layer import command
+
+    monkeypatch.setattr(command, "PROGRESS_MIN_FILES", 1)
+    root = project("classic")
+    _rewrite(root / "pyproject.toml", "[tool.lambda-layer]\n",
+             '[tool.lambda-layer]\nwith-groups = ["dev"]\nextras = ["speed"]\narchitecture = "arm64"\n')
+    code, out, err = poetry_app(f"lambda-layer --project {root}", decorated=True)
+    assert code == 0, err
+    files = int(re.search(r"^zip: (\d+) files", out, re.M).group(1))
+    assert f"{files}/{files} [" in err and "[" not in out
+    assert dists(root / LAYER) == {"fake-a", "fake-b", "fake-native", "requests", "fake-dev-tool",
+                                   "fake-with-extra", "fake-extra-dep"}
+    assert "(groups: dev, main; extras: speed)" in out and "python3.12 arm64" in out
+    assert out.splitlines()[-1] == str(root / LAYER)
