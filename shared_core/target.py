@@ -57,8 +57,8 @@ class LambdaTarget:
         if normalized_version not in SUPPORTED_PYTHON_VERSIONS:
             raise UnsupportedTargetError(
                 f"Python {python_version!r} is not a Lambda Python runtime. Supported versions: "
-                f"{', '.join(SUPPORTED_PYTHON_VERSIONS)}. Set `python-version` in [tool.lambda-layer] "
-                "or pass --python X.Y."
+                f"{', '.join(SUPPORTED_PYTHON_VERSIONS)}. Set `python-version` in pyproject.toml "
+                "([tool.lambda-layer], or the Hatch target table) or pass --python X.Y to the command."
             )
         architecture = (architecture or "x86_64").strip()
         aliases = {"amd64": "x86_64", "aarch64": "arm64", "x86-64": "x86_64"}
@@ -66,7 +66,8 @@ class LambdaTarget:
         if architecture not in ARCHITECTURES:
             raise UnsupportedTargetError(
                 f"Architecture {architecture!r} is not a Lambda architecture. Supported: "
-                f"{', '.join(ARCHITECTURES)}. Set `architecture` in [tool.lambda-layer] or pass --arch."
+                f"{', '.join(ARCHITECTURES)}. Set `architecture` in pyproject.toml ([tool.lambda-layer], "
+                "or the Hatch target table) or pass --arch to the command."
             )
         return cls(normalized_version, architecture)
 

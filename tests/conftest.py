@@ -12,10 +12,11 @@ import os
 import shutil
 import sys
 import threading
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Dict, Iterator
+from typing import Callable, Dict, Iterator, Type
 
 import pytest
 
@@ -58,12 +59,11 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         return None
 
 
-@pytest.fixture(scope="session")
-def index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A loopback PEP 503 index over the wheelhouse (Poetry has no find-links source)."""
-    root = tmp_path_factory.mktemp("index")
+@contextmanager
+def serve_index(wheelhouse: Path, root: Path, handler: Type[SimpleHTTPRequestHandler] = _QuietHandler) -> Iterator[str]:
+    """Serve a PEP 503 tree over ``wheelhouse`` on loopback; yields its ``/simple/`` URL."""
     _write_simple_index(wheelhouse, root)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -71,6 +71,13 @@ def index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A loopback PEP 503 index over the wheelhouse (Poetry has no find-links source)."""
+    with serve_index(wheelhouse, tmp_path_factory.mktemp("index")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from layer_assertions import dists
 from shared_core.cli import main
 from shared_core.tools import find_uv
 
-POETRY_PROJECT = """\
+PROJECT = """\
 [project]
 name = "demo"
 version = "1.0"
@@ -24,7 +24,9 @@ speed = ["fake-with-extra[speed]"]
 
 [dependency-groups]
 dev = ["fake-dev-tool"]
+"""
 
+POETRY_PROJECT = PROJECT + """
 [tool.poetry]
 package-mode = false
 
@@ -34,19 +36,7 @@ url = "{index_url}"
 priority = "primary"
 """
 
-UV_PROJECT = """\
-[project]
-name = "demo"
-version = "1.0"
-requires-python = ">=3.9"
-dependencies = ["fake-a", "fake-markers", "boto3"]
-
-[project.optional-dependencies]
-speed = ["fake-with-extra[speed]"]
-
-[dependency-groups]
-dev = ["fake-dev-tool"]
-
+UV_PROJECT = PROJECT + """
 [tool.uv]
 package = false
 """
@@ -139,7 +129,7 @@ def test_uv_lock_missing(make_project, core_env, capsys):
 
 
 def test_project_dependencies_resolved_for_target(make_project, core_env):
-    project = make_project(UV_PROJECT.replace("[tool.uv]\npackage = false\n", ""))
+    project = make_project(PROJECT)
     assert build(project, "--tool", "hatch", "--python", "3.12", "--arch", "arm64", "-E", "speed") == 0
     assert dists(project / "build/lambda/layer/layer.zip") == {
         "fake-a", "fake-b", "fake-markers", "fake-linux-only", "fake-arm-only", "fake-with-extra", "fake-extra-dep"}

@@ -15,15 +15,12 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
-from functools import partial
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
-from conftest import _QuietHandler, _write_simple_index
+from conftest import _QuietHandler, serve_index
 from layer_assertions import dists, names
 
 LAYER = Path("build/lambda/layer/layer.zip")
@@ -152,16 +149,8 @@ class _BasicAuthHandler(_QuietHandler):
 
 @pytest.fixture(scope="module")
 def private_index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("private-index")
-    _write_simple_index(wheelhouse, root)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_BasicAuthHandler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_index(wheelhouse, tmp_path_factory.mktemp("private-index"), _BasicAuthHandler) as url:
+        yield url
 
 
 def _credential_env(env: Dict[str, str], password: str = SECRET) -> Dict[str, str]:
