@@ -100,7 +100,10 @@ class LambdaLayerBuilder:
                 started = time.monotonic()
                 bytecode = compile_bytecode(staged_python, target)
                 if bytecode.compiled:
-                    reporter.info(f"compile: unchecked-hash bytecode for Python {target.python_version} ({_seconds(started)})")
+                    reporter.info(
+                        f"compile: {bytecode.files} unchecked-hash .pyc for Python {target.python_version}, "
+                        f"{bytecode.from_cache} from cache ({_seconds(started)})"
+                    )
                 else:
                     reporter.warning(f"no bytecode shipped: {bytecode.reason}; cold starts will compile modules.")
             if paths.artifacts_dir.exists():

@@ -83,7 +83,7 @@ def index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture(scope="session")
 def session_dirs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Path]:
     base = tmp_path_factory.mktemp("tools")
-    dirs = {name: base / name for name in ("uv-cache", "poetry-config", "poetry-cache", "poetry-data", "hatch-data", "hatch-cache", "home")}
+    dirs = {name: base / name for name in ("uv-cache", "layer-cache", "poetry-config", "poetry-cache", "poetry-data", "hatch-data", "hatch-cache", "home")}
     for path in dirs.values():
         path.mkdir()
     (base / "hatch-config.toml").touch()
@@ -115,6 +115,7 @@ def offline_env(wheelhouse: Path, session_dirs: Dict[str, Path]) -> Dict[str, st
         POETRY_VIRTUALENVS_IN_PROJECT="true",
         POETRY_NO_INTERACTION="1",
         NO_COLOR="1",
+        LAMBDA_LAYER_CACHE_DIR=str(session_dirs["layer-cache"]),
     )
     return env
 

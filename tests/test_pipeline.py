@@ -196,3 +196,21 @@ def test_pruning_keeps_what_a_kept_distribution_still_needs(core_env, make_proje
     assert run_cli(project, "--tool", "hatch", "--exclude", "requests", "--no-default-excludes") == 0
     # requests needs urllib3 and fake-b; fake-a still needs fake-b, nothing else needs urllib3
     assert dists(project / "build/lambda/layer/layer.zip") == {"fake-a", "fake-b"}
+
+
+def test_bytecode_cache_and_test_directories(core_env, make_project, capsys):
+    import shutil
+
+    project = make_project(requirements__txt="fake-with-tests==1.0\nfake-a==1.0\nfake-b==1.0\n")
+    version = "%d.%d" % sys.version_info[:2]
+    assert run_cli(project, "--python", version) == 0
+    layer = project / "build/lambda/layer/layer.zip"
+    pycs = sorted(n for n in names(layer) if n.endswith(".pyc"))
+    assert [p.split("/__pycache__")[0] for p in pycs] == ["python/fake_a", "python/fake_b", "python/fake_with_tests"]
+    assert "python/fake_with_tests/tests/test_it.py" in names(layer)     # tests ship as source, uncompiled
+    first = layer.read_bytes()
+    capsys.readouterr()
+    shutil.rmtree(project / "build")
+    assert run_cli(project, "--python", version) == 0
+    assert "3 unchecked-hash .pyc for Python" in (out := capsys.readouterr().out) and "3 from cache" in out
+    assert layer.read_bytes() == first

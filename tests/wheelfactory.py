@@ -136,6 +136,8 @@ def build_wheelhouse(directory: Path) -> Path:
     ])
     for name in ("fake-linux-only", "fake-win-only", "fake-old-python", "fake-arm-only"):
         w(name)
+    w("fake-with-tests", files={"fake_with_tests/__init__.py": module(), "fake_with_tests/tests/__init__.py": module(),
+                                 "fake_with_tests/tests/test_it.py": module("def test_it():\n    pass\n")})
     w("fake-cli", files={"fake_cli/__init__.py": module()}, scripts={"fake-cli": "fake_cli:main"})
     native_wheels(directory, "fake-native", "1.0", pythons=("3.11", "3.12"))
     # A wheel that claims to be pure but ships an x86_64 binary: the audit must catch it on arm64.
