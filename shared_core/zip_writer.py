@@ -21,7 +21,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Deque, List, Optional, Sequence, Tuple
+from typing import BinaryIO, Callable, Deque, Iterator, List, Optional, Sequence, Tuple
 
 __all__ = [
     "ZipMember",
@@ -63,6 +63,12 @@ _ZIP64_LOCATOR_SIGNATURE = 0x07064B50
 
 _MIN_LEVEL = 0
 _MAX_LEVEL = 12  # libdeflate's scale; zlib stops at 9
+
+#: Scheduling: small files are compressed in groups of about this much input ...
+_BATCH_BYTES = 1 << 20
+_BATCH_FILES = 64
+#: ... and work is queued up to this much input ahead of the member being written.
+_BYTES_AHEAD = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -294,6 +300,37 @@ def _sorted_members(members: Sequence[ZipMember]) -> List[ZipMember]:
     return ordered
 
 
+def _size_hint(source: Path) -> int:
+    """The file's size for scheduling only; a file that cannot be read fails later, in order."""
+    try:
+        return os.stat(source).st_size
+    except OSError:
+        return 0
+
+
+def _batches(members: Sequence[ZipMember]) -> Iterator[Tuple[List[ZipMember], int]]:
+    """Consecutive members grouped into tasks of about ``_BATCH_BYTES``, with their total size.
+
+    One task per file costs more in thread hand-offs than compressing a small file does, so
+    small files travel together; a big file is a task of its own.
+    """
+    batch: List[ZipMember] = []
+    batch_bytes = 0
+    for member in members:
+        batch.append(member)
+        batch_bytes += _size_hint(member.source)
+        if batch_bytes >= _BATCH_BYTES or len(batch) >= _BATCH_FILES:
+            yield batch, batch_bytes
+            batch, batch_bytes = [], 0
+    if batch:
+        yield batch, batch_bytes
+
+
+def _compress_batch(sources: Sequence[Path], compress: Optional[Callable[[bytes], bytes]]) -> List[_Compressed]:
+    """One thread-pool task: a few consecutive members, in order."""
+    return [_compress_member(source, compress) for source in sources]
+
+
 def _write_members(
     out: BinaryIO,
     members: Sequence[ZipMember],
@@ -302,51 +339,65 @@ def _write_members(
     dos: Tuple[int, int],
     progress: Optional[Callable[[int, int], None]],
 ) -> Tuple[List[_CentralEntry], int]:
-    """Compress on a thread pool, write in order; at most ``workers * 4`` members are in memory.
+    """Compress on a thread pool, write in name order, with a bounded amount of data in memory.
 
     Both libdeflate and zlib release the GIL, so threads give real parallelism without the cost
-    of sending file contents to other processes.
+    of sending file contents to other processes. Work is queued ahead up to
+    ``_BYTES_AHEAD`` of input (and always at least ``workers * 4`` tasks), so that while
+    one worker spends seconds on a large library the others keep going on the files after it.
     """
     entries: List[_CentralEntry] = []
     unzipped_bytes = 0
     offset = 0
+    done = 0
     total = len(members)
-    window = max(1, workers) * 4
-    pending: Deque[Future] = deque()
-    upcoming = iter(members)
-    executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="zip-writer")
+    min_tasks = workers * 4
+    pending: Deque[Tuple[List[ZipMember], int, Future]] = deque()
+    bytes_ahead = 0
+    upcoming = _batches(members)
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zip-writer")
+
+    def fill() -> None:
+        nonlocal bytes_ahead
+        while len(pending) < min_tasks or bytes_ahead < _BYTES_AHEAD:
+            batch = next(upcoming, None)
+            if batch is None:
+                return
+            sources = [member.source for member in batch[0]]
+            pending.append((batch[0], batch[1], executor.submit(_compress_batch, sources, compress)))
+            bytes_ahead += batch[1]
+
     try:
-        for member in upcoming:
-            pending.append(executor.submit(_compress_member, member.source, compress))
-            if len(pending) >= window:
-                break
-        for index, member in enumerate(members):
-            packed: _Compressed = pending.popleft().result()
-            next_member = next(upcoming, None)
-            if next_member is not None:
-                pending.append(executor.submit(_compress_member, next_member.source, compress))
-            name, flags = _encode_name(member.arcname)
-            header = _local_header(name, flags, packed, dos)
-            out.write(header)
-            out.write(packed.data)
-            entries.append(
-                _CentralEntry(
-                    name=name,
-                    flags=flags,
-                    method=packed.method,
-                    crc=packed.crc,
-                    compressed_size=len(packed.data),
-                    size=packed.size,
-                    offset=offset,
-                    external_attr=_external_attr(member.executable),
+        fill()
+        while pending:
+            batch, batch_bytes, future = pending.popleft()
+            results: List[_Compressed] = future.result()
+            bytes_ahead -= batch_bytes
+            fill()
+            for member, packed in zip(batch, results):
+                name, flags = _encode_name(member.arcname)
+                header = _local_header(name, flags, packed, dos)
+                out.write(header)
+                out.write(packed.data)
+                entries.append(
+                    _CentralEntry(
+                        name=name,
+                        flags=flags,
+                        method=packed.method,
+                        crc=packed.crc,
+                        compressed_size=len(packed.data),
+                        size=packed.size,
+                        offset=offset,
+                        external_attr=_external_attr(member.executable),
+                    )
                 )
-            )
-            offset += len(header) + len(packed.data)
-            unzipped_bytes += packed.size
-            if progress is not None:
-                progress(index + 1, total)
+                offset += len(header) + len(packed.data)
+                unzipped_bytes += packed.size
+                done += 1
+                if progress is not None:
+                    progress(done, total)
     except BaseException:
-        for future in pending:
+        for _, _, future in pending:
             future.cancel()
         executor.shutdown(wait=True)
         raise
@@ -354,10 +405,12 @@ def _write_members(
     return entries, unzipped_bytes
 
 
-def _current_umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask
+def _final_mode(destination: Path) -> int:
+    """Keep the mode of the zip being replaced; a new one is 0644 (reading the umask would set it)."""
+    try:
+        return destination.stat().st_mode & 0o777
+    except OSError:
+        return 0o644
 
 
 def write_deterministic_zip(
@@ -399,8 +452,8 @@ def write_deterministic_zip(
             directory_size = out.tell() - directory_offset
             out.write(_end_records(len(entries), directory_offset, directory_size))
             zipped_bytes = out.tell()
-        # mkstemp makes the file 0600; the finished zip gets the usual permissions for a new file.
-        os.chmod(temp_name, 0o666 & ~_current_umask())
+        # mkstemp makes the file 0600; the finished zip gets the usual permissions of a shared file.
+        os.chmod(temp_name, _final_mode(destination))
         os.replace(temp_name, destination)
     except BaseException:
         try:

@@ -1,0 +1,266 @@
+"""Tests for shared_core.zip_writer: reproducible, valid, atomic ZIP output."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import time
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from shared_core.zip_writer import (
+    ZipMember,
+    compression_backend,
+    reproducible_date_time,
+    write_deterministic_zip,
+)
+
+TREE: Dict[str, Tuple[bytes, bool]] = {
+    "python/pkg/__init__.py": (b"from .core import main\n" * 50, False),
+    "python/pkg/core.py": (b"def main():\n    return 42\n" * 200, False),
+    "python/pkg/data/empty.txt": (b"", False),
+    "python/bin/tool": (b"#!/bin/sh\necho hello\n" * 10, True),
+    "python/pkg/caf\u00e9.txt": ("unicode name \u00e9\n".encode() * 20, False),
+    "python/aaa_first.py": (b"x = 1\n", False),
+}
+
+
+def make_tree(root: Path, tree: Dict[str, Tuple[bytes, bool]], order: List[str]) -> List[ZipMember]:
+    """Create the files in ``order`` under ``root``; members returned in that (unsorted) order."""
+    members = []
+    for name in order:
+        content, executable = tree[name]
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        os.chmod(path, 0o775 if executable else 0o664)
+        members.append(ZipMember(name, path, executable))
+    return members
+
+
+def read_all(path: Path) -> Dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+@pytest.fixture
+def members(tmp_path: Path) -> List[ZipMember]:
+    return make_tree(tmp_path / "tree", TREE, list(TREE))
+
+
+def test_byte_identical_for_recreated_trees(tmp_path: Path) -> None:
+    first = make_tree(tmp_path / "one", TREE, list(TREE))
+    for member in first:
+        os.utime(member.source, (1_000_000_000, 1_000_000_000))
+    second = make_tree(tmp_path / "two", TREE, list(reversed(TREE)))
+    for member in second:
+        os.utime(member.source, (time.time() + 3600, time.time() + 3600))
+
+    a = write_deterministic_zip(first, tmp_path / "a.zip")
+    b = write_deterministic_zip(second, tmp_path / "b.zip", workers=1)
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    assert a.zipped_bytes == b.zipped_bytes == (tmp_path / "a.zip").stat().st_size
+    assert a.files == len(TREE)
+    assert a.unzipped_bytes == sum(len(content) for content, _ in TREE.values())
+    assert a.backend == compression_backend()
+
+
+def test_entries_sorted_with_fixed_time_and_modes(tmp_path: Path, members: List[ZipMember], monkeypatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    write_deterministic_zip(members, tmp_path / "out.zip")
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        infos = archive.infolist()
+    names = [info.filename for info in infos]
+    assert names == sorted(TREE)
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        assert info.create_system == 3
+        assert info.create_version == 20
+        assert info.extra == b""
+        assert info.comment == b""
+        expected = 0o100755 if TREE[info.filename][1] else 0o100644
+        assert info.external_attr >> 16 == expected
+        assert info.flag_bits & 0x800 == (0x800 if not info.filename.isascii() else 0)
+    assert read_all(tmp_path / "out.zip") == {name: content for name, (content, _) in TREE.items()}
+
+
+def test_source_date_epoch_is_honoured(tmp_path: Path, members: List[ZipMember], monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14T22:13:20Z
+    assert reproducible_date_time() == (2023, 11, 14, 22, 13, 20)
+    write_deterministic_zip(members, tmp_path / "out.zip")
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert reproducible_date_time() == (1980, 1, 1, 0, 0, 0)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(ValueError, match="SOURCE_DATE_EPOCH"):
+        reproducible_date_time()
+
+
+@pytest.mark.parametrize("backend", ["zlib", "libdeflate"])
+def test_valid_archive_roundtrips(tmp_path: Path, members: List[ZipMember], backend: str) -> None:
+    if backend == "libdeflate" and compression_backend() != "libdeflate":
+        pytest.skip("deflate (libdeflate bindings) not installed")
+    progress: List[Tuple[int, int]] = []
+    result = write_deterministic_zip(
+        members, tmp_path / "out.zip", _backend=backend, progress=lambda done, total: progress.append((done, total))
+    )
+    assert result.backend == backend
+    assert progress == [(i, len(TREE)) for i in range(1, len(TREE) + 1)]
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert archive.testzip() is None
+        methods = {info.filename: info.compress_type for info in archive.infolist()}
+    assert methods["python/pkg/core.py"] == zipfile.ZIP_DEFLATED
+    assert methods["python/pkg/data/empty.txt"] == zipfile.ZIP_STORED
+    assert read_all(tmp_path / "out.zip") == {name: content for name, (content, _) in TREE.items()}
+    if shutil.which("unzip"):
+        subprocess.run(["unzip", "-tq", str(tmp_path / "out.zip")], check=True, capture_output=True)
+
+
+def test_unzip_accepts_archive(tmp_path: Path, members: List[ZipMember]) -> None:
+    if not shutil.which("unzip"):
+        pytest.skip("unzip not installed")
+    write_deterministic_zip(members, tmp_path / "out.zip")
+    checked = subprocess.run(["unzip", "-t", str(tmp_path / "out.zip")], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No errors detected" in checked.stdout
+    listing = subprocess.run(["zipinfo", str(tmp_path / "out.zip")], capture_output=True, text=True)
+    if listing.returncode == 0:
+        assert "-rwxr-xr-x" in listing.stdout and "-rw-r--r--" in listing.stdout
+
+
+def test_zlib_backend_caps_level_and_matches_zlib(tmp_path: Path) -> None:
+    content = b"compressible text " * 5000
+    source = tmp_path / "big.txt"
+    source.write_bytes(content)
+    write_deterministic_zip([ZipMember("big.txt", source, False)], tmp_path / "out.zip", compression_level=12, _backend="zlib")
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    expected = compressor.compress(content) + compressor.flush()
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        info = archive.getinfo("big.txt")
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        assert info.compress_size == len(expected)
+        assert archive.read(info) == content
+
+
+def test_level_zero_stores(tmp_path: Path, members: List[ZipMember]) -> None:
+    result = write_deterministic_zip(members, tmp_path / "out.zip", compression_level=0)
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+        assert archive.testzip() is None
+    assert result.unzipped_bytes == sum(len(content) for content, _ in TREE.values())
+
+
+def test_incompressible_member_is_stored(tmp_path: Path) -> None:
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(os.urandom(64 * 1024))
+    text = tmp_path / "text.txt"
+    text.write_bytes(b"a" * 10000)
+    members = [ZipMember("noise.bin", noise, False), ZipMember("text.txt", text, False)]
+    write_deterministic_zip(members, tmp_path / "out.zip", compression_level=12)
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert archive.getinfo("noise.bin").compress_type == zipfile.ZIP_STORED
+        assert archive.getinfo("noise.bin").compress_size == 64 * 1024
+        assert archive.getinfo("text.txt").compress_type == zipfile.ZIP_DEFLATED
+        assert archive.read("noise.bin") == noise.read_bytes()
+
+
+def test_invalid_arguments(tmp_path: Path, members: List[ZipMember]) -> None:
+    duplicate = members + [ZipMember(members[0].arcname, members[1].source, False)]
+    with pytest.raises(ValueError, match="duplicate"):
+        write_deterministic_zip(duplicate, tmp_path / "out.zip")
+    with pytest.raises(ValueError, match="compression_level"):
+        write_deterministic_zip(members, tmp_path / "out.zip", compression_level=13)
+    assert not (tmp_path / "out.zip").exists()
+
+
+def test_creates_parent_directory(tmp_path: Path, members: List[ZipMember]) -> None:
+    destination = tmp_path / "build" / "lambda" / "layer" / "layer.zip"
+    result = write_deterministic_zip(members, destination)
+    assert result.path == destination
+    assert destination.stat().st_size == result.zipped_bytes
+    assert list(destination.parent.glob(".layer-*")) == []
+
+
+def test_failure_keeps_previous_archive(tmp_path: Path) -> None:
+    destination = tmp_path / "out" / "layer.zip"
+    destination.parent.mkdir()
+    destination.write_bytes(b"previous archive bytes")
+    tree = {f"python/m{i:03d}.py": (b"print(%d)\n" % i * 100, False) for i in range(200)}
+    members = make_tree(tmp_path / "tree", tree, list(tree))
+    members[150].source.unlink()  # vanishes after staging, mid-way through the archive
+
+    seen: List[int] = []
+    with pytest.raises(FileNotFoundError):
+        write_deterministic_zip(members, destination, workers=2, progress=lambda done, total: seen.append(done))
+    assert seen and max(seen) < 150  # it really was writing when it failed (in batches, so <= 150)
+    assert destination.read_bytes() == b"previous archive bytes"
+    assert list(destination.parent.glob(".layer-*")) == []
+
+
+def test_interrupt_keeps_previous_archive(tmp_path: Path, members: List[ZipMember]) -> None:
+    destination = tmp_path / "layer.zip"
+    destination.write_bytes(b"old")
+
+    def interrupt(done: int, total: int) -> None:
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_deterministic_zip(members, destination, progress=interrupt)
+    assert destination.read_bytes() == b"old"
+    assert list(tmp_path.glob(".layer-*")) == []
+
+
+def test_unreadable_member_keeps_previous_archive(tmp_path: Path, members: List[ZipMember]) -> None:
+    destination = tmp_path / "layer.zip"
+    destination.write_bytes(b"old")
+    members[2].source.unlink()
+    members[2].source.mkdir()  # replaced by a directory after staging: reading it fails, even as root
+    with pytest.raises(OSError):
+        write_deterministic_zip(members, destination)
+    assert destination.read_bytes() == b"old"
+    assert list(tmp_path.glob(".layer-*")) == []
+
+
+def test_zip64_for_more_than_65535_entries(tmp_path: Path) -> None:
+    count = 65_540
+    source = tmp_path / "tiny.txt"
+    source.write_bytes(b"x")
+    members = [ZipMember(f"f/{i:05d}", source, False) for i in range(count)]
+    destination = tmp_path / "many.zip"
+    result = write_deterministic_zip(members, destination, compression_level=1)
+    assert result.files == count
+
+    data = destination.read_bytes()
+    end = data[-22:]
+    assert end[:4] == b"PK\x05\x06"
+    assert struct.unpack("<H", end[10:12])[0] == 0xFFFF  # count moved to the ZIP64 end record
+    locator = data[-42:-22]
+    assert locator[:4] == b"PK\x06\x07"
+    zip64_end_offset = struct.unpack("<Q", locator[8:16])[0]
+    assert data[zip64_end_offset : zip64_end_offset + 4] == b"PK\x06\x06"
+    assert struct.unpack("<QQ", data[zip64_end_offset + 24 : zip64_end_offset + 40]) == (count, count)
+
+    with zipfile.ZipFile(destination) as archive:
+        infos = archive.infolist()
+        assert len(infos) == count
+        assert infos[-1].filename == f"f/{count - 1:05d}"
+        assert archive.read(infos[-1]) == b"x"
+    if shutil.which("unzip"):
+        subprocess.run(["unzip", "-tq", str(destination)], check=True, capture_output=True)
+
+
+def test_no_zip64_records_below_limits(tmp_path: Path, members: List[ZipMember]) -> None:
+    write_deterministic_zip(members, tmp_path / "out.zip")
+    data = (tmp_path / "out.zip").read_bytes()
+    assert b"PK\x06\x06" not in data and b"PK\x06\x07" not in data
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert all(info.extract_version == 20 for info in archive.infolist())
