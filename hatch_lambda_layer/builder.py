@@ -96,7 +96,7 @@ class LambdaLayerBuilder(BuilderInterface):
 
         root = Path(self.root).resolve()
         if (root / "uv.lock").is_file():
-            return UvLockSource(root, extras, layer.all_extras, layer.with_groups)
+            return UvLockSource(root, extras, layer.all_extras, layer.with_groups, layer.without_groups, layer.only_groups)
         return DependencyListSource(root, self.requirements(extras))
 
     # -- cleaning ----------------------------------------------------------------------------

@@ -109,6 +109,14 @@ def poetry_content_hash(pyproject: Mapping[str, Any], *, with_dependency_groups:
     return sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
+def poetry_extras(pyproject: Mapping[str, Any], lock_data: Mapping[str, Any]) -> Tuple[str, ...]:
+    """Every extra the project defines: PEP 621 ``optional-dependencies`` or ``[tool.poetry.extras]``."""
+    names = set(pyproject.get("project", {}).get("optional-dependencies", {}))
+    names |= set(pyproject.get("tool", {}).get("poetry", {}).get("extras", {}))
+    names |= set(lock_data.get("extras", {}))
+    return tuple(sorted(normalize_name(name) for name in names))
+
+
 def check_poetry_lock(lock_path: Path, lock_data: Mapping[str, Any], pyproject: Optional[Mapping[str, Any]]) -> None:
     """Refuse a lock Poetry 1 wrote (no per-group markers) or, when ``pyproject`` is given, a stale one."""
     version = str(lock_data.get("metadata", {}).get("lock-version", "1.0"))
@@ -224,6 +232,8 @@ class UvLockSource(PinSource):
     extras: Tuple[str, ...] = ()
     all_extras: bool = False
     groups: Tuple[str, ...] = ()
+    without_groups: Tuple[str, ...] = ()
+    only_groups: Tuple[str, ...] = ()
 
     @property
     def origin(self) -> str:  # type: ignore[override]
@@ -235,17 +245,19 @@ class UvLockSource(PinSource):
             "lock": digest_text(lock.read_text(encoding="utf-8")),
             "extras": sorted(self.extras),
             "all_extras": self.all_extras,
-            "groups": sorted(self.groups),
+            "groups": [sorted(self.groups), sorted(self.without_groups), sorted(self.only_groups)],
         }
 
     def resolve(self, target: LambdaTarget) -> Resolution:
         args = [
-            "export", "--frozen", "--no-dev", "--no-emit-project", "--no-header", "--no-annotate",
+            "export", "--frozen", "--no-default-groups", "--no-emit-project", "--no-header", "--no-annotate",
             "--format", "requirements-txt", "--project", str(self.project_root),
         ]
         args += [arg for extra in self.extras for arg in ("--extra", extra)]
         args += ["--all-extras"] if self.all_extras else []
         args += [arg for group in self.groups for arg in ("--group", group)]
+        args += [arg for group in self.without_groups for arg in ("--no-group", group)]
+        args += [arg for group in self.only_groups for arg in ("--only-group", group)]
         completed = run_tool([find_uv(), *args], cwd=self.project_root, what="uv export")
         lines = parse_requirements_text(completed.stdout, origin="uv.lock")
         pins = exact_pins(lines, target, origin="uv.lock")
@@ -399,14 +411,16 @@ def pin_source_for_project(
             raise LockError(f"{lock_path} is not valid TOML ({exc}). Run `poetry lock` to regenerate it.") from None
         check_poetry_lock(lock_path, lock_data, pyproject)
         groups = select_groups(config.with_groups, config.without_groups, config.only_groups)
-        extras = tuple(lock_data.get("extras", {})) if config.all_extras else config.extras
+        extras = poetry_extras(pyproject, lock_data) if config.all_extras else config.extras
         return PoetryLockSource(lock_path, lock_data, groups, tuple(extras), poetry_sources(pyproject), pyproject)
     if build_tool is LayerBuildToolEnum.uv or (
         build_tool is LayerBuildToolEnum.hatch and (project_root / "uv.lock").is_file()
     ):
         if not (project_root / "uv.lock").is_file():
             raise LockError(f"{project_root / 'uv.lock'} does not exist. Run `uv lock` in {project_root} first.")
-        return UvLockSource(project_root, config.extras, config.all_extras, config.with_groups)
+        return UvLockSource(
+            project_root, config.extras, config.all_extras, config.with_groups, config.without_groups, config.only_groups
+        )
     if build_tool is LayerBuildToolEnum.pip:
         path = (project_root / config.requirements).resolve()
         if not path.is_file():

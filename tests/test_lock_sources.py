@@ -82,7 +82,7 @@ def test_poetry_lock_main_group_for_target(poetry_locked, tmp_path, index_env, c
     layer = project / "build/lambda/layer/layer.zip"
     assert dists(layer) == {"fake-a", "fake-b", "fake-markers", "fake-linux-only", "fake-arm-only"}
     assert "excluded before install: boto3, botocore" in capsys.readouterr().out
-    assert build(project, "--python", "3.11", "--with", "dev", "-E", "speed", "--no-default-excludes") == 0
+    assert build(project, "--python", "3.11", "--with", "dev", "--all-extras", "--no-default-excludes") == 0
     assert dists(layer) == {"fake-a", "fake-b", "fake-markers", "fake-linux-only", "fake-old-python", "fake-dev-tool",
                             "fake-with-extra", "fake-extra-dep", "boto3", "botocore"}
     capsys.readouterr()
@@ -118,6 +118,10 @@ def test_uv_lock_without_dev_group(uv_locked, tmp_path, core_env):
     assert dists(layer) == {"fake-a", "fake-b", "fake-markers", "fake-linux-only"}
     assert build(project, "--python", "3.12", "-E", "speed") == 0
     assert {"fake-with-extra", "fake-extra-dep"} <= dists(layer) and "fake-dev-tool" not in dists(layer)
+    assert build(project, "--python", "3.12", "--with", "dev", "--all-extras") == 0
+    assert {"fake-dev-tool", "fake-with-extra", "fake-extra-dep", "fake-a"} <= dists(layer)
+    assert build(project, "--python", "3.12", "--only", "dev") == 0
+    assert dists(layer) == {"fake-dev-tool"}
     assert build(project, "--python", "3.12", "--exclude", "fake-with-extra", "-E", "speed") == 0
     assert not {"fake-with-extra", "fake-extra-dep"} & dists(layer) and "fake-b" in dists(layer)
 
