@@ -139,7 +139,8 @@ def build_wheelhouse(directory: Path) -> Path:
     w("fake-with-tests", files={"fake_with_tests/__init__.py": module(), "fake_with_tests/tests/__init__.py": module(),
                                  "fake_with_tests/tests/test_it.py": module("def test_it():\n    pass\n")})
     w("fake-cli", files={"fake_cli/__init__.py": module()}, scripts={"fake-cli": "fake_cli:main"})
-    native_wheels(directory, "fake-native", "1.0", pythons=("3.11", "3.12"))
+    native_wheels(directory, "fake-native", "1.0", pythons=("3.9", "3.10", "3.11", "3.12", "3.13", "3.14"))
+    native_wheels(directory, "fake-x86-only", "1.0", pythons=("3.11", "3.12"), machines=("x86_64",))
     # A wheel that claims to be pure but ships an x86_64 binary: the audit must catch it on arm64.
     w("fake-badplat", files={"fake_badplat/__init__.py": module(), "fake_badplat/_native.so": fake_elf("x86_64")})
     make_sdist(directory, "fake-sdist-only", "1.0")
