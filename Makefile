@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	# Wheels of the Hatch plugin's runtime deps, at the venv's versions: the offline `hatch build`
 	# test installs them into Hatch's build environment (the only registry access; pytest stays offline).
-	$(BIN)/python -m pip download --quiet --only-binary=:all: -d $(VENV)/seed-wheels \
+	# editables: what older Hatch (the last for Python 3.9) adds to every build environment.
+	$(BIN)/python -m pip download --quiet --only-binary=:all: -d $(VENV)/seed-wheels editables \
 		$$($(BIN)/python -m pip freeze --all | grep -iE '^(hatchling|packaging|pathspec|pluggy|tomlkit|trove-classifiers|uv|deflate|tomli)==')
 	touch $(STAMP)
 

@@ -72,6 +72,8 @@ def test_hatch_build_and_clean_lambda_layer(offline_env, wheelhouse, plugin_whee
     env = dict(offline_env)
     env.update(
         UV_FIND_LINKS=",".join(str(path) for path in (plugin_wheel.parent, SEED_WHEELS, wheelhouse)),
+        # older Hatch (the last for Python 3.9) sets up its build environment with pip
+        PIP_FIND_LINKS=" ".join(str(path) for path in (plugin_wheel.parent, SEED_WHEELS, wheelhouse)),
         # a fresh hatch-build environment and uv cache for this test alone
         HATCH_DATA_DIR=str(tmp_path / "hatch-data"),
         HATCH_CACHE_DIR=str(tmp_path / "hatch-cache"),
@@ -84,12 +86,13 @@ def test_hatch_build_and_clean_lambda_layer(offline_env, wheelhouse, plugin_whee
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     assert "Traceback" not in output
-    assert "Creating environment: hatch-build" in output
+    # Hatch made its own build environment (wording differs between Hatch 1.15 and 1.18)
+    assert "Creating environment: hatch-build" in output or "Setting up build environment" in output
     assert "Building Lambda layer for python3.12 arm64" in output and "Layer size: " in output
     assert output.rstrip().splitlines()[-1] == str(LAYER)
 
     # the builder ran from the wheel Hatch installed into hatch-build, not from this checkout
-    installed = list((tmp_path / "hatch-data").rglob("hatch-build/lib/python*/site-packages/hatch_lambda_layer/builder.py"))
+    installed = list((tmp_path / "hatch-data").rglob("site-packages/hatch_lambda_layer/builder.py"))
     assert len(installed) == 1
 
     layer = root / LAYER
