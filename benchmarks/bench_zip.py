@@ -111,7 +111,7 @@ def bench_tree(workdir: Path, name: str, runs: int) -> bool:
     results.append(("zip -r -9 -X", *measure(lambda: run_info_zip(tree, zip_out), zip_out, runs)))
     for level in (9, 10, 12):
         out = outdir / f"{name}-ours-{level}.zip"
-        results.append((f"ours level {level}", *measure(lambda: run_ours(members, out, level), out, runs)))
+        results.append((f"ours level {level}", *measure(lambda out=out, level=level: run_ours(members, out, level), out, runs)))
     zf_out = outdir / f"{name}-zipfile.zip"
     results.append(("zipfile -9 (seq)", *measure(lambda: run_zipfile(members, zf_out), zf_out, runs)))
 

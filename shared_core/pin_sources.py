@@ -10,18 +10,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from .config import LayerConfig
 from .errors import LockError
-from .indexes import PackageIndex, mask_credentials, all_secrets, uv_index_env
+from .indexes import PackageIndex
 from .layout import LayerBuildToolEnum
 from .names import normalize_name
-from .pins import Pin, PinSet, digest_text, exact_pins, marker_applies, parse_requirements_text, sorted_pins
+from .pins import Pin, digest_text, exact_pins, marker_applies, parse_requirements_text
 from .pruning import DependencyGraph
 from .target import LambdaTarget
 from .tools import find_uv, run_tool

@@ -7,13 +7,12 @@ agree: pip evaluates markers against the build machine, so it must never see one
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from packaging.markers import InvalidMarker, Marker
 
 from .errors import LockError
-from .indexes import PackageIndex
 from .names import normalize_name
 from .target import LambdaTarget
 
@@ -33,24 +32,6 @@ class Pin:
         if with_hashes and self.hashes:
             line += "".join(f" --hash={digest}" for digest in self.hashes)
         return line
-
-
-@dataclass(frozen=True)
-class PinSet:
-    """What Step 1 installs, where it came from, and what was dropped before installing."""
-
-    pins: Tuple[Pin, ...]
-    origin: str
-    indexes: Tuple[PackageIndex, ...] = ()
-    excluded: Tuple[str, ...] = ()
-
-    @property
-    def has_all_hashes(self) -> bool:
-        return bool(self.pins) and all(pin.hashes for pin in self.pins)
-
-    def requirements_text(self) -> str:
-        with_hashes = self.has_all_hashes
-        return "".join(pin.requirement_line(with_hashes) + "\n" for pin in self.pins)
 
 
 def marker_applies(marker: Optional[str], target: LambdaTarget, extras: Iterable[str] = (), *, where: str = "") -> bool:

@@ -8,7 +8,7 @@ is pruned: when in doubt, a package stays.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
 
 from .names import normalize_name
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from layer_assertions import dists, names, tops
-from shared_core import LambdaLayerBuilder, LambdaLayerZipper, LayerBuildToolEnum, LayerError
+from layer_assertions import dists, names
+from shared_core import LambdaLayerBuilder, LambdaLayerZipper, LayerBuildToolEnum
 from shared_core.cli import main
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared_core.config import ConfigError, LayerConfig, apply_options, config_from_tables, SHARED_TABLE
+from shared_core.config import ConfigError, apply_options, config_from_tables, SHARED_TABLE
 from shared_core.indexes import PackageIndex, all_secrets, mask_credentials, pip_index_env, uv_index_env
 from shared_core.names import matches
 from shared_core.pin_sources import select_groups

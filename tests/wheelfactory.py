@@ -51,7 +51,7 @@ def make_wheel(
 ) -> Path:
     """Write ``{name}-{version}-{tag}.whl`` holding ``files`` (archive path -> bytes)."""
     dist_info = f"{snake(name)}-{version}.dist-info"
-    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     metadata += [f"Requires-Dist: {req}" for req in requires]
     for extra, reqs in (extras or {}).items():
         metadata.append(f"Provides-Extra: {extra}")
