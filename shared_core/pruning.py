@@ -33,19 +33,16 @@ def orphans(pinned: Sequence[str], excluded: Iterable[str], graph: Optional[Depe
     if graph is None:
         return []
     blocked: Set[str] = {normalize_name(name) for name in excluded}
-    pinned_names = {normalize_name(name) for name in pinned}
     reached: Set[str] = set()
     stack = [root for root in graph.roots if root not in blocked]
     while stack:
         name = stack.pop()
-        if name in reached:
-            continue
-        reached.add(name)
-        stack.extend(child for child in graph.edges.get(name, ()) if child not in blocked and child not in reached)
+        if name not in reached:
+            reached.add(name)
+            stack.extend(child for child in graph.edges.get(name, ()) if child not in blocked)
     # A pin the graph does not know about is kept: only what the graph proves unreachable goes.
-    known = set(graph.edges) | {child for children in graph.edges.values() for child in children} | set(graph.roots)
+    known = set(graph.roots) | set(graph.edges) | {child for children in graph.edges.values() for child in children}
     return [
         name for name in pinned
-        if normalize_name(name) not in blocked and normalize_name(name) in known and normalize_name(name) not in reached
-        and normalize_name(name) in pinned_names
+        if normalize_name(name) in known and normalize_name(name) not in blocked | reached
     ]

@@ -102,3 +102,19 @@ def test_requirements_parsing_hashes_markers_continuations():
     pins = exact_pins(lines, LambdaTarget.create("3.12", "x86_64"), origin="t")
     assert [(p.name, p.version) for p in pins] == [("a", "1.0")]
     assert exact_pins(parse_requirements_text("a>=1\n", origin="t"), LambdaTarget.create("3.12", None), origin="t") is None
+
+
+def test_orphans_only_behind_excluded_distributions():
+    from shared_core.pruning import DependencyGraph, orphans
+
+    graph = DependencyGraph.build(
+        roots=["app-lib", "pandas", "Python_Dateutil", "boto3"],
+        edges={"pandas": ["numpy", "python-dateutil"], "app-lib": ["six"], "boto3": ["jmespath", "python-dateutil"],
+               "python-dateutil": ["six"]},
+    )
+    pinned = ["app-lib", "boto3", "jmespath", "numpy", "pandas", "python-dateutil", "six", "not-in-graph"]
+    assert orphans(pinned, ["pandas"], graph) == ["numpy"]             # dateutil is direct: it stays
+    assert orphans(pinned, ["boto3"], graph) == ["jmespath"]
+    assert orphans(pinned, ["pandas", "python-dateutil"], graph) == ["numpy"]   # six: app-lib needs it
+    assert orphans(pinned, ["app-lib", "python-dateutil"], graph) == ["six"]
+    assert orphans(pinned, ["pandas"], None) == []                     # no graph: nothing is pruned
