@@ -83,7 +83,8 @@ def make_wheel(
 
 
 def make_sdist(directory: Path, name: str, version: str) -> Path:
-    """A minimal sdist (PKG-INFO only) to prove wheels-only installs refuse it."""
+    """A minimal buildable sdist (hatchling backend, one module): refused by wheels-only installs,
+    built when ``allow-sdist`` names it."""
     directory.mkdir(parents=True, exist_ok=True)
     base = f"{snake(name)}-{version}"
     path = directory / f"{base}.tar.gz"
@@ -93,7 +94,12 @@ def make_sdist(directory: Path, name: str, version: str) -> Path:
         f'[project]\nname = "{name}"\nversion = "{version}"\n'
     ).encode()
     with tarfile.open(path, "w:gz") as archive:
-        for member, data in ((f"{base}/PKG-INFO", pkg_info), (f"{base}/pyproject.toml", pyproject)):
+        members = (
+            (f"{base}/PKG-INFO", pkg_info),
+            (f"{base}/pyproject.toml", pyproject),
+            (f"{base}/{snake(name)}/__init__.py", module()),
+        )
+        for member, data in members:
             info = tarfile.TarInfo(member)
             info.size = len(data)
             info.mtime = 1577836800
