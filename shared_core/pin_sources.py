@@ -247,6 +247,10 @@ class UvLockSource(PinSource):
             "groups": [sorted(self.groups), sorted(self.without_groups), sorted(self.only_groups)],
         }
 
+    def __post_init__(self) -> None:
+        # Before any fingerprint is compared: an "up to date" zip from a stale lock is still stale.
+        check_uv_lock(self.project_root)
+
     def resolve(self, target: LambdaTarget) -> Resolution:
         args = [
             "export", "--frozen", "--no-default-groups", "--no-emit-project", "--no-header", "--no-annotate",
@@ -266,6 +270,38 @@ class UvLockSource(PinSource):
                 "dependency); a layer is built from index wheels only. Publish it to an index and run `uv lock`."
             )
         return Resolution(pins, (), uv_lock_graph(self.project_root / "uv.lock"))
+
+
+def check_uv_lock(project_root: Path) -> None:
+    """Refuse a uv.lock that does not list the dependencies pyproject.toml declares now.
+
+    ``uv export --frozen`` trusts the lock as it is; comparing the names the lock recorded for the
+    project with pyproject.toml catches the common slip (a dependency added without `uv lock`)
+    without resolving anything.
+    """
+    from .config import read_pyproject, tomllib
+
+    lock_path = project_root / "uv.lock"
+    try:
+        lock = tomllib.loads(lock_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise LockError(f"{lock_path} is not valid TOML ({exc}). Run `uv lock` to regenerate it.") from None
+    pyproject = read_pyproject(project_root / "pyproject.toml")
+    name = normalize_name(str(pyproject.get("project", {}).get("name", "")))
+    for package in lock.get("package", []):
+        if normalize_name(package.get("name", "")) != name or not {"virtual", "editable"} & set(package.get("source", {})):
+            continue
+        metadata = package.get("metadata", {})
+        recorded = {normalize_name(dep["name"]) for dep in metadata.get("requires-dist", []) if "name" in dep}
+        recorded |= {normalize_name(dep["name"]) for deps in metadata.get("requires-dev", {}).values()
+                     for dep in deps if "name" in dep}
+        declared = {normalize_name(dep) for dep in pyproject_direct_dependencies(pyproject)}
+        if recorded != declared:
+            changed = ", ".join(sorted(recorded ^ declared))
+            raise LockError(
+                f"pyproject.toml changed since uv.lock was last generated ({changed}). Run `uv lock` to update it."
+            )
+        return
 
 
 def uv_lock_graph(lock_path: Path) -> Optional[DependencyGraph]:

@@ -152,11 +152,14 @@ def test_uv_lock_is_the_pin_source_when_present(core_env, tmp_path, capsys):
     config["project"]["requires-python"] = ">=3.9"
     write_project(root, config)
     subprocess.run([find_uv(), "lock", "--quiet"], cwd=root, check=True, env=core_env, timeout=60)
-    # a dependency added after locking stays out: the lock, not [project.dependencies], decides
-    config["project"]["dependencies"].append("fake-c")
     [artifact] = list(in_process_builder(root, config).build(directory=str(tmp_path / "dist")))
     assert dists(Path(artifact)) == {"fake-a", "fake-b", "fake-with-extra", "fake-extra-dep"}
     assert "pins from uv.lock" in capsys.readouterr().err
+    # a dependency added after locking: the stale lock is refused, as Poetry's is
+    config["project"]["dependencies"].append("fake-c")
+    with pytest.raises(SystemExit):
+        list(in_process_builder(root, config).build(directory=str(tmp_path / "dist")))
+    assert "changed since uv.lock was last generated (fake-c). Run `uv lock`" in capsys.readouterr().err
 
 
 def test_hatch_generic_keys_keep_their_meaning(core_env, tmp_path, capsys):

@@ -126,6 +126,16 @@ def test_uv_lock_without_dev_group(uv_locked, tmp_path, core_env):
     assert not {"fake-with-extra", "fake-extra-dep"} & dists(layer) and "fake-b" in dists(layer)
 
 
+def test_uv_lock_stale(uv_locked, tmp_path, core_env, capsys):
+    project = copy_of(uv_locked, tmp_path)
+    assert build(project) == 0
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"boto3"]', '"boto3", "six"]'))
+    assert build(project) == 1  # not "up to date": the lock is checked before the fingerprint
+    err = capsys.readouterr().err
+    assert "changed since uv.lock was last generated (six). Run `uv lock`" in err
+
+
 def test_uv_lock_missing(make_project, core_env, capsys):
     project = make_project(UV_PROJECT)
     assert build(project, "--tool", "uv") == 1
