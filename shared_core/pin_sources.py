@@ -64,6 +64,7 @@ def pyproject_direct_dependencies(pyproject: Mapping[str, Any]) -> Set[str]:
         specs.extend(values)
     for values in pyproject.get("dependency-groups", {}).values():
         specs.extend(values)
+    specs.extend(pyproject.get("tool", {}).get("uv", {}).get("dev-dependencies", []))  # uv's legacy dev group
     names = {name for name in map(requirement_name, specs) if name}
     poetry = pyproject.get("tool", {}).get("poetry", {})
     tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
