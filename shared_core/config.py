@@ -8,7 +8,7 @@ wording, so the user knows exactly which line of pyproject.toml to change.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
@@ -201,10 +201,6 @@ def load_config(path_pyproject_toml: Path) -> LayerConfig:
     if not Path(path_pyproject_toml).is_file():
         return LayerConfig()
     return config_from_tables((shared_table(read_pyproject(path_pyproject_toml)), SHARED_TABLE))
-
-
-def field_names() -> Tuple[str, ...]:
-    return tuple(f.name for f in fields(LayerConfig))
 
 
 def apply_options(

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 
 def fingerprint_path(zip_path: Path) -> Path:
@@ -53,11 +53,3 @@ def write_fingerprint(zip_path: Path, inputs: Dict[str, Any]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def remove_fingerprint(zip_path: Path) -> Optional[Path]:
-    path = fingerprint_path(zip_path)
-    if path.exists():
-        path.unlink()
-        return path
-    return None

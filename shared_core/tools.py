@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from typing import Dict, Mapping, Optional, Sequence, Type
 
 from .errors import InstallError, LayerError
@@ -65,7 +64,3 @@ def tail(output: str, secrets: Sequence[str] = (), lines: int = 25) -> str:
 def python_has_module(python: str, module: str) -> bool:
     completed = subprocess.run([python, "-c", f"import {module}"], capture_output=True)
     return completed.returncode == 0
-
-
-def current_python() -> str:
-    return sys.executable
