@@ -11,7 +11,6 @@ through Poetry's IO, so ``-v``/``-q``/``--ansi`` behave as in every other Poetry
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 from cleo.formatters.formatter import Formatter
@@ -26,14 +25,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Zips with fewer members than this finish before a bar is worth drawing.
 PROGRESS_MIN_FILES = 200
-
-_SPLIT = re.compile(r"[,\s]+")
-
-
-def split_values(values: Optional[Iterable[str]]) -> Tuple[str, ...]:
-    """``-E "a b" -E c,d`` -> ``("a", "b", "c", "d")``, as ``poetry install`` reads extras."""
-    return tuple(item for value in values or () for item in _SPLIT.split(value) if item)
-
 
 class IOReporter:
     """:class:`shared_core.reporting.Reporter` over Poetry's (cleo's) IO.
@@ -182,7 +173,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             return 130
 
     def _build(self, reporter: IOReporter) -> int:
-        from shared_core.config import SHARED_TABLE, apply_options, config_from_tables
+        from shared_core.config import SHARED_TABLE, apply_options, config_from_tables, split_option_values
         from shared_core.errors import ConfigError
         from shared_core.layout import LayerBuildToolEnum
         from shared_core.pipeline import build_layer
@@ -198,7 +189,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             config,
             python_version=self.option("python"),
             architecture=self.option("arch"),
-            exclude=split_values(self.option("exclude")),
+            exclude=split_option_values(self.option("exclude")),
             no_default_excludes=bool(self.option("no-default-excludes")),
             output=self.option("output"),
             no_compile=bool(self.option("no-compile")),
@@ -253,10 +244,10 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
         """``-E``/``--all-extras`` when given, else the table's ``extras``/``all-extras``; checked."""
         from packaging.utils import canonicalize_name
 
-        from shared_core.config import SHARED_TABLE
+        from shared_core.config import SHARED_TABLE, split_option_values
         from shared_core.errors import ConfigError
 
-        cli_extras = split_values(self.option("extras"))
+        cli_extras = split_option_values(self.option("extras"))
         if cli_extras or self.option("all-extras"):
             requested, all_extras, where = cli_extras, bool(self.option("all-extras")), "--extras"
         else:

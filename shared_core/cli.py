@@ -7,15 +7,10 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from .config import MAX_COMPRESSION_LEVEL, apply_options, load_config
+from .config import MAX_COMPRESSION_LEVEL, apply_options, load_config, split_option_values
 from .errors import LayerError
 from .layout import LayerBuildToolEnum
 from .reporting import PrintReporter
-
-
-def _split(values: Optional[List[str]]) -> tuple:
-    """``--extras a,b --extras c`` -> ("a", "b", "c"), as Poetry spells repeated options."""
-    return tuple(item.strip() for value in values or [] for item in value.split(",") if item.strip())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -56,16 +51,16 @@ def main(argv: Optional[List[str]] = None) -> int:
             load_config(pyproject),
             python_version=args.python_version,
             architecture=args.architecture,
-            exclude=_split(args.exclude),
+            exclude=split_option_values(args.exclude),
             no_default_excludes=args.no_default_excludes,
             output=args.output,
             no_compile=args.no_compile,
             installer=args.installer,
-            extras=_split(args.extras),
+            extras=split_option_values(args.extras),
             all_extras=args.all_extras,
-            with_groups=_split(args.with_groups),
-            without_groups=_split(args.without_groups),
-            only_groups=_split(args.only_groups),
+            with_groups=split_option_values(args.with_groups),
+            without_groups=split_option_values(args.without_groups),
+            only_groups=split_option_values(args.only_groups),
             compression_level=args.compression_level,
             allow_oversize=args.allow_oversize,
         )

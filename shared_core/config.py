@@ -7,10 +7,11 @@ wording, so the user knows exactly which line of pyproject.toml to change.
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 from .errors import ConfigError
 
@@ -201,6 +202,15 @@ def load_config(path_pyproject_toml: Path) -> LayerConfig:
     if not Path(path_pyproject_toml).is_file():
         return LayerConfig()
     return config_from_tables((shared_table(read_pyproject(path_pyproject_toml)), SHARED_TABLE))
+
+
+_OPTION_SEPARATORS = re.compile(r"[,\s]+")
+
+
+def split_option_values(values: Optional[Iterable[str]]) -> Tuple[str, ...]:
+    """``-E "a b" -E c,d`` -> ``("a", "b", "c", "d")``: repeated options, comma or space separated,
+    as ``poetry install -E`` reads them (names never contain either)."""
+    return tuple(item for value in values or () for item in _OPTION_SEPARATORS.split(value) if item)
 
 
 def apply_options(
