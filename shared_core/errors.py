@@ -15,6 +15,10 @@ class ConfigError(LayerError):
     """A key of ``[tool.lambda-layer]`` (or the Hatch target table) or an option is invalid."""
 
 
+class SourceDateEpochError(ConfigError, ValueError):
+    """``SOURCE_DATE_EPOCH`` is set but is not a whole number of seconds."""
+
+
 class LockError(LayerError):
     """The pin source (poetry.lock, uv.lock, requirements.txt) is missing, stale or unreadable."""
 

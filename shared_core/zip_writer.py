@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Deque, Iterator, List, Optional, Sequence, Tuple
 
+from .errors import SourceDateEpochError
+
 __all__ = [
     "ZipMember",
     "ZipWriteResult",
@@ -128,7 +130,10 @@ def reproducible_date_time() -> DateTime:
     try:
         seconds = int(raw)
     except ValueError:
-        raise ValueError(f"SOURCE_DATE_EPOCH must be an integer number of seconds, got {raw!r}") from None
+        raise SourceDateEpochError(
+            f"SOURCE_DATE_EPOCH must be an integer number of seconds since 1970, got {raw!r}. "
+            "Set it to e.g. the last commit's time (`git log -1 --format=%ct`) or unset it."
+        ) from None
     seconds = min(max(seconds, _DOS_EPOCH_SECONDS), _DOS_LAST_SECONDS)
     return tuple(time.gmtime(seconds)[:6])  # type: ignore[return-value]
 
