@@ -7,15 +7,13 @@ dependency list resolved for the target with uv), and hands errors to ``self.app
 
 from __future__ import annotations
 
-import shutil
-import zipfile
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 from hatchling.builders.plugin.interface import BuilderInterface
 
 from . import PLUGIN_NAME
-from .config import LambdaLayerBuilderConfig, extras_error, unknown_extras
+from .config import LambdaLayerBuilderConfig
 from .reporting import HatchReporter
 
 
@@ -35,7 +33,7 @@ class LambdaLayerBuilder(BuilderInterface):
 
     def build_standard(self, directory: str, **build_data: Any) -> str:
         """Build the layer; returns the zip's absolute path (Hatch prints it)."""
-        from shared_core.errors import LayerError
+        from shared_core import LayerError
 
         try:
             return str(self._build())
@@ -44,9 +42,7 @@ class LambdaLayerBuilder(BuilderInterface):
             raise  # pragma: no cover - abort exits
 
     def _build(self) -> Path:
-        from shared_core.builder import resolve_target
-        from shared_core.layout import LayerBuildToolEnum
-        from shared_core.pipeline import build_layer
+        from shared_core import LayerBuildToolEnum, build_layer, resolve_target
 
         layer = self.config.layer
         reporter = HatchReporter(self.app)
@@ -71,28 +67,24 @@ class LambdaLayerBuilder(BuilderInterface):
         return Path(self.root).resolve() / "pyproject.toml"
 
     def _chosen_extras(self, layer: Any) -> Tuple[str, ...]:
+        from shared_core import check_extras
+
         defined = self.metadata.core.optional_dependencies
         if layer.all_extras:
             return tuple(sorted(defined))
-        missing = unknown_extras(layer.extras, defined)
-        if missing:
-            raise extras_error(self.config.table_of("extras"), missing, defined)
-        from shared_core.names import normalize_name
-
-        return tuple(dict.fromkeys(normalize_name(extra) for extra in layer.extras))
+        return check_extras(layer.extras, defined, name=f"Field `{self.config.table_of('extras')}.extras`")
 
     def requirements(self, extras: Tuple[str, ...]) -> Tuple[str, ...]:
         """``[project.dependencies]`` plus the extras' requirements, as Hatch's metadata has them
         (dynamic dependencies and self-referencing extras already expanded by Hatchling)."""
-        requirements: List[str] = list(self.metadata.core.dependencies)
-        optional = self.metadata.core.optional_dependencies
-        for extra in extras:
-            requirements.extend(optional[extra])
-        return tuple(dict.fromkeys(requirements))
+        from shared_core import requirements_with_extras
+
+        core = self.metadata.core
+        return requirements_with_extras(core.dependencies, core.optional_dependencies, extras)
 
     def _pin_source(self, layer: Any, extras: Tuple[str, ...]) -> Any:
         """uv.lock when the project has one; else the dependency list, resolved for the target by uv."""
-        from shared_core.pin_sources import DependencyListSource, UvLockSource
+        from shared_core import DependencyListSource, UvLockSource
 
         root = Path(self.root).resolve()
         if (root / "uv.lock").is_file():
@@ -107,34 +99,13 @@ class LambdaLayerBuilder(BuilderInterface):
         That is ``build/lambda/layer/`` (staging, default zip, fingerprint) and, when ``output``
         points elsewhere, that zip and its ``.fingerprint.json``.
         """
-        from shared_core.errors import LayerError
+        from shared_core import LayerError, clean_layer
 
+        root = Path(self.root).resolve()
         try:
-            removed = self._clean()
+            removed = clean_layer(root, self.config.layer.output_path(root))
         except LayerError as error:
             self.app.abort(str(error))
             return
         for path in removed:
             self.app.display_debug(f"Removed {path}")
-
-    def _clean(self) -> List[Path]:
-        from shared_core.fingerprint import fingerprint_path
-        from shared_core.layout import LayerPaths
-
-        paths = LayerPaths(Path(self.root).resolve())
-        output = self.config.layer.output_path(paths.project_root)
-        removed: List[Path] = []
-        if paths.build_dir.is_dir():
-            shutil.rmtree(paths.build_dir)
-            removed.append(paths.build_dir)
-        if paths.build_dir not in output.parents:
-            # `output` elsewhere: that zip (only if it is one) and its fingerprint, nothing beside them
-            for path, ours in ((output, zipfile.is_zipfile), (fingerprint_path(output), Path.is_file)):
-                if path.is_file() and ours(path):
-                    path.unlink()
-                    removed.append(path)
-        lambda_dir = paths.build_dir.parent  # build/lambda holds only our files: dropped once empty
-        if lambda_dir.is_dir() and not any(lambda_dir.iterdir()):
-            lambda_dir.rmdir()
-            removed.append(lambda_dir)
-        return removed

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Tuple
+from typing import TYPE_CHECKING, Any, List, Mapping, Tuple
 
 from hatchling.builders.config import BuilderConfig
 
 if TYPE_CHECKING:  # the core is imported on use: Hatchling imports every `hatch` plugin module
-    from shared_core.config import LayerConfig
-    from shared_core.errors import ConfigError
+    from shared_core import LayerConfig
 
 #: Keys Hatch reads from every ``[tool.hatch.build.targets.<name>]`` table (hatchling's
 #: BuilderConfig and hatch's BuildTargetConfig). They are Hatch's, so the layer ignores them.
@@ -60,7 +59,7 @@ class LambdaLayerBuilderConfig(BuilderConfig):
     @cached_property
     def layer(self) -> LayerConfig:
         """Raises :class:`ConfigError` ("Field `<table>.<key>` must be ...") for any bad key."""
-        from shared_core.config import HATCH_TARGET_TABLE, SHARED_TABLE, config_from_tables, validate_table
+        from shared_core import HATCH_TARGET_TABLE, SHARED_TABLE, config_from_tables, validate_table
 
         # The shared table on its own first: Hatch's generic keys are unknown there, not ignored.
         validate_table(self.shared_table, SHARED_TABLE)
@@ -70,7 +69,7 @@ class LambdaLayerBuilderConfig(BuilderConfig):
 
     def table_of(self, key: str) -> str:
         """The dotted table a layer key's effective value came from (for error messages)."""
-        from shared_core.config import HATCH_TARGET_TABLE, SHARED_TABLE
+        from shared_core import HATCH_TARGET_TABLE, SHARED_TABLE
 
         return HATCH_TARGET_TABLE if key in self.target_config else SHARED_TABLE
 
@@ -87,25 +86,6 @@ class LambdaLayerBuilderConfig(BuilderConfig):
         """
         if "directory" in self.target_config or "directory" in self.build_config:
             return super().directory
-        from shared_core.layout import LayerPaths
+        from shared_core import LayerPaths
 
         return str(LayerPaths(Path(self.root)).build_dir)
-
-
-def unknown_extras(chosen: Tuple[str, ...], defined: Mapping[str, Any]) -> Dict[str, str]:
-    """``{given name: normalized name}`` of the chosen extras ``[project.optional-dependencies]`` lacks."""
-    from shared_core.names import normalize_name
-
-    return {extra: normalize_name(extra) for extra in chosen if normalize_name(extra) not in defined}
-
-
-def extras_error(table: str, missing: Dict[str, str], defined: Mapping[str, Any]) -> ConfigError:
-    from shared_core.errors import ConfigError
-
-    known = ", ".join(sorted(defined)) or "none"
-    names = ", ".join(repr(extra) for extra in missing)
-    what = "an extra" if len(missing) == 1 else "extras"
-    return ConfigError(
-        f"Field `{table}.extras` names {what} that [project.optional-dependencies] does not define: {names} "
-        f"(defined: {known})."
-    )

@@ -6,7 +6,7 @@ from typing import Any
 
 
 class HatchReporter:
-    """:class:`shared_core.reporting.Reporter` over a Hatch builder's ``self.app``."""
+    """The core's ``Reporter`` over a Hatch builder's ``self.app``."""
 
     def __init__(self, app: Any) -> None:
         self.app = app

@@ -1,9 +1,9 @@
 """``poetry lambda-layer``: build the layer from ``poetry.lock`` through Poetry's own locker.
 
 A thin adapter: read ``[tool.lambda-layer]`` and the command line into one
-:class:`shared_core.config.LayerConfig`, check the lock with Poetry's locker, choose the groups
+:class:`shared_core.LayerConfig`, check the lock with Poetry's locker, choose the groups
 and extras the way ``poetry install`` does, look up the sources' credentials in Poetry's
-configuration, and hand everything to :func:`shared_core.pipeline.build_layer`. Output goes
+configuration, and hand everything to :func:`shared_core.build_layer`. Output goes
 through Poetry's IO, so ``-v``/``-q``/``--ansi`` behave as in every other Poetry command.
 
 ``shared_core`` is imported inside :meth:`LambdaLayerCommand.handle` only.
@@ -21,13 +21,13 @@ from poetry.console.commands.group_command import GroupCommand
 if TYPE_CHECKING:  # pragma: no cover
     from cleo.ui.progress_bar import ProgressBar
 
-    from shared_core.config import LayerConfig
+    from shared_core import LayerConfig
 
 #: Zips with fewer members than this finish before a bar is worth drawing.
 PROGRESS_MIN_FILES = 200
 
 class IOReporter:
-    """:class:`shared_core.reporting.Reporter` over Poetry's (cleo's) IO.
+    """the core's ``Reporter`` over Poetry's (cleo's) IO.
 
     info -> stdout at normal verbosity (``-q`` hides it), detail -> stdout with ``-v``,
     warning -> stderr always (also with ``-q``), progress -> a bar on stderr, only when stderr is
@@ -44,7 +44,7 @@ class IOReporter:
         self._secrets += tuple(secret for secret in secrets if secret)
 
     def text(self, message: str) -> str:
-        from shared_core.indexes import mask_credentials
+        from shared_core import mask_credentials
 
         return Formatter.escape(mask_credentials(str(message), self._secrets))
 
@@ -160,7 +160,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
     # -- the command -------------------------------------------------------------------------
 
     def handle(self) -> int:
-        from shared_core.errors import LayerError
+        from shared_core import LayerError
 
         reporter = IOReporter(self)
         try:
@@ -173,10 +173,15 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             return 130
 
     def _build(self, reporter: IOReporter) -> int:
-        from shared_core.config import SHARED_TABLE, apply_options, config_from_tables, split_option_values
-        from shared_core.errors import ConfigError
-        from shared_core.layout import LayerBuildToolEnum
-        from shared_core.pipeline import build_layer
+        from shared_core import (
+            SHARED_TABLE,
+            ConfigError,
+            LayerBuildToolEnum,
+            apply_options,
+            build_layer,
+            config_from_tables,
+            split_option_values,
+        )
 
         poetry = self.poetry
         pyproject: Mapping[str, Any] = poetry.pyproject.data
@@ -219,9 +224,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
         """The command line's groups when it names any, else the table's (main by default)."""
         from packaging.utils import canonicalize_name
 
-        from shared_core.config import SHARED_TABLE
-        from shared_core.errors import ConfigError
-        from shared_core.pin_sources import select_groups
+        from shared_core import SHARED_TABLE, ConfigError, select_groups
 
         if any(self.option(key) for key in ("with", "without", "only", "all-groups")):
             return {str(group) for group in self.activated_groups}
@@ -242,37 +245,23 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
 
     def _extras(self, config: "LayerConfig") -> Tuple[str, ...]:
         """``-E``/``--all-extras`` when given, else the table's ``extras``/``all-extras``; checked."""
-        from packaging.utils import canonicalize_name
-
-        from shared_core.config import SHARED_TABLE, split_option_values
-        from shared_core.errors import ConfigError
+        from shared_core import SHARED_TABLE, check_extras, split_option_values
 
         cli_extras = split_option_values(self.option("extras"))
         if cli_extras or self.option("all-extras"):
-            requested, all_extras, where = cli_extras, bool(self.option("all-extras")), "--extras"
+            requested, all_extras, name = cli_extras, bool(self.option("all-extras")), "--extras"
         else:
-            requested, all_extras, where = config.extras, config.all_extras, f"`{SHARED_TABLE}.extras`"
+            requested, all_extras, name = config.extras, config.all_extras, f"Field `{SHARED_TABLE}.extras`"
         # [project.optional-dependencies] or [tool.poetry.extras], as `poetry install -E` checks them
-        defined = {canonicalize_name(name): name for name in self.poetry.package.extras}
+        defined = [str(name) for name in self.poetry.package.extras]
         if all_extras:
-            return tuple(sorted(defined))
-        chosen: List[str] = []
-        for extra in requested:
-            normalized = canonicalize_name(extra)
-            if normalized not in defined:
-                known = ", ".join(sorted(defined)) or "none"
-                raise ConfigError(
-                    f"Extra {extra!r} (from {where}) is not defined in pyproject.toml (extras: {known})."
-                )
-            if normalized not in chosen:
-                chosen.append(normalized)
-        return tuple(chosen)
+            return tuple(sorted(check_extras(defined, defined)))
+        return check_extras(requested, defined, name=name, defined_in="pyproject.toml")
 
     # -- the lock ------------------------------------------------------------------------------
 
     def _lock_source(self, groups: Set[str], extras: Tuple[str, ...]) -> Any:
-        from shared_core.errors import LockError
-        from shared_core.pin_sources import PoetryLockSource, check_poetry_lock, poetry_sources
+        from shared_core import LockError, PoetryLockSource, check_poetry_lock, poetry_sources
 
         locker = self.poetry.locker
         lock_path = locker.lock

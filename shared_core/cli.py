@@ -9,7 +9,8 @@ from typing import List, Optional
 
 from .config import MAX_COMPRESSION_LEVEL, apply_options, load_config, split_option_values
 from .errors import LayerError
-from .layout import LayerBuildToolEnum
+from .paths import LayerBuildToolEnum
+from .pins.extras import EXTRAS_KEY
 from .reporting import PrintReporter
 
 
@@ -65,7 +66,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             allow_oversize=args.allow_oversize,
         )
         tool = LayerBuildToolEnum(args.tool) if args.tool else None
-        outcome = build_layer(pyproject, config, reporter, build_tool=tool, force=args.force)
+        extras_name = "--extras" if args.extras else EXTRAS_KEY
+        outcome = build_layer(pyproject, config, reporter, build_tool=tool, force=args.force, extras_name=extras_name)
     except LayerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

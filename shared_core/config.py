@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 from .errors import ConfigError
+from .lambda_runtime import RUNTIME_PROVIDED, normalize_architecture, normalize_python_version
+from .pack.zip_writer import MAX_COMPRESSION_LEVEL
+from .paths import DEFAULT_OUTPUT
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,7 +28,6 @@ HATCH_TARGET_TABLE = "tool.hatch.build.targets.lambda-layer"
 
 #: Distributions dropped unless ``default-excludes = false``: provided by the Lambda runtime,
 #: or build and test tools that have no business in a layer.
-RUNTIME_PROVIDED: Tuple[str, ...] = ("boto3", "botocore", "s3transfer", "urllib3")
 DEFAULT_EXCLUDES: Tuple[str, ...] = RUNTIME_PROVIDED + (
     "setuptools",
     "pip",
@@ -35,10 +37,7 @@ DEFAULT_EXCLUDES: Tuple[str, ...] = RUNTIME_PROVIDED + (
     "_pytest",
 )
 
-#: libdeflate's scale (0-12); zlib tops out at 9, so 10-12 mean 9 without libdeflate.
-MAX_COMPRESSION_LEVEL = 12
 DEFAULT_COMPRESSION_LEVEL = 9
-DEFAULT_OUTPUT = "build/lambda/layer/layer.zip"
 INSTALLERS = ("uv", "pip")
 
 
@@ -108,7 +107,11 @@ def _string_list(value: Any, key: str) -> Tuple[str, ...]:
 def _python_version(value: Any, key: str) -> str:
     if isinstance(value, float):
         raise ConfigError(f'Field `{key}` must be a string such as "3.12" (quoted), got the number {value!r}.')
-    return _string(value, key)
+    return normalize_python_version(_string(value, key), f"Field `{key}`")
+
+
+def _architecture(value: Any, key: str) -> str:
+    return normalize_architecture(_string(value, key), f"Field `{key}`")
 
 
 def _compression_level(value: Any, key: str) -> int:
@@ -127,7 +130,7 @@ def _installer(value: Any, key: str) -> str:
 
 _VALIDATORS: Dict[str, Validator] = {
     "python-version": _python_version,
-    "architecture": _string,
+    "architecture": _architecture,
     "exclude-packages": _string_list,
     "default-excludes": _bool,
     "output": _string,
@@ -241,8 +244,8 @@ def apply_options(
     if installer is not None:
         _installer(installer, "--installer")
     return config.with_overrides(
-        python_version=python_version,
-        architecture=architecture,
+        python_version=None if python_version is None else normalize_python_version(python_version, "--python"),
+        architecture=None if architecture is None else normalize_architecture(architecture, "--arch"),
         exclude_packages=tuple(dict.fromkeys(config.exclude_packages + tuple(exclude))) if exclude else None,
         default_excludes=False if no_default_excludes else None,
         output=output,

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .builder import LambdaLayerBuilder, LayerInstallResult, default_pin_source, resolve_target
 from .config import LayerConfig
 from .fingerprint import is_up_to_date, write_fingerprint
-from .layout import LayerBuildToolEnum, LayerPaths
-from .pin_sources import PinSource
+from .install.staging import LayerInstallResult, resolve_target, stage_dependencies
+from .lambda_runtime import LambdaTarget
+from .pack.layer_zip import LayerZipResult, pack_layer
+from .paths import LayerBuildToolEnum, LayerPaths
+from .pins.detect import default_pin_source
+from .pins.extras import EXTRAS_KEY
+from .pins.source import PinSource
 from .reporting import Reporter
 from .version import __version__
-from .zipper import LambdaLayerZipper, LayerZipResult
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class LayerBuildOutcome:
     zip: Optional[LayerZipResult] = None
 
 
-def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, target: Any) -> Dict[str, Any]:
+def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, target: LambdaTarget) -> Dict[str, Any]:
     return {
         "tool": tool,
         "version": __version__,
@@ -48,29 +50,28 @@ def build_layer(
     pin_source: Optional[PinSource] = None,
     force: bool = False,
     up_to_date_hint: str = "--force rebuilds",
+    extras_name: str = EXTRAS_KEY,
 ) -> LayerBuildOutcome:
     """Pin, install, exclude, compile and zip, unless the fingerprint says nothing changed.
 
-    ``up_to_date_hint`` tells the user how to force a rebuild in the adapter's own terms.
+    ``config`` is loaded once by the entry point and handed to each step; ``up_to_date_hint``
+    tells the user how to force a rebuild in the adapter's own terms, ``extras_name`` where
+    ``config.extras`` came from (``--extras`` or the table key).
     """
     paths = LayerPaths.for_pyproject(path_pyproject_toml)
     target = resolve_target(config)
-    source = pin_source or default_pin_source(paths, build_tool, config)
+    source = pin_source or default_pin_source(paths, build_tool, config, extras_name=extras_name)
     output = config.output_path(paths.project_root)
     inputs = _fingerprint_inputs(source, config, str(getattr(build_tool, "value", build_tool)), target)
     if not force and is_up_to_date(output, inputs):
         reporter.info(f"Layer is up to date (inputs unchanged; {up_to_date_hint}): {output}")
         return LayerBuildOutcome(output, up_to_date=True)
 
-    installed = LambdaLayerBuilder(path_pyproject_toml, build_tool, config=config, pin_source=source, reporter=reporter).run()
-    started = time.monotonic()
-    zipped = LambdaLayerZipper(
-        path_pyproject_toml,
-        build_tool or LayerBuildToolEnum.pip,
-        config=config,
-        reporter=reporter,
-        excluded_before_install=installed.excluded_before_install,
-    ).run()
-    reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend} ({time.monotonic() - started:.2f} s)")
+    staged = stage_dependencies(paths, config, source, target, reporter)
+    zipped = pack_layer(
+        staged.root, staged.distributions, config, reporter, output,
+        excluded_before_install=staged.excluded_before_install,
+    )
+    reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend} ({zipped.seconds:.2f} s)")
     write_fingerprint(zipped.path, inputs)
-    return LayerBuildOutcome(zipped.path, up_to_date=False, install=installed, zip=zipped)
+    return LayerBuildOutcome(zipped.path, up_to_date=False, install=staged, zip=zipped)

@@ -223,8 +223,12 @@ _KNOWN = "Known keys: python-version, architecture, exclude-packages"
     # the shared table is validated with its own name
     ("shared", "compression-level", 20, "Field `tool.lambda-layer.compression-level` must be an integer from 0 to 12, got 20."),
     # values that only the target runtime can judge
-    ("target", "python-version", "3.8", "Python '3.8' is not a Lambda Python runtime. Supported versions: 3.9"),
-    ("target", "architecture", "sparc", "Architecture 'sparc' is not a Lambda architecture. Supported: x86_64, arm64."),
+    ("target", "python-version", "3.8",
+     f"Field `{TARGET}.python-version` must be a Lambda Python runtime version, got '3.8'. Supported versions: 3.9, "),
+    ("target", "architecture", "sparc",
+     f"Field `{TARGET}.architecture` must be a Lambda architecture, got 'sparc'. Supported: x86_64, arm64 "),
+    ("shared", "architecture", "sparc",
+     "Field `tool.lambda-layer.architecture` must be a Lambda architecture, got 'sparc'. Supported: x86_64, arm64 "),
 ])
 def test_config_errors_abort_with_hatch_style_message(core_env, tmp_path, capsys, table, key, value, message):
     settings = {key: value}
@@ -344,7 +348,7 @@ def test_clean_only_removes_only_our_outputs(offline_env, tmp_path):
     ({"exclude": "boto3", "exclude-packages": "boto3"},
      f"Field `{TARGET}.exclude-packages` must be an array of non-empty strings, got 'boto3'."),
     ({"extras": ["turbo"]}, f"Field `{TARGET}.extras` names an extra that [project.optional-dependencies] does not define"),
-    ({"python-version": "2.7"}, "Python '2.7' is not a Lambda Python runtime."),
+    ({"python-version": "2.7"}, f"Field `{TARGET}.python-version` must be a Lambda Python runtime version, got '2.7'."),
 ])
 def test_config_errors_exit_non_zero_without_traceback(offline_env, tmp_path, target, message):
     root = write_project(tmp_path / "bad", pyproject(["fake-a"], target=target))

@@ -438,8 +438,9 @@ def _rewrite(path: Path, old: str, new: str) -> None:
     ("level", "--compression-level max", ["--compression-level", "'max'"]),
     ("wrong-type", "", ["tool.lambda-layer.compression-level", "'high'"]),
     ("unknown-key", "", ["tool.lambda-layer.arch", "Known keys"]),
-    ("extra", "-E speed,turbo", ["'turbo'", "extras: speed"]),
-    ("table-extra", "", ["tool.lambda-layer.extras", "'turbo'"]),
+    ("extra", "-E speed,turbo", ["--extras names an extra that pyproject.toml does not define: 'turbo' (defined: speed)."]),
+    ("table-extra", "", ["Field `tool.lambda-layer.extras` names an extra that pyproject.toml does not define: 'turbo' "
+                         "(defined: speed)."]),
     ("table-group", "", ["tool.lambda-layer.only-groups", "'lambda'", "dev"]),
     ("extras-and-all", "-E speed --all-extras", ["--extras", "--all-extras"]),
     ("broken-lock", "", ["poetry.lock is not valid TOML", "poetry lock"]),

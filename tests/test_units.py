@@ -7,9 +7,9 @@ import pytest
 from shared_core.config import ConfigError, apply_options, config_from_tables, SHARED_TABLE
 from shared_core.indexes import PackageIndex, all_secrets, mask_credentials, pip_index_env, uv_index_env
 from shared_core.names import matches
-from shared_core.pin_sources import select_groups
-from shared_core.pins import parse_requirements_text, exact_pins
-from shared_core.target import LambdaTarget, UnsupportedTargetError
+from shared_core.pins.poetry_lock import select_groups
+from shared_core.pins.requirements_text import parse_requirements_text, exact_pins
+from shared_core.lambda_runtime import LambdaTarget, UnsupportedTargetError
 
 
 @pytest.mark.parametrize("version, arch, glibc, uv_platform", [
@@ -105,7 +105,7 @@ def test_requirements_parsing_hashes_markers_continuations():
 
 
 def test_orphans_only_behind_excluded_distributions():
-    from shared_core.pruning import DependencyGraph, orphans
+    from shared_core.pins.graph import DependencyGraph, orphans
 
     graph = DependencyGraph.build(
         roots=["app-lib", "pandas", "Python_Dateutil", "boto3"],

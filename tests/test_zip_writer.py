@@ -14,7 +14,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from shared_core.zip_writer import (
+from shared_core.pack.zip_writer import (
     ZipMember,
     compression_backend,
     reproducible_date_time,

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .errors import InstallError, MissingWheelError
-from .indexes import PackageIndex, all_secrets, pip_index_env, uv_index_env
-from .names import normalize_name
-from .pins import Pin
-from .target import LambdaTarget
-from .tools import find_uv, python_has_module, run_tool, tail
+from ..errors import InstallError, MissingWheelError
+from ..indexes import PackageIndex, all_secrets, pip_index_env, uv_index_env
+from ..lambda_runtime import LambdaTarget
+from ..names import normalize_name
+from ..pins.pin import Pin
+from ..tools import find_uv, python_has_module, run_tool, tail
 
 _UV_NO_WHEEL = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+?) has no (?:usable wheels|wheels with a matching)")
 _PIP_NO_WHEEL = re.compile(r"(?:satisfies the requirement|matching distribution found for) (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)")

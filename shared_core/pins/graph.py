@@ -8,9 +8,10 @@ is pruned: when in doubt, a package stays.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set
+from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from .names import normalize_name
+from ..names import matching_pattern, normalize_name
+from .pin import Pin
 
 
 @dataclass(frozen=True)
@@ -46,3 +47,26 @@ def orphans(pinned: Sequence[str], excluded: Iterable[str], graph: Optional[Depe
         name for name in pinned
         if normalize_name(name) in known and normalize_name(name) not in blocked | reached
     ]
+
+
+@dataclass(frozen=True)
+class PinSelection:
+    """The pins to install, and what was left out before anything was downloaded."""
+
+    pins: Tuple[Pin, ...]
+    excluded: Tuple[str, ...]
+    #: Pins reachable only through excluded distributions (``jmespath`` once ``boto3`` is out).
+    orphans: Tuple[str, ...]
+
+    @property
+    def left_out(self) -> Tuple[str, ...]:
+        return self.excluded + self.orphans
+
+
+def select_pins(pins: Sequence[Pin], patterns: Sequence[str], graph: Optional[DependencyGraph]) -> PinSelection:
+    """Drop the pins matching an exclusion pattern, then those only they needed."""
+    excluded = [pin.name for pin in pins if matching_pattern(pin.name, patterns) is not None]
+    kept = [pin.name for pin in pins if pin.name not in excluded]
+    unreachable = orphans(kept, excluded, graph)
+    chosen = tuple(pin for pin in pins if pin.name in kept and pin.name not in unreachable)
+    return PinSelection(chosen, tuple(excluded), tuple(unreachable))

@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from .target import LambdaTarget
-from .tools import find_uv, run_tool
-
-LAMBDA_LAYER_PYTHON = "/opt/python"
+from ..lambda_runtime import LAYER_PYTHON_DIR, LambdaTarget
+from ..tools import find_uv, run_tool
 
 # Runs under the *target* interpreter (any version 3.9+), so it only uses the standard library.
 _COMPILE_SCRIPT = r"""
@@ -176,7 +174,7 @@ def compile_bytecode(root: Path, target: LambdaTarget) -> BytecodeResult:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     env["PYTHONHASHSEED"] = "0"  # frozenset constants are marshalled in hash order
     completed = subprocess.run(
-        [interpreter, "-s", "-c", _COMPILE_SCRIPT, str(root), LAMBDA_LAYER_PYTHON, cache_arg],
+        [interpreter, "-s", "-c", _COMPILE_SCRIPT, str(root), LAYER_PYTHON_DIR, cache_arg],
         env=env, capture_output=True, text=True, check=False,
     )
     if completed.returncode != 0:

@@ -1,4 +1,4 @@
-"""Where each build tool leaves the installed packages, and where the layer is written.
+"""Where each build tool leaves the installed packages, where the layer is written, and cleaning it.
 
 Everything we create or delete lives under ``build/lambda/layer/`` of the project, the
 reference tool's layout, so a user's own files and virtualenvs are never touched.
@@ -7,11 +7,17 @@ reference tool's layout, so a user's own files and virtualenvs are never touched
 from __future__ import annotations
 
 import enum
+import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
 from .errors import LayoutError
+from .fingerprint import fingerprint_path
+
+#: The layer zip's path relative to the project when ``output`` is not set.
+DEFAULT_OUTPUT = "build/lambda/layer/layer.zip"
 
 
 class LayerBuildToolEnum(str, enum.Enum):
@@ -57,7 +63,7 @@ class LayerPaths:
 
     @property
     def default_zip(self) -> Path:
-        return self.build_dir / "layer.zip"
+        return self.project_root / DEFAULT_OUTPUT
 
     def venv_site_packages(self) -> Optional[Path]:
         """``repo/.venv``'s site-packages, found in the venv itself (POSIX ``lib/python3.X`` or Windows ``Lib``)."""
@@ -90,3 +96,27 @@ class LayerPaths:
             f"No installed packages to pack: looked in {looked}. Run Step 1 first "
             "(`lambda-layer build` or LambdaLayerBuilder(...).run())."
         )
+
+
+def clean_layer(project_root: Path, output: Path) -> List[Path]:
+    """Remove what a layer build wrote, nothing else; returns the removed paths.
+
+    That is ``build/lambda/layer/`` (staging, default zip, fingerprint) and, when ``output``
+    points elsewhere, that zip (only if it is a zip) and its fingerprint; ``build/lambda`` goes
+    too once empty, since it holds only our files.
+    """
+    paths = LayerPaths(Path(project_root).resolve())
+    removed: List[Path] = []
+    if paths.build_dir.is_dir():
+        shutil.rmtree(paths.build_dir)
+        removed.append(paths.build_dir)
+    if paths.build_dir not in output.parents:
+        for path, ours in ((output, zipfile.is_zipfile), (fingerprint_path(output), Path.is_file)):
+            if path.is_file() and ours(path):
+                path.unlink()
+                removed.append(path)
+    lambda_dir = paths.build_dir.parent
+    if lambda_dir.is_dir() and not any(lambda_dir.iterdir()):
+        lambda_dir.rmdir()
+        removed.append(lambda_dir)
+    return removed

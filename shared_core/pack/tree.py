@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Set
 
-from .errors import SymlinkEscapeError
+from ..errors import SymlinkEscapeError
 
 
 @dataclass(frozen=True)

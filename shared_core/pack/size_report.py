@@ -1,16 +1,12 @@
-"""The size report printed after every build, and Lambda's documented size limits."""
+"""The size report printed after every build, and the checks against Lambda's size limits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from .errors import SizeLimitError
-
-#: A zip larger than this cannot be uploaded directly to Lambda (use S3).
-DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
-#: Lambda rejects a function whose code plus layers unzip to more than this.
-UNZIPPED_LIMIT = 262_144_000
+from ..errors import SizeLimitError
+from ..lambda_runtime import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
 
 
 def human_size(size: int) -> str:

@@ -1,53 +1,13 @@
-"""The pinned requirement set: exact ``name==version`` lines, markers already evaluated for the target.
-
-Feeding the installer only evaluated, exact pins with ``--no-deps`` is what makes pip and uv
-agree: pip evaluates markers against the build machine, so it must never see one.
-"""
+"""Read requirements-file text (a user's file, ``uv export`` or ``uv pip compile`` output) into pins."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
-from packaging.markers import InvalidMarker, Marker
-
-from .errors import LockError
-from .names import normalize_name
-from .target import LambdaTarget
-
-
-@dataclass(frozen=True)
-class Pin:
-    name: str
-    version: str
-    hashes: Tuple[str, ...] = ()
-
-    @property
-    def normalized_name(self) -> str:
-        return normalize_name(self.name)
-
-    def requirement_line(self, with_hashes: bool = True) -> str:
-        line = f"{self.name}=={self.version}"
-        if with_hashes and self.hashes:
-            line += "".join(f" --hash={digest}" for digest in self.hashes)
-        return line
-
-
-def marker_applies(marker: Optional[str], target: LambdaTarget, extras: Iterable[str] = (), *, where: str = "") -> bool:
-    """Evaluate a PEP 508 marker for the target runtime, true if any selected extra makes it true."""
-    if marker is None or not marker.strip():
-        return True
-    try:
-        parsed = Marker(marker)
-    except InvalidMarker as exc:
-        raise LockError(f"Invalid environment marker {marker!r}{where}: {exc}") from None
-    environment: Dict[str, str] = dict(target.marker_environment())
-    for extra in list(extras) or [""]:
-        environment["extra"] = extra
-        if parsed.evaluate(environment):
-            return True
-    return False
+from ..errors import LockError
+from ..lambda_runtime import LambdaTarget
+from .pin import Pin, marker_applies
 
 
 def _logical_lines(text: str) -> List[str]:
@@ -118,18 +78,3 @@ def exact_pins(lines: Sequence[RequirementLine], target: LambdaTarget, *, origin
         if marker_applies(line.marker, target, where=f" in {origin}"):
             pins.append(Pin(exact[0], exact[1], line.hashes))
     return pins
-
-
-def digest_text(*parts: str) -> str:
-    sha = hashlib.sha256()
-    for part in parts:
-        sha.update(part.encode("utf-8"))
-        sha.update(b"\0")
-    return sha.hexdigest()
-
-
-def sorted_pins(pins: Iterable[Pin]) -> Tuple[Pin, ...]:
-    unique: Dict[str, Pin] = {}
-    for pin in pins:
-        unique[pin.normalized_name] = pin
-    return tuple(unique[name] for name in sorted(unique))

@@ -1,19 +1,32 @@
-"""The Lambda runtime a layer is built for: Python version, architecture and the runtime's glibc.
+"""Every fact about AWS Lambda the build relies on, and the target runtime derived from them.
 
-Everything that picks or checks a wheel derives from :class:`LambdaTarget`, never from the
-build machine, so a layer built on macOS, Windows or an arm64 laptop is the same as one built
-in CI.
+Runtimes and their glibc, architectures, what the runtime already provides, where a layer is
+extracted, and the size limits live here and nowhere else. Everything that picks or checks a
+wheel derives from :class:`LambdaTarget`, never from the build machine, so a layer built on
+macOS, Windows or an arm64 laptop is the same as one built in CI.
 """
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from .errors import UnsupportedTargetError
 
 SUPPORTED_PYTHON_VERSIONS: Tuple[str, ...] = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+
+#: Distributions every Lambda Python runtime already provides: left out of a layer by default.
+RUNTIME_PROVIDED: Tuple[str, ...] = ("boto3", "botocore", "s3transfer", "urllib3")
+
+#: Lambda extracts a layer into ``/opt``; Python layers keep their packages under ``python/``.
+LAYER_PREFIX = "python/"
+LAYER_PYTHON_DIR = "/opt/python"
+
+#: A zip larger than this cannot be uploaded directly to Lambda (use S3).
+DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
+#: Lambda rejects a function whose code plus layers unzip to more than this.
+UNZIPPED_LIMIT = 262_144_000
 
 #: Lambda's architecture name -> the machine name in wheel tags and ``platform_machine``.
 ARCHITECTURES: Dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
@@ -27,6 +40,41 @@ _GLIBC_AL2023 = (2, 34)
 
 #: Legacy manylinux aliases and the glibc they stand for.
 _LEGACY_MANYLINUX = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+
+
+#: Accepted spellings of the architectures (Docker's, uname's) for the names Lambda uses.
+ARCHITECTURE_ALIASES: Dict[str, str] = {"amd64": "x86_64", "x86-64": "x86_64", "aarch64": "arm64"}
+
+
+def normalize_python_version(value: Any, name: str) -> str:
+    """``"3.12"`` (or ``"3.12.1"``) -> ``"3.12"``; anything that is not a Lambda runtime is an error.
+
+    ``name`` says where the value came from in the user's terms (``Field `tool.lambda-layer.python-version```,
+    ``--python``), so the message points at the line or flag to change.
+    """
+    text = str(value).strip()
+    try:
+        normalized = "%d.%d" % _parse_version(text)
+    except ValueError:
+        normalized = ""
+    if normalized not in SUPPORTED_PYTHON_VERSIONS:
+        raise UnsupportedTargetError(
+            f"{name} must be a Lambda Python runtime version, got {value!r}. "
+            f"Supported versions: {', '.join(SUPPORTED_PYTHON_VERSIONS)}."
+        )
+    return normalized
+
+
+def normalize_architecture(value: Any, name: str) -> str:
+    """``x86_64``/``arm64`` (aliases ``amd64``, ``aarch64``, ``x86-64`` accepted); else an error naming ``name``."""
+    text = str(value).strip().lower()
+    architecture = ARCHITECTURE_ALIASES.get(text, text)
+    if architecture not in ARCHITECTURES:
+        raise UnsupportedTargetError(
+            f"{name} must be a Lambda architecture, got {value!r}. "
+            f"Supported: {', '.join(ARCHITECTURES)} (aliases: {', '.join(sorted(ARCHITECTURE_ALIASES))})."
+        )
+    return architecture
 
 
 def _parse_version(python_version: str) -> Tuple[int, int]:
@@ -44,32 +92,14 @@ class LambdaTarget:
     architecture: str = "x86_64"
 
     @classmethod
-    def create(cls, python_version: str | None, architecture: str | None) -> "LambdaTarget":
+    def create(cls, python_version: Optional[str], architecture: Optional[str]) -> "LambdaTarget":
         """Validate and normalise; ``None`` means the running interpreter's version / ``x86_64``."""
         if python_version is None:
             python_version = "%d.%d" % sys.version_info[:2]
-        python_version = str(python_version).strip()
-        try:
-            major, minor = _parse_version(python_version)
-        except ValueError:
-            major, minor = (0, 0)
-        normalized_version = "%d.%d" % (major, minor)
-        if normalized_version not in SUPPORTED_PYTHON_VERSIONS:
-            raise UnsupportedTargetError(
-                f"Python {python_version!r} is not a Lambda Python runtime. Supported versions: "
-                f"{', '.join(SUPPORTED_PYTHON_VERSIONS)}. Set `python-version` in pyproject.toml "
-                "([tool.lambda-layer], or the Hatch target table) or pass --python X.Y to the command."
-            )
-        architecture = (architecture or "x86_64").strip()
-        aliases = {"amd64": "x86_64", "aarch64": "arm64", "x86-64": "x86_64"}
-        architecture = aliases.get(architecture.lower(), architecture.lower())
-        if architecture not in ARCHITECTURES:
-            raise UnsupportedTargetError(
-                f"Architecture {architecture!r} is not a Lambda architecture. Supported: "
-                f"{', '.join(ARCHITECTURES)}. Set `architecture` in pyproject.toml ([tool.lambda-layer], "
-                "or the Hatch target table) or pass --arch to the command."
-            )
-        return cls(normalized_version, architecture)
+        return cls(
+            normalize_python_version(python_version, "`python_version`"),
+            normalize_architecture(architecture or "x86_64", "`architecture`"),
+        )
 
     # -- derived facts -------------------------------------------------------------------------
     @property

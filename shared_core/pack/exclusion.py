@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Sequence, Tuple
 
-from .config import RUNTIME_PROVIDED
-from .distributions import InstalledDistribution
-from .names import matching_pattern, matches, normalize_name
+from ..distributions import InstalledDistribution
+from ..lambda_runtime import RUNTIME_PROVIDED
+from ..names import matching_pattern, normalize_name
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,3 @@ def plan_exclusions(
         broken_requirements=tuple(broken),
         runtime_dependents=tuple(expected),
     )
-
-
-def drop_excluded_names(names: Sequence[str], patterns: Sequence[str]) -> Tuple[List[str], List[str]]:
-    """Split pinned names into (kept, excluded) before anything is downloaded."""
-    kept, dropped = [], []
-    for name in names:
-        (dropped if any(matches(name, p) for p in patterns) else kept).append(name)
-    return kept, dropped

@@ -11,8 +11,8 @@ from email.parser import HeaderParser
 from pathlib import Path
 from typing import List
 
-from .errors import PlatformMismatchError
-from .target import LambdaTarget
+from ..errors import PlatformMismatchError
+from ..lambda_runtime import LambdaTarget
 
 _ELF_MAGIC = b"\x7fELF"
 _MACHO_MAGICS = (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xfe\xed\xfa\xcf", b"\xfe\xed\xfa\xce", b"\xca\xfe\xba\xbe")

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Deque, Iterator, List, Optional, Sequence, Tuple
 
-from .errors import SourceDateEpochError
+from ..errors import SourceDateEpochError
 
 __all__ = [
+    "MAX_COMPRESSION_LEVEL",
     "ZipMember",
     "ZipWriteResult",
     "compression_backend",
@@ -64,7 +65,8 @@ _ZIP64_END_SIGNATURE = 0x06064B50
 _ZIP64_LOCATOR_SIGNATURE = 0x07064B50
 
 _MIN_LEVEL = 0
-_MAX_LEVEL = 12  # libdeflate's scale; zlib stops at 9
+#: libdeflate's scale (0-12); zlib tops out at 9, so 10-12 mean 9 without libdeflate.
+MAX_COMPRESSION_LEVEL = 12
 
 #: Scheduling: small files are compressed in groups of about this much input ...
 _BATCH_BYTES = 1 << 20
@@ -435,8 +437,8 @@ def write_deterministic_zip(
     over it only when complete, so a failed or interrupted build never leaves a half-written
     zip, nor destroys the previous one. ``_backend`` forces ``"libdeflate"`` or ``"zlib"`` (tests).
     """
-    if not _MIN_LEVEL <= compression_level <= _MAX_LEVEL:
-        raise ValueError(f"compression_level must be between {_MIN_LEVEL} and {_MAX_LEVEL}, got {compression_level}")
+    if not _MIN_LEVEL <= compression_level <= MAX_COMPRESSION_LEVEL:
+        raise ValueError(f"compression_level must be between {_MIN_LEVEL} and {MAX_COMPRESSION_LEVEL}, got {compression_level}")
     backend = _backend or compression_backend()
     compress = _compressor(backend, compression_level) if compression_level > 0 else None
     ordered = _sorted_members(members)

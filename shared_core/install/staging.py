@@ -1,0 +1,130 @@
+"""Step 1: install the project's pinned runtime dependencies for the target Lambda runtime.
+
+Pins come from the project's lock (never the build machine's environment); excluded
+distributions are dropped before anything is downloaded; the result is audited against the
+target and byte-compiled, then swapped into ``build/lambda/layer/artifacts/python`` in one
+rename, so a failed build leaves the previous staging intact.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+from ..config import LayerConfig, load_config
+from ..distributions import InstalledDistribution, scan_distributions
+from ..lambda_runtime import LambdaTarget
+from ..paths import LayerBuildToolEnum, LayerPaths
+from ..pins.detect import default_pin_source
+from ..pins.graph import select_pins
+from ..pins.pin import Pin, sorted_pins
+from ..pins.source import PinSource
+from ..reporting import PrintReporter, Reporter
+from .audit import audit_tree
+from .bytecode import BytecodeResult, compile_bytecode
+from .installer import InstallRequest, install_pins
+
+
+@dataclass(frozen=True)
+class LayerInstallResult:
+    """What Step 1 staged, handed to Step 2 as it is: nothing is rediscovered on disk."""
+
+    target: LambdaTarget
+    origin: str
+    pins: Tuple[Pin, ...]
+    #: Distributions left out before install: excluded ones, then those only they needed.
+    excluded_before_install: Tuple[str, ...]
+    root: Path
+    distributions: Tuple[InstalledDistribution, ...]
+    bytecode: Optional[BytecodeResult]
+
+
+def resolve_target(config: LayerConfig, python_version: Optional[str] = None, architecture: Optional[str] = None) -> LambdaTarget:
+    return LambdaTarget.create(python_version or config.python_version, architecture or config.architecture)
+
+
+def _seconds(started: float) -> str:
+    return f"{time.monotonic() - started:.2f} s"
+
+
+def stage_dependencies(
+    paths: LayerPaths, config: LayerConfig, source: PinSource, target: LambdaTarget, reporter: Reporter
+) -> LayerInstallResult:
+    """Resolve, select, install, audit and compile into ``paths.artifacts_python``."""
+    started = time.monotonic()
+    resolution = source.resolve(target)
+    selection = select_pins(sorted_pins(resolution.pins), config.excluded_patterns, resolution.graph)
+    pins = selection.pins
+    dropped = f"; excluded before install: {', '.join(selection.excluded)}" if selection.excluded else ""
+    if selection.orphans:
+        dropped += f" (and {', '.join(selection.orphans)}, needed only by those)"
+    reporter.info(f"resolve: {len(pins)} pins from {source.origin} for {target.describe()}{dropped} ({_seconds(started)})")
+    for pin in pins:
+        reporter.detail(f"  {pin.name}=={pin.version}")
+
+    started = time.monotonic()
+    paths.build_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.build_dir))
+    try:
+        staged_python = scratch / "artifacts" / "python"
+        install_pins(
+            InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, resolution.indexes,
+                           paths.project_root),
+            scratch,
+        )
+        audit_tree(staged_python, target)
+        reporter.info(f"install: {len(pins)} distributions with {config.installer}, audited for {target.machine} ({_seconds(started)})")
+        bytecode = None
+        if config.compile_bytecode:
+            started = time.monotonic()
+            bytecode = compile_bytecode(staged_python, target)
+            if bytecode.compiled:
+                reporter.info(
+                    f"compile: {bytecode.files} unchecked-hash .pyc for Python {target.python_version}, "
+                    f"{bytecode.from_cache} from cache ({_seconds(started)})"
+                )
+            else:
+                reporter.warning(f"no bytecode shipped: {bytecode.reason}; cold starts will compile modules.")
+        if paths.artifacts_dir.exists():
+            shutil.rmtree(paths.artifacts_dir)
+        (scratch / "artifacts").rename(paths.artifacts_dir)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    root = paths.artifacts_python
+    return LayerInstallResult(
+        target, source.origin, pins, selection.left_out, root, tuple(scan_distributions(root)), bytecode
+    )
+
+
+@dataclass
+class LambdaLayerInstaller:
+    """Step 1 on its own: install the locked runtime set into ``build/lambda/layer/artifacts/python``.
+
+    ``python_version``/``architecture``: ``None`` takes ``[tool.lambda-layer]``, else the running
+    interpreter's version and ``x86_64``. Documented as ``LambdaLayerBuilder`` (the reference
+    tool's name); the Hatch builder plugin is a different class.
+    """
+
+    path_pyproject_toml: Path
+    build_tool: Optional[LayerBuildToolEnum] = None
+    python_version: Optional[str] = None
+    architecture: Optional[str] = None
+    verbose: bool = True
+    config: Optional[LayerConfig] = None
+    pin_source: Optional[PinSource] = None
+    reporter: Optional[Reporter] = None
+
+    def run(self) -> LayerInstallResult:
+        paths = LayerPaths.for_pyproject(self.path_pyproject_toml)
+        config = self.config or load_config(paths.pyproject)
+        target = resolve_target(config, self.python_version, self.architecture)
+        source = self.pin_source or default_pin_source(paths, self.build_tool, config)
+        return stage_dependencies(paths, config, source, target, self.reporter or PrintReporter(verbose=self.verbose))
+
+
+#: The reference tool's (and this project's documented) name for Step 1.
+LambdaLayerBuilder = LambdaLayerInstaller

@@ -1,0 +1,87 @@
+"""Which pin source a project uses when the core runs on its own (console script, Python API)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from ..config import LayerConfig, read_pyproject
+from ..errors import LockError
+from ..paths import LayerBuildToolEnum, LayerPaths
+from .dependency_list import DependencyListSource, project_requirements
+from .extras import EXTRAS_KEY, check_extras
+from .poetry_lock import PoetryLockSource, check_poetry_lock, poetry_extras, poetry_sources, select_groups
+from .requirements_file import RequirementsFileSource
+from .source import PinSource
+from .uv_lock import UvLockSource
+
+
+def detect_build_tool(project_root: Path, pyproject: Mapping[str, Any]) -> LayerBuildToolEnum:
+    """poetry.lock -> poetry, uv.lock -> uv, requirements.txt -> pip, else hatch-style [project] deps."""
+    if (project_root / "poetry.lock").is_file():
+        return LayerBuildToolEnum.poetry
+    if (project_root / "uv.lock").is_file():
+        return LayerBuildToolEnum.uv
+    if (project_root / "requirements.txt").is_file():
+        return LayerBuildToolEnum.pip
+    if pyproject.get("project", {}).get("dependencies") is not None:
+        return LayerBuildToolEnum.hatch
+    raise LockError(
+        f"Found no poetry.lock, uv.lock, requirements.txt or [project.dependencies] in {project_root}; "
+        "pass --tool or add one of them."
+    )
+
+
+def pin_source_for_project(
+    project_root: Path, pyproject: Mapping[str, Any], build_tool: LayerBuildToolEnum, config: LayerConfig,
+    *, extras_name: str = EXTRAS_KEY,
+) -> PinSource:
+    """The pin source the core uses on its own (console script, Python API) for ``build_tool``.
+
+    ``extras_name`` names where ``config.extras`` came from, for the unknown-extra message.
+    """
+    if build_tool is LayerBuildToolEnum.poetry:
+        lock_path = project_root / "poetry.lock"
+        if not lock_path.is_file():
+            raise LockError(f"{lock_path} does not exist. Run `poetry lock` in {project_root} first.")
+        from ..config import tomllib
+
+        try:
+            lock_data = tomllib.loads(lock_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise LockError(f"{lock_path} is not valid TOML ({exc}). Run `poetry lock` to regenerate it.") from None
+        check_poetry_lock(lock_path, lock_data, pyproject)
+        groups = select_groups(config.with_groups, config.without_groups, config.only_groups)
+        defined = poetry_extras(pyproject, lock_data)
+        extras = defined if config.all_extras else check_extras(
+            config.extras, defined, name=extras_name, defined_in="pyproject.toml"
+        )
+        return PoetryLockSource(lock_path, lock_data, groups, extras, poetry_sources(pyproject), pyproject)
+    if build_tool is LayerBuildToolEnum.uv or (
+        build_tool is LayerBuildToolEnum.hatch and (project_root / "uv.lock").is_file()
+    ):
+        if not (project_root / "uv.lock").is_file():
+            raise LockError(f"{project_root / 'uv.lock'} does not exist. Run `uv lock` in {project_root} first.")
+        extras = check_extras(config.extras, pyproject.get("project", {}).get("optional-dependencies", {}), name=extras_name)
+        return UvLockSource(
+            project_root, extras, config.all_extras, config.with_groups, config.without_groups, config.only_groups
+        )
+    if build_tool is LayerBuildToolEnum.pip:
+        path = (project_root / config.requirements).resolve()
+        if not path.is_file():
+            raise LockError(
+                f"{path} does not exist. Create it (e.g. `pip freeze > requirements.txt`) or point "
+                "`requirements` in [tool.lambda-layer] at your requirements file."
+            )
+        return RequirementsFileSource(path)
+    requirements = project_requirements(pyproject, config.extras, config.all_extras, extras_name=extras_name)
+    return DependencyListSource(project_root, requirements)
+
+
+def default_pin_source(
+    paths: LayerPaths, build_tool: Optional[LayerBuildToolEnum], config: LayerConfig, *, extras_name: str = EXTRAS_KEY
+) -> PinSource:
+    """The source for a project on disk: ``build_tool``'s, or the one its files point to."""
+    pyproject = read_pyproject(paths.pyproject) if paths.pyproject.is_file() else {}
+    tool = LayerBuildToolEnum(build_tool) if build_tool else detect_build_tool(paths.project_root, pyproject)
+    return pin_source_for_project(paths.project_root, pyproject, tool, config, extras_name=extras_name)

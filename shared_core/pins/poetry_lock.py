@@ -1,0 +1,171 @@
+"""Pins from ``poetry.lock``: the poetry-plugin-export walk, Poetry's content hash and sources.
+
+Read without Poetry (the console script and the API need no Poetry installed); the Poetry
+adapter checks freshness with Poetry's own locker and hands the parsed lock here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from hashlib import sha256
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+
+from ..errors import LockError
+from ..indexes import PackageIndex
+from ..lambda_runtime import LambdaTarget
+from ..names import normalize_name
+from .graph import DependencyGraph
+from .pin import Pin, digest_text, marker_applies
+from .source import PinSource, Resolution, pyproject_direct_dependencies, requirement_name
+
+MAIN_GROUP = "main"
+
+
+def select_groups(with_groups: Sequence[str], without_groups: Sequence[str], only_groups: Sequence[str]) -> Set[str]:
+    """Poetry's rule: ``--only`` is exact; otherwise main, plus ``--with``, minus ``--without``."""
+    if only_groups:
+        return {normalize_name(group) for group in only_groups}
+    selected = {MAIN_GROUP} | {normalize_name(group) for group in with_groups}
+    return selected - {normalize_name(group) for group in without_groups}
+
+
+def poetry_content_hash(pyproject: Mapping[str, Any], *, with_dependency_groups: bool = True) -> str:
+    """Poetry 2's ``content-hash`` of pyproject.toml (``Locker._get_content_hash``), to spot a stale lock."""
+    project = pyproject.get("project", {})
+    groups = pyproject.get("dependency-groups", {}) if with_dependency_groups else {}
+    tool_poetry = pyproject.get("tool", {}).get("poetry", {})
+    legacy_keys = ("dependencies", "source", "extras", "dev-dependencies")
+    relevant_project = {k: project[k] for k in ("requires-python", "dependencies", "optional-dependencies") if project.get(k) is not None}
+    relevant_poetry: Dict[str, Any] = {}
+    for key in (*legacy_keys, "group"):
+        data = tool_poetry.get(key)
+        if data is None and (key not in legacy_keys or relevant_project or groups):
+            continue
+        relevant_poetry[key] = data
+    content: Dict[str, Any] = {}
+    if relevant_project:
+        content["project"] = relevant_project
+    if groups:
+        content["dependency-groups"] = groups
+    if content:
+        content["tool"] = {"poetry": relevant_poetry}
+    else:
+        content = relevant_poetry
+    return sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def poetry_extras(pyproject: Mapping[str, Any], lock_data: Mapping[str, Any]) -> Tuple[str, ...]:
+    """Every extra the project defines: PEP 621 ``optional-dependencies`` or ``[tool.poetry.extras]``."""
+    names = set(pyproject.get("project", {}).get("optional-dependencies", {}))
+    names |= set(pyproject.get("tool", {}).get("poetry", {}).get("extras", {}))
+    names |= set(lock_data.get("extras", {}))
+    return tuple(sorted(normalize_name(name) for name in names))
+
+
+def check_poetry_lock(lock_path: Path, lock_data: Mapping[str, Any], pyproject: Optional[Mapping[str, Any]]) -> None:
+    """Refuse a lock Poetry 1 wrote (no per-group markers) or, when ``pyproject`` is given, a stale one."""
+    version = str(lock_data.get("metadata", {}).get("lock-version", "1.0"))
+    if tuple(int(part) for part in version.split(".")[:2] if part.isdigit()) < (2, 1):
+        raise LockError(
+            f"{lock_path} has lock-version {version}, written by Poetry before 2.0; it does not record "
+            "groups and markers per package. Run `poetry lock` with Poetry 2 to update it."
+        )
+    if pyproject is not None:
+        recorded = lock_data.get("metadata", {}).get("content-hash")
+        hashes = {poetry_content_hash(pyproject), poetry_content_hash(pyproject, with_dependency_groups=False)}
+        if recorded not in hashes:
+            raise LockError(
+                f"pyproject.toml changed significantly since {lock_path.name} was last generated. "
+                "Run `poetry lock` to fix the lock file."
+            )
+
+
+def poetry_lock_pins(
+    lock_data: Mapping[str, Any], target: LambdaTarget, groups: Set[str], extras: Sequence[str], *, origin: str
+) -> List[Pin]:
+    """The poetry-plugin-export walk over a 2.1 lock: selected groups, markers for the target."""
+    pins: List[Pin] = []
+    for package in lock_data.get("package", []):
+        name, version = package["name"], package["version"]
+        package_groups = {normalize_name(g) for g in package.get("groups", [MAIN_GROUP])}
+        chosen = package_groups & groups
+        if not chosen:
+            continue
+        markers = package.get("markers")
+        if markers is None or isinstance(markers, str):
+            group_markers = [markers]
+        else:
+            group_markers = [markers.get(group) for group in sorted(chosen)]
+        where = f" for {name} in {origin}"
+        if not any(marker_applies(marker, target, extras, where=where) for marker in group_markers):
+            continue
+        source = package.get("source", {})
+        if source.get("type") not in (None, "legacy"):
+            raise LockError(
+                f"{name} {version} comes from a {source.get('type')} source ({origin}); a layer is built "
+                "from index wheels only. Publish it to an index (or build a wheel and serve it from a "
+                "source) and lock again."
+            )
+        hashes = tuple(sorted(f["hash"] for f in package.get("files", []) if f.get("hash")))
+        pins.append(Pin(name, version, hashes))
+    return pins
+
+
+def poetry_sources(pyproject: Mapping[str, Any], credentials: Optional[Mapping[str, Tuple[Optional[str], Optional[str]]]] = None) -> Tuple[PackageIndex, ...]:
+    """``[[tool.poetry.source]]`` as indexes; credentials from the adapter or POETRY_HTTP_BASIC_* variables."""
+    indexes: List[PackageIndex] = []
+    for source in pyproject.get("tool", {}).get("poetry", {}).get("source", []):
+        name, url = source.get("name"), source.get("url")
+        if not name or not url:
+            continue
+        priority = source.get("priority", "primary")  # explicit sources still serve their locked packages
+        env_name = name.upper().replace("-", "_").replace(".", "_")
+        username, password = (credentials or {}).get(name, (None, None))
+        username = username or os.environ.get(f"POETRY_HTTP_BASIC_{env_name}_USERNAME")
+        password = password or os.environ.get(f"POETRY_HTTP_BASIC_{env_name}_PASSWORD")
+        indexes.append(PackageIndex(name, url, username, password, default=priority == "primary"))
+    return tuple(indexes)
+
+
+@dataclass
+class PoetryLockSource(PinSource):
+    lock_path: Path
+    lock_data: Mapping[str, Any]
+    groups: Set[str]
+    extras: Tuple[str, ...]
+    indexes: Tuple[PackageIndex, ...] = ()
+    #: The project's pyproject data: its direct dependencies root the graph that prunes orphans.
+    pyproject: Optional[Mapping[str, Any]] = None
+
+    @property
+    def origin(self) -> str:  # type: ignore[override]
+        return f"{self.lock_path.name} (groups: {', '.join(sorted(self.groups))}" + (
+            f"; extras: {', '.join(self.extras)})" if self.extras else ")"
+        )
+
+    def fingerprint(self) -> Dict[str, Any]:
+        return {
+            "lock": digest_text(json.dumps(self.lock_data, sort_keys=True, default=str)),
+            "groups": sorted(self.groups),
+            "extras": sorted(self.extras),
+            "indexes": [index.url for index in self.indexes],
+        }
+
+    def resolve(self, target: LambdaTarget) -> Resolution:
+        pins = poetry_lock_pins(self.lock_data, target, self.groups, self.extras, origin=self.lock_path.name)
+        graph = poetry_lock_graph(self.lock_data, self.pyproject) if self.pyproject is not None else None
+        return Resolution(pins, self.indexes, graph)
+
+
+def poetry_lock_graph(lock_data: Mapping[str, Any], pyproject: Mapping[str, Any]) -> DependencyGraph:
+    """Edges from each locked package's ``dependencies`` and ``extras``; roots from pyproject.toml."""
+    edges: Dict[str, Set[str]] = {}
+    for package in lock_data.get("package", []):
+        children = set(package.get("dependencies", {}))
+        for specs in package.get("extras", {}).values():
+            children |= {name for name in map(requirement_name, specs) if name}
+        edges.setdefault(package["name"], set()).update(children)
+    return DependencyGraph.build(pyproject_direct_dependencies(pyproject), edges)

@@ -1,0 +1,63 @@
+"""The interface every pin source implements, and the names a project depends on directly.
+
+Each source knows (a) what to fingerprint — the *inputs*, readable in milliseconds, so an
+unchanged project is "up to date" without resolving anything — and (b) how to produce the
+exact pins for a target runtime.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+
+from ..indexes import PackageIndex
+from ..lambda_runtime import LambdaTarget
+from .graph import DependencyGraph
+from .pin import Pin
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The exact pins for a target, the indexes to fetch them from, and (when known) their graph."""
+
+    pins: List[Pin]
+    indexes: Tuple[PackageIndex, ...] = ()
+    graph: Optional[DependencyGraph] = None
+
+
+class PinSource:
+    """Interface of every pin source."""
+
+    origin: str
+
+    def fingerprint(self) -> Dict[str, Any]:
+        raise NotImplementedError
+
+    def resolve(self, target: LambdaTarget) -> Resolution:
+        raise NotImplementedError
+
+
+def requirement_name(spec: str) -> Optional[str]:
+    """The distribution name at the start of a PEP 508 string, or None for anything else."""
+    match = _NAME.match(spec.strip()) if isinstance(spec, str) else None
+    return match.group(0) if match else None
+
+
+def pyproject_direct_dependencies(pyproject: Mapping[str, Any]) -> Set[str]:
+    """Every name the project depends on directly, in any group or extra (PEP 621, PEP 735, Poetry)."""
+    project = pyproject.get("project", {})
+    specs: List[Any] = list(project.get("dependencies", []))
+    for values in project.get("optional-dependencies", {}).values():
+        specs.extend(values)
+    for values in pyproject.get("dependency-groups", {}).values():
+        specs.extend(values)
+    specs.extend(pyproject.get("tool", {}).get("uv", {}).get("dev-dependencies", []))  # uv's legacy dev group
+    names = {name for name in map(requirement_name, specs) if name}
+    poetry = pyproject.get("tool", {}).get("poetry", {})
+    tables = [poetry.get("dependencies", {}), poetry.get("dev-dependencies", {})]
+    tables += [group.get("dependencies", {}) for group in poetry.get("group", {}).values()]
+    names |= {name for table in tables for name in table if name.lower() != "python"}
+    return names
