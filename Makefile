@@ -24,6 +24,7 @@ demo: $(STAMP)
 	cd examples/poetry-demo && ../../$(BIN)/lambda-layer build
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -323,8 +323,7 @@ def make_runtime_dir(workdir: Path, uv: Path, interpreter: str, urllib3_version:
 
 
 def build_ours(result: ToolResult, env: Dict[str, str], python_version: str, arch: str, force: bool) -> Tuple[float, str]:
-    command = our_command() + ["build", "--project", str(result.project), "--tool", "uv",
-                               "--python", python_version, "--arch", arch]
+    command = [*our_command(), "build", "--project", str(result.project), "--tool", "uv", "--python", python_version, "--arch", arch]
     command += ["--force"] if force else []
     # our bytecode cache lives with the uv cache, so a cold build starts with both empty
     tool_env = dict(env, UV_CACHE_DIR=str(result.cache), LAMBDA_LAYER_CACHE_DIR=str(result.cache / "lambda-layer-build"))

@@ -11,7 +11,7 @@ through Poetry's IO, so ``-v``/``-q``/``--ansi`` behave as in every other Poetry
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Set, Tuple
 
 from cleo.formatters.formatter import Formatter
 from cleo.helpers import option

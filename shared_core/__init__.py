@@ -42,10 +42,11 @@ from .pipeline import LayerBuildOutcome, build_layer
 from .version import __version__
 
 __all__ = [
-    "ConfigError",
     "DEFAULT_EXCLUDES",
-    "DependencyListSource",
     "HATCH_TARGET_TABLE",
+    "SHARED_TABLE",
+    "ConfigError",
+    "DependencyListSource",
     "InstallError",
     "LambdaLayerBuilder",
     "LambdaLayerInstaller",
@@ -64,7 +65,6 @@ __all__ = [
     "PinSource",
     "PlatformMismatchError",
     "PoetryLockSource",
-    "SHARED_TABLE",
     "SizeLimitError",
     "SymlinkEscapeError",
     "UnsupportedTargetError",

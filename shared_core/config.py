@@ -28,14 +28,7 @@ HATCH_TARGET_TABLE = "tool.hatch.build.targets.lambda-layer"
 
 #: Distributions dropped unless ``default-excludes = false``: provided by the Lambda runtime,
 #: or build and test tools that have no business in a layer.
-DEFAULT_EXCLUDES: Tuple[str, ...] = RUNTIME_PROVIDED + (
-    "setuptools",
-    "pip",
-    "wheel",
-    "twine",
-    "pytest",
-    "_pytest",
-)
+DEFAULT_EXCLUDES: Tuple[str, ...] = (*RUNTIME_PROVIDED, "setuptools", "pip", "wheel", "twine", "pytest", "_pytest")
 
 DEFAULT_COMPRESSION_LEVEL = 9
 INSTALLERS = ("uv", "pip")

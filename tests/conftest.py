@@ -22,7 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from wheelfactory import build_wheelhouse  # noqa: E402
+from wheelfactory import build_wheelhouse
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _TOOL_PREFIXES = ("PIP_", "UV_", "HATCH_", "POETRY_", "VIRTUAL_ENV", "CONDA_", "PYTHONPATH", "SOURCE_DATE_EPOCH")

@@ -44,10 +44,10 @@ def make_wheel(
     files: Dict[str, bytes],
     *,
     requires: Sequence[str] = (),
-    extras: Dict[str, Sequence[str]] = None,
+    extras: Optional[Dict[str, Sequence[str]]] = None,
     tag: str = "py3-none-any",
     top_level: Optional[Iterable[str]] = None,
-    scripts: Dict[str, str] = None,
+    scripts: Optional[Dict[str, str]] = None,
 ) -> Path:
     """Write ``{name}-{version}-{tag}.whl`` holding ``files`` (archive path -> bytes)."""
     dist_info = f"{snake(name)}-{version}.dist-info"

@@ -61,7 +61,7 @@ def uv_command(request: InstallRequest, requirements_file: Path, *, dry_run: boo
 
 def pip_command(request: InstallRequest, requirements_file: Path) -> List[str]:
     target = request.target
-    major, minor = target.version_tuple
+    _major, _minor = target.version_tuple
     command = [
         sys.executable, "-m", "pip", "install", "--target", str(request.destination), "--no-deps", "--no-compile",
         "--disable-pip-version-check", "--no-input", "--python-version", target.python_version,

@@ -106,7 +106,7 @@ def uv_lock_graph(lock_path: Path) -> Optional[DependencyGraph]:
     edges: Dict[str, Set[str]] = {}
     roots: Set[str] = set()
     for package in lock.get("package", []):
-        lists = [package.get("dependencies", [])] + list(package.get("optional-dependencies", {}).values())
+        lists = [package.get("dependencies", []), *list(package.get("optional-dependencies", {}).values())]
         lists += list(package.get("dev-dependencies", {}).values())
         children = {dep["name"] for deps in lists for dep in deps if isinstance(dep, dict) and "name" in dep}
         source = package.get("source", {})

@@ -173,7 +173,7 @@ def test_incompressible_member_is_stored(tmp_path: Path) -> None:
 
 
 def test_invalid_arguments(tmp_path: Path, members: List[ZipMember]) -> None:
-    duplicate = members + [ZipMember(members[0].arcname, members[1].source, False)]
+    duplicate = [*members, ZipMember(members[0].arcname, members[1].source, False)]
     with pytest.raises(ValueError, match="duplicate"):
         write_deterministic_zip(duplicate, tmp_path / "out.zip")
     with pytest.raises(ValueError, match="compression_level"):

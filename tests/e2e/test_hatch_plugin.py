@@ -14,10 +14,10 @@ from typing import Any, Dict, List, Mapping, Optional
 import pytest
 from hatchling.metadata.core import ProjectMetadata
 from hatchling.plugin.manager import PluginManager
+from layer_assertions import dists, names, tops
 
 from hatch_lambda_layer.builder import LambdaLayerBuilder
 from hatch_lambda_layer.hooks import hatch_register_builder
-from layer_assertions import dists, names, tops
 from shared_core.fingerprint import fingerprint_path
 
 TARGET = "tool.hatch.build.targets.lambda-layer"

@@ -9,8 +9,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from layer_assertions import dists, names
+
 from shared_core import LambdaLayerBuilder, LambdaLayerZipper, LayerBuildToolEnum
 from shared_core.cli import main
 
@@ -95,7 +95,7 @@ def test_bytecode_is_valid_from_read_only_copy(core_env, make_project, tmp_path)
     # the recorded source path is where Lambda extracts the layer, not this machine's temp dir
     import marshal
     with zipfile.ZipFile(layer) as archive:
-        code = marshal.loads(archive.read([n for n in pycs if "six" in n][0])[16:])
+        code = marshal.loads(archive.read(next(n for n in pycs if "six" in n))[16:])
     assert code.co_filename == "/opt/python/six.py"
 
 

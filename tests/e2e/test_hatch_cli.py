@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-
 from layer_assertions import dists, names
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Filled by the Makefile's set-up step (pip download of hatchling, uv, deflate, ... at the venv's versions).
 SEED_WHEELS = Path(os.environ.get("LAMBDA_LAYER_SEED_WHEELS", REPO_ROOT / ".venv" / "seed-wheels"))
 LAYER = Path("build/lambda/layer/layer.zip")
@@ -64,7 +63,7 @@ def plugin_wheel(tmp_path_factory: pytest.TempPathFactory, offline_env: Dict[str
 
 def test_hatch_build_and_clean_lambda_layer(offline_env, wheelhouse, plugin_wheel, tmp_path):
     if not any(SEED_WHEELS.glob("hatchling-*.whl")):
-        pytest.skip(f"no seed wheels in {SEED_WHEELS}: run `make test` (its set-up step downloads hatchling, uv, "
+        pytest.fail(f"no seed wheels in {SEED_WHEELS}: run `make test` (its set-up step downloads hatchling, uv, "
                     "deflate, ... once) or set LAMBDA_LAYER_SEED_WHEELS")
     root = tmp_path / "demo"
     root.mkdir()

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from layer_assertions import dists
+
 from shared_core.cli import main
 from shared_core.tools import find_uv
 

@@ -7,11 +7,11 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import pytest
-
 from layer_assertions import dists, names, tops
+
 from shared_core import LambdaLayerZipper, LayerBuildToolEnum, LayoutError, SizeLimitError, SymlinkEscapeError
 from shared_core.tools import find_uv
 
@@ -32,7 +32,7 @@ def pip_install(env: Dict[str, str], destination: Path, *requirements: str) -> N
     )
 
 
-def zip_project(project: Path, tool: LayerBuildToolEnum = LayerBuildToolEnum.pip, ignore: Sequence[str] = None, **kw):
+def zip_project(project: Path, tool: LayerBuildToolEnum = LayerBuildToolEnum.pip, ignore: Optional[Sequence[str]] = None, **kw):
     return LambdaLayerZipper(project / "pyproject.toml", tool, ignore_package_list=ignore, verbose=True, **kw).run()
 
 

@@ -1,15 +1,13 @@
-"""Small pure pieces: target tags, config validation, name matching, credential masking, pin parsing."""
+"""The modules every step shares: Lambda runtime facts, config validation, names, credentials."""
 
 from __future__ import annotations
 
 import pytest
 
-from shared_core.config import ConfigError, apply_options, config_from_tables, SHARED_TABLE
+from shared_core.config import SHARED_TABLE, ConfigError, apply_options, config_from_tables
 from shared_core.indexes import PackageIndex, all_secrets, mask_credentials, pip_index_env, uv_index_env
-from shared_core.names import matches
-from shared_core.pins.poetry_lock import select_groups
-from shared_core.pins.requirements_text import parse_requirements_text, exact_pins
 from shared_core.lambda_runtime import LambdaTarget, UnsupportedTargetError
+from shared_core.names import matches
 
 
 @pytest.mark.parametrize("version, arch, glibc, uv_platform", [
@@ -78,12 +76,6 @@ def test_name_matching(name, pattern, ok):
     assert matches(name, pattern) is ok
 
 
-def test_groups_selection_like_poetry():
-    assert select_groups((), (), ()) == {"main"}
-    assert select_groups(("dev",), ("main",), ()) == {"dev"}
-    assert select_groups(("dev",), (), ("docs",)) == {"docs"}
-
-
 def test_credentials_are_masked_and_only_in_env():
     index = PackageIndex("corp", "https://pkgs.example/simple/", "bob", "p@ss:w/rd", default=True)
     env = uv_index_env([index])
@@ -91,30 +83,4 @@ def test_credentials_are_masked_and_only_in_env():
     text = f"error fetching {env['UV_DEFAULT_INDEX']} with p@ss:w/rd"
     masked = mask_credentials(text, all_secrets([index]))
     assert "p@ss" not in masked and "p%40ss" not in masked and "bob:****@pkgs.example" in masked
-    assert "bob" not in repr(index) or "p@ss" not in repr(index)
-
-
-def test_requirements_parsing_hashes_markers_continuations():
-    text = "a==1.0 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\nb==2.0 ; sys_platform == 'win32'\n# c\n--index-url https://x\n"
-    lines = parse_requirements_text(text, origin="t")
-    assert [(l.requirement, l.hashes, l.marker) for l in lines] == [
-        ("a==1.0", ("sha256:aa", "sha256:bb"), None), ("b==2.0", (), "sys_platform == 'win32'")]
-    pins = exact_pins(lines, LambdaTarget.create("3.12", "x86_64"), origin="t")
-    assert [(p.name, p.version) for p in pins] == [("a", "1.0")]
-    assert exact_pins(parse_requirements_text("a>=1\n", origin="t"), LambdaTarget.create("3.12", None), origin="t") is None
-
-
-def test_orphans_only_behind_excluded_distributions():
-    from shared_core.pins.graph import DependencyGraph, orphans
-
-    graph = DependencyGraph.build(
-        roots=["app-lib", "pandas", "Python_Dateutil", "boto3"],
-        edges={"pandas": ["numpy", "python-dateutil"], "app-lib": ["six"], "boto3": ["jmespath", "python-dateutil"],
-               "python-dateutil": ["six"]},
-    )
-    pinned = ["app-lib", "boto3", "jmespath", "numpy", "pandas", "python-dateutil", "six", "not-in-graph"]
-    assert orphans(pinned, ["pandas"], graph) == ["numpy"]             # dateutil is direct: it stays
-    assert orphans(pinned, ["boto3"], graph) == ["jmespath"]
-    assert orphans(pinned, ["pandas", "python-dateutil"], graph) == ["numpy"]   # six: app-lib needs it
-    assert orphans(pinned, ["app-lib", "python-dateutil"], graph) == ["six"]
-    assert orphans(pinned, ["pandas"], None) == []                     # no graph: nothing is pruned
+    assert "p@ss" not in repr(index) and "bob" not in repr(index)

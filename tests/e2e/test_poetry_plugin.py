@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
-
 from conftest import _QuietHandler, serve_index
 from layer_assertions import dists, names
 
@@ -136,7 +135,7 @@ class _BasicAuthHandler(_QuietHandler):
 
     expected = "Basic " + base64.b64encode(f"{USERNAME}:{SECRET}".encode()).decode()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         if self.headers.get("Authorization") != self.expected:
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="fixture"')

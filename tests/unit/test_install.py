@@ -1,0 +1,93 @@
+"""Step 1b, pure pieces: the installer command lines and the platform audit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared_core.errors import PlatformMismatchError
+from shared_core.install.audit import audit_tree
+from shared_core.install.installer import InstallRequest, pip_command, uv_command
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.pins.pin import Pin
+from shared_core.tools import find_uv
+
+ARM_312 = LambdaTarget.create("3.12", "arm64")
+PINS = (Pin("requests", "2.32.3", ("sha256:aa",)), Pin("PyYAML", "6.0.2", ("sha256:bb",)))
+
+
+def test_uv_command_targets_the_runtime_wheels_only_with_hashes(tmp_path):
+    request = InstallRequest(PINS, ARM_312, tmp_path / "python")
+    assert uv_command(request, tmp_path / "req.txt") == [
+        find_uv(), "pip", "install", "--target", str(tmp_path / "python"),
+        "--python-platform", "aarch64-manylinux_2_34", "--python-version", "3.12",
+        "--python", sys.executable, "--no-deps", "--link-mode", "copy", "-r", str(tmp_path / "req.txt"),
+        "--only-binary", ":all:", "--require-hashes",
+    ]
+
+
+def test_uv_command_allows_only_the_named_sdists_and_no_hashes_when_a_pin_has_none(tmp_path):
+    pins = (Pin("requests", "2.32.3"), Pin("PyYAML", "6.0.2", ("sha256:bb",)))
+    request = InstallRequest(pins, ARM_312, tmp_path / "python", allow_sdist=("pyyaml",))
+    command = uv_command(request, tmp_path / "req.txt", dry_run=True)
+    assert command[-3:] == ["--only-binary", "requests", "--dry-run"]
+    assert "--require-hashes" not in command and ":all:" not in command
+
+
+def test_pip_command_lists_every_manylinux_tag_of_the_runtime(tmp_path):
+    request = InstallRequest(PINS, LambdaTarget.create("3.11", "x86_64"), tmp_path / "python", installer="pip")
+    command = pip_command(request, tmp_path / "req.txt")
+    platforms = [command[i + 1] for i, arg in enumerate(command) if arg == "--platform"]
+    assert platforms[:3] == ["manylinux_2_26_x86_64", "manylinux_2_25_x86_64", "manylinux_2_24_x86_64"]
+    assert platforms[-3:] == ["manylinux_2_5_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"]
+    assert "manylinux_2_27_x86_64" not in platforms and len(platforms) == 25
+    abis = [command[i + 1] for i, arg in enumerate(command) if arg == "--abi"]
+    assert abis == ["cp311", "abi3", "none"]
+    assert command[-2:] == ["--only-binary=:all:", "--require-hashes"]
+
+
+def _dist(root: Path, name: str, tag: str) -> None:
+    info = root / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "WHEEL").write_text(f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n")
+
+
+def _elf(path: Path, machine: int, elf_class: int = 2) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = b"\x7fELF" + bytes([elf_class, 1, 1]) + bytes(9) + (3).to_bytes(2, "little") + machine.to_bytes(2, "little")
+    path.write_bytes(header + bytes(44))
+
+
+def test_audit_accepts_a_matching_tree(tmp_path):
+    _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_aarch64")
+    _elf(tmp_path / "fast/_speed.cpython-312-aarch64-linux-gnu.so", 183)
+    audit_tree(tmp_path, ARM_312)
+
+
+@pytest.mark.parametrize("case, problem", [
+    ("tag", "fast-1.0.dist-info is tagged cp312-cp312-manylinux_2_17_x86_64"),
+    ("machine", "fast/_speed.cpython-312-aarch64-linux-gnu.so is built for ELF machine 62, not aarch64 (183)"),
+    ("32-bit", "fast/_speed.cpython-312-aarch64-linux-gnu.so is a 32-bit ELF file"),
+    ("suffix", "fast/_speed.cpython-311-aarch64-linux-gnu.so is an extension module for another Python version or machine"),
+    ("mach-o", "fast/_speed.so is a macOS (Mach-O) binary"),
+])
+def test_audit_names_each_kind_of_mismatch(tmp_path, case, problem):
+    _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_x86_64" if case == "tag" else "cp312-cp312-manylinux_2_17_aarch64")
+    so = tmp_path / "fast/_speed.cpython-312-aarch64-linux-gnu.so"
+    if case == "machine":
+        _elf(so, 62)
+    elif case == "32-bit":
+        _elf(so, 183, elf_class=1)
+    elif case == "suffix":
+        _elf(tmp_path / "fast/_speed.cpython-311-aarch64-linux-gnu.so", 183)
+    elif case == "mach-o":
+        (tmp_path / "fast").mkdir()
+        (tmp_path / "fast/_speed.so").write_bytes(b"\xcf\xfa\xed\xfe" + bytes(60))
+    with pytest.raises(PlatformMismatchError) as error:
+        audit_tree(tmp_path, ARM_312)
+    assert str(error.value) == (
+        f"Installed files do not match the target runtime {ARM_312.describe()}: {problem}. "
+        "Pin versions that publish wheels for this runtime, or check `python-version` and `architecture`."
+    )
