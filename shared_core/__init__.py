@@ -14,12 +14,14 @@ from .errors import (
     LockError,
     MissingWheelError,
     PlatformMismatchError,
+    PublishError,
     SizeLimitError,
     SymlinkEscapeError,
     UnsupportedTargetError,
 )
 from .layout import LayerBuildToolEnum, LayerPaths
 from .pipeline import LayerBuildOutcome, build_layer
+from .publish import LambdaLayerPublisher, PublishResult, publish_layer
 from .target import LambdaTarget
 from .version import __version__
 from .zipper import LambdaLayerZipper, LayerZipResult
@@ -29,6 +31,7 @@ __all__ = [
     "DEFAULT_EXCLUDES",
     "InstallError",
     "LambdaLayerBuilder",
+    "LambdaLayerPublisher",
     "LambdaLayerZipper",
     "LambdaTarget",
     "LayerBuildOutcome",
@@ -42,10 +45,13 @@ __all__ = [
     "LockError",
     "MissingWheelError",
     "PlatformMismatchError",
+    "PublishError",
+    "PublishResult",
     "SizeLimitError",
     "SymlinkEscapeError",
     "UnsupportedTargetError",
     "__version__",
     "build_layer",
     "load_config",
+    "publish_layer",
 ]
