@@ -173,10 +173,25 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             return 130
 
     def _build(self, reporter: IOReporter) -> int:
-        from shared_core.config import SHARED_TABLE, apply_options, config_from_tables, split_option_values
-        from shared_core.errors import ConfigError
         from shared_core.layout import LayerBuildToolEnum
         from shared_core.pipeline import build_layer
+
+        config, source = self._config_and_source(reporter)
+        outcome = build_layer(
+            self.poetry.pyproject_path,
+            config,
+            reporter,
+            build_tool=LayerBuildToolEnum.poetry,
+            pin_source=source,
+            force=bool(self.option("force")),
+        )
+        reporter.info(str(outcome.path))
+        return 0
+
+    def _config_and_source(self, reporter: IOReporter) -> Tuple["LayerConfig", Any]:
+        """The build options over ``[tool.lambda-layer]``, and the checked poetry.lock as pin source."""
+        from shared_core.config import SHARED_TABLE, apply_options, config_from_tables, split_option_values
+        from shared_core.errors import ConfigError
 
         poetry = self.poetry
         pyproject: Mapping[str, Any] = poetry.pyproject.data
@@ -202,16 +217,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
 
         source = self._lock_source(groups, extras)
         reporter.add_secrets(secret for index in source.indexes for secret in index.secrets)
-        outcome = build_layer(
-            poetry.pyproject_path,
-            config,
-            reporter,
-            build_tool=LayerBuildToolEnum.poetry,
-            pin_source=source,
-            force=bool(self.option("force")),
-        )
-        reporter.info(str(outcome.path))
-        return 0
+        return config, source
 
     # -- groups and extras ---------------------------------------------------------------------
 
