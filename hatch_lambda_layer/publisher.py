@@ -49,6 +49,7 @@ class LambdaLayerHatchPublisher(PublisherInterface):
         )
         from shared_core.publish.settings import (
             HATCH_PUBLISH_TABLE,
+            PUBLISH_KEYS,
             PUBLISH_TABLE,
             apply_publish_options,
             publish_table,
@@ -72,15 +73,13 @@ class LambdaLayerHatchPublisher(PublisherInterface):
         flags = {key: _flag(given.pop(key), key) for key in _FLAGS if key in given}
         if "share-with" in given:
             given["share-with"] = split_option_values([given["share-with"]])
-        try:
-            settings = apply_publish_options(settings, **{key.replace("-", "_"): value for key, value in given.items()})
-        except TypeError:
-            unknown = ", ".join(sorted(set(given) - {"layer-name", "s3-bucket", "s3-prefix", "region", "profile",
-                                                     "description", "license-info", "share-with"}))
+        unknown = sorted(set(given) - set(PUBLISH_KEYS))
+        if unknown:
             raise ConfigError(
-                f"Unknown option for `hatch publish -p {PLUGIN_NAME}`: {unknown}. Options (-o key=value): layer-name, "
-                "s3-bucket, s3-prefix, region, profile, description, license-info, share-with, dry-run, force."
-            ) from None
+                f"Unknown option for `hatch publish -p {PLUGIN_NAME}`: {', '.join(unknown)}. Options (-o key=value): "
+                f"{', '.join(PUBLISH_KEYS + _FLAGS)}."
+            )
+        settings = apply_publish_options(settings, **{key.replace("-", "_"): value for key, value in given.items()})
 
         builder = LambdaLayerBuilder(str(root), app=self.app)
         target = resolve_target(builder.config.layer)

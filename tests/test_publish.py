@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ import sys
 import urllib.request
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Dict, Iterator
 
 import boto3
 import pytest
@@ -25,7 +26,11 @@ from moto.server import ThreadedMotoServer
 from shared_core import LambdaLayerPublisher, PublishResult, publish_layer
 from shared_core.cli import main
 from shared_core.errors import ConfigError, PublishError
-from shared_core.publish.publisher import layer_description, read_fingerprint, upload_method
+from shared_core.publish.publisher import (
+    layer_description,
+    read_fingerprint,
+    upload_method,
+)
 from shared_core.publish.settings import PublishSettings, default_layer_name
 from shared_core.report import DIRECT_UPLOAD_LIMIT
 from shared_core.target import LambdaTarget
@@ -488,3 +493,34 @@ def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     bad = hatch("publish", "-p", "lambda-layer", "-o", "bucket=x")
     assert bad.returncode == 1 and "Unknown option for `hatch publish -p lambda-layer`: bucket." in bad.stderr
     assert aws.versions("hatch-layer") == [1]
+
+
+# -- upload progress -------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_upload_reports_progress_and_bar_only_on_a_terminal(aws, tmp_path):
+    from shared_core.publish.aws import LayerApi
+    from shared_core.publish.progress import TerminalProgress
+
+    aws.bucket("progress-bucket")
+    layer = small_zip(tmp_path / "layer.zip", "x = 1\n" * 1000)
+    calls = []
+    LayerApi().upload(layer, "progress-bucket", "k.zip", lambda done, total: calls.append((done, total)))
+    size = layer.stat().st_size
+    assert calls[-1] == (size, size) and all(total == size for _, total in calls)
+
+    piped = io.StringIO()
+    TerminalProgress(piped)(5, 10)
+    assert piped.getvalue() == ""
+    terminal = _Terminal()
+    bar = TerminalProgress(terminal)
+    bar(5 * 1024 * 1024, 10 * 1024 * 1024)
+    assert terminal.getvalue() == f"\rupload [{'#' * 15}{'.' * 15}]  50% 5.0 MB of 10.0 MB"
+    bar(10 * 1024 * 1024, 10 * 1024 * 1024)
+    last = f"upload [{'#' * 30}] 100% 10.0 MB of 10.0 MB"
+    assert terminal.getvalue().endswith(f"\r{last}\r{' ' * len(last)}\r")  # the bar is cleared at the end

@@ -28,7 +28,7 @@ class TerminalProgress:
         filled = self.width * done // total
         line = (f"\rupload [{'#' * filled}{'.' * (self.width - filled)}] {100 * done // total:3d}% "
                 f"{human_size(done)} of {human_size(total)}")
-        self._shown = max(self._shown, len(line))
+        self._shown = max(self._shown, len(line) - 1)  # without the leading \r
         self.stream.write(line)
         if done >= total:
             self.stream.write("\r" + " " * self._shown + "\r")
