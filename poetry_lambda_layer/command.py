@@ -159,18 +159,24 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
 
     # -- the command -------------------------------------------------------------------------
 
+    #: Said when Ctrl-C stops the command.
+    interrupted = "Interrupted; the previous layer zip (if any) is unchanged."
+
     def handle(self) -> int:
         from shared_core.errors import LayerError
 
         reporter = IOReporter(self)
         try:
-            return self._build(reporter)
+            return self._run(reporter)
         except LayerError as error:
             reporter.error(str(error))
             return 1
         except KeyboardInterrupt:
-            reporter.error("Interrupted; the previous layer zip (if any) is unchanged.")
+            reporter.error(self.interrupted)
             return 130
+
+    def _run(self, reporter: IOReporter) -> int:
+        return self._build(reporter)
 
     def _build(self, reporter: IOReporter) -> int:
         from shared_core.layout import LayerBuildToolEnum

@@ -46,20 +46,9 @@ Settings live in <comment>[tool.lambda-layer.publish]</> (<comment>layer-name</>
 Credentials come from boto3's standard chain. Needs boto3: <comment>poetry self add "lambda-layer-build[publish]"</>.
 """
 
-    def handle(self) -> int:
-        from shared_core.errors import LayerError
+    interrupted = "Interrupted; run the command again to finish: a version already published is found unchanged."
 
-        reporter = IOReporter(self)
-        try:
-            return self._publish(reporter)
-        except LayerError as error:
-            reporter.error(str(error))
-            return 1
-        except KeyboardInterrupt:
-            reporter.error("Interrupted; nothing was published.")
-            return 130
-
-    def _publish(self, reporter: IOReporter) -> int:
+    def _run(self, reporter: IOReporter) -> int:
         from shared_core.config import split_option_values
         from shared_core.layout import LayerBuildToolEnum
         from shared_core.publish.publisher import build_and_publish
