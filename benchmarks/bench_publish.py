@@ -53,7 +53,7 @@ def environment(wheelhouse: Path, workdir: Path, endpoint: str) -> Dict[str, str
 
 def run(command: List[str], env: Dict[str, str]) -> tuple:
     started = time.perf_counter()
-    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
     elapsed = time.perf_counter() - started
     if completed.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{completed.stdout}{completed.stderr}")

@@ -290,14 +290,14 @@ def test_default_layer_name_and_description():
 
 
 @pytest.mark.parametrize("table, needle", [
-    ('layer-name = "my layer"', "Field `tool.lambda-layer.publish.layer-name` must be a Lambda layer name: 1-140 "
-                                "letters, digits, hyphens or underscores, got 'my layer'."),
+    ('layer-name = "my layer"', ("Field `tool.lambda-layer.publish.layer-name` must be a Lambda layer name: 1-140 "
+                                 "letters, digits, hyphens or underscores, got 'my layer'.")),
     ('s3-bucket = "s3://b"', "Field `tool.lambda-layer.publish.s3-bucket` must be an S3 bucket name"),
-    ("share-with = ['12345']", "Field `tool.lambda-layer.publish.share-with` must list 12-digit AWS account IDs or "
-                               "organization IDs (o-...), got '12345'."),
+    ("share-with = ['12345']", ("Field `tool.lambda-layer.publish.share-with` must list 12-digit AWS account IDs or "
+                                "organization IDs (o-...), got '12345'.")),
     ('region = "Europe"', 'Field `tool.lambda-layer.publish.region` must be an AWS Region such as "eu-west-1"'),
-    ("bucket = 'b'", "Unknown field `tool.lambda-layer.publish.bucket` in pyproject.toml. Known keys: layer-name, "
-                     "s3-bucket, s3-prefix, region, profile, description, license-info, share-with."),
+    ("bucket = 'b'", ("Unknown field `tool.lambda-layer.publish.bucket` in pyproject.toml. Known keys: layer-name, "
+                      "s3-bucket, s3-prefix, region, profile, description, license-info, share-with.")),
 ])
 def test_invalid_publish_table(make_project, capsys, table, needle):
     project = make_project(PYPROJECT + f"\n[tool.lambda-layer.publish]\n{table}\n", requirements__txt="fake-a==1.0\n")
@@ -360,13 +360,13 @@ DENIED = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: 
 
 @pytest.mark.parametrize("code, message, expected", [
     ("AccessDeniedException", DENIED,
-     f"Access denied: AWS refused lambda:PublishLayerVersion on layer 'guarded' in eu-west-1 (AccessDeniedException: "
-     f"{DENIED}). Allow `lambda:PublishLayerVersion` on that resource in the IAM policy of the identity in use (check "
-     "AWS_PROFILE / --profile)."),
+     (f"Access denied: AWS refused lambda:PublishLayerVersion on layer 'guarded' in eu-west-1 (AccessDeniedException: "
+      f"{DENIED}). Allow `lambda:PublishLayerVersion` on that resource in the IAM policy of the identity in use (check "
+      "AWS_PROFILE / --profile).")),
     ("UnrecognizedClientException", f"The security token {SECRET} is invalid.",
-     "AWS rejected the credentials in use when calling lambda:PublishLayerVersion (UnrecognizedClientException: The "
-     "security token **** is invalid.). They are invalid or expired: refresh them (`aws sso login`, new access keys) "
-     "or choose another profile."),
+     ("AWS rejected the credentials in use when calling lambda:PublishLayerVersion (UnrecognizedClientException: The "
+      "security token **** is invalid.). They are invalid or expired: refresh them (`aws sso login`, new access keys) "
+      "or choose another profile.")),
 ])
 def test_access_denied_and_rejected_credentials(aws, tmp_path, code, message, expected):
     """The emulator checks IAM signatures only on some requests (its check fails on GETs), so Lambda's refusal is
@@ -390,8 +390,11 @@ def test_access_denied_and_rejected_credentials(aws, tmp_path, code, message, ex
 
 def test_console_script_subprocess(aws, aws_env, demo):
     script = Path(sys.executable).with_name("lambda-layer")
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [str(script), "publish", *args], cwd=demo, env=aws_env, capture_output=True, text=True, timeout=120)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(script), "publish", *args], cwd=demo, env=aws_env, capture_output=True, text=True,
+                              timeout=120, check=False)
+
     first = run("--share-with", "111122223333")
     assert first.returncode == 0, first.stdout + first.stderr
     assert first.stdout.splitlines()[-1] == f"{ARN}:1"
@@ -429,8 +432,11 @@ def test_poetry_lambda_layer_publish(aws, aws_env, index_url, tmp_path):
     env = {key: value for key, value in aws_env.items() if key not in ("UV_OFFLINE", "UV_FIND_LINKS", "PIP_NO_INDEX",
                                                                          "PIP_FIND_LINKS")}
     env.update(POETRY_VIRTUALENVS_CREATE="false", POETRY_KEYRING_ENABLED="false", UV_CACHE_DIR=str(tmp_path / "uv"))
-    poetry = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "poetry", *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+
+    def poetry(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "poetry", *args], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=300, check=False)
+
     locked = poetry("lock")
     assert locked.returncode == 0, locked.stdout + locked.stderr
     arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:poetry-app-py312-x86_64"
@@ -475,8 +481,11 @@ def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     root = tmp_path / "hatch-app"
     root.mkdir()
     (root / "pyproject.toml").write_text(HATCH_PROJECT)
-    hatch = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "hatch", *args], cwd=root, env=aws_env, capture_output=True, text=True, timeout=300)
+
+    def hatch(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "hatch", *args], cwd=root, env=aws_env, capture_output=True,
+                              text=True, timeout=300, check=False)
+
     arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:hatch-layer"
 
     first = hatch("publish", "-p", "lambda-layer", "-o", "description=From Hatch")
