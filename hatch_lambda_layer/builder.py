@@ -36,12 +36,13 @@ class LambdaLayerBuilder(BuilderInterface):
         from shared_core import LayerError
 
         try:
-            return str(self._build())
+            return str(self.build_layer_zip())
         except LayerError as error:
             self.app.abort(str(error))
             raise  # pragma: no cover - abort exits
 
-    def _build(self) -> Path:
+    def build_layer_zip(self, force: bool = False) -> Path:
+        """Build the layer unless it is up to date; the zip's path (also for ``hatch publish -p lambda-layer``)."""
         from shared_core import LayerBuildToolEnum, build_layer, resolve_target
 
         layer = self.config.layer
@@ -58,7 +59,7 @@ class LambdaLayerBuilder(BuilderInterface):
         reporter.waiting(f"Building Lambda layer for {target.describe()} from {source.origin}{with_extras}")
         outcome = build_layer(
             self._pyproject, layer, reporter, build_tool=LayerBuildToolEnum.hatch, pin_source=source,
-            up_to_date_hint="`hatch build -t lambda-layer --clean` rebuilds",
+            force=force, up_to_date_hint="`hatch build -t lambda-layer --clean` rebuilds",
         )
         return outcome.path
 

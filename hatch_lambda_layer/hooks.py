@@ -1,6 +1,9 @@
-"""The ``hatch`` entry point: registers the ``lambda-layer`` build target with Hatchling."""
+"""The ``hatch`` entry point: registers the ``lambda-layer`` build target with Hatchling and the
+``lambda-layer`` publisher with Hatch (imported only when Hatch asks: build environments have no Hatch)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from hatchling.plugin import hookimpl
 
@@ -10,3 +13,10 @@ from .builder import LambdaLayerBuilder
 @hookimpl
 def hatch_register_builder() -> type[LambdaLayerBuilder]:
     return LambdaLayerBuilder
+
+
+@hookimpl
+def hatch_register_publisher() -> Any:
+    from .publisher import LambdaLayerHatchPublisher
+
+    return LambdaLayerHatchPublisher

@@ -159,29 +159,43 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
 
     # -- the command -------------------------------------------------------------------------
 
+    #: Said when Ctrl-C stops the command.
+    interrupted = "Interrupted; the previous layer zip (if any) is unchanged."
+
     def handle(self) -> int:
         from shared_core import LayerError
 
         reporter = IOReporter(self)
         try:
-            return self._build(reporter)
+            return self._run(reporter)
         except LayerError as error:
             reporter.error(str(error))
             return 1
         except KeyboardInterrupt:
-            reporter.error("Interrupted; the previous layer zip (if any) is unchanged.")
+            reporter.error(self.interrupted)
             return 130
 
+    def _run(self, reporter: IOReporter) -> int:
+        return self._build(reporter)
+
     def _build(self, reporter: IOReporter) -> int:
-        from shared_core import (
-            SHARED_TABLE,
-            ConfigError,
-            LayerBuildToolEnum,
-            apply_options,
-            build_layer,
-            config_from_tables,
-            split_option_values,
+        from shared_core import LayerBuildToolEnum, build_layer
+
+        config, source = self._config_and_source(reporter)
+        outcome = build_layer(
+            self.poetry.pyproject_path,
+            config,
+            reporter,
+            build_tool=LayerBuildToolEnum.poetry,
+            pin_source=source,
+            force=bool(self.option("force")),
         )
+        reporter.info(str(outcome.path))
+        return 0
+
+    def _config_and_source(self, reporter: IOReporter) -> Tuple["LayerConfig", Any]:
+        """The build options over ``[tool.lambda-layer]``, and the checked poetry.lock as pin source."""
+        from shared_core import SHARED_TABLE, ConfigError, apply_options, config_from_tables, split_option_values
 
         poetry = self.poetry
         pyproject: Mapping[str, Any] = poetry.pyproject.data
@@ -207,16 +221,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
 
         source = self._lock_source(groups, extras)
         reporter.add_secrets(secret for index in source.indexes for secret in index.secrets)
-        outcome = build_layer(
-            poetry.pyproject_path,
-            config,
-            reporter,
-            build_tool=LayerBuildToolEnum.poetry,
-            pin_source=source,
-            force=bool(self.option("force")),
-        )
-        reporter.info(str(outcome.path))
-        return 0
+        return config, source
 
     # -- groups and extras ---------------------------------------------------------------------
 

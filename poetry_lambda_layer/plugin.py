@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from poetry.console.commands.command import Command
 
 COMMAND_NAME = "lambda-layer"
+PUBLISH_COMMAND_NAME = "lambda-layer publish"
 
 
 def _command_factory() -> "Command":
@@ -24,16 +25,24 @@ def _command_factory() -> "Command":
     return LambdaLayerCommand()
 
 
+def _publish_command_factory() -> "Command":
+    from .publish_command import LambdaLayerPublishCommand
+
+    return LambdaLayerPublishCommand()
+
+
 class LambdaLayerApplicationPlugin(ApplicationPlugin):
-    """Adds ``poetry lambda-layer``: build an AWS Lambda layer zip from ``poetry.lock``."""
+    """Adds ``poetry lambda-layer`` (build an AWS Lambda layer zip from ``poetry.lock``) and ``poetry lambda-layer publish``."""
 
     @property
     def commands(self) -> List[Type["Command"]]:
         from .command import LambdaLayerCommand
+        from .publish_command import LambdaLayerPublishCommand
 
-        return [LambdaLayerCommand]
+        return [LambdaLayerCommand, LambdaLayerPublishCommand]
 
     def activate(self, application: "Application") -> None:
         # Same as the base class, but with a factory that imports the command module lazily
         # (the base class would touch ``self.commands``, and so import it, on every poetry run).
         application.command_loader.register_factory(COMMAND_NAME, _command_factory)
+        application.command_loader.register_factory(PUBLISH_COMMAND_NAME, _publish_command_factory)

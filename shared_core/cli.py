@@ -1,4 +1,4 @@
-"""``lambda-layer build``: the console script for pip and uv projects (and any other)."""
+"""``lambda-layer build`` / ``lambda-layer publish``: the console script for pip and uv projects (and any other)."""
 
 from __future__ import annotations
 
@@ -7,37 +7,105 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from .config import MAX_COMPRESSION_LEVEL, apply_options, load_config, split_option_values
+from .config import (
+    MAX_COMPRESSION_LEVEL,
+    LayerConfig,
+    apply_options,
+    load_config,
+    split_option_values,
+)
 from .errors import LayerError
 from .paths import LayerBuildToolEnum
 from .pins.extras import EXTRAS_KEY
 from .reporting import PrintReporter
 
 
+def add_build_options(command: argparse.ArgumentParser) -> None:
+    """The build options, shared by ``build`` and ``publish`` (which builds first when needed)."""
+    command.add_argument("--project", default=".", help="project directory or its pyproject.toml (default: .)")
+    command.add_argument("--tool", choices=[tool.value for tool in LayerBuildToolEnum], help="pin source; detected from poetry.lock, uv.lock, requirements.txt when omitted")
+    command.add_argument("--python", dest="python_version", metavar="X.Y", help="Lambda Python version (3.9-3.14)")
+    command.add_argument("--arch", dest="architecture", choices=["x86_64", "arm64"], help="Lambda architecture")
+    command.add_argument("--exclude", action="append", metavar="NAME", help="also exclude this distribution (name or glob; repeatable)")
+    command.add_argument("--no-default-excludes", action="store_true", help="do not exclude boto3, botocore, pip, setuptools, ...")
+    command.add_argument("--output", metavar="PATH", help="zip path (default: build/lambda/layer/layer.zip)")
+    command.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    command.add_argument("--no-compile", action="store_true", help="ship no bytecode")
+    command.add_argument("--installer", choices=["uv", "pip"], help="installer (default: uv)")
+    command.add_argument("-E", "--extras", action="append", metavar="EXTRA", help="extras to include (repeatable or comma-separated)")
+    command.add_argument("--all-extras", action="store_true", help="include every extra")
+    command.add_argument("--with", dest="with_groups", action="append", metavar="GROUP", help="also include these dependency groups")
+    command.add_argument("--without", dest="without_groups", action="append", metavar="GROUP", help="leave out these dependency groups")
+    command.add_argument("--only", dest="only_groups", action="append", metavar="GROUP", help="only these dependency groups")
+    command.add_argument("--compression-level", metavar=f"0-{MAX_COMPRESSION_LEVEL}", help="deflate level (default 9)")
+    command.add_argument("--allow-oversize", action="store_true", help="write a layer over Lambda's 250 MB unzipped limit")
+    command.add_argument("-v", "--verbose", action="store_true", help="show every pin and exclusion")
+    command.add_argument("-q", "--quiet", action="store_true", help="print errors only (publish: only the layer version ARN)")
+
+
+def add_publish_options(command: argparse.ArgumentParser) -> None:
+    """``[tool.lambda-layer.publish]`` on the command line; given options win over the table."""
+    command.add_argument("--layer-name", metavar="NAME", help="layer name (default: <project>-py<XY>-<arch>)")
+    command.add_argument("--s3-bucket", metavar="BUCKET", help="upload through this bucket (needed over 50 MB zipped)")
+    command.add_argument("--s3-prefix", metavar="PREFIX", help="key prefix in the bucket (default: lambda-layer/)")
+    command.add_argument("--region", metavar="REGION", help="AWS Region (default: boto3's, e.g. AWS_REGION)")
+    command.add_argument("--profile", metavar="PROFILE", help="AWS profile (default: boto3's, e.g. AWS_PROFILE)")
+    command.add_argument("--description", metavar="TEXT", help="layer version description (tool version and build fingerprint are appended)")
+    command.add_argument("--license-info", metavar="TEXT", help="layer version license info")
+    command.add_argument("--share-with", action="append", metavar="ID", help="AWS account ID or organization ID (o-...) allowed to use the version (repeatable or comma-separated)")
+    command.add_argument("--dry-run", action="store_true", help="say what would be uploaded and published; change nothing in AWS")
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lambda-layer", description="Build an AWS Lambda layer zip of a project's locked runtime dependencies.")
     commands = root.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help="pin, install for the Lambda runtime, exclude, slim and zip")
-    build.add_argument("--project", default=".", help="project directory or its pyproject.toml (default: .)")
-    build.add_argument("--tool", choices=[tool.value for tool in LayerBuildToolEnum], help="pin source; detected from poetry.lock, uv.lock, requirements.txt when omitted")
-    build.add_argument("--python", dest="python_version", metavar="X.Y", help="Lambda Python version (3.9-3.14)")
-    build.add_argument("--arch", dest="architecture", choices=["x86_64", "arm64"], help="Lambda architecture")
-    build.add_argument("--exclude", action="append", metavar="NAME", help="also exclude this distribution (name or glob; repeatable)")
-    build.add_argument("--no-default-excludes", action="store_true", help="do not exclude boto3, botocore, pip, setuptools, ...")
-    build.add_argument("--output", metavar="PATH", help="zip path (default: build/lambda/layer/layer.zip)")
-    build.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
-    build.add_argument("--no-compile", action="store_true", help="ship no bytecode")
-    build.add_argument("--installer", choices=["uv", "pip"], help="installer (default: uv)")
-    build.add_argument("-E", "--extras", action="append", metavar="EXTRA", help="extras to include (repeatable or comma-separated)")
-    build.add_argument("--all-extras", action="store_true", help="include every extra")
-    build.add_argument("--with", dest="with_groups", action="append", metavar="GROUP", help="also include these dependency groups")
-    build.add_argument("--without", dest="without_groups", action="append", metavar="GROUP", help="leave out these dependency groups")
-    build.add_argument("--only", dest="only_groups", action="append", metavar="GROUP", help="only these dependency groups")
-    build.add_argument("--compression-level", metavar=f"0-{MAX_COMPRESSION_LEVEL}", help="deflate level (default 9)")
-    build.add_argument("--allow-oversize", action="store_true", help="write a layer over Lambda's 250 MB unzipped limit")
-    build.add_argument("-v", "--verbose", action="store_true", help="show every pin and exclusion")
-    build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    add_build_options(commands.add_parser("build", help="pin, install for the Lambda runtime, exclude, slim and zip"))
+    publish = commands.add_parser("publish", help="build if needed, then upload and publish a layer version (only when the zip changed)")
+    add_build_options(publish)
+    add_publish_options(publish)
     return root
+
+
+def _config(args: argparse.Namespace, pyproject: Path) -> LayerConfig:
+    return apply_options(
+        load_config(pyproject),
+        python_version=args.python_version,
+        architecture=args.architecture,
+        exclude=split_option_values(args.exclude),
+        no_default_excludes=args.no_default_excludes,
+        output=args.output,
+        no_compile=args.no_compile,
+        installer=args.installer,
+        extras=split_option_values(args.extras),
+        all_extras=args.all_extras,
+        with_groups=split_option_values(args.with_groups),
+        without_groups=split_option_values(args.without_groups),
+        only_groups=split_option_values(args.only_groups),
+        compression_level=args.compression_level,
+        allow_oversize=args.allow_oversize,
+    )
+
+
+def _publish(args: argparse.Namespace, pyproject: Path, config: LayerConfig, reporter: PrintReporter) -> Optional[str]:
+    from .publish.progress import TerminalProgress
+    from .publish.publisher import build_and_publish, load_publish_settings
+    from .publish.settings import apply_publish_options
+
+    settings = apply_publish_options(
+        load_publish_settings(pyproject),
+        layer_name=args.layer_name,
+        s3_bucket=args.s3_bucket,
+        s3_prefix=args.s3_prefix,
+        region=args.region,
+        profile=args.profile,
+        description=args.description,
+        license_info=args.license_info,
+        share_with=split_option_values(args.share_with),
+    )
+    tool = LayerBuildToolEnum(args.tool) if args.tool else None
+    result = build_and_publish(pyproject, config, settings, reporter, build_tool=tool, force=args.force,
+                               dry_run=args.dry_run, progress=TerminalProgress())
+    return result.layer_version_arn
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -48,23 +116,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         project = Path(args.project)
         pyproject = project if project.name == "pyproject.toml" else project / "pyproject.toml"
-        config = apply_options(
-            load_config(pyproject),
-            python_version=args.python_version,
-            architecture=args.architecture,
-            exclude=split_option_values(args.exclude),
-            no_default_excludes=args.no_default_excludes,
-            output=args.output,
-            no_compile=args.no_compile,
-            installer=args.installer,
-            extras=split_option_values(args.extras),
-            all_extras=args.all_extras,
-            with_groups=split_option_values(args.with_groups),
-            without_groups=split_option_values(args.without_groups),
-            only_groups=split_option_values(args.only_groups),
-            compression_level=args.compression_level,
-            allow_oversize=args.allow_oversize,
-        )
+        config = _config(args, pyproject)
+        if args.command == "publish":
+            arn = _publish(args, pyproject, config, reporter)
+            if arn:  # the last line on stdout, also with -q: scripts capture it
+                print(arn)
+            return 0
         tool = LayerBuildToolEnum(args.tool) if args.tool else None
         extras_name = "--extras" if args.extras else EXTRAS_KEY
         outcome = build_layer(pyproject, config, reporter, build_tool=tool, force=args.force, extras_name=extras_name)

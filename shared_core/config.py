@@ -141,6 +141,8 @@ _VALIDATORS: Dict[str, Validator] = {
 }
 
 CONFIG_KEYS: Tuple[str, ...] = tuple(_VALIDATORS)
+#: The sub-table ``[tool.lambda-layer.publish]`` (validated by :mod:`shared_core.publish.settings`).
+PUBLISH_KEY = "publish"
 
 
 def validate_key(key: str, value: Any, table: str = SHARED_TABLE) -> Any:
@@ -148,9 +150,8 @@ def validate_key(key: str, value: Any, table: str = SHARED_TABLE) -> Any:
     dotted = f"{table}.{key}"
     validator = _VALIDATORS.get(key)
     if validator is None:
-        raise ConfigError(
-            f"Unknown field `{dotted}` in pyproject.toml. Known keys: {', '.join(CONFIG_KEYS)}."
-        )
+        known = CONFIG_KEYS + ((PUBLISH_KEY,) if table == SHARED_TABLE else ())
+        raise ConfigError(f"Unknown field `{dotted}` in pyproject.toml. Known keys: {', '.join(known)}.")
     return validator(value, dotted)
 
 
@@ -165,6 +166,11 @@ def validate_table(table: Mapping[str, Any], name: str = SHARED_TABLE, *, ignore
     values: Dict[str, Any] = {}
     for key, value in table.items():
         if key in ignore:
+            continue
+        if key == PUBLISH_KEY and name == SHARED_TABLE:  # [tool.lambda-layer.publish]: not a build setting
+            from .publish.settings import validate_publish_table
+
+            validate_publish_table(value, f"{name}.{key}")
             continue
         values[key.replace("-", "_")] = validate_key(key, value, name)
     return values

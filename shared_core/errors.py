@@ -49,3 +49,7 @@ class SymlinkEscapeError(LayerError):
 
 class SizeLimitError(LayerError):
     """The layer is larger than Lambda accepts."""
+
+
+class PublishError(LayerError):
+    """Uploading or publishing the layer failed: AWS credentials, Region, permissions, bucket, or boto3."""

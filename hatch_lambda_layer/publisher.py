@@ -1,0 +1,103 @@
+"""``hatch publish -p lambda-layer``: a Hatch publisher plugin, thin over :mod:`shared_core.publish`.
+
+It builds the layer exactly like ``hatch build -t lambda-layer`` (the same builder class, target
+table and pin source; skipped when up to date), then publishes it. Settings: ``[tool.lambda-layer.publish]``,
+then ``[tool.hatch.publish.lambda-layer]`` key by key, then ``-o key=value`` options. Hatch runs a
+publisher inside its own environment, so this package (with its ``publish`` extra) must be
+installed beside Hatch, not only in a build environment. Hatch is imported only through this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+from hatch.publish.plugin.interface import PublisherInterface
+
+from . import PLUGIN_NAME
+
+#: Options of ``hatch publish`` itself that reach every publisher; not ours to validate.
+_HATCH_OPTIONS = ("no_prompt", "initialize_auth")
+#: ``-o`` options that are not ``[tool.lambda-layer.publish]`` keys.
+_FLAGS = ("dry-run", "force")
+
+
+class LambdaLayerHatchPublisher(PublisherInterface):
+    PLUGIN_NAME = PLUGIN_NAME
+
+    def publish(self, artifacts: List[str], options: Dict[str, Any]) -> None:
+        from shared_core import LayerError
+
+        try:
+            arn = self._publish(artifacts, options)
+        except LayerError as error:
+            self.app.abort(str(error))
+            return
+        if arn:  # stdout's only line (Hatch's messages go to stderr): scripts capture it
+            self.app.display(arn)
+
+    def _publish(self, artifacts: List[str], options: Dict[str, Any]) -> Any:
+        from shared_core import (
+            HATCH_PUBLISH_TABLE,
+            PUBLISH_KEYS,
+            PUBLISH_TABLE,
+            ConfigError,
+            TerminalProgress,
+            apply_publish_options,
+            load_boto3,
+            publish_layer,
+            publish_table,
+            read_fingerprint,
+            read_pyproject,
+            resolve_target,
+            settings_from_tables,
+            split_option_values,
+            with_layer_name,
+        )
+
+        from .builder import LambdaLayerBuilder
+        from .reporting import HatchReporter
+
+        if artifacts:
+            raise ConfigError(
+                f"`hatch publish -p {PLUGIN_NAME}` builds and publishes the layer itself; pass no artifacts "
+                f"(got {' '.join(artifacts)})."
+            )
+        root = Path(self.root).resolve()
+        pyproject = read_pyproject(root / "pyproject.toml")
+        settings = settings_from_tables(
+            (publish_table(pyproject), PUBLISH_TABLE), (self.project_config, HATCH_PUBLISH_TABLE), ignore=("disable",)
+        )
+        given = {key.replace("_", "-"): value for key, value in options.items() if key not in _HATCH_OPTIONS}
+        flags = {key: _flag(given.pop(key), key) for key in _FLAGS if key in given}
+        if "share-with" in given:
+            given["share-with"] = split_option_values([given["share-with"]])
+        unknown = sorted(set(given) - set(PUBLISH_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"Unknown option for `hatch publish -p {PLUGIN_NAME}`: {', '.join(unknown)}. Options (-o key=value): "
+                f"{', '.join(PUBLISH_KEYS + _FLAGS)}."
+            )
+        settings = apply_publish_options(settings, **{key.replace("-", "_"): value for key, value in given.items()})
+
+        builder = LambdaLayerBuilder(str(root), app=self.app)
+        target = resolve_target(builder.config.layer)
+        settings = with_layer_name(settings, pyproject, root, target)
+        load_boto3()  # before the build, not after it
+        zip_path = builder.build_layer_zip(force=flags.get("force", False))
+        result = publish_layer(
+            zip_path, settings, target, reporter=HatchReporter(self.app), fingerprint=read_fingerprint(zip_path),
+            dry_run=flags.get("dry-run", False), progress=TerminalProgress(),
+        )
+        return result.layer_version_arn
+
+
+def _flag(value: Any, key: str) -> bool:
+    from shared_core import ConfigError
+
+    text = str(value).strip().lower()
+    if text in ("", "1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"Option `-o {key}` must be true or false, got {value!r}.")

@@ -1,0 +1,39 @@
+"""Steps 3 and 4: upload the layer zip and publish a Lambda layer version (boto3 imported on use)."""
+
+from .aws import load_boto3
+from .progress import TerminalProgress
+from .publisher import (
+    LambdaLayerPublisher,
+    PublishResult,
+    build_and_publish,
+    publish_layer,
+    read_fingerprint,
+    with_layer_name,
+)
+from .settings import (
+    HATCH_PUBLISH_TABLE,
+    PUBLISH_KEYS,
+    PUBLISH_TABLE,
+    PublishSettings,
+    apply_publish_options,
+    publish_table,
+    settings_from_tables,
+)
+
+__all__ = [
+    "HATCH_PUBLISH_TABLE",
+    "PUBLISH_KEYS",
+    "PUBLISH_TABLE",
+    "LambdaLayerPublisher",
+    "PublishResult",
+    "PublishSettings",
+    "TerminalProgress",
+    "apply_publish_options",
+    "build_and_publish",
+    "load_boto3",
+    "publish_layer",
+    "publish_table",
+    "read_fingerprint",
+    "settings_from_tables",
+    "with_layer_name",
+]

@@ -1,0 +1,288 @@
+"""Steps 3 and 4: upload the layer zip and publish a layer version, only when its content changed.
+
+Our zips are byte-identical for identical inputs, so "changed" is decided by what Lambda already
+has: the zip's SHA-256 (base64, as ``Content.CodeSha256``) against the latest version's. A new
+version is published only when they differ; S3 keys are content-addressed, so two branches never
+overwrite each other's zip and a re-run after a failure finds what it already uploaded.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ..config import LayerConfig, load_config, read_pyproject
+from ..errors import ConfigError, PublishError
+from ..fingerprint import fingerprint_path
+from ..install.staging import resolve_target
+from ..lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
+from ..pack.size_report import human_size
+from ..paths import LayerBuildToolEnum, LayerPaths
+from ..pins.source import PinSource
+from ..pipeline import build_layer
+from ..reporting import PrintReporter, Reporter
+from ..version import __version__
+from .aws import LayerApi, ProgressCallback, load_boto3
+from .progress import PROGRESS_MIN_BYTES, TerminalProgress
+from .settings import (
+    MAX_DESCRIPTION,
+    PUBLISH_TABLE,
+    PublishSettings,
+    apply_publish_options,
+    default_layer_name,
+    project_name,
+    publish_table,
+    settings_from_tables,
+)
+
+#: Statement ids of our AddLayerVersionPermission calls: ``lambda-layer-build-<account or org id>``.
+STATEMENT_PREFIX = "lambda-layer-build-"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """What a publish did. ``published`` is False when the latest version already had this content
+    (then ``layer_version_arn``/``version`` are that version's). A dry run that would publish has no
+    ARN or version yet."""
+
+    layer_version_arn: Optional[str]
+    version: Optional[int]
+    code_sha256: str
+    published: bool
+    s3_uri: Optional[str]
+    dry_run: bool = False
+
+
+# -- pure decisions ------------------------------------------------------------------------------
+
+def zip_digests(path: Path) -> Tuple[int, str, str]:
+    """``(size, hex sha256, base64 sha256)``; the base64 form is Lambda's ``CodeSha256``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return path.stat().st_size, digest.hexdigest(), base64.b64encode(digest.digest()).decode("ascii")
+
+
+def upload_method(zip_size: int, s3_bucket: Optional[str], limit: int = DIRECT_UPLOAD_LIMIT) -> str:
+    """``"s3"`` with a bucket; else ``"direct"`` (ZipFile) up to Lambda's direct-upload limit, else an error."""
+    if s3_bucket:
+        return "s3"
+    if zip_size <= limit:
+        return "direct"
+    raise PublishError(
+        f"The layer zip is {zip_size:,} bytes ({human_size(zip_size)}), over Lambda's limit of {limit:,} bytes "
+        f"(50 MB) for a zip sent directly. Set `s3-bucket` in [{PUBLISH_TABLE}] or pass --s3-bucket: the zip is "
+        "then uploaded to that bucket (in the layer's Region) and published from there."
+    )
+
+
+def s3_key(prefix: str, layer_name: str, sha256_hex: str) -> str:
+    """The content-addressed key: ``PREFIX/LAYER-NAME/<sha256>.zip``."""
+    return f"{prefix}{layer_name}/{sha256_hex}.zip"
+
+
+def layer_description(target: LambdaTarget, fingerprint: Optional[str], description: Optional[str] = None) -> str:
+    """The user's description (shortened if need be) and what built the zip, within 256 characters."""
+    record = f"lambda-layer-build {__version__}, {target.runtime_name} {target.architecture}, inputs {fingerprint or 'unknown'}"
+    if not description:
+        return record[:MAX_DESCRIPTION]
+    room = MAX_DESCRIPTION - len(record) - 3
+    if len(description) > room:
+        description = description[: max(room - 3, 0)].rstrip() + "..."
+    return f"{description} ({record})"[:MAX_DESCRIPTION]
+
+
+def share_statements(entries: Sequence[str]) -> List[Tuple[str, str, Optional[str]]]:
+    """``(StatementId, Principal, OrganizationId)`` per ``share-with`` entry."""
+    return [
+        (f"{STATEMENT_PREFIX}{entry}", "*", entry) if entry.startswith("o-") else (f"{STATEMENT_PREFIX}{entry}", entry, None)
+        for entry in entries
+    ]
+
+
+def read_fingerprint(zip_path: Path) -> Optional[str]:
+    """The build's input digest recorded beside the zip (None for a zip we did not build)."""
+    try:
+        return str(json.loads(fingerprint_path(zip_path).read_text(encoding="utf-8"))["inputs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def with_layer_name(settings: PublishSettings, pyproject: Dict[str, Any], project_root: Path,
+                    target: LambdaTarget) -> PublishSettings:
+    if settings.layer_name:
+        return settings
+    name = default_layer_name(project_name(pyproject, project_root), target.python_version, target.architecture)
+    return settings.with_overrides(layer_name=name)
+
+
+# -- the publish ---------------------------------------------------------------------------------
+
+def _ensure_shared(api: LayerApi, layer_name: str, version: int, entries: Sequence[str], reporter: Reporter,
+                   dry_run: bool) -> None:
+    """One AddLayerVersionPermission per entry whose statement is not in the version's policy yet."""
+    if not entries:
+        return
+    existing = api.policy_statement_ids(layer_name, version)
+    for statement_id, principal, organization in share_statements(entries):
+        who = f"organization {organization}" if organization else f"account {principal}"
+        if statement_id in existing:
+            reporter.detail(f"share: version {version} is already shared with {who}")
+        elif dry_run:
+            reporter.info(f"dry run: would share version {version} with {who}")
+        elif api.add_permission(layer_name, version, statement_id, principal, organization):
+            reporter.info(f"share: version {version} with {who} (statement {statement_id})")
+        else:
+            reporter.detail(f"share: version {version} is already shared with {who}")
+
+
+def publish_layer(
+    zip_path: Path,
+    settings: PublishSettings,
+    target: LambdaTarget,
+    *,
+    reporter: Optional[Reporter] = None,
+    fingerprint: Optional[str] = None,
+    dry_run: bool = False,
+    progress: Optional[ProgressCallback] = None,
+    api: Optional[LayerApi] = None,
+) -> PublishResult:
+    """Publish ``zip_path`` as a version of ``settings.layer_name`` unless the latest version has the same content."""
+    reporter = reporter or PrintReporter()
+    name = settings.layer_name
+    if not name:
+        raise ConfigError(f"No layer name: set `{PUBLISH_TABLE}.layer-name` or pass --layer-name.")
+    size, sha256_hex, code_sha256 = zip_digests(zip_path)
+    method = upload_method(size, settings.s3_bucket)
+    api = api or LayerApi(settings.region, settings.profile)
+    reporter.info(f"publish: {zip_path.name}, {size:,} bytes, CodeSha256 {code_sha256}, as layer {name} in {api.region}")
+
+    latest = api.latest_version(name)
+    if latest is not None and latest.code_sha256 == code_sha256:
+        reporter.info(f"Layer {name} is unchanged: version {latest.version} has the same content; nothing uploaded "
+                      f"or published ({latest.arn}).")
+        _ensure_shared(api, name, latest.version, settings.share_with, reporter, dry_run)
+        return PublishResult(latest.arn, latest.version, code_sha256, False, None, dry_run)
+    if latest is not None:
+        reporter.detail(f"latest version {latest.version} has CodeSha256 {latest.code_sha256}")
+
+    s3_uri = None
+    content: Dict[str, Any] = {}
+    if method == "s3":
+        bucket = str(settings.s3_bucket)
+        key = s3_key(settings.s3_prefix, name, sha256_hex)
+        s3_uri = f"s3://{bucket}/{key}"
+        api.check_bucket(bucket)
+        if api.object_size(bucket, key) == size:
+            reporter.info(f"upload: {s3_uri} is already there (same content address and size); not uploaded again")
+        elif dry_run:
+            reporter.info(f"dry run: would upload {size:,} bytes to {s3_uri}")
+        else:
+            started = time.monotonic()
+            api.upload(zip_path, bucket, key, progress if size >= PROGRESS_MIN_BYTES else None)
+            reporter.info(f"upload: {s3_uri} ({human_size(size)}, {time.monotonic() - started:.2f} s)")
+        content = {"S3Bucket": bucket, "S3Key": key}
+    elif not dry_run:
+        content = {"ZipFile": zip_path.read_bytes()}
+
+    description = layer_description(target, fingerprint, settings.description)
+    source = s3_uri or "the zip sent directly"
+    if dry_run:
+        after = f"after version {latest.version}" if latest is not None else "(its first)"
+        reporter.info(f"dry run: would publish a new version {after} of layer {name} in {api.region} from {source} "
+                      f"for {target.runtime_name} {target.architecture}, described {description!r}")
+        for entry in settings.share_with:
+            reporter.info(f"dry run: would share it with {'organization' if entry.startswith('o-') else 'account'} {entry}")
+        return PublishResult(None, None, code_sha256, False, s3_uri, True)
+
+    response = api.publish(
+        name, content, Description=description, CompatibleRuntimes=[target.runtime_name],
+        CompatibleArchitectures=[target.architecture], LicenseInfo=settings.license_info,
+    )
+    version, arn = int(response["Version"]), str(response["LayerVersionArn"])
+    published_sha256 = response.get("Content", {}).get("CodeSha256")
+    if published_sha256 and published_sha256 != code_sha256:
+        reporter.warning(f"Lambda computed CodeSha256 {published_sha256} for version {version}, not {code_sha256}: "
+                         "the object in S3 differs from the local zip. The next publish will publish again.")
+    reporter.info(f"Published version {version} of layer {name} from {source} for {target.runtime_name} "
+                  f"{target.architecture}")
+    _ensure_shared(api, name, version, settings.share_with, reporter, dry_run=False)
+    return PublishResult(arn, version, code_sha256, True, s3_uri)
+
+
+def build_and_publish(
+    path_pyproject_toml: Path,
+    config: LayerConfig,
+    settings: PublishSettings,
+    reporter: Reporter,
+    *,
+    build_tool: Optional[LayerBuildToolEnum] = None,
+    pin_source: Optional[PinSource] = None,
+    force: bool = False,
+    dry_run: bool = False,
+    up_to_date_hint: str = "--force rebuilds",
+    progress: Optional[ProgressCallback] = None,
+) -> PublishResult:
+    """What every entry point runs: build the layer when it is not up to date, then publish it."""
+    paths = LayerPaths.for_pyproject(path_pyproject_toml)
+    pyproject = read_pyproject(paths.pyproject) if paths.pyproject.is_file() else {}
+    target = resolve_target(config)
+    settings = with_layer_name(settings, pyproject, paths.project_root, target)
+    load_boto3()  # a missing boto3 is reported before a build, not after it
+    outcome = build_layer(path_pyproject_toml, config, reporter, build_tool=build_tool, pin_source=pin_source,
+                          force=force, up_to_date_hint=up_to_date_hint)
+    return publish_layer(outcome.path, settings, target, reporter=reporter, fingerprint=read_fingerprint(outcome.path),
+                         dry_run=dry_run, progress=progress)
+
+
+@dataclass
+class LambdaLayerPublisher:
+    """Steps 3 and 4 for the Python API: build the layer if needed, then upload and publish it.
+
+    ``None`` takes ``[tool.lambda-layer.publish]`` (and ``[tool.lambda-layer]`` for the build);
+    the other arguments win over it, as on the command line.
+    """
+
+    path_pyproject_toml: Path
+    build_tool: Optional[LayerBuildToolEnum] = None
+    layer_name: Optional[str] = None
+    s3_bucket: Optional[str] = None
+    s3_prefix: Optional[str] = None
+    region: Optional[str] = None
+    profile: Optional[str] = None
+    description: Optional[str] = None
+    license_info: Optional[str] = None
+    share_with: Sequence[str] = ()
+    dry_run: bool = False
+    force: bool = False
+    verbose: bool = True
+    config: Optional[LayerConfig] = None
+    settings: Optional[PublishSettings] = None
+    reporter: Optional[Reporter] = None
+
+    def run(self) -> PublishResult:
+        paths = LayerPaths.for_pyproject(Path(self.path_pyproject_toml))
+        settings = self.settings or load_publish_settings(paths.pyproject)
+        settings = apply_publish_options(
+            settings, layer_name=self.layer_name, s3_bucket=self.s3_bucket, s3_prefix=self.s3_prefix,
+            region=self.region, profile=self.profile, description=self.description,
+            license_info=self.license_info, share_with=tuple(self.share_with),
+        )
+        return build_and_publish(
+            paths.pyproject, self.config or load_config(paths.pyproject), settings,
+            self.reporter or PrintReporter(verbose=self.verbose), build_tool=self.build_tool, force=self.force,
+            dry_run=self.dry_run, progress=TerminalProgress(),
+        )
+
+
+def load_publish_settings(path_pyproject_toml: Path) -> PublishSettings:
+    """The project's ``[tool.lambda-layer.publish]``, validated (defaults without a pyproject)."""
+    if not Path(path_pyproject_toml).is_file():
+        return PublishSettings()
+    return settings_from_tables((publish_table(read_pyproject(path_pyproject_toml)), PUBLISH_TABLE))

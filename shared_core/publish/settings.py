@@ -1,0 +1,218 @@
+"""``[tool.lambda-layer.publish]``: where and how the layer is published, validated like the rest.
+
+Keys (all optional): ``layer-name``, ``s3-bucket``, ``s3-prefix``, ``region``, ``profile``,
+``description``, ``license-info``, ``share-with``. A bad value is a :class:`ConfigError` naming the
+full dotted key (``tool.lambda-layer.publish.<key>``, ``tool.hatch.publish.lambda-layer.<key>``)
+or the option (``--layer-name``). Nothing here talks to AWS or imports boto3.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+
+from ..errors import ConfigError
+from ..names import normalize_name
+
+PUBLISH_TABLE = "tool.lambda-layer.publish"
+HATCH_PUBLISH_TABLE = "tool.hatch.publish.lambda-layer"
+DEFAULT_S3_PREFIX = "lambda-layer/"
+
+#: Lambda's limits (PublishLayerVersion, AddLayerVersionPermission).
+MAX_LAYER_NAME = 140
+MAX_DESCRIPTION = 256
+MAX_LICENSE_INFO = 512
+
+_LAYER_NAME = re.compile(r"[a-zA-Z0-9_-]+")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_ACCOUNT = re.compile(r"\d{12}")
+_ORGANIZATION = re.compile(r"o-[a-z0-9]{10,32}")
+_NOT_IN_NAME = re.compile(r"[^a-zA-Z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """Every publish setting; ``None`` means "decide" (layer name from the project, Region from boto3)."""
+
+    layer_name: Optional[str] = None
+    s3_bucket: Optional[str] = None
+    s3_prefix: str = DEFAULT_S3_PREFIX
+    region: Optional[str] = None
+    profile: Optional[str] = None
+    description: Optional[str] = None
+    license_info: Optional[str] = None
+    share_with: Tuple[str, ...] = ()
+
+    def with_overrides(self, **overrides: Any) -> "PublishSettings":
+        """Given values win; ``None`` (option not given) keeps the configured value."""
+        return replace(self, **{key: value for key, value in overrides.items() if value is not None})
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+def _text(value: Any, key: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"Field `{key}` must be a non-empty string, got {value!r}.")
+    if len(value.strip()) > limit:
+        raise ConfigError(f"Field `{key}` must be at most {limit} characters (Lambda's limit), got {len(value.strip())}.")
+    return value.strip()
+
+
+def _layer_name(value: Any, key: str) -> str:
+    name = _text(value, key, MAX_LAYER_NAME)
+    if not _LAYER_NAME.fullmatch(name):
+        raise ConfigError(
+            f"Field `{key}` must be a Lambda layer name: 1-{MAX_LAYER_NAME} letters, digits, hyphens or "
+            f"underscores, got {value!r}."
+        )
+    return name
+
+
+def _bucket(value: Any, key: str) -> str:
+    bucket = _text(value, key, 63)
+    if bucket.startswith("s3://") or not _BUCKET.fullmatch(bucket) or ".." in bucket:
+        raise ConfigError(
+            f"Field `{key}` must be an S3 bucket name (3-63 lowercase letters, digits, dots or hyphens, "
+            f'without "s3://"), got {value!r}.'
+        )
+    return bucket
+
+
+def _prefix(value: Any, key: str) -> str:
+    if not isinstance(value, str) or any(part in (".", "..") for part in value.split("/")) or "\\" in value:
+        raise ConfigError(f'Field `{key}` must be an S3 key prefix such as "lambda-layer/", got {value!r}.')
+    prefix = value.strip().strip("/")
+    return f"{prefix}/" if prefix else ""
+
+
+def _region(value: Any, key: str) -> str:
+    region = _text(value, key, 32)
+    if not _REGION.fullmatch(region):
+        raise ConfigError(f'Field `{key}` must be an AWS Region such as "eu-west-1", got {value!r}.')
+    return region
+
+
+def _profile(value: Any, key: str) -> str:
+    return _text(value, key, 128)
+
+
+def _description(value: Any, key: str) -> str:
+    return _text(value, key, MAX_DESCRIPTION)
+
+
+def _license_info(value: Any, key: str) -> str:
+    return _text(value, key, MAX_LICENSE_INFO)
+
+
+def _share_with(value: Any, key: str) -> Tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ConfigError(
+            f'Field `{key}` must be an array of AWS account IDs and organization IDs, such as '
+            f'["123456789012", "o-a1b2c3d4e5"], got {value!r}.'
+        )
+    entries = []
+    for item in value:
+        entry = item.strip() if isinstance(item, str) else item
+        if not isinstance(entry, str) or not (_ACCOUNT.fullmatch(entry) or _ORGANIZATION.fullmatch(entry)):
+            raise ConfigError(
+                f"Field `{key}` must list 12-digit AWS account IDs or organization IDs (o-...), got {item!r}."
+            )
+        if entry not in entries:
+            entries.append(entry)
+    return tuple(entries)
+
+
+_VALIDATORS: Dict[str, Callable[[Any, str], Any]] = {
+    "layer-name": _layer_name,
+    "s3-bucket": _bucket,
+    "s3-prefix": _prefix,
+    "region": _region,
+    "profile": _profile,
+    "description": _description,
+    "license-info": _license_info,
+    "share-with": _share_with,
+}
+
+PUBLISH_KEYS: Tuple[str, ...] = tuple(_VALIDATORS)
+
+
+def validate_publish_key(key: str, value: Any, table: str = PUBLISH_TABLE) -> Any:
+    dotted = f"{table}.{key}"
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        raise ConfigError(f"Unknown field `{dotted}` in pyproject.toml. Known keys: {', '.join(PUBLISH_KEYS)}.")
+    return validator(value, dotted)
+
+
+def validate_publish_table(table: Any, name: str = PUBLISH_TABLE, *, ignore: Tuple[str, ...] = ()) -> Dict[str, Any]:
+    """Validate a publish table; returns ``{python_attribute_name: value}`` for the keys present."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"Field `{name}` must be a table, got {table!r}.")
+    return {
+        key.replace("-", "_"): validate_publish_key(key, value, name)
+        for key, value in table.items()
+        if key not in ignore
+    }
+
+
+def publish_table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``[tool.lambda-layer.publish]`` of a parsed pyproject.toml (empty when absent)."""
+    shared = pyproject.get("tool", {}).get("lambda-layer", {})
+    return shared.get("publish", {}) if isinstance(shared, Mapping) else {}
+
+
+def settings_from_tables(*tables: Tuple[Any, str], ignore: Tuple[str, ...] = ()) -> PublishSettings:
+    """Merge validated tables, later ones winning key by key (Hatch's publisher table over the shared one)."""
+    merged: Dict[str, Any] = {}
+    for table, name in tables:
+        merged.update(validate_publish_table(table, name, ignore=ignore))
+    return PublishSettings(**merged)
+
+
+def apply_publish_options(
+    settings: PublishSettings,
+    *,
+    layer_name: Optional[str] = None,
+    s3_bucket: Optional[str] = None,
+    s3_prefix: Optional[str] = None,
+    region: Optional[str] = None,
+    profile: Optional[str] = None,
+    description: Optional[str] = None,
+    license_info: Optional[str] = None,
+    share_with: Sequence[str] = (),
+) -> PublishSettings:
+    """Command-line values over the tables, validated with the option's name in errors."""
+    given = {
+        "layer-name": layer_name, "s3-bucket": s3_bucket, "s3-prefix": s3_prefix, "region": region,
+        "profile": profile, "description": description, "license-info": license_info,
+        "share-with": list(share_with) if share_with else None,
+    }
+    return settings.with_overrides(**{
+        key.replace("-", "_"): _VALIDATORS[key](value, f"--{key}") for key, value in given.items() if value is not None
+    })
+
+
+# -- the default layer name ----------------------------------------------------------------------
+
+def project_name(pyproject: Mapping[str, Any], project_root: Path) -> str:
+    """``[project].name``, else ``[tool.poetry].name``, else the project directory's name."""
+    for table in (pyproject.get("project", {}), pyproject.get("tool", {}).get("poetry", {})):
+        if isinstance(table, Mapping) and isinstance(table.get("name"), str) and table["name"].strip():
+            return table["name"]
+    return project_root.name
+
+
+def default_layer_name(name: str, python_version: str, architecture: str) -> str:
+    """``<project>-py<XY>-<arch>``: one layer per target, so each target's "unchanged" check compares
+    like with like (``my_app`` for 3.12 on arm64 -> ``my-app-py312-arm64``)."""
+    suffix = f"-py{python_version.replace('.', '')}-{architecture}"
+    base = _NOT_IN_NAME.sub("-", normalize_name(name)).strip("-_")[: MAX_LAYER_NAME - len(suffix)].rstrip("-_")
+    if not base:
+        raise ConfigError(
+            f"Cannot derive a layer name from the project name {name!r}. Set `{PUBLISH_TABLE}.layer-name` "
+            "in pyproject.toml or pass --layer-name."
+        )
+    return base + suffix
