@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python 3.9+:
-#   make demo   builds the example layer (examples/poetry-demo -> build/lambda/layer/layer.zip)
+#   make demo   builds the example layers the way users do: `poetry lambda-layer` in examples/poetry-demo,
+#               `hatch build -t lambda-layer` in examples/hatch-demo (each -> build/lambda/layer/layer.zip)
 #   make test   runs the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +22,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	cd examples/poetry-demo && ../../$(BIN)/lambda-layer build
+	cd examples/poetry-demo && ../../$(BIN)/poetry lambda-layer
+	cd examples/hatch-demo && ../../$(BIN)/hatch build -t lambda-layer
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""The function code; the layer holds its dependencies."""
