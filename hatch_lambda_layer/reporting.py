@@ -19,7 +19,7 @@ class HatchReporter:
         self.app.display_info(message)
 
     def warning(self, message: str) -> None:
-        self.app.display_warning(f"Warning: {message}")
+        self.app.display_warning(f"warning: {message}")
 
     def detail(self, message: str) -> None:
         self.app.display_debug(message)

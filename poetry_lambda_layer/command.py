@@ -52,7 +52,7 @@ class IOReporter:
         self._command.line(self.text(message))
 
     def warning(self, message: str) -> None:
-        self._command.line_error(f"<warning>Warning: {self.text(message)}</warning>", verbosity=Verbosity.QUIET)
+        self._command.line_error(f"<warning>warning: {self.text(message)}</warning>", verbosity=Verbosity.QUIET)
 
     def error(self, message: str) -> None:
         if self._bar is not None:  # a failure while zipping: don't print the error after the bar
@@ -92,8 +92,13 @@ class LambdaLayerCommand(GroupCommand):
             multiple=True,
         ),
         option("all-extras", None, "Include all extra dependencies."),
-        option("python", None, "Lambda Python version, X.Y (3.9-3.14; default: this interpreter's).", flag=False),
-        option("arch", None, "Lambda architecture: x86_64 or arm64 (default: x86_64).", flag=False),
+        option(
+            "python",
+            None,
+            "Lambda Python version, X.Y (3.9-3.14; default: the one requires-python allows, else this interpreter's).",
+            flag=False,
+        ),
+        option("arch", None, "Lambda architecture: x86_64 or arm64, aliases amd64, aarch64 (default: x86_64).", flag=False),
         option(
             "exclude",
             None,
@@ -110,7 +115,8 @@ class LambdaLayerCommand(GroupCommand):
         option(
             "output",
             "o",
-            "Path of the zip, relative to the project (default: build/lambda/layer/layer.zip).",
+            "Path of the zip, relative to the project, or a directory (existing, or ending in /) to put"
+            " layer.zip in (default: build/lambda/layer/layer.zip).",
             flag=False,
         ),
         option("force", None, "Rebuild even when nothing changed since the last build."),
@@ -175,7 +181,6 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
     def _build(self, reporter: IOReporter) -> int:
         from shared_core import (
             SHARED_TABLE,
-            ConfigError,
             LayerBuildToolEnum,
             apply_options,
             build_layer,
@@ -188,8 +193,6 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
         table = pyproject.get("tool", {}).get("lambda-layer", {})
         config = config_from_tables((table, SHARED_TABLE))
 
-        if self.option("extras") and self.option("all-extras"):
-            raise ConfigError("You cannot specify explicit --extras while using --all-extras.")
         config = apply_options(
             config,
             python_version=self.option("python"),
@@ -199,6 +202,8 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             output=self.option("output"),
             no_compile=bool(self.option("no-compile")),
             installer=self.option("installer"),
+            extras=split_option_values(self.option("extras")),
+            all_extras=bool(self.option("all-extras")),
             compression_level=self.option("compression-level"),
             allow_oversize=bool(self.option("allow-oversize")),
         )
@@ -214,6 +219,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             build_tool=LayerBuildToolEnum.poetry,
             pin_source=source,
             force=bool(self.option("force")),
+            requires_python=self._requires_python(),
         )
         reporter.info(str(outcome.path))
         return 0
@@ -241,22 +247,19 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
                         f"Field `{SHARED_TABLE}.{key}` names the group {name!r}, which pyproject.toml does not "
                         f"define (groups: {known})."
                     )
+        if config.all_groups:
+            return {str(group) for group in package.dependency_group_names(include_optional=True)}
         return select_groups(config.with_groups, config.without_groups, config.only_groups)
 
     def _extras(self, config: "LayerConfig") -> Tuple[str, ...]:
         """``-E``/``--all-extras`` when given, else the table's ``extras``/``all-extras``; checked."""
-        from shared_core import SHARED_TABLE, check_extras, split_option_values
+        from shared_core import check_extras
 
-        cli_extras = split_option_values(self.option("extras"))
-        if cli_extras or self.option("all-extras"):
-            requested, all_extras, name = cli_extras, bool(self.option("all-extras")), "--extras"
-        else:
-            requested, all_extras, name = config.extras, config.all_extras, f"Field `{SHARED_TABLE}.extras`"
         # [project.optional-dependencies] or [tool.poetry.extras], as `poetry install -E` checks them
         defined = [str(name) for name in self.poetry.package.extras]
-        if all_extras:
+        if config.all_extras:
             return tuple(sorted(check_extras(defined, defined)))
-        return check_extras(requested, defined, name=name, defined_in="pyproject.toml")
+        return check_extras(config.extras, defined, name=config.label("extras"), defined_in="pyproject.toml")
 
     # -- the lock ------------------------------------------------------------------------------
 
@@ -287,6 +290,20 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
         indexes = poetry_sources(pyproject, self._credentials(pyproject))
         return PoetryLockSource(lock_path, lock_data, set(groups), extras, indexes, pyproject)
 
+    def _requires_python(self) -> Any:
+        """The project's Python constraint as Poetry reads it (``requires-python`` or the ``python``
+        dependency, carets and tildes included), as the Lambda runtimes it allows."""
+        from poetry.core.constraints.version import Version
+
+        from shared_core import RequiresPython, allowed_minors
+
+        package = self.poetry.package
+        text = str(package.python_versions)
+        poetry_table = self.poetry.pyproject.data.get("tool", {}).get("poetry", {})
+        where = "python in [tool.poetry.dependencies]" if "python" in poetry_table.get("dependencies", {}) else "requires-python"
+        constraint = package.python_constraint
+        return RequiresPython(text, where, allowed_minors(lambda version: constraint.allows(Version.parse(version))))
+
     def _credentials(self, pyproject: Mapping[str, Any]) -> Dict[str, Tuple[Optional[str], Optional[str]]]:
         """``{source name: (username, password)}`` from Poetry's config, environment and keyring."""
         sources = [
@@ -307,7 +324,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
                 credential = AuthenticatorRepositoryConfig(name, source["url"]).get_http_credentials(manager)
             except PoetryKeyringError as error:
                 self.line_error(
-                    f"<warning>Warning: could not read the credentials of source {Formatter.escape(name)!r}"
+                    f"<warning>warning: could not read the credentials of source {Formatter.escape(name)!r}"
                     f" from the keyring ({Formatter.escape(str(error))}); trying without them.</warning>",
                     verbosity=Verbosity.QUIET,
                 )

@@ -28,8 +28,9 @@ from .errors import (
     SymlinkEscapeError,
     UnsupportedTargetError,
 )
+from .fingerprint import fingerprint_path
 from .indexes import mask_credentials
-from .install.staging import LambdaLayerBuilder, LambdaLayerInstaller, LayerInstallResult, resolve_target
+from .install.staging import LambdaLayerBuilder, LambdaLayerInstaller, LayerInstallResult
 from .lambda_runtime import LambdaTarget
 from .pack.layer_zip import LambdaLayerZipper, LayerZipResult
 from .paths import LayerBuildToolEnum, LayerPaths, clean_layer
@@ -39,6 +40,8 @@ from .pins.poetry_lock import PoetryLockSource, check_poetry_lock, poetry_source
 from .pins.source import PinSource
 from .pins.uv_lock import UvLockSource
 from .pipeline import LayerBuildOutcome, build_layer
+from .requires_python import RequiresPython, allowed_minors, from_poetry_constraint, from_specifier
+from .target_selection import TargetChoice, choose_target
 from .version import __version__
 
 __all__ = [
@@ -65,22 +68,28 @@ __all__ = [
     "PinSource",
     "PlatformMismatchError",
     "PoetryLockSource",
+    "RequiresPython",
     "SizeLimitError",
     "SymlinkEscapeError",
+    "TargetChoice",
     "UnsupportedTargetError",
     "UvLockSource",
     "__version__",
+    "allowed_minors",
     "apply_options",
     "build_layer",
     "check_extras",
     "check_poetry_lock",
+    "choose_target",
     "clean_layer",
     "config_from_tables",
+    "fingerprint_path",
+    "from_poetry_constraint",
+    "from_specifier",
     "load_config",
     "mask_credentials",
     "poetry_sources",
     "requirements_with_extras",
-    "resolve_target",
     "select_groups",
     "split_option_values",
     "validate_table",

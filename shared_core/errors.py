@@ -49,3 +49,7 @@ class SymlinkEscapeError(LayerError):
 
 class SizeLimitError(LayerError):
     """The layer is larger than Lambda accepts."""
+
+
+class OutputError(LayerError):
+    """The layer cannot be written where ``output`` (or ``--output``) points."""

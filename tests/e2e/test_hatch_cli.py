@@ -87,7 +87,8 @@ def test_hatch_build_and_clean_lambda_layer(offline_env, wheelhouse, plugin_whee
     assert "Traceback" not in output
     # Hatch made its own build environment (wording differs between Hatch 1.15 and 1.18)
     assert "Creating environment: hatch-build" in output or "Setting up build environment" in output
-    assert "Building Lambda layer for python3.12 arm64" in output and "Layer size: " in output
+    assert "\ntarget: python3.12 arm64 (python-version from [tool.hatch.build.targets.lambda-layer])\n" in output
+    assert "Layer size: " in output
     assert output.rstrip().splitlines()[-1] == str(LAYER)
 
     # the builder ran from the wheel Hatch installed into hatch-build, not from this checkout
