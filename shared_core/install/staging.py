@@ -38,8 +38,8 @@ class LayerInstallResult:
     target: LambdaTarget
     origin: str
     pins: Tuple[Pin, ...]
-    #: Distributions left out before install: excluded ones, then those only they needed.
-    excluded_before_install: Tuple[str, ...]
+    #: Pins left out before install: excluded ones, then those only they needed.
+    excluded_before_install: Tuple[Pin, ...]
     root: Path
     distributions: Tuple[InstalledDistribution, ...]
     bytecode: Optional[BytecodeResult]
@@ -55,7 +55,8 @@ def stage_dependencies(
     """Resolve, select, install, audit and compile into ``paths.artifacts_python``."""
     started = time.monotonic()
     resolution = source.resolve(target)
-    selection = select_pins(sorted_pins(resolution.pins), config.excluded_patterns, resolution.graph)
+    resolved = sorted_pins(resolution.pins)
+    selection = select_pins(resolved, config.excluded_patterns, resolution.graph)
     pins = selection.pins
     dropped = f"; excluded before install: {', '.join(selection.excluded)}" if selection.excluded else ""
     if selection.orphans:
@@ -94,7 +95,8 @@ def stage_dependencies(
         shutil.rmtree(scratch, ignore_errors=True)
     root = paths.artifacts_python
     return LayerInstallResult(
-        target, source.origin, pins, selection.left_out, root, tuple(scan_distributions(root)), bytecode
+        target, source.origin, pins, tuple(pin for pin in resolved if pin.name in selection.left_out), root,
+        tuple(scan_distributions(root)), bytecode
     )
 
 
@@ -122,7 +124,7 @@ class LambdaLayerInstaller:
         config = (self.config or load_config(paths.pyproject)).with_overrides(
             API_ARGUMENTS, python_version=self.python_version, architecture=self.architecture
         )
-        reporter = self.reporter or PrintReporter(quiet=not self.verbose)
+        reporter = self.reporter or PrintReporter(verbose=self.verbose, quiet=not self.verbose)
         choice = choose_target(config, of_pyproject_file(paths.pyproject))
         announce_target(choice, reporter)
         source = self.pin_source or default_pin_source(paths, self.build_tool, config)
