@@ -39,6 +39,8 @@ class LambdaLayerBuilder(BuilderInterface):
         try:
             return str(self._build(directory))
         except LayerError as error:
+            if error.details:
+                self.app.display_debug(error.details)  # `hatch -v build`
             self.app.abort(str(error))
             raise  # pragma: no cover - abort exits
 

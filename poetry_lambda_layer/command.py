@@ -172,6 +172,8 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
         try:
             return self._build(reporter)
         except LayerError as error:
+            if error.details:
+                self.line_error(reporter.text(error.details), verbosity=Verbosity.VERBOSE)
             reporter.error(str(error))
             return 1
         except KeyboardInterrupt:

@@ -101,6 +101,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         tool = LayerBuildToolEnum(args.tool) if args.tool else None
         outcome = build_layer(pyproject, config, reporter, build_tool=tool, force=args.force)
     except LayerError as error:
+        if args.verbose and error.details:
+            print(error.details, file=sys.stderr)
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ from ..indexes import PackageIndex, all_secrets, pip_index_env, uv_index_env
 from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
 from ..pins.pin import Pin
-from ..tools import find_uv, python_has_module, run_tool, tail
+from ..tools import failure_message, find_uv, full_output, python_has_module, run_tool
 
 _UV_NO_WHEEL = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+?) has no (?:usable wheels|wheels with a matching)")
 _PIP_NO_WHEEL = re.compile(r"(?:satisfies the requirement|matching distribution found for) (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)")
@@ -79,7 +79,8 @@ def pip_command(request: InstallRequest, requirements_file: Path) -> List[str]:
     return command
 
 
-def _missing_wheel_error(missing: Sequence[Tuple[str, str]], target: LambdaTarget) -> MissingWheelError:
+def _missing_wheel_error(missing: Sequence[Tuple[str, str]], target: LambdaTarget, *, caveat: str = "") -> MissingWheelError:
+    missing = list(dict.fromkeys(missing))
     listed = "; ".join(f"{name} {version}" for name, version in missing)
     tags = f"{target.cpython_tag}/abi3/py3, {target.platform_tags[0]} or older manylinux, or any"
     first = missing[0][0]
@@ -87,7 +88,7 @@ def _missing_wheel_error(missing: Sequence[Tuple[str, str]], target: LambdaTarge
         f"No wheel for the target runtime ({target.describe()}) for: {listed}. Needed tags: {tags}. "
         f"Ways out: pin a version that publishes wheels for this runtime; for a pure-Python package, "
         f'allow its sdist with `allow-sdist = ["{first}"]` in [tool.lambda-layer]; or build on the '
-        "target platform."
+        f"target platform.{caveat}"
     )
 
 
@@ -103,7 +104,10 @@ def _install_with_uv(request: InstallRequest, requirements_file: Path, env: Dict
         return
     missing = _uv_missing(completed.stderr)
     if not missing:
-        raise InstallError(f"uv pip install failed (exit {completed.returncode}):\n{tail(completed.stderr, secrets)}")
+        raise InstallError(
+            failure_message("uv pip install", completed.returncode, completed.stderr, secrets),
+            details=full_output(completed, secrets),
+        )
     # uv reports one unsatisfiable pin at a time: drop it and dry-run again to list them all.
     remaining = [pin for pin in request.pins]
     while missing and len(missing) < len(request.pins):
@@ -132,8 +136,13 @@ def _install_with_pip(request: InstallRequest, requirements_file: Path, env: Dic
         return
     missing = [(m["name"], m["version"]) for m in _PIP_NO_WHEEL.finditer(completed.stderr)]
     if missing:
-        raise _missing_wheel_error(missing, request.target)
-    raise InstallError(f"pip install failed (exit {completed.returncode}):\n{tail(completed.stderr, secrets)}")
+        # pip words "no wheel for this platform" and "no such release" alike ("from versions: none")
+        caveat = " (pip reports a name or version the index does not have the same way: check those too.)"
+        raise _missing_wheel_error(missing, request.target, caveat=caveat)
+    raise InstallError(
+        failure_message("pip install", completed.returncode, completed.stderr, secrets),
+        details=full_output(completed, secrets),
+    )
 
 
 def install_pins(request: InstallRequest, scratch: Path) -> None:
