@@ -36,19 +36,20 @@ class LambdaLayerBuilder(BuilderInterface):
         """Build the layer; returns the zip's absolute path (Hatch prints it)."""
         from shared_core import LayerError
 
+        reporter = HatchReporter(self.app)
         try:
-            return str(self._build(directory))
+            return str(self._build(directory, reporter))
         except LayerError as error:
+            reporter.end_progress()
             if error.details:
                 self.app.display_debug(error.details)  # `hatch -v build`
             self.app.abort(str(error))
             raise  # pragma: no cover - abort exits
 
-    def _build(self, directory: str) -> Path:
+    def _build(self, directory: str, reporter: HatchReporter) -> Path:
         from shared_core import HATCH_TARGET_TABLE, LayerBuildToolEnum, build_layer, from_specifier
 
         layer = self.config.layer
-        reporter = HatchReporter(self.app)
         for key in self.config.misused_file_selection_keys():
             reporter.warning(
                 f"Field `{HATCH_TARGET_TABLE}.{key}` is Hatch's file selection and does not "
@@ -98,8 +99,11 @@ class LambdaLayerBuilder(BuilderInterface):
         root = Path(self.root).resolve()
         build_dir = LayerPaths(root).build_dir.relative_to(root).as_posix() + "/"
         files = {path.relative_to(root).as_posix() for path in (zip_path, fingerprint_path(zip_path)) if root in path.parents}
-        sdist = SdistBuilder(str(root), plugin_manager=self.plugin_manager, metadata=self.metadata, app=self.app)
-        included = (item.relative_path.replace(os.sep, "/") for item in sdist.recurse_included_files())
+        try:
+            sdist = SdistBuilder(str(root), plugin_manager=self.plugin_manager, metadata=self.metadata, app=self.app)
+            included = [item.relative_path.replace(os.sep, "/") for item in sdist.recurse_included_files()]
+        except Exception:  # a broken sdist configuration is Hatch's to report, when the sdist is built
+            return []
         return [path for path in included if path.startswith(build_dir) or path in files]
 
     @property

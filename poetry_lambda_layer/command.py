@@ -23,15 +23,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from shared_core import LayerConfig
 
-#: Zips with fewer members than this finish before a bar is worth drawing.
-PROGRESS_MIN_FILES = 200
+#: Stages with fewer items than this finish before a bar is worth drawing.
+PROGRESS_MIN_ITEMS = 20
 
 class IOReporter:
     """the core's ``Reporter`` over Poetry's (cleo's) IO.
 
     info -> stdout at normal verbosity (``-q`` hides it), detail -> stdout with ``-v``,
-    warning -> stderr always (also with ``-q``), progress -> a bar on stderr, only when stderr is
-    a terminal (decorated) and the zip has many files. Every message is escaped for cleo's
+    warning -> stderr always (also with ``-q``), progress -> a bar per stage on stderr, only when
+    stderr is a terminal (decorated) and the stage has enough items to be worth one. Every message is escaped for cleo's
     formatter and passed through the core's credential masking.
     """
 
@@ -39,6 +39,7 @@ class IOReporter:
         self._command = command
         self._secrets = tuple(secrets)
         self._bar: Optional["ProgressBar"] = None
+        self._stage: Optional[str] = None
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         self._secrets += tuple(secret for secret in secrets if secret)
@@ -49,32 +50,44 @@ class IOReporter:
         return Formatter.escape(mask_credentials(str(message), self._secrets))
 
     def info(self, message: str) -> None:
+        self._clear_bar()
         self._command.line(self.text(message))
 
     def warning(self, message: str) -> None:
+        self._clear_bar()
         self._command.line_error(f"<warning>warning: {self.text(message)}</warning>", verbosity=Verbosity.QUIET)
 
     def error(self, message: str) -> None:
-        if self._bar is not None:  # a failure while zipping: don't print the error after the bar
-            self._bar.clear()
-            self._bar = None
+        self._clear_bar()  # a failure mid-stage: the error goes on a clean line
         self._command.line_error(f"<error>{self.text(message)}</error>", verbosity=Verbosity.QUIET)
 
     def detail(self, message: str) -> None:
         self._command.line(self.text(message), verbosity=Verbosity.VERBOSE)
 
-    def progress(self, done: int, total: int) -> None:
-        io = self._command.io
-        if self._bar is None:
-            if total < PROGRESS_MIN_FILES or done >= total or io.error_output.is_quiet() or not io.error_output.is_decorated():
+    def shows_progress(self) -> bool:
+        output = self._command.io.error_output
+        return not output.is_quiet() and output.is_decorated()
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        """A cleo bar per stage (``download``, ``install``, ``compile``, ``zip``), cleared when done."""
+        if self._bar is None or self._stage != stage:
+            self._clear_bar()
+            if total < PROGRESS_MIN_ITEMS or done >= total or not self.shows_progress():
                 return
             self._bar = self._command.progress_bar(total)
+            self._bar.set_format(f"{stage} %current%/%max% [%bar%] %percent:3s%%")
             self._bar.start()
+            self._stage = stage
         self._bar.set_progress(done)
         if done >= total:
+            self._clear_bar()
+
+    def _clear_bar(self) -> None:
+        if self._bar is not None:
             self._bar.finish()
             self._bar.clear()
             self._bar = None
+            self._stage = None
 
 
 class LambdaLayerCommand(GroupCommand):

@@ -40,6 +40,7 @@ from .pins.poetry_lock import PoetryLockSource, check_poetry_lock, poetry_source
 from .pins.source import PinSource
 from .pins.uv_lock import UvLockSource
 from .pipeline import LayerBuildOutcome, build_layer
+from .reporting import PrintReporter, TerminalBar, terminal_bar
 from .requires_python import RequiresPython, allowed_minors, from_poetry_constraint, from_specifier
 from .target_selection import TargetChoice, choose_target
 from .version import __version__
@@ -68,10 +69,12 @@ __all__ = [
     "PinSource",
     "PlatformMismatchError",
     "PoetryLockSource",
+    "PrintReporter",
     "RequiresPython",
     "SizeLimitError",
     "SymlinkEscapeError",
     "TargetChoice",
+    "TerminalBar",
     "UnsupportedTargetError",
     "UvLockSource",
     "__version__",
@@ -92,5 +95,6 @@ __all__ = [
     "requirements_with_extras",
     "select_groups",
     "split_option_values",
+    "terminal_bar",
     "validate_table",
 ]

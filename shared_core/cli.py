@@ -101,11 +101,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         tool = LayerBuildToolEnum(args.tool) if args.tool else None
         outcome = build_layer(pyproject, config, reporter, build_tool=tool, force=args.force)
     except LayerError as error:
+        reporter.end_progress()
         if args.verbose and error.details:
             print(error.details, file=sys.stderr)
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        reporter.end_progress()
         print("error: interrupted; the previous layer.zip (if any) is unchanged.", file=sys.stderr)
         return 130
     if not args.quiet:

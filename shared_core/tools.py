@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shutil
 import subprocess
-from typing import Dict, List, Mapping, Optional, Sequence, Type
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Type
 
 from .errors import InstallError, LayerError
 from .indexes import mask_credentials
@@ -45,11 +46,9 @@ def run_tool(
 ) -> subprocess.CompletedProcess:
     """Run a tool, capturing its output; a failure becomes ``error`` with the tool's own reasons (see
     :func:`failure_message`) and, as ``details``, its whole masked output."""
-    env: Dict[str, str] = dict(os.environ)
-    env.update(extra_env or {})
     try:
         completed = subprocess.run(
-            list(command), cwd=cwd, input=stdin, env=env, capture_output=True, text=True, encoding="utf-8", errors="replace"
+            list(command), cwd=cwd, input=stdin, env=_environment(extra_env), capture_output=True, text=True, encoding="utf-8", errors="replace"
         )
     except OSError as exc:
         raise error(f"Could not run {what} ({command[0]}): {exc}.") from None
@@ -59,6 +58,78 @@ def run_tool(
             details=full_output(completed, secrets),
         )
     return completed
+
+
+#: The size of the pseudo-terminal a tool draws its progress on (rows, columns): wide enough that
+#: uv does not elide its counts.
+_TERMINAL_SIZE = (40, 160)
+
+
+def _environment(extra_env: Optional[Mapping[str, str]]) -> Dict[str, str]:
+    env: Dict[str, str] = dict(os.environ)
+    env.update(extra_env or {})
+    return env
+
+
+def run_streaming(
+    command: Sequence[str],
+    on_text: Callable[[str], None],
+    *,
+    terminal: bool,
+    what: str,
+    cwd: Optional[os.PathLike] = None,
+    extra_env: Optional[Mapping[str, str]] = None,
+    error: Type[LayerError] = InstallError,
+) -> subprocess.CompletedProcess:
+    """Run a tool, handing every line (or in-place redraw) of its output to ``on_text`` as it comes.
+
+    With ``terminal`` (POSIX only), the tool's stdout and stderr are a pseudo-terminal: uv reports
+    its progress only to a terminal. Either way, the whole output (stdout and stderr together,
+    terminal codes removed) is captured as the result's ``stderr`` for error messages; nothing is
+    printed here.
+    """
+    use_pty = terminal and os.name == "posix"
+    if use_pty:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        reader, writer = pty.openpty()
+        fcntl.ioctl(writer, termios.TIOCSWINSZ, struct.pack("HHHH", *_TERMINAL_SIZE, 0, 0))
+        streams = {"stdout": writer, "stderr": writer}
+    else:
+        reader, writer = os.pipe()
+        streams = {"stdout": writer, "stderr": subprocess.STDOUT}
+    try:
+        process = subprocess.Popen(
+            list(command), cwd=cwd, env=_environment(extra_env), stdin=subprocess.DEVNULL, **streams
+        )
+    except OSError as exc:
+        os.close(reader)
+        os.close(writer)
+        raise error(f"Could not run {what} ({command[0]}): {exc}.") from None
+    os.close(writer)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    captured: List[str] = []
+    pending = ""
+    try:
+        while True:
+            try:
+                data = os.read(reader, 1 << 16)
+            except OSError:  # EIO: the tool closed its terminal
+                break
+            if not data:
+                break
+            text = decoder.decode(data)
+            captured.append(text)
+            *frames, pending = re.split(r"[\r\n]", pending + text)
+            for frame in frames:
+                on_text(frame)
+    finally:
+        os.close(reader)
+        returncode = process.wait()
+    return subprocess.CompletedProcess(list(command), returncode, "", strip_terminal_codes("".join(captured)))
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
@@ -81,8 +152,8 @@ _NAMED = (
 
 def strip_terminal_codes(text: str) -> str:
     """Text without colour and cursor escape sequences, with ``\r`` redraws reduced to their last state."""
-    lines = _ANSI.sub("", text).split("\n")
-    return "\n".join(line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else line.rstrip("\r") for line in lines)
+    lines = (line.rstrip("\r") for line in _ANSI.sub("", text).split("\n"))
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in lines)
 
 
 def reason_lines(output: str) -> List[str]:

@@ -70,17 +70,19 @@ def stage_dependencies(
     scratch = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.build_dir))
     try:
         staged_python = scratch / "artifacts" / "python"
+        progress = reporter.progress if reporter.shows_progress() else None
         install_pins(
             InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, resolution.indexes,
                            paths.project_root),
             scratch,
+            progress,
         )
         audit_tree(staged_python, target)
         reporter.info(f"install: {len(pins)} distributions with {config.installer}, audited for {target.machine} ({_seconds(started)})")
         bytecode = None
         if config.compile_bytecode:
             started = time.monotonic()
-            bytecode = compile_bytecode(staged_python, target)
+            bytecode = compile_bytecode(staged_python, target, progress)
             if bytecode.compiled:
                 reporter.info(
                     f"compile: {bytecode.files} unchecked-hash .pyc for Python {target.python_version}, "

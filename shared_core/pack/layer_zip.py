@@ -123,7 +123,8 @@ def pack_layer(
             rewritten[record.relpath].write_text(record.text, encoding="utf-8")
         members = [ZipMember(LAYER_PREFIX + f.relpath, rewritten.get(f.relpath, f.source), f.executable) for f in kept]
         written = write_deterministic_zip(
-            members, output, compression_level=config.compression_level, progress=reporter.progress
+            members, output, compression_level=config.compression_level,
+            progress=lambda done, total: reporter.progress("zip", done, total),
         )
     report = SizeReport(
         files=written.files,

@@ -5,7 +5,11 @@ finding the project from a sub-directory."""
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import Dict, List
 
 import pytest
 from layer_assertions import dists, names
@@ -130,3 +134,71 @@ def test_settings_a_source_cannot_honour_are_warned(core_env, make_project, caps
         "warning: --extras does not apply to requirements.txt (a requirements file has no extras); it is ignored.\n"
     )
     assert dists(project / LAYER) == {"fake-b"}
+
+
+def _run_on_terminal(command: List[str], env: Dict[str, str], code: int = 0) -> str:
+    """Run ``command`` with stdout and stderr on a pseudo-terminal, as a user's shell would; its output."""
+    import pty
+
+    reader, writer = pty.openpty()
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=writer, stderr=writer, env=env)
+    os.close(writer)
+    chunks = []
+    while True:
+        try:
+            data = os.read(reader, 1 << 16)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(reader)
+    assert process.wait(timeout=300) == code, b"".join(chunks).decode()
+    return b"".join(chunks).decode()
+
+
+BAR = re.compile(r"\r\x1b\[2K(download|install|compile|zip) \[[#.]{30}\] (\d+)/(\d+)")
+#: A bar not followed by a redraw or a clear: the next line would be printed after it.
+LEFT_DRAWN = re.compile(BAR.pattern + r"(?![\d\r])")
+
+
+def test_progress_bars_on_a_terminal_only(offline_env, make_project, tmp_path):
+    project = make_project("[tool.lambda-layer]\npython-version = '3.12'\n",
+                           requirements__txt="fake-a==1.0\nfake-b==1.0\nsix==1.16.0\nfake-cli==1.0\n")
+    offline_env = dict(offline_env, UV_CACHE_DIR=str(tmp_path / "uv-cache"))  # uv prepares (downloads) all 4
+    command = [sys.executable, "-m", "shared_core.cli", "build", "--project", str(project), "--force"]
+    shown = _run_on_terminal(command, offline_env)
+    bars = BAR.findall(shown)
+    assert [stage for stage in dict.fromkeys(stage for stage, _, _ in bars)] == ["download", "install", "compile", "zip"]
+    files = len(names(project / LAYER))
+    pycs = len([name for name in names(project / LAYER) if name.endswith(".pyc")])
+    finals = {stage: (done, total) for stage, done, total in bars if done == total}
+    assert finals == {"download": ("4", "4"), "install": ("4", "4"), "compile": (str(pycs), str(pycs)),
+                      "zip": (str(files), str(files))}
+    assert shown.rstrip().splitlines()[-1] == str(project / LAYER)
+    assert LEFT_DRAWN.search(shown) is None  # each bar cleared its line
+
+    piped = subprocess.run(command, env=offline_env, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert "\r" not in piped.stdout and "\x1b" not in piped.stdout
+    # the same lines as on the terminal, without the bars (timings and cache hits aside)
+    assert [line.split(":")[0] for line in piped.stdout.splitlines()] == [
+        line.split(":")[0] for line in BAR.sub("", shown).replace("\x1b[2K", "").replace("\r", "").splitlines()]
+
+    assert _run_on_terminal([*command, "-q"], offline_env) == ""
+
+
+def test_installer_failure_on_a_terminal_reads_as_off_one(offline_env, make_project):
+    """uv runs on a pseudo-terminal for its counts: its colours and redraws never reach the message,
+    and the bar is cleared before the error."""
+    project = make_project("[tool.lambda-layer]\npython-version = '3.12'\n",
+                           requirements__txt="fake-b==1.0 --hash=sha256:" + "0" * 64 + "\n")
+    command = [sys.executable, "-m", "shared_core.cli", "build", "--project", str(project)]
+    shown = _run_on_terminal(command, offline_env, code=1)
+    assert BAR.search(shown) is not None and LEFT_DRAWN.search(shown) is None
+    piped = subprocess.run(command, env=offline_env, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 1
+    assert BAR.sub("", shown).replace("\r\x1b[2K", "").replace("\r\n", "\n") == piped.stdout + piped.stderr
+    lines = piped.stderr.splitlines()
+    assert lines[:2] == ["error: uv pip install failed for fake-b==1.0 (exit 1):", "  error: Failed to download `fake-b==1.0`"]
+    assert lines[2].endswith(": Hash mismatch for `fake-b==1.0`")  # uv's "cause:" (or "Caused by:" before 0.9)

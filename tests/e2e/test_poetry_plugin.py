@@ -504,7 +504,7 @@ def test_table_groups_and_extras_apply_without_options_progress_on_terminal(poet
     on a terminal the zip step draws a progress bar on stderr, stdout stays one line per stage."""
     from poetry_lambda_layer import command
 
-    monkeypatch.setattr(command, "PROGRESS_MIN_FILES", 1)
+    monkeypatch.setattr(command, "PROGRESS_MIN_ITEMS", 1)
     root = project("classic")
     _rewrite(root / "pyproject.toml", "[tool.lambda-layer]\n",
              '[tool.lambda-layer]\nwith-groups = ["dev"]\nextras = ["speed"]\narchitecture = "arm64"\n')
