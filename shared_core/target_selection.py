@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional, Tuple
 
-from .config import LayerConfig
+from .config import SHARED_TABLE, LayerConfig
 from .errors import UnsupportedTargetError
 from .lambda_runtime import SUPPORTED_PYTHON_VERSIONS, LambdaTarget, deprecation_warning, normalize_architecture
 from .reporting import Reporter
@@ -40,8 +40,16 @@ def _runtimes(versions: Tuple[str, ...]) -> str:
     return ", ".join(f"python{version}" for version in versions) or "none"
 
 
+def how_to_set(table: str) -> str:
+    """How to set the target on the surface whose settings live in ``table``."""
+    if table == SHARED_TABLE:
+        return f"Set python-version in [{SHARED_TABLE}] (or pass --python)"
+    return f"Set python-version in [{table}] or [{SHARED_TABLE}]"
+
+
 def choose_python(
-    chosen: Optional[str], chosen_from: str, requires: Optional[RequiresPython], running: str
+    chosen: Optional[str], chosen_from: str, requires: Optional[RequiresPython], running: str,
+    *, table: str = SHARED_TABLE,
 ) -> Tuple[str, str]:
     """``(version, reason)`` for an explicit ``chosen`` (or None), the project's ``requires``, the ``running`` X.Y."""
     if requires is not None and not requires.allowed:
@@ -67,8 +75,7 @@ def choose_python(
     if running not in SUPPORTED_PYTHON_VERSIONS:
         raise UnsupportedTargetError(
             f"The running interpreter is Python {running}, which is not a Lambda runtime, and the project sets no "
-            f"requires-python. Set python-version in [tool.lambda-layer] (or pass --python) to one of "
-            f"{', '.join(SUPPORTED_PYTHON_VERSIONS)}."
+            f"requires-python. {how_to_set(table)} to one of {', '.join(SUPPORTED_PYTHON_VERSIONS)}."
         )
     return running, f"the running interpreter; {PIN_HINT}"
 
@@ -79,13 +86,13 @@ def choose_target(
     *,
     running: Optional[str] = None,
     today: Optional[date] = None,
-    table: str = "tool.lambda-layer",
+    table: str = SHARED_TABLE,
 ) -> TargetChoice:
     """The target for ``config`` and the project's ``requires``; ``table`` names unset keys in messages."""
     origin = config.origin("python_version")
     chosen_from = origin.source if origin else f"python-version from [{table}]"
     version, reason = choose_python(
-        config.python_version, chosen_from, requires, running or "%d.%d" % sys.version_info[:2]
+        config.python_version, chosen_from, requires, running or "%d.%d" % sys.version_info[:2], table=table
     )
     architecture = normalize_architecture(config.architecture or "x86_64", config.label("architecture", table))
     target = LambdaTarget(version, architecture)

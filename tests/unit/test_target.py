@@ -101,7 +101,16 @@ def test_no_lambda_runtime_allowed_or_running():
     )
     with pytest.raises(ConfigError) as error:
         choose_python(None, "", None, "3.8")
-    assert str(error.value).startswith("The running interpreter is Python 3.8, which is not a Lambda runtime")
+    assert str(error.value) == (
+        "The running interpreter is Python 3.8, which is not a Lambda runtime, and the project sets no requires-python. "
+        "Set python-version in [tool.lambda-layer] (or pass --python) to one of 3.9, 3.10, 3.11, 3.12, 3.13, 3.14."
+    )
+    with pytest.raises(ConfigError) as error:
+        choose_python(None, "", None, "3.15", table="tool.hatch.build.targets.lambda-layer")
+    assert str(error.value).endswith(
+        "Set python-version in [tool.hatch.build.targets.lambda-layer] or [tool.lambda-layer] to one of 3.9, 3.10, "
+        "3.11, 3.12, 3.13, 3.14."
+    )
 
 
 def test_choice_says_where_the_version_came_from():
