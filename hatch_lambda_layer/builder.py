@@ -70,8 +70,11 @@ class LambdaLayerBuilder(BuilderInterface):
         )
         leaked = self._sdist_files_under(outcome.path)
         if leaked:
+            root = Path(self.root).resolve()
+            zip_name = outcome.path.relative_to(root).as_posix() if outcome.path.is_relative_to(root) else ""
+            example = zip_name if zip_name in leaked else leaked[0]
             reporter.warning(
-                f"`hatch build` would put {len(leaked)} file(s) of the layer build into the sdist (first: {leaked[0]}): "
+                f"`hatch build` would put {len(leaked)} file(s) of the layer build into the sdist (e.g. {example}): "
                 "Hatchling reads only the project's top-level .gitignore, not the one this builder writes into "
                 "build/lambda/layer/. Add `/build/` to .gitignore, or `exclude = [\"/build\"]` to "
                 "[tool.hatch.build.targets.sdist]."

@@ -100,8 +100,8 @@ def test_hatchling_reads_only_the_top_level_gitignore_and_the_builder_says_so(co
     assert extra and all(name.startswith("hatch_demo-0.1.0/build/lambda/layer/") for name in extra)
     wheel = "hatch_demo-0.1.0-py3-none-any.whl"
     assert leaked[wheel] == before[wheel]  # the wheel ships the package only
-    assert (f"warning: `hatch build` would put {len(extra)} file(s) of the layer build into the sdist (first: "
-            f"{extra[0].split('/', 1)[1]}): Hatchling reads only the project's top-level .gitignore, not the one this "
+    assert (f"warning: `hatch build` would put {len(extra)} file(s) of the layer build into the sdist (e.g. "
+            "build/lambda/layer/layer.zip): Hatchling reads only the project's top-level .gitignore, not the one this "
             "builder writes into build/lambda/layer/. Add `/build/` to .gitignore, or `exclude = [\"/build\"]` to "
             "[tool.hatch.build.targets.sdist].\n") in err
 
