@@ -7,14 +7,18 @@ dependency list resolved for the target with uv), and hands errors to ``self.app
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Tuple
 
 from hatchling.builders.plugin.interface import BuilderInterface
 
 from . import PLUGIN_NAME
 from .config import LambdaLayerBuilderConfig
 from .reporting import HatchReporter
+
+if TYPE_CHECKING:  # the core is imported on use: Hatchling imports every `hatch` plugin module
+    from shared_core import LayerBuildOutcome
 
 
 class LambdaLayerBuilder(BuilderInterface):
@@ -35,33 +39,82 @@ class LambdaLayerBuilder(BuilderInterface):
         """Build the layer; returns the zip's absolute path (Hatch prints it)."""
         from shared_core import LayerError
 
+        reporter = HatchReporter(self.app)
         try:
-            return str(self.build_layer_zip())
+            return str(self.build_layer_zip(reporter, directory=directory).path)
         except LayerError as error:
+            reporter.end_progress()
+            if error.details:
+                self.app.display_debug(error.details)  # `hatch -v build`
             self.app.abort(str(error))
             raise  # pragma: no cover - abort exits
 
-    def build_layer_zip(self, force: bool = False) -> Path:
-        """Build the layer unless it is up to date; the zip's path (also for ``hatch publish -p lambda-layer``)."""
-        from shared_core import LayerBuildToolEnum, build_layer, resolve_target
+    def build_layer_zip(self, reporter: HatchReporter, *, directory: str = "", force: bool = False) -> LayerBuildOutcome:
+        """Build the layer unless it is up to date (also for ``hatch publish -p lambda-layer``).
+
+        ``directory``: Hatch's artifact directory argument, which the layer does not use (said once).
+        """
+        from shared_core import HATCH_TARGET_TABLE, LayerBuildToolEnum, build_layer, from_specifier
 
         layer = self.config.layer
-        reporter = HatchReporter(self.app)
         for key in self.config.misused_file_selection_keys():
             reporter.warning(
-                f"Field `tool.hatch.build.targets.{self.PLUGIN_NAME}.{key}` is Hatch's file selection and does not "
+                f"Field `{HATCH_TARGET_TABLE}.{key}` is Hatch's file selection and does not "
                 "change the layer; list distributions to leave out in `exclude-packages`."
             )
+        unused_directory = self._unused_directory(directory or self.config.directory)
+        if unused_directory:
+            reporter.warning(unused_directory)
         extras = self._chosen_extras(layer)
         source = self._pin_source(layer, extras)
-        target = resolve_target(layer)
         with_extras = f" with extras {', '.join(extras)}" if extras else ""
-        reporter.waiting(f"Building Lambda layer for {target.describe()} from {source.origin}{with_extras}")
+        reporter.waiting(f"Building Lambda layer from {source.origin}{with_extras}")
         outcome = build_layer(
             self._pyproject, layer, reporter, build_tool=LayerBuildToolEnum.hatch, pin_source=source,
             force=force, up_to_date_hint="`hatch build -t lambda-layer --clean` rebuilds",
+            requires_python=from_specifier(self.metadata.core.requires_python or ""),
+            table=HATCH_TARGET_TABLE,
         )
-        return outcome.path
+        leaked = self._sdist_files_under(outcome.path)
+        if leaked:
+            root = Path(self.root).resolve()
+            zip_name = outcome.path.relative_to(root).as_posix() if outcome.path.is_relative_to(root) else ""
+            example = zip_name if zip_name in leaked else leaked[0]
+            reporter.warning(
+                f"`hatch build` would put {len(leaked)} file(s) of the layer build into the sdist (e.g. {example}): "
+                "Hatchling reads only the project's top-level .gitignore, not the one this builder writes into "
+                "build/lambda/layer/. Add `/build/` to .gitignore, or `exclude = [\"/build\"]` to "
+                "[tool.hatch.build.targets.sdist]."
+            )
+        return outcome
+
+    def _unused_directory(self, directory: str) -> str:
+        """Why Hatch's artifact directory (``hatch build -t lambda-layer DIR``, ``directory``) is not used, if set."""
+        from shared_core import HATCH_TARGET_TABLE
+
+        where = f"the layer goes to `output` ({self.config.layer.output_path(Path(self.root).resolve())})"
+        if "directory" in self.config.target_config:
+            return f"Field `{HATCH_TARGET_TABLE}.directory` is not used: {where}; set `output` in the target table instead."
+        if os.path.abspath(directory) != os.path.abspath(self.config.directory):
+            return f"the directory argument ({directory}) is not used: {where}; set `output` in the target table instead."
+        return ""
+
+    def _sdist_files_under(self, zip_path: Path) -> List[str]:
+        """Files of ours (the build directory, the zip, its fingerprint) that Hatchling's own sdist
+        file selection would pick up: its real rules, not a guess."""
+        from hatchling.builders.sdist import SdistBuilder
+
+        from shared_core import LayerPaths, fingerprint_path
+
+        root = Path(self.root).resolve()
+        build_dir = LayerPaths(root).build_dir.relative_to(root).as_posix() + "/"
+        files = {path.relative_to(root).as_posix() for path in (zip_path, fingerprint_path(zip_path)) if root in path.parents}
+        try:
+            sdist = SdistBuilder(str(root), plugin_manager=self.plugin_manager, metadata=self.metadata, app=self.app)
+            included = [item.relative_path.replace(os.sep, "/") for item in sdist.recurse_included_files()]
+        except Exception:  # a broken sdist configuration is Hatch's to report, when the sdist is built
+            return []
+        return [path for path in included if path.startswith(build_dir) or path in files]
 
     @property
     def _pyproject(self) -> Path:
@@ -89,7 +142,9 @@ class LambdaLayerBuilder(BuilderInterface):
 
         root = Path(self.root).resolve()
         if (root / "uv.lock").is_file():
-            return UvLockSource(root, extras, layer.all_extras, layer.with_groups, layer.without_groups, layer.only_groups)
+            return UvLockSource(
+                root, extras, layer.all_extras, layer.with_groups, layer.without_groups, layer.only_groups, layer.all_groups
+            )
         return DependencyListSource(root, self.requirements(extras))
 
     # -- cleaning ----------------------------------------------------------------------------

@@ -42,14 +42,12 @@ class LambdaLayerHatchPublisher(PublisherInterface):
             PUBLISH_KEYS,
             PUBLISH_TABLE,
             ConfigError,
-            TerminalProgress,
             apply_publish_options,
             load_boto3,
             publish_layer,
             publish_table,
             read_fingerprint,
             read_pyproject,
-            resolve_target,
             settings_from_tables,
             split_option_values,
             with_layer_name,
@@ -80,14 +78,14 @@ class LambdaLayerHatchPublisher(PublisherInterface):
             )
         settings = apply_publish_options(settings, **{key.replace("-", "_"): value for key, value in given.items()})
 
-        builder = LambdaLayerBuilder(str(root), app=self.app)
-        target = resolve_target(builder.config.layer)
-        settings = with_layer_name(settings, pyproject, root, target)
         load_boto3()  # before the build, not after it
-        zip_path = builder.build_layer_zip(force=flags.get("force", False))
+        reporter = HatchReporter(self.app)
+        outcome = LambdaLayerBuilder(str(root), app=self.app).build_layer_zip(reporter, force=flags.get("force", False))
+        target = outcome.target.target
+        settings = with_layer_name(settings, pyproject, root, target)
         result = publish_layer(
-            zip_path, settings, target, reporter=HatchReporter(self.app), fingerprint=read_fingerprint(zip_path),
-            dry_run=flags.get("dry-run", False), progress=TerminalProgress(),
+            outcome.path, settings, target, reporter=reporter, fingerprint=read_fingerprint(outcome.path),
+            dry_run=flags.get("dry-run", False),
         )
         return result.layer_version_arn
 

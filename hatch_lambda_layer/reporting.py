@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import Any, Optional
 
 
 class HatchReporter:
-    """The core's ``Reporter`` over a Hatch builder's ``self.app``."""
+    """The core's ``Reporter`` over a Hatch builder's ``self.app``; bars on stderr when it is a terminal."""
 
     def __init__(self, app: Any) -> None:
+        from shared_core import terminal_bar
+
         self.app = app
+        self._bar: Optional[Any] = terminal_bar(sys.stderr, quiet=getattr(app, "verbosity", 0) < 0)
+
+    def _clear_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.clear()
+
+    def end_progress(self) -> None:
+        """Clear a bar left drawn by a stage that failed, before Hatch prints the error."""
+        self._clear_bar()
 
     def waiting(self, message: str) -> None:
         """Before a step that may take a while (resolving and installing)."""
+        self._clear_bar()
         self.app.display_waiting(message)
 
     def info(self, message: str) -> None:
+        self._clear_bar()
         self.app.display_info(message)
 
     def warning(self, message: str) -> None:
-        self.app.display_warning(f"Warning: {message}")
+        self._clear_bar()
+        self.app.display_warning(f"warning: {message}")
 
     def detail(self, message: str) -> None:
+        self._clear_bar()
         self.app.display_debug(message)
 
-    def progress(self, done: int, total: int) -> None:
-        return None
+    def shows_progress(self) -> bool:
+        return self._bar is not None
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(stage, done, total)

@@ -23,15 +23,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from shared_core import LayerConfig
 
-#: Zips with fewer members than this finish before a bar is worth drawing.
-PROGRESS_MIN_FILES = 200
+#: Stages with fewer items than this finish before a bar is worth drawing.
+PROGRESS_MIN_ITEMS = 20
 
 class IOReporter:
     """the core's ``Reporter`` over Poetry's (cleo's) IO.
 
     info -> stdout at normal verbosity (``-q`` hides it), detail -> stdout with ``-v``,
-    warning -> stderr always (also with ``-q``), progress -> a bar on stderr, only when stderr is
-    a terminal (decorated) and the zip has many files. Every message is escaped for cleo's
+    warning -> stderr always (also with ``-q``), progress -> a bar per stage on stderr, only when
+    stderr is a terminal (decorated) and the stage has enough items to be worth one. Every message is escaped for cleo's
     formatter and passed through the core's credential masking.
     """
 
@@ -39,6 +39,7 @@ class IOReporter:
         self._command = command
         self._secrets = tuple(secrets)
         self._bar: Optional["ProgressBar"] = None
+        self._stage: Optional[str] = None
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         self._secrets += tuple(secret for secret in secrets if secret)
@@ -49,32 +50,44 @@ class IOReporter:
         return Formatter.escape(mask_credentials(str(message), self._secrets))
 
     def info(self, message: str) -> None:
+        self._clear_bar()
         self._command.line(self.text(message))
 
     def warning(self, message: str) -> None:
-        self._command.line_error(f"<warning>Warning: {self.text(message)}</warning>", verbosity=Verbosity.QUIET)
+        self._clear_bar()
+        self._command.line_error(f"<warning>warning: {self.text(message)}</warning>", verbosity=Verbosity.QUIET)
 
     def error(self, message: str) -> None:
-        if self._bar is not None:  # a failure while zipping: don't print the error after the bar
-            self._bar.clear()
-            self._bar = None
+        self._clear_bar()  # a failure mid-stage: the error goes on a clean line
         self._command.line_error(f"<error>{self.text(message)}</error>", verbosity=Verbosity.QUIET)
 
     def detail(self, message: str) -> None:
         self._command.line(self.text(message), verbosity=Verbosity.VERBOSE)
 
-    def progress(self, done: int, total: int) -> None:
-        io = self._command.io
-        if self._bar is None:
-            if total < PROGRESS_MIN_FILES or done >= total or io.error_output.is_quiet() or not io.error_output.is_decorated():
+    def shows_progress(self) -> bool:
+        output = self._command.io.error_output
+        return not output.is_quiet() and output.is_decorated()
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        """A cleo bar per stage (``download``, ``install``, ``compile``, ``zip``), cleared when done."""
+        if self._bar is None or self._stage != stage:
+            self._clear_bar()
+            if total < PROGRESS_MIN_ITEMS or done >= total or not self.shows_progress():
                 return
             self._bar = self._command.progress_bar(total)
+            self._bar.set_format(f"{stage} %current%/%max% [%bar%] %percent:3s%%")
             self._bar.start()
+            self._stage = stage
         self._bar.set_progress(done)
         if done >= total:
+            self._clear_bar()
+
+    def _clear_bar(self) -> None:
+        if self._bar is not None:
             self._bar.finish()
             self._bar.clear()
             self._bar = None
+            self._stage = None
 
 
 class LambdaLayerCommand(GroupCommand):
@@ -92,8 +105,13 @@ class LambdaLayerCommand(GroupCommand):
             multiple=True,
         ),
         option("all-extras", None, "Include all extra dependencies."),
-        option("python", None, "Lambda Python version, X.Y (3.9-3.14; default: this interpreter's).", flag=False),
-        option("arch", None, "Lambda architecture: x86_64 or arm64 (default: x86_64).", flag=False),
+        option(
+            "python",
+            None,
+            "Lambda Python version, X.Y (3.9-3.14; default: the one requires-python allows, else this interpreter's).",
+            flag=False,
+        ),
+        option("arch", None, "Lambda architecture: x86_64 or arm64, aliases amd64, aarch64 (default: x86_64).", flag=False),
         option(
             "exclude",
             None,
@@ -110,7 +128,8 @@ class LambdaLayerCommand(GroupCommand):
         option(
             "output",
             "o",
-            "Path of the zip, relative to the project (default: build/lambda/layer/layer.zip).",
+            "Path of the zip, relative to the project, or a directory (existing, or ending in /) to put"
+            " layer.zip in (default: build/lambda/layer/layer.zip).",
             flag=False,
         ),
         option("force", None, "Rebuild even when nothing changed since the last build."),
@@ -169,6 +188,8 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
         try:
             return self._run(reporter)
         except LayerError as error:
+            if error.details:
+                self.line_error(reporter.text(error.details), verbosity=Verbosity.VERBOSE)
             reporter.error(str(error))
             return 1
         except KeyboardInterrupt:
@@ -189,21 +210,20 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             build_tool=LayerBuildToolEnum.poetry,
             pin_source=source,
             force=bool(self.option("force")),
+            requires_python=self._requires_python(),
         )
         reporter.info(str(outcome.path))
         return 0
 
     def _config_and_source(self, reporter: IOReporter) -> Tuple["LayerConfig", Any]:
         """The build options over ``[tool.lambda-layer]``, and the checked poetry.lock as pin source."""
-        from shared_core import SHARED_TABLE, ConfigError, apply_options, config_from_tables, split_option_values
+        from shared_core import SHARED_TABLE, apply_options, config_from_tables, split_option_values
 
         poetry = self.poetry
         pyproject: Mapping[str, Any] = poetry.pyproject.data
         table = pyproject.get("tool", {}).get("lambda-layer", {})
         config = config_from_tables((table, SHARED_TABLE))
 
-        if self.option("extras") and self.option("all-extras"):
-            raise ConfigError("You cannot specify explicit --extras while using --all-extras.")
         config = apply_options(
             config,
             python_version=self.option("python"),
@@ -213,6 +233,8 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             output=self.option("output"),
             no_compile=bool(self.option("no-compile")),
             installer=self.option("installer"),
+            extras=split_option_values(self.option("extras")),
+            all_extras=bool(self.option("all-extras")),
             compression_level=self.option("compression-level"),
             allow_oversize=bool(self.option("allow-oversize")),
         )
@@ -246,22 +268,19 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
                         f"Field `{SHARED_TABLE}.{key}` names the group {name!r}, which pyproject.toml does not "
                         f"define (groups: {known})."
                     )
+        if config.all_groups:
+            return {str(group) for group in package.dependency_group_names(include_optional=True)}
         return select_groups(config.with_groups, config.without_groups, config.only_groups)
 
     def _extras(self, config: "LayerConfig") -> Tuple[str, ...]:
         """``-E``/``--all-extras`` when given, else the table's ``extras``/``all-extras``; checked."""
-        from shared_core import SHARED_TABLE, check_extras, split_option_values
+        from shared_core import check_extras
 
-        cli_extras = split_option_values(self.option("extras"))
-        if cli_extras or self.option("all-extras"):
-            requested, all_extras, name = cli_extras, bool(self.option("all-extras")), "--extras"
-        else:
-            requested, all_extras, name = config.extras, config.all_extras, f"Field `{SHARED_TABLE}.extras`"
         # [project.optional-dependencies] or [tool.poetry.extras], as `poetry install -E` checks them
         defined = [str(name) for name in self.poetry.package.extras]
-        if all_extras:
+        if config.all_extras:
             return tuple(sorted(check_extras(defined, defined)))
-        return check_extras(requested, defined, name=name, defined_in="pyproject.toml")
+        return check_extras(config.extras, defined, name=config.label("extras"), defined_in="pyproject.toml")
 
     # -- the lock ------------------------------------------------------------------------------
 
@@ -292,6 +311,20 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
         indexes = poetry_sources(pyproject, self._credentials(pyproject))
         return PoetryLockSource(lock_path, lock_data, set(groups), extras, indexes, pyproject)
 
+    def _requires_python(self) -> Any:
+        """The project's Python constraint as Poetry reads it (``requires-python`` or the ``python``
+        dependency, carets and tildes included), as the Lambda runtimes it allows."""
+        from poetry.core.constraints.version import Version
+
+        from shared_core import RequiresPython, allowed_minors
+
+        package = self.poetry.package
+        text = str(package.python_versions)
+        poetry_table = self.poetry.pyproject.data.get("tool", {}).get("poetry", {})
+        where = "python in [tool.poetry.dependencies]" if "python" in poetry_table.get("dependencies", {}) else "requires-python"
+        constraint = package.python_constraint
+        return RequiresPython(text, where, allowed_minors(lambda version: constraint.allows(Version.parse(version))))
+
     def _credentials(self, pyproject: Mapping[str, Any]) -> Dict[str, Tuple[Optional[str], Optional[str]]]:
         """``{source name: (username, password)}`` from Poetry's config, environment and keyring."""
         sources = [
@@ -312,7 +345,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
                 credential = AuthenticatorRepositoryConfig(name, source["url"]).get_http_credentials(manager)
             except PoetryKeyringError as error:
                 self.line_error(
-                    f"<warning>Warning: could not read the credentials of source {Formatter.escape(name)!r}"
+                    f"<warning>warning: could not read the credentials of source {Formatter.escape(name)!r}"
                     f" from the keyring ({Formatter.escape(str(error))}); trying without them.</warning>",
                     verbosity=Verbosity.QUIET,
                 )

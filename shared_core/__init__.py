@@ -30,8 +30,9 @@ from .errors import (
     SymlinkEscapeError,
     UnsupportedTargetError,
 )
+from .fingerprint import fingerprint_path
 from .indexes import mask_credentials
-from .install.staging import LambdaLayerBuilder, LambdaLayerInstaller, LayerInstallResult, resolve_target
+from .install.staging import LambdaLayerBuilder, LambdaLayerInstaller, LayerInstallResult
 from .lambda_runtime import LambdaTarget
 from .pack.layer_zip import LambdaLayerZipper, LayerZipResult
 from .paths import LayerBuildToolEnum, LayerPaths, clean_layer
@@ -48,7 +49,6 @@ from .publish import (
     LambdaLayerPublisher,
     PublishResult,
     PublishSettings,
-    TerminalProgress,
     apply_publish_options,
     build_and_publish,
     load_boto3,
@@ -58,6 +58,9 @@ from .publish import (
     settings_from_tables,
     with_layer_name,
 )
+from .reporting import PrintReporter, TerminalBar, terminal_bar
+from .requires_python import RequiresPython, allowed_minors, from_poetry_constraint, from_specifier
+from .target_selection import TargetChoice, choose_target
 from .version import __version__
 
 __all__ = [
@@ -88,23 +91,31 @@ __all__ = [
     "PinSource",
     "PlatformMismatchError",
     "PoetryLockSource",
+    "PrintReporter",
     "PublishError",
     "PublishResult",
     "PublishSettings",
+    "RequiresPython",
     "SizeLimitError",
     "SymlinkEscapeError",
-    "TerminalProgress",
+    "TargetChoice",
+    "TerminalBar",
     "UnsupportedTargetError",
     "UvLockSource",
     "__version__",
+    "allowed_minors",
     "apply_options",
     "apply_publish_options",
     "build_and_publish",
     "build_layer",
     "check_extras",
     "check_poetry_lock",
+    "choose_target",
     "clean_layer",
     "config_from_tables",
+    "fingerprint_path",
+    "from_poetry_constraint",
+    "from_specifier",
     "load_boto3",
     "load_config",
     "mask_credentials",
@@ -114,10 +125,10 @@ __all__ = [
     "read_fingerprint",
     "read_pyproject",
     "requirements_with_extras",
-    "resolve_target",
     "select_groups",
     "settings_from_tables",
     "split_option_values",
+    "terminal_bar",
     "validate_table",
     "with_layer_name",
 ]

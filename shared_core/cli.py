@@ -7,28 +7,53 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from .config import (
-    MAX_COMPRESSION_LEVEL,
-    LayerConfig,
-    apply_options,
-    load_config,
-    split_option_values,
-)
-from .errors import LayerError
+from .config import MAX_COMPRESSION_LEVEL, LayerConfig, apply_options, load_config, split_option_values
+from .errors import ConfigError, LayerError
+from .lambda_runtime import ARCHITECTURE_ALIASES, ARCHITECTURES
 from .paths import LayerBuildToolEnum
-from .pins.extras import EXTRAS_KEY
 from .reporting import PrintReporter
+from .version import __version__
+
+#: What marks a project directory when looking upwards from the working directory.
+PROJECT_MARKERS = ("pyproject.toml", "requirements.txt")
+
+
+def find_project(start: Path) -> Path:
+    """The nearest directory at or above ``start`` holding a pyproject.toml (or, for a pip project
+    without one, a requirements.txt), as Poetry and uv find theirs; ``start`` itself when none does."""
+    start = start.resolve()
+    for marker in PROJECT_MARKERS:
+        for directory in (start, *start.parents):
+            if (directory / marker).is_file():
+                return directory
+    return start
+
+
+def project_pyproject(project: Optional[str], cwd: Path) -> Path:
+    """``--project`` (a directory or its pyproject.toml) or the discovered project, as a pyproject path."""
+    if project is None:
+        return find_project(cwd) / "pyproject.toml"
+    path = Path(project).expanduser()
+    if not path.exists():
+        raise ConfigError(f"--project {project}: no such file or directory. Pass the project's directory or its pyproject.toml.")
+    if path.is_dir():
+        return path / "pyproject.toml"
+    if path.name != "pyproject.toml":
+        raise ConfigError(f"--project {project} is a file but not a pyproject.toml. Pass the project's directory or its pyproject.toml.")
+    return path
 
 
 def add_build_options(command: argparse.ArgumentParser) -> None:
     """The build options, shared by ``build`` and ``publish`` (which builds first when needed)."""
-    command.add_argument("--project", default=".", help="project directory or its pyproject.toml (default: .)")
+    command.add_argument("--version", action="version", version=f"lambda-layer-build {__version__}")
+    command.add_argument("--project", help="project directory or its pyproject.toml (default: the nearest pyproject.toml at or above the working directory)")
     command.add_argument("--tool", choices=[tool.value for tool in LayerBuildToolEnum], help="pin source; detected from poetry.lock, uv.lock, requirements.txt when omitted")
     command.add_argument("--python", dest="python_version", metavar="X.Y", help="Lambda Python version (3.9-3.14)")
-    command.add_argument("--arch", dest="architecture", choices=["x86_64", "arm64"], help="Lambda architecture")
+    aliases = ", ".join(sorted(ARCHITECTURE_ALIASES))
+    command.add_argument("--arch", dest="architecture", metavar="ARCH", help=f"Lambda architecture: {' or '.join(ARCHITECTURES)} (aliases: {aliases})")
     command.add_argument("--exclude", action="append", metavar="NAME", help="also exclude this distribution (name or glob; repeatable)")
     command.add_argument("--no-default-excludes", action="store_true", help="do not exclude boto3, botocore, pip, setuptools, ...")
-    command.add_argument("--output", metavar="PATH", help="zip path (default: build/lambda/layer/layer.zip)")
+    command.add_argument("-o", "--output", metavar="PATH", help="zip path, or a directory (existing, or ending in /) to put layer.zip in (default: build/lambda/layer/layer.zip)")
     command.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
     command.add_argument("--no-compile", action="store_true", help="ship no bytecode")
     command.add_argument("--installer", choices=["uv", "pip"], help="installer (default: uv)")
@@ -37,10 +62,11 @@ def add_build_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--with", dest="with_groups", action="append", metavar="GROUP", help="also include these dependency groups")
     command.add_argument("--without", dest="without_groups", action="append", metavar="GROUP", help="leave out these dependency groups")
     command.add_argument("--only", dest="only_groups", action="append", metavar="GROUP", help="only these dependency groups")
+    command.add_argument("--all-groups", action="store_true", help="include every dependency group")
     command.add_argument("--compression-level", metavar=f"0-{MAX_COMPRESSION_LEVEL}", help="deflate level (default 9)")
     command.add_argument("--allow-oversize", action="store_true", help="write a layer over Lambda's 250 MB unzipped limit")
-    command.add_argument("-v", "--verbose", action="store_true", help="show every pin and exclusion")
-    command.add_argument("-q", "--quiet", action="store_true", help="print errors only (publish: only the layer version ARN)")
+    command.add_argument("-v", "--verbose", action="store_true", help="show every pin and exclusion, the installer's whole output on failure")
+    command.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
 
 
 def add_publish_options(command: argparse.ArgumentParser) -> None:
@@ -58,6 +84,7 @@ def add_publish_options(command: argparse.ArgumentParser) -> None:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="lambda-layer", description="Build an AWS Lambda layer zip of a project's locked runtime dependencies.")
+    root.add_argument("--version", action="version", version=f"lambda-layer-build {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
     add_build_options(commands.add_parser("build", help="pin, install for the Lambda runtime, exclude, slim and zip"))
     publish = commands.add_parser("publish", help="build if needed, then upload and publish a layer version (only when the zip changed)")
@@ -81,13 +108,13 @@ def _config(args: argparse.Namespace, pyproject: Path) -> LayerConfig:
         with_groups=split_option_values(args.with_groups),
         without_groups=split_option_values(args.without_groups),
         only_groups=split_option_values(args.only_groups),
+        all_groups=args.all_groups,
         compression_level=args.compression_level,
         allow_oversize=args.allow_oversize,
     )
 
 
 def _publish(args: argparse.Namespace, pyproject: Path, config: LayerConfig, reporter: PrintReporter) -> Optional[str]:
-    from .publish.progress import TerminalProgress
     from .publish.publisher import build_and_publish, load_publish_settings
     from .publish.settings import apply_publish_options
 
@@ -104,7 +131,7 @@ def _publish(args: argparse.Namespace, pyproject: Path, config: LayerConfig, rep
     )
     tool = LayerBuildToolEnum(args.tool) if args.tool else None
     result = build_and_publish(pyproject, config, settings, reporter, build_tool=tool, force=args.force,
-                               dry_run=args.dry_run, progress=TerminalProgress())
+                               dry_run=args.dry_run)
     return result.layer_version_arn
 
 
@@ -114,8 +141,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         from .pipeline import build_layer
 
-        project = Path(args.project)
-        pyproject = project if project.name == "pyproject.toml" else project / "pyproject.toml"
+        pyproject = project_pyproject(args.project, Path.cwd())
         config = _config(args, pyproject)
         if args.command == "publish":
             arn = _publish(args, pyproject, config, reporter)
@@ -123,12 +149,15 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(arn)
             return 0
         tool = LayerBuildToolEnum(args.tool) if args.tool else None
-        extras_name = "--extras" if args.extras else EXTRAS_KEY
-        outcome = build_layer(pyproject, config, reporter, build_tool=tool, force=args.force, extras_name=extras_name)
+        outcome = build_layer(pyproject, config, reporter, build_tool=tool, force=args.force)
     except LayerError as error:
+        reporter.end_progress()
+        if args.verbose and error.details:
+            print(error.details, file=sys.stderr)
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        reporter.end_progress()
         print("error: interrupted; the previous layer.zip (if any) is unchanged.", file=sys.stderr)
         return 130
     if not args.quiet:

@@ -1,22 +1,24 @@
 """``[tool.lambda-layer]``: one validated configuration shared by every entry point.
 
-Each key is checked for its type and range, and a bad value is reported with the full dotted
-key (``tool.lambda-layer.<key>`` or ``tool.hatch.build.targets.lambda-layer.<key>``) in Hatch's
-wording, so the user knows exactly which line of pyproject.toml to change.
+Each key is checked for its type and range, and a bad value is reported in the terms of the
+surface it came from: the full dotted key (``tool.lambda-layer.<key>`` or
+``tool.hatch.build.targets.lambda-layer.<key>``, in Hatch's wording) for a table, the flag
+(``--installer``) for the command line. The configuration remembers where every value came
+from (:attr:`LayerConfig.origins`), so later messages can name it the same way.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
 from .errors import ConfigError
 from .lambda_runtime import RUNTIME_PROVIDED, normalize_architecture, normalize_python_version
 from .pack.zip_writer import MAX_COMPRESSION_LEVEL
-from .paths import DEFAULT_OUTPUT
+from .paths import layer_output_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,6 +34,25 @@ DEFAULT_EXCLUDES: Tuple[str, ...] = (*RUNTIME_PROVIDED, "setuptools", "pip", "wh
 
 DEFAULT_COMPRESSION_LEVEL = 9
 INSTALLERS = ("uv", "pip")
+
+
+@dataclass(frozen=True)
+class SettingOrigin:
+    """Where one setting's value came from: a command-line flag, or a key of a pyproject table."""
+
+    flag: Optional[str] = None  # "--python"
+    table: Optional[str] = None  # "tool.lambda-layer"
+    key: Optional[str] = None  # "python-version"
+
+    @property
+    def label(self) -> str:
+        """The name to put in a message: ``--python`` or ``Field `tool.lambda-layer.python-version```."""
+        return self.flag or f"Field `{self.table}.{self.key}`"
+
+    @property
+    def source(self) -> str:
+        """Said after a value: ``--python`` or ``python-version from [tool.lambda-layer]``."""
+        return self.flag or f"{self.key} from [{self.table}]"
 
 
 @dataclass(frozen=True)
@@ -52,8 +73,19 @@ class LayerConfig:
     with_groups: Tuple[str, ...] = ()
     without_groups: Tuple[str, ...] = ()
     only_groups: Tuple[str, ...] = ()
+    all_groups: bool = False
     requirements: str = "requirements.txt"
     allow_oversize: bool = False
+    #: attribute name -> where its value came from; absent for defaults.
+    origins: Mapping[str, SettingOrigin] = field(default_factory=dict, compare=False, hash=False)
+
+    def origin(self, attribute: str) -> Optional[SettingOrigin]:
+        return self.origins.get(attribute)
+
+    def label(self, attribute: str, table: str = "tool.lambda-layer") -> str:
+        """How to name ``attribute`` in a message: where it was set, else its key in ``table``."""
+        origin = self.origins.get(attribute)
+        return origin.label if origin else SettingOrigin(table=table, key=attribute.replace("_", "-")).label
 
     @property
     def excluded_patterns(self) -> Tuple[str, ...]:
@@ -66,12 +98,19 @@ class LayerConfig:
         return tuple(merged)
 
     def output_path(self, project_root: Path) -> Path:
-        return (project_root / (self.output or DEFAULT_OUTPUT)).resolve()
+        """Where the zip goes: ``output`` (a directory gets ``layer.zip``) or the default."""
+        return layer_output_path(project_root, self.output)
 
-    def with_overrides(self, **overrides: Any) -> "LayerConfig":
-        """Command-line values win; ``None`` (option not given) keeps the configured value."""
+    def with_overrides(self, flags: Optional[Mapping[str, str]] = None, **overrides: Any) -> "LayerConfig":
+        """Command-line values win; ``None`` (option not given) keeps the configured value.
+
+        ``flags`` names the option of each attribute (``{"python_version": "--python"}``), so the
+        configuration remembers that the value came from the command line.
+        """
         given = {key: value for key, value in overrides.items() if value is not None}
-        return replace(self, **given)
+        origins = dict(self.origins)
+        origins.update({key: SettingOrigin(flag=(flags or {}).get(key, "--" + key.replace("_", "-"))) for key in given})
+        return replace(self, origins=origins, **given)
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -79,45 +118,47 @@ class LayerConfig:
 Validator = Callable[[Any, str], Any]
 
 
-def _string(value: Any, key: str) -> str:
+# Each validator gets the setting's name as the user wrote it (``Field `tool.lambda-layer.x```
+# for a table key, ``--x`` for a flag) and puts it first in its message.
+
+
+def _string(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"Field `{key}` must be a non-empty string, got {value!r}.")
+        raise ConfigError(f"{name} must be a non-empty string, got {value!r}.")
     return value.strip()
 
 
-def _bool(value: Any, key: str) -> bool:
+def _bool(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"Field `{key}` must be a boolean (true or false), got {value!r}.")
+        raise ConfigError(f"{name} must be a boolean (true or false), got {value!r}.")
     return value
 
 
-def _string_list(value: Any, key: str) -> Tuple[str, ...]:
+def _string_list(value: Any, name: str) -> Tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise ConfigError(f"Field `{key}` must be an array of non-empty strings, got {value!r}.")
+        raise ConfigError(f"{name} must be an array of non-empty strings, got {value!r}.")
     return tuple(item.strip() for item in value)
 
 
-def _python_version(value: Any, key: str) -> str:
+def _python_version(value: Any, name: str) -> str:
     if isinstance(value, float):
-        raise ConfigError(f'Field `{key}` must be a string such as "3.12" (quoted), got the number {value!r}.')
-    return normalize_python_version(_string(value, key), f"Field `{key}`")
+        raise ConfigError(f'{name} must be a string such as "3.12" (quoted), got the number {value!r}.')
+    return normalize_python_version(_string(value, name), name)
 
 
-def _architecture(value: Any, key: str) -> str:
-    return normalize_architecture(_string(value, key), f"Field `{key}`")
+def _architecture(value: Any, name: str) -> str:
+    return normalize_architecture(_string(value, name), name)
 
 
-def _compression_level(value: Any, key: str) -> int:
+def _compression_level(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COMPRESSION_LEVEL:
-        raise ConfigError(
-            f"Field `{key}` must be an integer from 0 to {MAX_COMPRESSION_LEVEL}, got {value!r}."
-        )
+        raise ConfigError(f"{name} must be an integer from 0 to {MAX_COMPRESSION_LEVEL}, got {value!r}.")
     return value
 
 
-def _installer(value: Any, key: str) -> str:
+def _installer(value: Any, name: str) -> str:
     if value not in INSTALLERS:
-        raise ConfigError(f"Field `{key}` must be one of {', '.join(map(repr, INSTALLERS))}, got {value!r}.")
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, INSTALLERS))}, got {value!r}.")
     return value
 
 
@@ -136,6 +177,7 @@ _VALIDATORS: Dict[str, Validator] = {
     "with-groups": _string_list,
     "without-groups": _string_list,
     "only-groups": _string_list,
+    "all-groups": _bool,
     "requirements": _string,
     "allow-oversize": _bool,
 }
@@ -152,7 +194,7 @@ def validate_key(key: str, value: Any, table: str = SHARED_TABLE) -> Any:
     if validator is None:
         known = CONFIG_KEYS + ((PUBLISH_KEY,) if table == SHARED_TABLE else ())
         raise ConfigError(f"Unknown field `{dotted}` in pyproject.toml. Known keys: {', '.join(known)}.")
-    return validator(value, dotted)
+    return validator(value, f"Field `{dotted}`")
 
 
 def validate_table(table: Mapping[str, Any], name: str = SHARED_TABLE, *, ignore: Tuple[str, ...] = ()) -> Dict[str, Any]:
@@ -179,9 +221,12 @@ def validate_table(table: Mapping[str, Any], name: str = SHARED_TABLE, *, ignore
 def config_from_tables(*tables: Tuple[Mapping[str, Any], str], ignore: Tuple[str, ...] = ()) -> LayerConfig:
     """Merge validated tables, later ones winning key by key (Hatch's target table over the shared one)."""
     merged: Dict[str, Any] = {}
+    origins: Dict[str, SettingOrigin] = {}
     for table, name in tables:
-        merged.update(validate_table(table, name, ignore=ignore))
-    return LayerConfig(**merged)
+        values = validate_table(table, name, ignore=ignore)
+        merged.update(values)
+        origins.update({attribute: SettingOrigin(table=name, key=attribute.replace("_", "-")) for attribute in values})
+    return LayerConfig(origins=origins, **merged)
 
 
 def read_pyproject(path: Path) -> Dict[str, Any]:
@@ -205,6 +250,25 @@ def load_config(path_pyproject_toml: Path) -> LayerConfig:
         return LayerConfig()
     return config_from_tables((shared_table(read_pyproject(path_pyproject_toml)), SHARED_TABLE))
 
+
+#: The command-line flag of each setting, the same in the console script and in Poetry.
+OPTION_FLAGS: Mapping[str, str] = {
+    "python_version": "--python",
+    "architecture": "--arch",
+    "exclude_packages": "--exclude",
+    "default_excludes": "--no-default-excludes",
+    "output": "--output",
+    "compile_bytecode": "--no-compile",
+    "installer": "--installer",
+    "extras": "--extras",
+    "all_extras": "--all-extras",
+    "with_groups": "--with",
+    "without_groups": "--without",
+    "only_groups": "--only",
+    "all_groups": "--all-groups",
+    "compression_level": "--compression-level",
+    "allow_oversize": "--allow-oversize",
+}
 
 _OPTION_SEPARATORS = re.compile(r"[,\s]+")
 
@@ -230,10 +294,19 @@ def apply_options(
     with_groups: Tuple[str, ...] = (),
     without_groups: Tuple[str, ...] = (),
     only_groups: Tuple[str, ...] = (),
+    all_groups: bool = False,
     compression_level: Optional[str] = None,
     allow_oversize: bool = False,
 ) -> LayerConfig:
-    """Command-line options over the configured table: given options win, ``--exclude`` adds."""
+    """Command-line options over the configured table: given options win, ``--exclude`` adds.
+
+    As in ``poetry install``: any of ``--with/--without/--only/--all-groups`` replaces the table's
+    group keys as a whole, and ``-E``/``--all-extras`` replace ``extras``/``all-extras``.
+    """
+    if extras and all_extras:
+        raise ConfigError("You cannot specify explicit --extras while using --all-extras.")
+    groups_given = bool(with_groups or without_groups or only_groups or all_groups)
+    extras_given = bool(extras or all_extras)
     level = None
     if compression_level is not None:
         try:
@@ -243,6 +316,7 @@ def apply_options(
     if installer is not None:
         _installer(installer, "--installer")
     return config.with_overrides(
+        OPTION_FLAGS,
         python_version=None if python_version is None else normalize_python_version(python_version, "--python"),
         architecture=None if architecture is None else normalize_architecture(architecture, "--arch"),
         exclude_packages=tuple(dict.fromkeys(config.exclude_packages + tuple(exclude))) if exclude else None,
@@ -250,11 +324,12 @@ def apply_options(
         output=output,
         compile_bytecode=False if no_compile else None,
         installer=installer,
-        extras=tuple(extras) or None,
-        all_extras=True if all_extras else None,
-        with_groups=tuple(with_groups) or None,
-        without_groups=tuple(without_groups) or None,
-        only_groups=tuple(only_groups) or None,
+        extras=tuple(extras) if extras_given else None,
+        all_extras=all_extras if extras_given else None,
+        with_groups=tuple(with_groups) if groups_given else None,
+        without_groups=tuple(without_groups) if groups_given else None,
+        only_groups=tuple(only_groups) if groups_given else None,
+        all_groups=all_groups if groups_given else None,
         compression_level=level,
         allow_oversize=True if allow_oversize else None,
     )

@@ -7,8 +7,13 @@ class LayerError(Exception):
     """Base of every error the pipeline raises on purpose.
 
     ``str(error)`` is the complete user-facing message: what went wrong, where (file, key or
-    package) and how to fix it. Adapters print it as-is and exit 1.
+    package) and how to fix it. Adapters print it as-is and exit 1. ``details`` (credentials
+    already masked) is what verbose output adds, e.g. an installer's whole output.
     """
+
+    def __init__(self, message: str = "", *, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class ConfigError(LayerError):
@@ -53,3 +58,7 @@ class SizeLimitError(LayerError):
 
 class PublishError(LayerError):
     """Uploading or publishing the layer failed: AWS credentials, Region, permissions, bucket, or boto3."""
+
+
+class OutputError(LayerError):
+    """The layer cannot be written where ``output`` (or ``--output``) points."""

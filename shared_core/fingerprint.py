@@ -49,6 +49,7 @@ def write_fingerprint(zip_path: Path, inputs: Dict[str, Any]) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(record, stream, indent=2, sort_keys=True)
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from the rest of a team or CI; 0644 like the zip
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -10,11 +10,27 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from .errors import UnsupportedTargetError
 
 SUPPORTED_PYTHON_VERSIONS: Tuple[str, ...] = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+
+#: When AWS deprecates each Python runtime (no more security patches; creating and then updating
+#: functions on it is blocked some months later). Source: AWS Lambda's "Supported runtimes" table
+#: (docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html, as of November 2025: python3.9
+#: moved from 2025-10-31 to 2025-12-15; python3.10/3.11 end with Amazon Linux 2 on 2026-06-30) and
+#: the Python runtimes table of docs.aws.amazon.com/lambda/latest/dg/lambda-python.html. AWS moves
+#: these dates; update them here (and only here) when it does.
+RUNTIME_DEPRECATION: Dict[str, date] = {
+    "3.9": date(2025, 12, 15),
+    "3.10": date(2026, 6, 30),
+    "3.11": date(2026, 6, 30),
+    "3.12": date(2028, 10, 31),
+    "3.13": date(2029, 6, 30),
+    "3.14": date(2029, 6, 30),
+}
 
 #: Distributions every Lambda Python runtime already provides: left out of a layer by default.
 RUNTIME_PROVIDED: Tuple[str, ...] = ("boto3", "botocore", "s3transfer", "urllib3")
@@ -63,6 +79,18 @@ def normalize_python_version(value: Any, name: str) -> str:
             f"Supported versions: {', '.join(SUPPORTED_PYTHON_VERSIONS)}."
         )
     return normalized
+
+
+def deprecation_warning(python_version: str, today: date) -> Optional[str]:
+    """A warning when AWS has deprecated the runtime by ``today``; None while it is supported."""
+    deprecated = RUNTIME_DEPRECATION.get(python_version)
+    if deprecated is None or today < deprecated:
+        return None
+    return (
+        f"python{python_version} is a deprecated Lambda runtime (since {deprecated.isoformat()}): AWS no longer "
+        "patches it and will block creating, then updating, functions on it. Target a newer runtime "
+        f"(supported until later: {', '.join(f'python{v}' for v, d in RUNTIME_DEPRECATION.items() if d > today)})."
+    )
 
 
 def normalize_architecture(value: Any, name: str) -> str:

@@ -7,17 +7,74 @@ reference tool's layout, so a user's own files and virtualenvs are never touched
 from __future__ import annotations
 
 import enum
+import os
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from .errors import LayoutError
+from .errors import LayoutError, OutputError
 from .fingerprint import fingerprint_path
 
 #: The layer zip's path relative to the project when ``output`` is not set.
 DEFAULT_OUTPUT = "build/lambda/layer/layer.zip"
+#: The file name used when ``output`` names a directory.
+LAYER_ZIP_NAME = "layer.zip"
+#: Written into the build directory we own so that git (and every tool that honours nested
+#: ignore files: poetry-core in a git repository, setuptools-scm, ...) leaves our output alone.
+#: ``*`` ignores the file itself too, as virtualenv's does.
+IGNORE_FILE_TEXT = "# Created by lambda-layer-build: everything here is build output.\n*\n"
+
+
+def layer_output_path(project_root: Path, output: Optional[str]) -> Path:
+    """``output`` relative to the project (default ``build/lambda/layer/layer.zip``).
+
+    An existing directory, or a path ending in ``/``, means "put ``layer.zip`` there".
+    """
+    if not output:
+        return (Path(project_root) / DEFAULT_OUTPUT).resolve()
+    path = Path(project_root) / Path(output).expanduser()
+    if output.endswith(("/", os.sep)) or path.is_dir():
+        path = path / LAYER_ZIP_NAME
+    return path.resolve()
+
+
+def prepare_output(path: Path, how_to_change: str) -> None:
+    """Create the zip's directory and prove it writable (a real temporary file: permissions, read-only
+    mounts, root), before any time is spent installing.
+
+    ``how_to_change`` says, in the surface's terms, which setting to change (``Change --output.``).
+    """
+    parent = path.parent
+    blocking = next((ancestor for ancestor in (parent, *parent.parents) if ancestor.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise OutputError(f"Cannot write the layer to {path}: {blocking} is a file, not a directory. {how_to_change}")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=parent, prefix=".layer-probe-"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(f"Cannot write the layer to {path}: {parent} is not writable ({reason}). {how_to_change}") from None
+
+
+def ensure_ignore_file(build_dir: Path) -> None:
+    """Create ``build_dir`` and, once, its ``.gitignore`` of ``*`` (written to a temporary file, then renamed)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    ignore = build_dir / ".gitignore"
+    if ignore.exists():
+        return
+    handle, temporary = tempfile.mkstemp(dir=build_dir, prefix=".gitignore-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(IGNORE_FILE_TEXT)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, ignore)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 class LayerBuildToolEnum(str, enum.Enum):

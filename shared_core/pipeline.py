@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .config import LayerConfig
+from .config import SHARED_TABLE, LayerConfig
 from .fingerprint import is_up_to_date, write_fingerprint
-from .install.staging import LayerInstallResult, resolve_target, stage_dependencies
+from .install.staging import LayerInstallResult, stage_dependencies
 from .lambda_runtime import LambdaTarget
 from .pack.layer_zip import LayerZipResult, pack_layer
-from .paths import LayerBuildToolEnum, LayerPaths
+from .paths import LayerBuildToolEnum, LayerPaths, ensure_ignore_file, prepare_output
 from .pins.detect import default_pin_source
-from .pins.extras import EXTRAS_KEY
-from .pins.source import PinSource
+from .pins.source import PinSource, ignored_settings
 from .reporting import Reporter
+from .requires_python import RequiresPython, of_pyproject_file
+from .target_selection import TargetChoice, announce_target, choose_target
 from .version import __version__
 
 
@@ -23,8 +24,16 @@ from .version import __version__
 class LayerBuildOutcome:
     path: Path
     up_to_date: bool
+    target: TargetChoice
     install: Optional[LayerInstallResult] = None
     zip: Optional[LayerZipResult] = None
+
+
+def _how_to_change_output(config: LayerConfig, table: str) -> str:
+    origin = config.origin("output")
+    if origin is not None:
+        return f"Change {origin.label}."
+    return f"Set `output` in [{table}]" + (" or pass --output" if table == SHARED_TABLE else "") + " to a writable place."
 
 
 def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, target: LambdaTarget) -> Dict[str, Any]:
@@ -50,23 +59,32 @@ def build_layer(
     pin_source: Optional[PinSource] = None,
     force: bool = False,
     up_to_date_hint: str = "--force rebuilds",
-    extras_name: str = EXTRAS_KEY,
+    requires_python: Optional[RequiresPython] = None,
+    table: str = SHARED_TABLE,
 ) -> LayerBuildOutcome:
     """Pin, install, exclude, compile and zip, unless the fingerprint says nothing changed.
 
-    ``config`` is loaded once by the entry point and handed to each step; ``up_to_date_hint``
-    tells the user how to force a rebuild in the adapter's own terms, ``extras_name`` where
-    ``config.extras`` came from (``--extras`` or the table key).
+    ``config`` is loaded once by the entry point and handed to each step (it knows where each
+    value came from, for messages); ``up_to_date_hint`` tells the user how to force a rebuild in
+    the adapter's own terms. ``requires_python`` is the project's, as the adapter's build tool
+    reads it (None: read from pyproject.toml); ``table`` is where the entry point's settings live.
     """
     paths = LayerPaths.for_pyproject(path_pyproject_toml)
-    target = resolve_target(config)
-    source = pin_source or default_pin_source(paths, build_tool, config, extras_name=extras_name)
+    requires = requires_python if requires_python is not None else of_pyproject_file(paths.pyproject)
+    choice = choose_target(config, requires, table=table)
+    target = choice.target
+    announce_target(choice, reporter)
+    source = pin_source or default_pin_source(paths, build_tool, config)
+    for warning in ignored_settings(config, source):
+        reporter.warning(warning)
     output = config.output_path(paths.project_root)
     inputs = _fingerprint_inputs(source, config, str(getattr(build_tool, "value", build_tool)), target)
     if not force and is_up_to_date(output, inputs):
-        reporter.info(f"Layer is up to date (inputs unchanged; {up_to_date_hint}): {output}")
-        return LayerBuildOutcome(output, up_to_date=True)
+        reporter.info(f"Layer is up to date (inputs unchanged; {up_to_date_hint}).")
+        return LayerBuildOutcome(output, up_to_date=True, target=choice)
 
+    prepare_output(output, _how_to_change_output(config, table))
+    ensure_ignore_file(paths.build_dir)
     staged = stage_dependencies(paths, config, source, target, reporter)
     zipped = pack_layer(
         staged.root, staged.distributions, config, reporter, output,
@@ -74,4 +92,4 @@ def build_layer(
     )
     reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend} ({zipped.seconds:.2f} s)")
     write_fingerprint(zipped.path, inputs)
-    return LayerBuildOutcome(zipped.path, up_to_date=False, install=staged, zip=zipped)
+    return LayerBuildOutcome(zipped.path, up_to_date=False, target=choice, install=staged, zip=zipped)

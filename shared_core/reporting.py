@@ -1,9 +1,19 @@
-"""How the pipeline talks to the user: adapters plug in Poetry's IO, Hatch's display or print."""
+"""How the pipeline talks to the user: adapters plug in Poetry's IO, Hatch's display or print.
+
+Long stages report progress as ``(stage, done, total)``: ``download`` and ``install`` (from the
+installer's own counts), ``compile`` and ``zip``. A reporter draws a bar only on a terminal and
+never when quiet; :meth:`Reporter.shows_progress` tells the steps whether to ask the installer
+for its counts at all (uv then runs on a pseudo-terminal, the only way it reports them).
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Protocol
+import time
+from typing import Optional, Protocol, TextIO
+
+#: Stages that report progress, in the order a build runs them.
+PROGRESS_STAGES = ("download", "install", "compile", "zip")
 
 
 class Reporter(Protocol):
@@ -16,8 +26,52 @@ class Reporter(Protocol):
     def detail(self, message: str) -> None:
         """Shown only with --verbose: pinned lists, every excluded distribution."""
 
-    def progress(self, done: int, total: int) -> None:
-        """Zip progress; adapters may draw a bar, the default prints nothing."""
+    def progress(self, stage: str, done: int, total: int) -> None:
+        """``done`` of ``total`` items of ``stage``; adapters may draw a bar, the default prints nothing."""
+
+    def shows_progress(self) -> bool:
+        """True when :meth:`progress` draws something (a terminal, not quiet)."""
+
+
+class TerminalBar:
+    """One line on a terminal, redrawn in place: ``compile [##########..........] 120/240``.
+
+    Redraws at most ten times a second (the last item always), and clears its line when a stage
+    completes or :meth:`clear` is called, so normal output is never interleaved with a bar.
+    """
+
+    WIDTH = 30
+    INTERVAL = 0.1
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.stage: Optional[str] = None
+        self.drawn_at = 0.0
+
+    def update(self, stage: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        now = time.monotonic()
+        if stage == self.stage and done < total and now - self.drawn_at < self.INTERVAL:
+            return
+        filled = self.WIDTH * min(done, total) // total
+        self.stream.write(f"\r\x1b[2K{stage} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total}")
+        self.stream.flush()
+        self.stage, self.drawn_at = stage, now
+        if done >= total:
+            self.clear()
+
+    def clear(self) -> None:
+        if self.stage is not None:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+            self.stage = None
+
+
+def terminal_bar(stream: TextIO, quiet: bool) -> Optional[TerminalBar]:
+    """A bar on ``stream`` when it is a terminal and output is not quiet; else None."""
+    isatty = getattr(stream, "isatty", None)
+    return TerminalBar(stream) if not quiet and isatty is not None and isatty() else None
 
 
 class PrintReporter:
@@ -26,17 +80,35 @@ class PrintReporter:
     def __init__(self, verbose: bool = False, quiet: bool = False) -> None:
         self.verbose = verbose
         self.quiet = quiet
+        self._bar: Optional[TerminalBar] = None
+
+    def _clear_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.clear()
+
+    def end_progress(self) -> None:
+        """Clear a bar left drawn by a stage that failed, before the error is printed."""
+        self._clear_bar()
 
     def info(self, message: str) -> None:
         if not self.quiet:
+            self._clear_bar()
             print(message, flush=True)
 
     def warning(self, message: str) -> None:
+        self._clear_bar()
         print(f"warning: {message}", file=sys.stderr, flush=True)
 
     def detail(self, message: str) -> None:
         if self.verbose and not self.quiet:
+            self._clear_bar()
             print(message, flush=True)
 
-    def progress(self, done: int, total: int) -> None:
-        return None
+    def shows_progress(self) -> bool:
+        return terminal_bar(sys.stderr, self.quiet) is not None
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        if self._bar is None or self._bar.stream is not sys.stderr:
+            self._bar = terminal_bar(sys.stderr, self.quiet)
+        if self._bar is not None:
+            self._bar.update(stage, done, total)

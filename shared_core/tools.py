@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 import shutil
 import subprocess
-from typing import Dict, Mapping, Optional, Sequence, Type
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Type
 
 from .errors import InstallError, LayerError
 from .indexes import mask_credentials
@@ -42,23 +44,163 @@ def run_tool(
     error: Type[LayerError] = InstallError,
     check: bool = True,
 ) -> subprocess.CompletedProcess:
-    """Run a tool, capturing its output; a failure becomes ``error`` with the masked tail of stderr."""
-    env: Dict[str, str] = dict(os.environ)
-    env.update(extra_env or {})
+    """Run a tool, capturing its output; a failure becomes ``error`` with the tool's own reasons (see
+    :func:`failure_message`) and, as ``details``, its whole masked output."""
     try:
         completed = subprocess.run(
-            list(command), cwd=cwd, input=stdin, env=env, capture_output=True, text=True, encoding="utf-8", errors="replace"
+            list(command), cwd=cwd, input=stdin, env=_environment(extra_env), capture_output=True, text=True, encoding="utf-8", errors="replace"
         )
     except OSError as exc:
         raise error(f"Could not run {what} ({command[0]}): {exc}.") from None
     if check and completed.returncode != 0:
-        raise error(f"{what} failed (exit {completed.returncode}):\n{tail(completed.stderr or completed.stdout, secrets)}")
+        raise error(
+            failure_message(what, completed.returncode, completed.stderr or completed.stdout, secrets),
+            details=full_output(completed, secrets),
+        )
     return completed
 
 
-def tail(output: str, secrets: Sequence[str] = (), lines: int = 25) -> str:
-    kept = [line for line in output.strip().splitlines() if line.strip()][-lines:]
-    return mask_credentials("\n".join("  " + line for line in kept), secrets)
+#: The size of the pseudo-terminal a tool draws its progress on (rows, columns): wide enough that
+#: uv does not elide its counts.
+_TERMINAL_SIZE = (40, 160)
+
+
+def _environment(extra_env: Optional[Mapping[str, str]]) -> Dict[str, str]:
+    env: Dict[str, str] = dict(os.environ)
+    env.update(extra_env or {})
+    return env
+
+
+def run_streaming(
+    command: Sequence[str],
+    on_text: Callable[[str], None],
+    *,
+    terminal: bool,
+    what: str,
+    cwd: Optional[os.PathLike] = None,
+    extra_env: Optional[Mapping[str, str]] = None,
+    error: Type[LayerError] = InstallError,
+) -> subprocess.CompletedProcess:
+    """Run a tool, handing every line (or in-place redraw) of its output to ``on_text`` as it comes.
+
+    With ``terminal`` (POSIX only), the tool's stdout and stderr are a pseudo-terminal: uv reports
+    its progress only to a terminal. Either way, the whole output (stdout and stderr together,
+    terminal codes removed) is captured as the result's ``stderr`` for error messages; nothing is
+    printed here.
+    """
+    use_pty = terminal and os.name == "posix"
+    if use_pty:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        reader, writer = pty.openpty()
+        fcntl.ioctl(writer, termios.TIOCSWINSZ, struct.pack("HHHH", *_TERMINAL_SIZE, 0, 0))
+        streams = {"stdout": writer, "stderr": writer}
+    else:
+        reader, writer = os.pipe()
+        streams = {"stdout": writer, "stderr": subprocess.STDOUT}
+    try:
+        process = subprocess.Popen(
+            list(command), cwd=cwd, env=_environment(extra_env), stdin=subprocess.DEVNULL, **streams
+        )
+    except OSError as exc:
+        os.close(reader)
+        os.close(writer)
+        raise error(f"Could not run {what} ({command[0]}): {exc}.") from None
+    os.close(writer)
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    captured: List[str] = []
+    pending = ""
+    try:
+        while True:
+            try:
+                data = os.read(reader, 1 << 16)
+            except OSError:  # EIO: the tool closed its terminal
+                break
+            if not data:
+                break
+            text = decoder.decode(data)
+            captured.append(text)
+            *frames, pending = re.split(r"[\r\n]", pending + text)
+            for frame in frames:
+                on_text(frame)
+    finally:
+        os.close(reader)
+        returncode = process.wait()
+    return subprocess.CompletedProcess(list(command), returncode, "", strip_terminal_codes("".join(captured)))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+#: Where uv's and pip's reasons start: ``error:`` (uv), ``ERROR:`` (pip), and uv's ``hint:``.
+_REASON_START = re.compile(r"^(error|ERROR|hint):")
+#: Lines of a hash dump (uv's ``Expected:``/``Computed:`` block, pip's ``Expected sha256``/``Got``).
+_HASH_DUMP = re.compile(r"^\s*(Expected:|Computed:|Expected sha256\b|Got\s|sha256:[0-9a-f]+$)")
+#: pip's pointer into our scratch requirements file: noise in a message (and a temporary path).
+_PIP_ORIGIN = re.compile(r"\s*\(from -r [^()]*\(line \d+\)\)")
+#: How uv and pip name a package in their reasons.
+_NAMED = (
+    re.compile(r"`([A-Za-z0-9][A-Za-z0-9._-]*==[^`\s]+)`"),       # uv: `fake-a==1.0`
+    re.compile(r"^\s+([A-Za-z0-9][A-Za-z0-9._-]*==\S+) from "),   # pip's hash block: fake-b==1.0 from file:...
+    re.compile(r"requirement ([A-Za-z0-9][A-Za-z0-9._-]*==\S+)"),  # pip: No matching distribution ... requirement x==1
+    re.compile(r"(?:wheel|distribution): ([A-Za-z0-9][A-Za-z0-9._-]*==[^\s,]+)"),  # older uv: Failed to fetch wheel: x==1
+    re.compile(r"you require ([A-Za-z0-9][A-Za-z0-9._-]*==[^\s,]+)"),  # uv: ... and you require x==1.0, ...
+    re.compile(r"Because ([A-Za-z0-9][A-Za-z0-9._-]*) was not found"),  # uv: Because x was not found in ...
+)
+
+
+def strip_terminal_codes(text: str) -> str:
+    """Text without colour and cursor escape sequences, with ``\r`` redraws reduced to their last state."""
+    lines = (line.rstrip("\r") for line in _ANSI.sub("", text).split("\n"))
+    return "\n".join(line.rsplit("\r", 1)[-1] for line in lines)
+
+
+def reason_lines(output: str) -> List[str]:
+    """The installer's own reasons, whole and in order: each ``error:``/``ERROR:``/``hint:`` line and
+    the indented lines under it (uv's ``cause:``/``Caused by:`` chain, pip's details), hash dumps left out."""
+    kept: List[str] = []
+    inside = False
+    for line in strip_terminal_codes(output).splitlines():
+        if _REASON_START.match(line):
+            inside = True
+            kept.append(line.rstrip())
+        elif not line.strip():
+            continue
+        elif line[0].isspace() and inside:
+            if not _HASH_DUMP.match(line):
+                kept.append(_PIP_ORIGIN.sub("", line).rstrip())
+        else:
+            inside = False
+    return kept
+
+
+def named_packages(lines: Sequence[str]) -> List[str]:
+    """``name==version`` (or ``name``) of every package the reasons name, in order, once each."""
+    found: List[str] = []
+    for line in lines:
+        for pattern in _NAMED:
+            found.extend(match.group(1).rstrip(":") for match in pattern.finditer(line))
+    pinned = {name.split("==")[0] for name in found if "==" in name}
+    return list(dict.fromkeys(name for name in found if "==" in name or name not in pinned))
+
+
+def failure_message(what: str, exit_code: int, output: str, secrets: Sequence[str] = ()) -> str:
+    """``{what} failed for pkg==1.0 (exit 2):`` and the tool's reasons first and whole; the last lines of
+    its output when it printed no recognisable reason. Credentials masked."""
+    reasons = reason_lines(output)
+    if not reasons:
+        reasons = [line for line in strip_terminal_codes(output).strip().splitlines() if line.strip()][-25:]
+    packages = named_packages(reasons)
+    subject = f" for {', '.join(packages)}" if packages else ""
+    body = "\n".join("  " + line for line in reasons)
+    return mask_credentials(f"{what} failed{subject} (exit {exit_code}):\n{body}\nWith -v, the whole output of {what} is shown.", secrets)
+
+
+def full_output(completed: subprocess.CompletedProcess, secrets: Sequence[str] = ()) -> str:
+    """Everything the tool printed, for verbose output; credentials masked."""
+    text = "\n".join(part for part in (completed.stdout, completed.stderr) if part and part.strip())
+    return mask_credentials(strip_terminal_codes(text).rstrip(), secrets)
 
 
 def python_has_module(python: str, module: str) -> bool:

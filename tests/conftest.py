@@ -10,6 +10,7 @@ import hashlib
 import html
 import os
 import shutil
+import subprocess
 import sys
 import threading
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from wheelfactory import build_wheelhouse
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Filled by the Makefile's set-up step (pip download of hatchling, uv, deflate, ... at the venv's versions).
+SEED_WHEELS = Path(os.environ.get("LAMBDA_LAYER_SEED_WHEELS", REPO_ROOT / ".venv" / "seed-wheels"))
 _TOOL_PREFIXES = ("PIP_", "UV_", "HATCH_", "POETRY_", "VIRTUAL_ENV", "CONDA_", "PYTHONPATH", "SOURCE_DATE_EPOCH")
 
 
@@ -145,3 +148,21 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def plugin_wheel(tmp_path_factory: pytest.TempPathFactory, offline_env: Dict[str, str]) -> Path:
+    """lambda-layer-build's wheel, built from a fresh copy of this checkout (no cache serves an old build)."""
+    source = tmp_path_factory.mktemp("plugin-source")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO_ROOT / name, source / name)
+    for package in ("shared_core", "hatch_lambda_layer", "poetry_lambda_layer"):
+        shutil.copytree(REPO_ROOT / package, source / package, ignore=ignore)
+    out = tmp_path_factory.mktemp("plugin-wheel")
+    subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out)],
+        cwd=source, env=offline_env, check=True, capture_output=True, timeout=120,
+    )
+    [wheel] = out.glob("lambda_layer_build-*.whl")
+    return wheel

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import csv
+import hashlib
+import io
 import zipfile
 from pathlib import Path
-from typing import Set
+from typing import Dict, List, Set, Tuple
 
 
 def names(zip_path: Path) -> Set[str]:
@@ -24,3 +28,33 @@ def dists(zip_path: Path) -> Set[str]:
         if top.endswith(".dist-info"):
             found.add(top[: -len(".dist-info")].rsplit("-", 1)[0].replace("_", "-").lower())
     return found
+
+
+def record_check(zip_path: Path) -> Tuple[List[str], Dict[str, int]]:
+    """Read every ``*.dist-info/RECORD`` of a layer back against the zip itself.
+
+    Returns (lines that do not match the zip: a missing file, a wrong sha256 or size, a row for a
+    file outside ``python/``), {zip member: how many RECORDs list it} for every member.
+    """
+    wrong: List[str] = []
+    with zipfile.ZipFile(zip_path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    listed = {name: 0 for name in members}
+    for name, data in members.items():
+        if not name.endswith(".dist-info/RECORD"):
+            continue
+        for row in csv.reader(io.StringIO(data.decode("utf-8"))):
+            path, digest, size = row
+            member = f"python/{path}"
+            if member not in members:
+                wrong.append(f"{name}: {path} is not in the zip")
+                continue
+            listed[member] += 1
+            if member == name:
+                if (digest, size) != ("", ""):
+                    wrong.append(f"{name}: its own row states {digest!r}, {size!r}")
+                continue
+            expected = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(members[member]).digest()).rstrip(b"=").decode()
+            if (digest, size) != (expected, str(len(members[member]))):
+                wrong.append(f"{name}: {path} states {digest},{size}; the zip holds {expected},{len(members[member])}")
+    return wrong, listed

@@ -15,9 +15,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 from ..lambda_runtime import LAYER_PYTHON_DIR, LambdaTarget
 from ..tools import find_uv, run_tool
@@ -71,8 +72,19 @@ def compile_one(job):
 
 
 def main():
+    jobs = list(sources())
+    total = len(jobs)
+    step = max(1, total // 100)
+    done = 0
+
+    def advance():
+        nonlocal done
+        done += 1
+        if done % step == 0 or done == total:
+            print("progress", done, total, flush=True)
+
     misses, hits = [], 0
-    for path, dfile in sources():
+    for path, dfile in jobs:
         stored = cached_path(path, dfile) if cache else ""
         if stored and os.path.exists(stored):
             cfile = importlib.util.cache_from_source(path)
@@ -80,14 +92,19 @@ def main():
             with open(stored, "rb") as source, open(cfile, "wb") as target:
                 target.write(source.read())
             hits += 1
+            advance()
         else:
             misses.append((path, dfile, stored))
     compiled = 0
     if len(misses) > 50:
         with ProcessPoolExecutor() as pool:
-            compiled = sum(pool.map(compile_one, misses, chunksize=16))
+            for result in pool.map(compile_one, misses, chunksize=16):
+                compiled += result
+                advance()
     else:
-        compiled = sum(map(compile_one, misses))
+        for job in misses:
+            compiled += compile_one(job)
+            advance()
     print(hits, compiled)
 
 
@@ -160,8 +177,13 @@ def find_interpreter(target: LambdaTarget) -> Optional[str]:
     return found if completed.returncode == 0 and found else None
 
 
-def compile_bytecode(root: Path, target: LambdaTarget) -> BytecodeResult:
-    """Compile every module under ``root``; hash seed fixed so the bytes are reproducible."""
+def compile_bytecode(
+    root: Path, target: LambdaTarget, progress: Optional[Callable[[str, int, int], None]] = None
+) -> BytecodeResult:
+    """Compile every module under ``root``; hash seed fixed so the bytes are reproducible.
+
+    ``progress`` receives ``("compile", done, total)`` as the target interpreter reports it.
+    """
     interpreter = find_interpreter(target)
     if interpreter is None:
         return BytecodeResult(False, None, f"no Python {target.python_version} interpreter found on this machine")
@@ -173,11 +195,24 @@ def compile_bytecode(root: Path, target: LambdaTarget) -> BytecodeResult:
         cache_arg = ""  # an unwritable cache only costs speed
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     env["PYTHONHASHSEED"] = "0"  # frozenset constants are marshalled in hash order
-    completed = subprocess.run(
-        [interpreter, "-s", "-c", _COMPILE_SCRIPT, str(root), LAYER_PYTHON_DIR, cache_arg],
-        env=env, capture_output=True, text=True, check=False,
-    )
-    if completed.returncode != 0:
-        return BytecodeResult(False, interpreter, f"{interpreter} could not compile: {completed.stderr.strip()[-300:]}")
-    hits, compiled = (int(part) for part in completed.stdout.split()[-2:])
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as errors:  # never blocks the child
+        process = subprocess.Popen(
+            [interpreter, "-s", "-c", _COMPILE_SCRIPT, str(root), LAYER_PYTHON_DIR, cache_arg],
+            env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
+        )
+        last = ""
+        assert process.stdout is not None
+        for line in process.stdout:  # "progress DONE TOTAL" lines, then "HITS COMPILED"
+            words = line.split()
+            if len(words) == 3 and words[0] == "progress":
+                if progress is not None:
+                    progress("compile", int(words[1]), int(words[2]))
+            elif words:
+                last = line
+        returncode = process.wait()
+        errors.seek(0)
+        stderr = errors.read()
+    if returncode != 0 or len(last.split()) != 2:
+        return BytecodeResult(False, interpreter, f"{interpreter} could not compile: {stderr.strip()[-300:]}")
+    hits, compiled = (int(part) for part in last.split())
     return BytecodeResult(True, interpreter, f"compiled with {interpreter}", hits + compiled, hits)

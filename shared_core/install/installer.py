@@ -11,16 +11,24 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InstallError, MissingWheelError
 from ..indexes import PackageIndex, all_secrets, pip_index_env, uv_index_env
 from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
 from ..pins.pin import Pin
-from ..tools import find_uv, python_has_module, run_tool, tail
+from ..tools import failure_message, find_uv, full_output, python_has_module, run_streaming, run_tool, strip_terminal_codes
 
 _UV_NO_WHEEL = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+?) has no (?:usable wheels|wheels with a matching)")
+#: uv's counts on a terminal: "Preparing packages... (3/12)" (download and unpack), "[3/12]" (install).
+_UV_PREPARED = re.compile(r"\((\d+)/(\d+)\)\s*$")
+_UV_INSTALLED = re.compile(r"\[(\d+)/(\d+)\]")
+#: pip's line per distribution it fetches, on a terminal or not.
+_PIP_FETCHING = re.compile(r"^(Collecting|Processing|Obtaining) ")
+
+Progress = Callable[[str, int, int], None]
+
 _PIP_NO_WHEEL = re.compile(r"(?:satisfies the requirement|matching distribution found for) (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)")
 
 
@@ -79,7 +87,8 @@ def pip_command(request: InstallRequest, requirements_file: Path) -> List[str]:
     return command
 
 
-def _missing_wheel_error(missing: Sequence[Tuple[str, str]], target: LambdaTarget) -> MissingWheelError:
+def _missing_wheel_error(missing: Sequence[Tuple[str, str]], target: LambdaTarget, *, caveat: str = "") -> MissingWheelError:
+    missing = list(dict.fromkeys(missing))
     listed = "; ".join(f"{name} {version}" for name, version in missing)
     tags = f"{target.cpython_tag}/abi3/py3, {target.platform_tags[0]} or older manylinux, or any"
     first = missing[0][0]
@@ -87,7 +96,7 @@ def _missing_wheel_error(missing: Sequence[Tuple[str, str]], target: LambdaTarge
         f"No wheel for the target runtime ({target.describe()}) for: {listed}. Needed tags: {tags}. "
         f"Ways out: pin a version that publishes wheels for this runtime; for a pure-Python package, "
         f'allow its sdist with `allow-sdist = ["{first}"]` in [tool.lambda-layer]; or build on the '
-        "target platform."
+        f"target platform.{caveat}"
     )
 
 
@@ -95,15 +104,50 @@ def _uv_missing(output: str) -> List[Tuple[str, str]]:
     return [(m["name"], m["version"]) for m in _UV_NO_WHEEL.finditer(output)]
 
 
-def _install_with_uv(request: InstallRequest, requirements_file: Path, env: Dict[str, str]) -> None:
+def _uv_counts(progress: Progress) -> Callable[[str], None]:
+    """Turn uv's terminal redraws into ``download``/``install`` progress."""
+
+    def on_text(text: str) -> None:
+        plain = strip_terminal_codes(text)
+        for pattern, stage in ((_UV_PREPARED, "download"), (_UV_INSTALLED, "install")):
+            match = pattern.search(plain)
+            if match and int(match.group(2)) > 0:
+                progress(stage, int(match.group(1)), int(match.group(2)))
+
+    return on_text
+
+
+def _pip_counts(progress: Progress, total: int) -> Callable[[str], None]:
+    """One step of ``download`` per distribution pip starts fetching."""
+    seen = [0]
+
+    def on_text(text: str) -> None:
+        if _PIP_FETCHING.match(strip_terminal_codes(text)):
+            seen[0] += 1
+            progress("download", min(seen[0], total), total)
+
+    return on_text
+
+
+def _install_with_uv(
+    request: InstallRequest, requirements_file: Path, env: Dict[str, str], progress: Optional[Progress] = None
+) -> None:
     secrets = all_secrets(request.indexes)
-    completed = run_tool(uv_command(request, requirements_file), what="uv pip install", extra_env=env, secrets=secrets,
-                         check=False, cwd=request.project_root)
+    command = uv_command(request, requirements_file)
+    if progress is None:
+        completed = run_tool(command, what="uv pip install", extra_env=env, secrets=secrets, check=False,
+                             cwd=request.project_root)
+    else:  # uv reports its counts only to a terminal
+        completed = run_streaming(command, _uv_counts(progress), terminal=True, what="uv pip install",
+                                  extra_env=env, cwd=request.project_root)
     if completed.returncode == 0:
         return
     missing = _uv_missing(completed.stderr)
     if not missing:
-        raise InstallError(f"uv pip install failed (exit {completed.returncode}):\n{tail(completed.stderr, secrets)}")
+        raise InstallError(
+            failure_message("uv pip install", completed.returncode, completed.stderr, secrets),
+            details=full_output(completed, secrets),
+        )
     # uv reports one unsatisfiable pin at a time: drop it and dry-run again to list them all.
     remaining = [pin for pin in request.pins]
     while missing and len(missing) < len(request.pins):
@@ -119,25 +163,40 @@ def _install_with_uv(request: InstallRequest, requirements_file: Path, env: Dict
     raise _missing_wheel_error(sorted(missing, key=lambda item: normalize_name(item[0])), request.target)
 
 
-def _install_with_pip(request: InstallRequest, requirements_file: Path, env: Dict[str, str]) -> None:
+def _install_with_pip(
+    request: InstallRequest, requirements_file: Path, env: Dict[str, str], progress: Optional[Progress] = None
+) -> None:
     if not python_has_module(sys.executable, "pip"):
         raise InstallError(
             f"installer = \"pip\" but pip is not installed in {sys.executable} (Hatch's build environment has "
             "none). Use the default `installer = \"uv\"` or install pip there."
         )
     secrets = all_secrets(request.indexes)
-    completed = run_tool(pip_command(request, requirements_file), what="pip install", extra_env=env, secrets=secrets,
-                         check=False, cwd=request.project_root)
+    command = pip_command(request, requirements_file)
+    if progress is None:
+        completed = run_tool(command, what="pip install", extra_env=env, secrets=secrets, check=False,
+                             cwd=request.project_root)
+    else:
+        completed = run_streaming(command, _pip_counts(progress, len(request.pins)), terminal=False,
+                                  what="pip install", extra_env=env, cwd=request.project_root)
     if completed.returncode == 0:
         return
     missing = [(m["name"], m["version"]) for m in _PIP_NO_WHEEL.finditer(completed.stderr)]
     if missing:
-        raise _missing_wheel_error(missing, request.target)
-    raise InstallError(f"pip install failed (exit {completed.returncode}):\n{tail(completed.stderr, secrets)}")
+        # pip words "no wheel for this platform" and "no such release" alike ("from versions: none")
+        caveat = " (pip reports a name or version the index does not have the same way: check those too.)"
+        raise _missing_wheel_error(missing, request.target, caveat=caveat)
+    raise InstallError(
+        failure_message("pip install", completed.returncode, completed.stderr, secrets),
+        details=full_output(completed, secrets),
+    )
 
 
-def install_pins(request: InstallRequest, scratch: Path) -> None:
-    """Install ``request.pins`` into ``request.destination`` (which must not exist yet)."""
+def install_pins(request: InstallRequest, scratch: Path, progress: Optional[Progress] = None) -> None:
+    """Install ``request.pins`` into ``request.destination`` (which must not exist yet).
+
+    ``progress`` (when the user sees a terminal) receives the installer's own counts.
+    """
     if not request.pins:
         request.destination.mkdir(parents=True, exist_ok=True)
         return
@@ -145,8 +204,8 @@ def install_pins(request: InstallRequest, scratch: Path) -> None:
     requirements_file = scratch / "pinned-requirements.txt"
     requirements_file.write_text(request.requirements_text(request.pins), encoding="utf-8")
     if request.installer == "pip":
-        _install_with_pip(request, requirements_file, pip_index_env(request.indexes))
+        _install_with_pip(request, requirements_file, pip_index_env(request.indexes), progress)
     else:
         env = uv_index_env(request.indexes)
         env.setdefault("UV_PYTHON_DOWNLOADS", os.environ.get("UV_PYTHON_DOWNLOADS", "never"))
-        _install_with_uv(request, requirements_file, env)
+        _install_with_uv(request, requirements_file, env, progress)

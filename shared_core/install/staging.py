@@ -24,6 +24,8 @@ from ..pins.graph import select_pins
 from ..pins.pin import Pin, sorted_pins
 from ..pins.source import PinSource
 from ..reporting import PrintReporter, Reporter
+from ..requires_python import of_pyproject_file
+from ..target_selection import announce_target, choose_target
 from .audit import audit_tree
 from .bytecode import BytecodeResult, compile_bytecode
 from .installer import InstallRequest, install_pins
@@ -36,15 +38,11 @@ class LayerInstallResult:
     target: LambdaTarget
     origin: str
     pins: Tuple[Pin, ...]
-    #: Distributions left out before install: excluded ones, then those only they needed.
-    excluded_before_install: Tuple[str, ...]
+    #: Pins left out before install: excluded ones, then those only they needed.
+    excluded_before_install: Tuple[Pin, ...]
     root: Path
     distributions: Tuple[InstalledDistribution, ...]
     bytecode: Optional[BytecodeResult]
-
-
-def resolve_target(config: LayerConfig, python_version: Optional[str] = None, architecture: Optional[str] = None) -> LambdaTarget:
-    return LambdaTarget.create(python_version or config.python_version, architecture or config.architecture)
 
 
 def _seconds(started: float) -> str:
@@ -57,7 +55,8 @@ def stage_dependencies(
     """Resolve, select, install, audit and compile into ``paths.artifacts_python``."""
     started = time.monotonic()
     resolution = source.resolve(target)
-    selection = select_pins(sorted_pins(resolution.pins), config.excluded_patterns, resolution.graph)
+    resolved = sorted_pins(resolution.pins)
+    selection = select_pins(resolved, config.excluded_patterns, resolution.graph)
     pins = selection.pins
     dropped = f"; excluded before install: {', '.join(selection.excluded)}" if selection.excluded else ""
     if selection.orphans:
@@ -71,17 +70,19 @@ def stage_dependencies(
     scratch = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.build_dir))
     try:
         staged_python = scratch / "artifacts" / "python"
+        progress = reporter.progress if reporter.shows_progress() else None
         install_pins(
             InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, resolution.indexes,
                            paths.project_root),
             scratch,
+            progress,
         )
         audit_tree(staged_python, target)
         reporter.info(f"install: {len(pins)} distributions with {config.installer}, audited for {target.machine} ({_seconds(started)})")
         bytecode = None
         if config.compile_bytecode:
             started = time.monotonic()
-            bytecode = compile_bytecode(staged_python, target)
+            bytecode = compile_bytecode(staged_python, target, progress)
             if bytecode.compiled:
                 reporter.info(
                     f"compile: {bytecode.files} unchecked-hash .pyc for Python {target.python_version}, "
@@ -96,7 +97,8 @@ def stage_dependencies(
         shutil.rmtree(scratch, ignore_errors=True)
     root = paths.artifacts_python
     return LayerInstallResult(
-        target, source.origin, pins, selection.left_out, root, tuple(scan_distributions(root)), bytecode
+        target, source.origin, pins, tuple(pin for pin in resolved if pin.name in selection.left_out), root,
+        tuple(scan_distributions(root)), bytecode
     )
 
 
@@ -104,9 +106,10 @@ def stage_dependencies(
 class LambdaLayerInstaller:
     """Step 1 on its own: install the locked runtime set into ``build/lambda/layer/artifacts/python``.
 
-    ``python_version``/``architecture``: ``None`` takes ``[tool.lambda-layer]``, else the running
-    interpreter's version and ``x86_64``. Documented as ``LambdaLayerBuilder`` (the reference
-    tool's name); the Hatch builder plugin is a different class.
+    ``python_version``/``architecture``: ``None`` takes ``[tool.lambda-layer]``, else the project's
+    ``requires-python`` decides (see :mod:`shared_core.target_selection`) and ``x86_64``.
+    ``verbose=False`` prints nothing but warnings. Documented as ``LambdaLayerBuilder`` (the
+    reference tool's name); the Hatch builder plugin is a different class.
     """
 
     path_pyproject_toml: Path
@@ -120,10 +123,18 @@ class LambdaLayerInstaller:
 
     def run(self) -> LayerInstallResult:
         paths = LayerPaths.for_pyproject(self.path_pyproject_toml)
-        config = self.config or load_config(paths.pyproject)
-        target = resolve_target(config, self.python_version, self.architecture)
+        config = (self.config or load_config(paths.pyproject)).with_overrides(
+            API_ARGUMENTS, python_version=self.python_version, architecture=self.architecture
+        )
+        reporter = self.reporter or PrintReporter(verbose=self.verbose, quiet=not self.verbose)
+        choice = choose_target(config, of_pyproject_file(paths.pyproject))
+        announce_target(choice, reporter)
         source = self.pin_source or default_pin_source(paths, self.build_tool, config)
-        return stage_dependencies(paths, config, source, target, self.reporter or PrintReporter(verbose=self.verbose))
+        return stage_dependencies(paths, config, source, choice.target, reporter)
+
+
+#: How the Python API's arguments are named in messages.
+API_ARGUMENTS = {"python_version": "python_version=", "architecture": "architecture="}
 
 
 #: The reference tool's (and this project's documented) name for Step 1.

@@ -8,14 +8,22 @@ from typing import Dict, FrozenSet, List, Sequence, Tuple
 from ..distributions import InstalledDistribution
 from ..lambda_runtime import RUNTIME_PROVIDED
 from ..names import matching_pattern, normalize_name
+from ..pins.pin import Pin
 
 
 @dataclass(frozen=True)
 class ExcludedDistribution:
+    """A distribution left out of the layer.
+
+    ``pattern`` is the exclusion that matched it (empty for one left out because only excluded
+    distributions needed it); ``before_install`` ones were never installed, so own no ``files``.
+    """
+
     name: str
     version: str
     pattern: str
     files: FrozenSet[str]
+    before_install: bool = False
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,14 @@ class ExclusionPlan:
     @property
     def excluded_files(self) -> FrozenSet[str]:
         return frozenset().union(*(dist.files for dist in self.excluded)) if self.excluded else frozenset()
+
+
+def before_install_exclusions(pins: Sequence[Pin], patterns: Sequence[str]) -> Tuple[ExcludedDistribution, ...]:
+    """The pins Step 1 left out, as the result reports them beside the ones excluded from the tree."""
+    return tuple(
+        ExcludedDistribution(pin.name, pin.version, matching_pattern(pin.name, patterns) or "", frozenset(), before_install=True)
+        for pin in pins
+    )
 
 
 def plan_exclusions(

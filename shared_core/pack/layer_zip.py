@@ -6,6 +6,7 @@ and a user's own virtualenv is never moved or pruned.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from ..config import LayerConfig, load_config
 from ..distributions import InstalledDistribution, scan_distributions
 from ..lambda_runtime import LAYER_PREFIX
 from ..paths import LayerBuildToolEnum, LayerPaths
+from ..pins.pin import Pin
 from ..reporting import PrintReporter, Reporter
-from .exclusion import ExcludedDistribution, ExclusionPlan, plan_exclusions
+from .exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
+from .record import layer_records
 from .size_report import SizeReport, check_unzipped_size, human_size, zipped_size_warning
 from .slimming import pyc_source, slim_reason
 from .tree import StagedFile, walk_tree
@@ -78,17 +81,18 @@ def pack_layer(
     output: Path,
     *,
     patterns: Optional[Sequence[str]] = None,
-    excluded_before_install: Sequence[str] = (),
+    excluded_before_install: Sequence[Pin] = (),
 ) -> LayerZipResult:
     """Step 2 over what Step 1 staged: exclude, slim, check the limits, write ``output``.
 
     ``patterns``: ``None`` uses the configured exclusions; a list is used exactly as given (and
-    then its unmatched names are warned about). The tree under ``root`` is only read.
+    then its unmatched names are warned about). ``excluded_before_install`` are the pins Step 1 did not install
+    (reported in the result's ``excluded`` too). The tree under ``root`` is only read.
     """
     started = time.monotonic()
     user_patterns = config.exclude_packages if patterns is None else tuple(patterns)
     patterns = config.excluded_patterns if patterns is None else tuple(patterns)
-    plan = plan_exclusions(distributions, patterns, already_excluded=excluded_before_install)
+    plan = plan_exclusions(distributions, patterns, already_excluded=[pin.name for pin in excluded_before_install])
     excluded_files = plan.excluded_files
     staged = walk_tree(root)
 
@@ -107,14 +111,21 @@ def pack_layer(
             counts[1] += staged_file.size
     _announce_exclusions(plan, excluded_bytes, user_patterns, reporter)
     for reason, (count, size) in sorted(slimmed.items()):
-        reporter.detail(f"  slimmed {count} files of {reason} ({human_size(size)})")
+        reporter.detail(f"  slimmed {count} file{'s' if count != 1 else ''} of {reason} ({human_size(size)})")
 
     unzipped_bytes = sum(f.size for f in kept)
     check_unzipped_size(unzipped_bytes, config.allow_oversize)
-    members = [ZipMember(LAYER_PREFIX + f.relpath, f.source, f.executable) for f in kept]
-    written = write_deterministic_zip(
-        members, output, compression_level=config.compression_level, progress=reporter.progress
-    )
+    with tempfile.TemporaryDirectory(prefix="lambda-layer-records-") as scratch:
+        # The staged tree is only read: rewritten RECORDs are packed from a scratch copy.
+        rewritten = {}
+        for index, record in enumerate(layer_records(kept, distributions)):
+            rewritten[record.relpath] = Path(scratch) / f"{index}.RECORD"
+            rewritten[record.relpath].write_text(record.text, encoding="utf-8")
+        members = [ZipMember(LAYER_PREFIX + f.relpath, rewritten.get(f.relpath, f.source), f.executable) for f in kept]
+        written = write_deterministic_zip(
+            members, output, compression_level=config.compression_level,
+            progress=lambda done, total: reporter.progress("zip", done, total),
+        )
     report = SizeReport(
         files=written.files,
         unzipped_bytes=written.unzipped_bytes,
@@ -131,7 +142,7 @@ def pack_layer(
         files=written.files,
         unzipped_bytes=written.unzipped_bytes,
         zipped_bytes=written.zipped_bytes,
-        excluded=plan.excluded,
+        excluded=plan.excluded + before_install_exclusions(excluded_before_install, patterns),
         excluded_bytes=excluded_bytes,
         slimmed=tuple((reason, c, b) for reason, (c, b) in sorted(slimmed.items())),
         report=report,
@@ -145,7 +156,8 @@ class LambdaLayerZipper:
     """Step 2 on its own: pack ``build/lambda/layer/artifacts/python`` (or the tool's build venv).
 
     ``ignore_package_list``: ``None`` uses the defaults plus ``exclude-packages`` from
-    ``[tool.lambda-layer]``; a list is used exactly as given.
+    ``[tool.lambda-layer]``; a list is used exactly as given. ``verbose=False`` prints nothing
+    but warnings, as the reference tool's seed API does.
     """
 
     path_pyproject_toml: Path
@@ -160,6 +172,7 @@ class LambdaLayerZipper:
         config = self.config or load_config(paths.pyproject)
         root = paths.staged_site_packages(LayerBuildToolEnum(self.build_tool))
         return pack_layer(
-            root, scan_distributions(root), config, self.reporter or PrintReporter(verbose=self.verbose),
+            root, scan_distributions(root), config,
+            self.reporter or PrintReporter(verbose=self.verbose, quiet=not self.verbose),
             config.output_path(paths.project_root), patterns=self.ignore_package_list,
         )

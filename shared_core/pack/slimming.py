@@ -1,7 +1,7 @@
 """Drop what is provably dead weight on Lambda, and nothing that code might need.
 
 Dropped: ``bin/`` console scripts (their shebang names the build machine's Python), installer
-leftovers (uv's ``.lock``, ``uv_cache.json``), and bytecode that is not our unchecked-hash
+leftovers (uv's ``.lock``, ``uv_cache.json``, ``uv_build.json``), and bytecode that is not our unchecked-hash
 ``.pyc`` for a kept source (the build machine's timestamp ``.pyc`` would be stale under a fixed
 zip timestamp and is for the wrong Python anyway). Every ``.dist-info`` and every ``.so`` stays.
 """
@@ -11,6 +11,9 @@ from __future__ import annotations
 import posixpath
 from pathlib import Path
 from typing import Collection
+
+#: What uv leaves in a dist-info about its own cache and builds: machine state, not metadata.
+INSTALLER_LEFTOVERS = (".dist-info/uv_cache.json", ".dist-info/uv_build.json")
 
 #: PEP 552 flags word (bytes 4-8 of a .pyc): 0b01 = hash-based, unchecked.
 _UNCHECKED_HASH_FLAGS = 0b01
@@ -39,7 +42,7 @@ def slim_reason(relpath: str, source: Path, kept_paths: Collection[str]) -> str 
     """Why ``relpath`` is dropped (a short label for the report), or None to keep it."""
     if relpath.startswith("bin/"):
         return "console scripts"
-    if relpath == ".lock" or relpath.endswith(".dist-info/uv_cache.json"):
+    if relpath == ".lock" or relpath.endswith(INSTALLER_LEFTOVERS):
         return "installer leftovers"
     if relpath.endswith((".pyc", ".pyo")):
         origin = pyc_source(relpath)

@@ -17,6 +17,8 @@ from .uv_compile import compile_for_target
 class DependencyListSource(PinSource):
     """``[project.dependencies]`` plus chosen extras: no lock, so resolved for the target each build."""
 
+    settings = frozenset(("extras", "all_extras"))
+
     project_root: Path
     requirements: Tuple[str, ...]
 

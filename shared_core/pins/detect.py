@@ -9,8 +9,8 @@ from ..config import LayerConfig, read_pyproject
 from ..errors import LockError
 from ..paths import LayerBuildToolEnum, LayerPaths
 from .dependency_list import DependencyListSource, project_requirements
-from .extras import EXTRAS_KEY, check_extras
-from .poetry_lock import PoetryLockSource, check_poetry_lock, poetry_extras, poetry_sources, select_groups
+from .extras import check_extras
+from .poetry_lock import PoetryLockSource, check_poetry_lock, lock_groups, poetry_extras, poetry_sources, select_groups
 from .requirements_file import RequirementsFileSource
 from .source import PinSource
 from .uv_lock import UvLockSource
@@ -34,12 +34,12 @@ def detect_build_tool(project_root: Path, pyproject: Mapping[str, Any]) -> Layer
 
 def pin_source_for_project(
     project_root: Path, pyproject: Mapping[str, Any], build_tool: LayerBuildToolEnum, config: LayerConfig,
-    *, extras_name: str = EXTRAS_KEY,
 ) -> PinSource:
     """The pin source the core uses on its own (console script, Python API) for ``build_tool``.
 
-    ``extras_name`` names where ``config.extras`` came from, for the unknown-extra message.
+    Messages name each setting where it was set (``--extras`` or ``Field `tool.lambda-layer.extras```).
     """
+    extras_name = config.label("extras")
     if build_tool is LayerBuildToolEnum.poetry:
         lock_path = project_root / "poetry.lock"
         if not lock_path.is_file():
@@ -51,7 +51,9 @@ def pin_source_for_project(
         except tomllib.TOMLDecodeError as exc:
             raise LockError(f"{lock_path} is not valid TOML ({exc}). Run `poetry lock` to regenerate it.") from None
         check_poetry_lock(lock_path, lock_data, pyproject)
-        groups = select_groups(config.with_groups, config.without_groups, config.only_groups)
+        groups = lock_groups(lock_data) if config.all_groups else select_groups(
+            config.with_groups, config.without_groups, config.only_groups
+        )
         defined = poetry_extras(pyproject, lock_data)
         extras = defined if config.all_extras else check_extras(
             config.extras, defined, name=extras_name, defined_in="pyproject.toml"
@@ -64,7 +66,8 @@ def pin_source_for_project(
             raise LockError(f"{project_root / 'uv.lock'} does not exist. Run `uv lock` in {project_root} first.")
         extras = check_extras(config.extras, pyproject.get("project", {}).get("optional-dependencies", {}), name=extras_name)
         return UvLockSource(
-            project_root, extras, config.all_extras, config.with_groups, config.without_groups, config.only_groups
+            project_root, extras, config.all_extras, config.with_groups, config.without_groups, config.only_groups,
+            config.all_groups,
         )
     if build_tool is LayerBuildToolEnum.pip:
         path = (project_root / config.requirements).resolve()
@@ -78,10 +81,8 @@ def pin_source_for_project(
     return DependencyListSource(project_root, requirements)
 
 
-def default_pin_source(
-    paths: LayerPaths, build_tool: Optional[LayerBuildToolEnum], config: LayerConfig, *, extras_name: str = EXTRAS_KEY
-) -> PinSource:
+def default_pin_source(paths: LayerPaths, build_tool: Optional[LayerBuildToolEnum], config: LayerConfig) -> PinSource:
     """The source for a project on disk: ``build_tool``'s, or the one its files point to."""
     pyproject = read_pyproject(paths.pyproject) if paths.pyproject.is_file() else {}
     tool = LayerBuildToolEnum(build_tool) if build_tool else detect_build_tool(paths.project_root, pyproject)
-    return pin_source_for_project(paths.project_root, pyproject, tool, config, extras_name=extras_name)
+    return pin_source_for_project(paths.project_root, pyproject, tool, config)

@@ -19,7 +19,7 @@ from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
 from .graph import DependencyGraph
 from .pin import Pin, digest_text, marker_applies
-from .source import PinSource, Resolution, pyproject_direct_dependencies, requirement_name
+from .source import GROUP_AND_EXTRA_SETTINGS, PinSource, Resolution, pyproject_direct_dependencies, requirement_name
 
 MAIN_GROUP = "main"
 
@@ -30,6 +30,14 @@ def select_groups(with_groups: Sequence[str], without_groups: Sequence[str], onl
         return {normalize_name(group) for group in only_groups}
     selected = {MAIN_GROUP} | {normalize_name(group) for group in with_groups}
     return selected - {normalize_name(group) for group in without_groups}
+
+
+def lock_groups(lock_data: Mapping[str, Any]) -> Set[str]:
+    """Every group the lock records (``--all-groups``), main included."""
+    groups = {MAIN_GROUP}
+    for package in lock_data.get("package", []):
+        groups |= {normalize_name(group) for group in package.get("groups", [MAIN_GROUP])}
+    return groups
 
 
 def poetry_content_hash(pyproject: Mapping[str, Any], *, with_dependency_groups: bool = True) -> str:
@@ -132,6 +140,8 @@ def poetry_sources(pyproject: Mapping[str, Any], credentials: Optional[Mapping[s
 
 @dataclass
 class PoetryLockSource(PinSource):
+    settings = GROUP_AND_EXTRA_SETTINGS
+
     lock_path: Path
     lock_data: Mapping[str, Any]
     groups: Set[str]

@@ -15,6 +15,8 @@ from .uv_compile import compile_for_target
 
 @dataclass
 class RequirementsFileSource(PinSource):
+    settings = frozenset(("requirements",))
+
     path: Path
 
     @property

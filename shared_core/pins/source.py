@@ -9,12 +9,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from ..indexes import PackageIndex
 from ..lambda_runtime import LambdaTarget
 from .graph import DependencyGraph
 from .pin import Pin
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config import LayerConfig
+
+_NO_GROUPS = "only a poetry.lock or uv.lock records dependency groups"
+_NO_EXTRAS = "a requirements file has no extras"
+
+#: Settings only some pin sources honour, and why the others cannot.
+SOURCE_SETTINGS: Mapping[str, str] = {
+    "with_groups": _NO_GROUPS,
+    "without_groups": _NO_GROUPS,
+    "only_groups": _NO_GROUPS,
+    "all_groups": _NO_GROUPS,
+    "extras": _NO_EXTRAS,
+    "all_extras": _NO_EXTRAS,
+    "requirements": "it is read only when the pins come from a requirements file",
+}
+GROUP_AND_EXTRA_SETTINGS: FrozenSet[str] = frozenset(
+    ("with_groups", "without_groups", "only_groups", "all_groups", "extras", "all_extras")
+)
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -32,6 +52,8 @@ class PinSource:
     """Interface of every pin source."""
 
     origin: str
+    #: Which of :data:`SOURCE_SETTINGS` this source honours.
+    settings: FrozenSet[str] = frozenset()
 
     def fingerprint(self) -> Dict[str, Any]:
         raise NotImplementedError
@@ -61,3 +83,12 @@ def pyproject_direct_dependencies(pyproject: Mapping[str, Any]) -> Set[str]:
     tables += [group.get("dependencies", {}) for group in poetry.get("group", {}).values()]
     names |= {name for table in tables for name in table if name.lower() != "python"}
     return names
+
+
+def ignored_settings(config: "LayerConfig", source: PinSource) -> List[str]:
+    """A warning for each setting the user gave that ``source`` cannot honour, in the user's terms."""
+    return [
+        f"{config.label(attribute)} does not apply to {source.origin} ({why}); it is ignored."
+        for attribute, why in SOURCE_SETTINGS.items()
+        if attribute not in source.settings and config.origin(attribute) is not None and getattr(config, attribute)
+    ]

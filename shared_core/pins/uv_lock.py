@@ -13,17 +13,20 @@ from ..tools import find_uv, run_tool
 from .graph import DependencyGraph
 from .pin import digest_text
 from .requirements_text import exact_pins, parse_requirements_text
-from .source import PinSource, Resolution, pyproject_direct_dependencies
+from .source import GROUP_AND_EXTRA_SETTINGS, PinSource, Resolution, pyproject_direct_dependencies
 
 
 @dataclass
 class UvLockSource(PinSource):
+    settings = GROUP_AND_EXTRA_SETTINGS
+
     project_root: Path
     extras: Tuple[str, ...] = ()
     all_extras: bool = False
     groups: Tuple[str, ...] = ()
     without_groups: Tuple[str, ...] = ()
     only_groups: Tuple[str, ...] = ()
+    all_groups: bool = False
 
     @property
     def origin(self) -> str:  # type: ignore[override]
@@ -35,7 +38,7 @@ class UvLockSource(PinSource):
             "lock": digest_text(lock.read_text(encoding="utf-8")),
             "extras": sorted(self.extras),
             "all_extras": self.all_extras,
-            "groups": [sorted(self.groups), sorted(self.without_groups), sorted(self.only_groups)],
+            "groups": [sorted(self.groups), sorted(self.without_groups), sorted(self.only_groups), self.all_groups],
         }
 
     def __post_init__(self) -> None:
@@ -52,6 +55,7 @@ class UvLockSource(PinSource):
         args += [arg for group in self.groups for arg in ("--group", group)]
         args += [arg for group in self.without_groups for arg in ("--no-group", group)]
         args += [arg for group in self.only_groups for arg in ("--only-group", group)]
+        args += ["--all-groups"] if self.all_groups else []
         completed = run_tool([find_uv(), *args], cwd=self.project_root, what="uv export")
         lines = parse_requirements_text(completed.stdout, origin="uv.lock")
         pins = exact_pins(lines, target, origin="uv.lock")

@@ -1,7 +1,6 @@
 """Steps 3 and 4: upload the layer zip and publish a Lambda layer version (boto3 imported on use)."""
 
 from .aws import load_boto3
-from .progress import TerminalProgress
 from .publisher import (
     LambdaLayerPublisher,
     PublishResult,
@@ -27,7 +26,6 @@ __all__ = [
     "LambdaLayerPublisher",
     "PublishResult",
     "PublishSettings",
-    "TerminalProgress",
     "apply_publish_options",
     "build_and_publish",
     "load_boto3",

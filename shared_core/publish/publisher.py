@@ -19,16 +19,15 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ..config import LayerConfig, load_config, read_pyproject
 from ..errors import ConfigError, PublishError
 from ..fingerprint import fingerprint_path
-from ..install.staging import resolve_target
 from ..lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
 from ..pack.size_report import human_size
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..pins.source import PinSource
 from ..pipeline import build_layer
 from ..reporting import PrintReporter, Reporter
+from ..requires_python import RequiresPython
 from ..version import __version__
-from .aws import LayerApi, ProgressCallback, load_boto3
-from .progress import PROGRESS_MIN_BYTES, TerminalProgress
+from .aws import LayerApi, load_boto3
 from .settings import (
     MAX_DESCRIPTION,
     PUBLISH_TABLE,
@@ -42,6 +41,8 @@ from .settings import (
 
 #: Statement ids of our AddLayerVersionPermission calls: ``lambda-layer-build-<account or org id>``.
 STATEMENT_PREFIX = "lambda-layer-build-"
+#: Smaller uploads finish before a bar is worth drawing (boto3's multipart threshold).
+PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,6 @@ def publish_layer(
     reporter: Optional[Reporter] = None,
     fingerprint: Optional[str] = None,
     dry_run: bool = False,
-    progress: Optional[ProgressCallback] = None,
     api: Optional[LayerApi] = None,
 ) -> PublishResult:
     """Publish ``zip_path`` as a version of ``settings.layer_name`` unless the latest version has the same content."""
@@ -185,6 +185,9 @@ def publish_layer(
             reporter.info(f"dry run: would upload {size:,} bytes to {s3_uri}")
         else:
             started = time.monotonic()
+            def progress(done: int, total: int) -> None:
+                reporter.progress("upload", done, total)
+
             api.upload(zip_path, bucket, key, progress if size >= PROGRESS_MIN_BYTES else None)
             reporter.info(f"upload: {s3_uri} ({human_size(size)}, {time.monotonic() - started:.2f} s)")
         content = {"S3Bucket": bucket, "S3Key": key}
@@ -227,18 +230,22 @@ def build_and_publish(
     force: bool = False,
     dry_run: bool = False,
     up_to_date_hint: str = "--force rebuilds",
-    progress: Optional[ProgressCallback] = None,
+    requires_python: Optional[RequiresPython] = None,
 ) -> PublishResult:
-    """What every entry point runs: build the layer when it is not up to date, then publish it."""
+    """What every entry point runs: build the layer when it is not up to date, then publish it.
+
+    The build is :func:`build_layer`'s, with the same target choice; the default layer name is
+    derived from the target it chose.
+    """
     paths = LayerPaths.for_pyproject(path_pyproject_toml)
     pyproject = read_pyproject(paths.pyproject) if paths.pyproject.is_file() else {}
-    target = resolve_target(config)
-    settings = with_layer_name(settings, pyproject, paths.project_root, target)
     load_boto3()  # a missing boto3 is reported before a build, not after it
     outcome = build_layer(path_pyproject_toml, config, reporter, build_tool=build_tool, pin_source=pin_source,
-                          force=force, up_to_date_hint=up_to_date_hint)
+                          force=force, up_to_date_hint=up_to_date_hint, requires_python=requires_python)
+    target = outcome.target.target
+    settings = with_layer_name(settings, pyproject, paths.project_root, target)
     return publish_layer(outcome.path, settings, target, reporter=reporter, fingerprint=read_fingerprint(outcome.path),
-                         dry_run=dry_run, progress=progress)
+                         dry_run=dry_run)
 
 
 @dataclass
@@ -277,7 +284,7 @@ class LambdaLayerPublisher:
         return build_and_publish(
             paths.pyproject, self.config or load_config(paths.pyproject), settings,
             self.reporter or PrintReporter(verbose=self.verbose), build_tool=self.build_tool, force=self.force,
-            dry_run=self.dry_run, progress=TerminalProgress(),
+            dry_run=self.dry_run,
         )
 
 

@@ -4,19 +4,14 @@ our freshly built wheel, the seed wheels of its runtime dependencies and the tes
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict
 
 import pytest
+from conftest import SEED_WHEELS
 from layer_assertions import dists, names
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Filled by the Makefile's set-up step (pip download of hatchling, uv, deflate, ... at the venv's versions).
-SEED_WHEELS = Path(os.environ.get("LAMBDA_LAYER_SEED_WHEELS", REPO_ROOT / ".venv" / "seed-wheels"))
 LAYER = Path("build/lambda/layer/layer.zip")
 
 PYPROJECT = """\
@@ -41,24 +36,6 @@ extras = ["speed"]
 architecture = "arm64"
 python-version = "3.12"
 """
-
-
-@pytest.fixture(scope="session")
-def plugin_wheel(tmp_path_factory: pytest.TempPathFactory, offline_env: Dict[str, str]) -> Path:
-    """lambda-layer-build's wheel, built from a fresh copy of this checkout (no cache serves an old build)."""
-    source = tmp_path_factory.mktemp("plugin-source")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO_ROOT / name, source / name)
-    for package in ("shared_core", "hatch_lambda_layer", "poetry_lambda_layer"):
-        shutil.copytree(REPO_ROOT / package, source / package, ignore=ignore)
-    out = tmp_path_factory.mktemp("plugin-wheel")
-    subprocess.run(
-        [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(out)],
-        cwd=source, env=offline_env, check=True, capture_output=True, timeout=120,
-    )
-    [wheel] = out.glob("lambda_layer_build-*.whl")
-    return wheel
 
 
 def test_hatch_build_and_clean_lambda_layer(offline_env, wheelhouse, plugin_wheel, tmp_path):
@@ -87,7 +64,8 @@ def test_hatch_build_and_clean_lambda_layer(offline_env, wheelhouse, plugin_whee
     assert "Traceback" not in output
     # Hatch made its own build environment (wording differs between Hatch 1.15 and 1.18)
     assert "Creating environment: hatch-build" in output or "Setting up build environment" in output
-    assert "Building Lambda layer for python3.12 arm64" in output and "Layer size: " in output
+    assert "\ntarget: python3.12 arm64 (python-version from [tool.hatch.build.targets.lambda-layer])\n" in output
+    assert "Layer size: " in output
     assert output.rstrip().splitlines()[-1] == str(LAYER)
 
     # the builder ran from the wheel Hatch installed into hatch-build, not from this checkout

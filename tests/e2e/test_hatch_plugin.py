@@ -104,43 +104,43 @@ def test_registered_under_the_entry_point():
 def test_in_process_build_returns_absolute_zip_and_reports(core_env, tmp_path, capsys):
     root = tmp_path / "demo"
     builder = in_process_builder(root, pyproject(["fake-a", "requests", "boto3"], shared={"python-version": "3.12"}))
-    [artifact] = list(builder.build(directory=str(tmp_path / "dist")))
+    [artifact] = list(builder.build())
     assert artifact == str(root.resolve() / LAYER)
     # defaults drop the runtime-provided boto3, botocore and urllib3 before install
     assert dists(root / LAYER) == {"fake-a", "fake-b", "requests"}
     assert all(name.startswith("python/") for name in names(root / LAYER))
     err = capsys.readouterr().err
-    assert "Building Lambda layer for python3.12 x86_64" in err
+    assert "\ntarget: python3.12 x86_64 (python-version from [tool.lambda-layer])\n" in err
     assert "resolve: 3 pins from [project.dependencies]" in err and "excluded before install: boto3, botocore, urllib3" in err
     assert "Layer size: " in err and "Largest distributions (unzipped):" in err
     assert "  fake-a==1.0" not in err  # pins are debug output (hatch -v)
 
     [again] = list(in_process_builder(root, pyproject(["fake-a", "requests", "boto3"], shared={"python-version": "3.12"}))
-                   .build(directory=str(tmp_path / "dist")))
+                   .build())
     assert again == artifact
     assert "Layer is up to date (inputs unchanged; `hatch build -t lambda-layer --clean` rebuilds)" in capsys.readouterr().err
 
 
 def test_verbosity_follows_hatch(core_env, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HATCH_VERBOSE", "1")
-    list(in_process_builder(tmp_path / "v", pyproject(["fake-a"])).build(directory=str(tmp_path / "dist")))
+    list(in_process_builder(tmp_path / "v", pyproject(["fake-a"])).build())
     assert "  fake-a==1.0" in capsys.readouterr().err
     monkeypatch.delenv("HATCH_VERBOSE")
     monkeypatch.setenv("HATCH_QUIET", "1")
     builder = in_process_builder(tmp_path / "q", pyproject(["fake-a"], target={"exclude-packages": ["nothing-like-it"]}))
-    list(builder.build(directory=str(tmp_path / "dist")))
+    list(builder.build())
     err = capsys.readouterr().err
     assert "Layer size" not in err and "resolve:" not in err
-    assert "Warning: exclusion 'nothing-like-it' matched no installed distribution" in err  # warnings survive -q
+    assert "warning: exclusion 'nothing-like-it' matched no installed distribution" in err  # warnings survive -q
 
 
 def test_all_extras_and_self_referencing_extra(core_env, tmp_path):
     optional = {"speed": ["fake-with-extra[speed]"], "cli": ["fake-cli"], "everything": ["demo-hatch[speed]", "fake-c"]}
     builder = in_process_builder(tmp_path / "all", pyproject(["fake-a"], optional=optional, target={"all-extras": True}))
-    [artifact] = list(builder.build(directory=str(tmp_path / "dist")))
+    [artifact] = list(builder.build())
     assert dists(Path(artifact)) == {"fake-a", "fake-b", "fake-with-extra", "fake-extra-dep", "fake-cli", "fake-c"}
     builder = in_process_builder(tmp_path / "one", pyproject(["fake-a"], optional=optional, shared={"extras": ["Everything"]}))
-    [artifact] = list(builder.build(directory=str(tmp_path / "dist")))
+    [artifact] = list(builder.build())
     assert dists(Path(artifact)) == {"fake-a", "fake-b", "fake-with-extra", "fake-extra-dep", "fake-c"}
 
 
@@ -152,13 +152,13 @@ def test_uv_lock_is_the_pin_source_when_present(core_env, tmp_path, capsys):
     config["project"]["requires-python"] = ">=3.9"
     write_project(root, config)
     subprocess.run([find_uv(), "lock", "--quiet"], cwd=root, check=True, env=core_env, timeout=60)
-    [artifact] = list(in_process_builder(root, config).build(directory=str(tmp_path / "dist")))
+    [artifact] = list(in_process_builder(root, config).build())
     assert dists(Path(artifact)) == {"fake-a", "fake-b", "fake-with-extra", "fake-extra-dep"}
     assert "pins from uv.lock" in capsys.readouterr().err
     # a dependency added after locking: the stale lock is refused, as Poetry's is
     config["project"]["dependencies"].append("fake-c")
     with pytest.raises(SystemExit):
-        list(in_process_builder(root, config).build(directory=str(tmp_path / "dist")))
+        list(in_process_builder(root, config).build())
     assert "changed since uv.lock was last generated (fake-c). Run `uv lock`" in capsys.readouterr().err
 
 
@@ -167,9 +167,9 @@ def test_hatch_generic_keys_keep_their_meaning(core_env, tmp_path, capsys):
     target = {"exclude": ["fake_b"], "versions": ["standard"], "require-runtime-dependencies": False,
               "exclude-packages": ["fake-c"]}
     builder = in_process_builder(tmp_path / "generic", pyproject(["fake-a", "fake-c"], target=target))
-    [artifact] = list(builder.build(directory=str(tmp_path / "dist")))
+    [artifact] = list(builder.build())
     assert dists(Path(artifact)) == {"fake-a", "fake-b"}
-    assert (f"Warning: Field `{TARGET}.exclude` is Hatch's file selection and does not change the layer; "
+    assert (f"warning: Field `{TARGET}.exclude` is Hatch's file selection and does not change the layer; "
             "list distributions to leave out in `exclude-packages`.") in capsys.readouterr().err
 
 
@@ -177,7 +177,7 @@ def test_clean_removes_only_what_the_builder_made(core_env, tmp_path):
     root = tmp_path / "clean"
     config = pyproject(["fake-a"], target={"output": "out/demo-layer.zip"})
     builder = in_process_builder(root, config)
-    [artifact] = list(builder.build(directory=str(root / "dist")))
+    [artifact] = list(builder.build())
     assert artifact == str(root.resolve() / "out/demo-layer.zip")
     assert fingerprint_path(Path(artifact)).is_file() and (root / "build/lambda/layer/artifacts/python").is_dir()
     sentinels = [root / "build/other.txt", root / "dist/x.whl", root / "out/keep.txt", root / "build/lambda-notes.txt"]
@@ -235,7 +235,7 @@ def test_config_errors_abort_with_hatch_style_message(core_env, tmp_path, capsys
     config = pyproject(["fake-a"], shared=settings if table == "shared" else None, target=settings if table == "target" else None)
     builder = in_process_builder(tmp_path / "bad", config)
     with pytest.raises(SystemExit) as exited:
-        list(builder.build(directory=str(tmp_path / "dist")))
+        list(builder.build())
     assert exited.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith(message), err
@@ -247,7 +247,7 @@ def test_shared_table_must_be_a_table(core_env, tmp_path, capsys):
     config = pyproject(["fake-a"])
     config["tool"]["lambda-layer"] = "arm64"
     with pytest.raises(SystemExit):
-        list(in_process_builder(tmp_path / "bad", config).build(directory=str(tmp_path / "dist")))
+        list(in_process_builder(tmp_path / "bad", config).build())
     assert capsys.readouterr().err == "Field `tool.lambda-layer` must be a table, got 'arm64'.\n"
 
 
@@ -257,7 +257,7 @@ def test_unknown_extra_is_named(core_env, tmp_path, capsys, table):
     config = pyproject(["fake-a"], optional={"speed": ["fake-with-extra[speed]"], "cli": ["fake-cli"]},
                        shared=settings if table == "shared" else None, target=settings if table == "target" else None)
     with pytest.raises(SystemExit):
-        list(in_process_builder(tmp_path / "bad", config).build(directory=str(tmp_path / "dist")))
+        list(in_process_builder(tmp_path / "bad", config).build())
     name = TARGET if table == "target" else "tool.lambda-layer"
     assert capsys.readouterr().err == (
         f"Field `{name}.extras` names an extra that [project.optional-dependencies] does not define: 'turbo' "
@@ -314,7 +314,7 @@ def test_target_platform_from_the_target_table(offline_env, tmp_path):
     assert not [name for name in files if "x86_64" in name or "cpython-311" in name]
     # markers are evaluated for the target (aarch64, 3.12), not for this machine
     assert dists(root / LAYER) == {"fake-native", "fake-markers", "fake-linux-only", "fake-arm-only"}
-    assert "Building Lambda layer for python3.12 arm64" in err
+    assert "\ntarget: python3.12 arm64 (python-version from [tool.hatch.build.targets.lambda-layer])\n" in err
 
 
 def test_rebuild_from_scratch_is_byte_identical(offline_env, tmp_path):
@@ -363,3 +363,35 @@ def test_missing_wheel_is_one_message(offline_env, tmp_path):
     completed = hatchling_build(root, offline_env)
     assert completed.returncode == 1
     assert "fake-sdist-only" in completed.stderr and "Traceback" not in completed.stderr
+
+
+# -- the target, settings that do not apply, and where the layer goes --------------------------------
+
+
+def test_target_from_hatchs_requires_python_and_exclusion(core_env, tmp_path, capsys):
+    config = pyproject(["fake-native"], target={"compile-bytecode": False})
+    config["project"]["requires-python"] = "==3.13.*"
+    [artifact] = list(in_process_builder(tmp_path / "req", config).build())
+    assert "python/fake_native/_speedups.cpython-313-x86_64-linux-gnu.so" in names(Path(artifact))
+    assert "\ntarget: python3.13 x86_64 (the only Lambda runtime requires-python '==3.13.*' allows)\n" in capsys.readouterr().err
+
+    config["tool"]["hatch"]["build"]["targets"]["lambda-layer"]["python-version"] = "3.12"
+    with pytest.raises(SystemExit):
+        list(in_process_builder(tmp_path / "excluded", config).build())
+    assert capsys.readouterr().err.endswith(
+        f"python3.12 (python-version from [{TARGET}]) is excluded by the project's requires-python '==3.13.*' "
+        "(pyproject.toml), which allows python3.13 on Lambda. Choose one of those, or change requires-python.\n"
+    )
+
+
+def test_group_keys_without_a_lock_and_the_directory_argument_are_warned(core_env, tmp_path, capsys):
+    root = tmp_path / "nolock"
+    config = pyproject(["fake-a"], shared={"python-version": "3.12"}, target={"with-groups": ["dev"]})
+    [artifact] = list(in_process_builder(root, config).build(directory=str(tmp_path / "out")))
+    assert artifact == str(root.resolve() / LAYER)
+    err = capsys.readouterr().err
+    assert (f"warning: the directory argument ({tmp_path / 'out'}) is not used: the layer goes to `output` "
+            f"({root.resolve() / LAYER}); set `output` in the target table instead.\n") in err
+    assert (f"warning: Field `{TARGET}.with-groups` does not apply to [project.dependencies] (only a poetry.lock or "
+            "uv.lock records dependency groups); it is ignored.\n") in err
+

@@ -85,6 +85,8 @@ def test_poetry_lock_main_group_for_target(poetry_locked, tmp_path, index_env, c
     assert build(project, "--python", "3.11", "--with", "dev", "--all-extras", "--no-default-excludes") == 0
     assert dists(layer) == {"fake-a", "fake-b", "fake-markers", "fake-linux-only", "fake-old-python", "fake-dev-tool",
                             "fake-with-extra", "fake-extra-dep", "boto3", "botocore"}
+    assert build(project, "--python", "3.12", "--all-groups") == 0
+    assert dists(layer) == {"fake-a", "fake-b", "fake-markers", "fake-linux-only", "fake-dev-tool"}
     capsys.readouterr()
     assert build(project, "--exclude", "fake-a") == 0  # fake-b was only there for fake-a
     assert "excluded before install: boto3, botocore, fake-a (and fake-b, needed only by those)" in capsys.readouterr().out
@@ -122,6 +124,8 @@ def test_uv_lock_without_dev_group(uv_locked, tmp_path, core_env):
     assert {"fake-dev-tool", "fake-with-extra", "fake-extra-dep", "fake-a"} <= dists(layer)
     assert build(project, "--python", "3.12", "--only", "dev") == 0
     assert dists(layer) == {"fake-dev-tool"}
+    assert build(project, "--python", "3.12", "--all-groups") == 0
+    assert dists(layer) == {"fake-a", "fake-b", "fake-markers", "fake-linux-only", "fake-dev-tool"}
     assert build(project, "--python", "3.12", "--exclude", "fake-with-extra", "-E", "speed") == 0
     assert not {"fake-with-extra", "fake-extra-dep"} & dists(layer) and "fake-b" in dists(layer)
 

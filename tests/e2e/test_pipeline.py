@@ -234,7 +234,46 @@ def test_allow_sdist_builds_a_pure_python_sdist(core_env, make_project, monkeypa
 def test_malformed_source_date_epoch_is_a_clear_error(core_env, make_project, monkeypatch, capsys):
     project = make_project(requirements__txt="fake-b==1.0\n")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
-    assert run_cli(project) == 1
+    assert run_cli(project, "--python", "3.12") == 1
     err = capsys.readouterr().err
     assert err.startswith("error: SOURCE_DATE_EPOCH must be an integer") and "Traceback" not in err
     assert not (project / "build/lambda/layer/layer.zip").exists()
+
+
+def test_small_promises_of_a_build(core_env, make_project, capsys):
+    """The path printed once when up to date, the result lists what was excluded before install,
+    the fingerprint is readable by the team (0644, whatever the umask), ``slimmed 1 file``."""
+    import os
+    import stat
+
+    from shared_core import LayerConfig, build_layer
+    from shared_core.fingerprint import fingerprint_path
+    from shared_core.reporting import PrintReporter
+
+    project = make_project(requirements__txt="requests==2.32.3\nurllib3==2.2.3\nfake-cli==1.0\nboto3==1.35.0\n")
+    previous = os.umask(0o077)
+    try:
+        outcome = build_layer(project / "pyproject.toml", LayerConfig(python_version="3.12"), PrintReporter(verbose=True))
+    finally:
+        os.umask(previous)
+    layer = project / "build/lambda/layer/layer.zip"
+    assert [(d.name, d.version, d.pattern, d.files, d.before_install) for d in outcome.zip.excluded] == [
+        ("boto3", "1.35.0", "boto3", frozenset(), True), ("urllib3", "2.2.3", "urllib3", frozenset(), True)]
+    assert stat.S_IMODE(fingerprint_path(layer).stat().st_mode) == 0o644
+    out = capsys.readouterr().out
+    assert "  slimmed 1 file of console scripts (" in out
+
+    assert run_cli(project, "--python", "3.12") == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == [
+        "Layer is up to date (inputs unchanged; --force rebuilds).", str(layer)]
+
+
+def test_quiet_seed_api_prints_only_warnings(core_env, make_project, capsys):
+    project = make_project("[tool.lambda-layer]\nexclude-packages = ['not-installed']\n",
+                           requirements__txt="fake-b==1.0\n")
+    pyproject = project / "pyproject.toml"
+    LambdaLayerBuilder(pyproject, LayerBuildToolEnum.pip, python_version="3.12", verbose=False).run()
+    LambdaLayerZipper(pyproject, LayerBuildToolEnum.pip, verbose=False).run()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "warning: exclusion 'not-installed' matched no installed distribution (check the spelling).\n"

@@ -109,6 +109,31 @@ optional = true
 fake-sdist-only = "*"
 """ + SOURCE
 
+CARET = """
+[tool.poetry]
+name = "caret-app"
+version = "0.1.0"
+description = "No python-version: Poetry's python constraint decides the target"
+authors = []
+
+[tool.poetry.dependencies]
+python = ">=3.9"
+fake-native = "*"
+""" + SOURCE
+
+
+def _narrow_python(root: Path, constraint: str) -> None:
+    """What `poetry lock` writes on a machine whose Python matches ``constraint`` (this one may not
+    have it): the new constraint, and the content hash Poetry's own locker computes for it."""
+    from poetry.factory import Factory
+
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('python = ">=3.9"', f'python = "{constraint}"'))
+    lock = root / "poetry.lock"
+    fresh_hash = Factory().create_poetry(root).locker._get_content_hash()
+    text = re.sub(r'content-hash = "[0-9a-f]+"', f'content-hash = "{fresh_hash}"', lock.read_text())
+    lock.write_text(text.replace('python-versions = ">=3.9"', f'python-versions = "{constraint}"'))
+
 USERNAME = "layer-bot"
 SECRET = "s3cr3t-Pa55word-9731"
 
@@ -172,6 +197,7 @@ def locked(
         "pep621": (PEP621.replace("INDEX_URL", index_url), poetry_env),
         "non-package": (NON_PACKAGE.replace("INDEX_URL", index_url), poetry_env),
         "private": (PRIVATE.replace("INDEX_URL", private_index_url), _credential_env(poetry_env)),
+        "caret": (CARET.replace("INDEX_URL", index_url), poetry_env),
     }
     running: List[Tuple[str, Path, subprocess.Popen]] = []
     for name, (pyproject, env) in templates.items():
@@ -189,6 +215,7 @@ def locked(
         assert process.returncode == 0, f"poetry lock failed for {name}:\n{output}"
         assert (root / "poetry.lock").is_file()
         projects[name] = root
+    _narrow_python(projects["caret"], "~3.12")
     return projects
 
 
@@ -477,15 +504,33 @@ def test_table_groups_and_extras_apply_without_options_progress_on_terminal(poet
     on a terminal the zip step draws a progress bar on stderr, stdout stays one line per stage."""
     from poetry_lambda_layer import command
 
-    monkeypatch.setattr(command, "PROGRESS_MIN_FILES", 1)
+    monkeypatch.setattr(command, "PROGRESS_MIN_ITEMS", 1)
     root = project("classic")
     _rewrite(root / "pyproject.toml", "[tool.lambda-layer]\n",
              '[tool.lambda-layer]\nwith-groups = ["dev"]\nextras = ["speed"]\narchitecture = "arm64"\n')
     code, out, err = poetry_app(f"lambda-layer --project {root}", decorated=True)
     assert code == 0, err
     files = int(re.search(r"^zip: (\d+) files", out, re.M).group(1))
-    assert f"{files}/{files} [" in err and "[" not in out
+    assert f"{files}/{files} [" in err and f"{files}/{files} [" not in out
     assert dists(root / LAYER) == {"fake-a", "fake-b", "fake-native", "requests", "fake-dev-tool",
                                    "fake-with-extra", "fake-extra-dep"}
     assert "(groups: dev, main; extras: speed)" in out and "python3.12 arm64" in out
     assert out.splitlines()[-1] == str(root / LAYER)
+
+
+def test_target_from_poetrys_python_constraint_and_shared_options(poetry_app, project):
+    root = project("caret")
+    code, out, err = poetry_app(f"lambda-layer --project {root} --arch aarch64 -o dist/ --no-compile")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "target: python3.12 arm64 (the only Lambda runtime python in [tool.poetry.dependencies] '~3.12' allows)"
+    assert lines[-1] == str(root / "dist/layer.zip")
+    assert "python/fake_native/_speedups.cpython-312-aarch64-linux-gnu.so" in names(root / "dist/layer.zip")
+
+    code, out, err = poetry_app(f"lambda-layer --project {root} --python 3.11")
+    assert (code, out) == (1, "")
+    assert err == (
+        "python3.11 (--python) is excluded by the project's python in [tool.poetry.dependencies] '~3.12' "
+        "(pyproject.toml), which allows python3.12 on Lambda. Choose one of those, or change python in "
+        "[tool.poetry.dependencies].\n"
+    )

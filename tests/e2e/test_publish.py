@@ -480,6 +480,7 @@ def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     root = tmp_path / "hatch-app"
     root.mkdir()
     (root / "pyproject.toml").write_text(HATCH_PROJECT)
+    (root / ".gitignore").write_text("/build/\n")  # hatchling reads only this one: keeps the layer out of sdists
 
     def hatch(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "hatch", *args], cwd=root, env=aws_env, capture_output=True,
@@ -490,7 +491,8 @@ def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     first = hatch("publish", "-p", "lambda-layer", "-o", "description=From Hatch")
     assert first.returncode == 0, first.stdout + first.stderr
     assert first.stdout == f"{arn}:1\n"  # Hatch's messages go to stderr
-    assert "Building Lambda layer for python3.12 arm64" in first.stderr and "upload: s3://hatch-bucket/" in first.stderr
+    assert "target: python3.12 arm64 (python-version from [tool.hatch.build.targets.lambda-layer])\n" in first.stderr
+    assert "upload: s3://hatch-bucket/" in first.stderr
     digest = hashlib.sha256((root / LAYER).read_bytes()).hexdigest()
     assert aws.keys("hatch-bucket") == [f"lambda-layer/hatch-layer/{digest}.zip"]
     version = aws.lambda_.get_layer_version(LayerName="hatch-layer", VersionNumber=1)
@@ -513,7 +515,7 @@ class _Terminal(io.StringIO):
 
 def test_upload_reports_progress_and_bar_only_on_a_terminal(aws, tmp_path):
     from shared_core.publish.aws import LayerApi
-    from shared_core.publish.progress import TerminalProgress
+    from shared_core.reporting import TerminalBar, terminal_bar
 
     aws.bucket("progress-bucket")
     layer = small_zip(tmp_path / "layer.zip", "x = 1\n" * 1000)
@@ -522,13 +524,11 @@ def test_upload_reports_progress_and_bar_only_on_a_terminal(aws, tmp_path):
     size = layer.stat().st_size
     assert calls[-1] == (size, size) and all(total == size for _, total in calls)
 
-    piped = io.StringIO()
-    TerminalProgress(piped)(5, 10)
-    assert piped.getvalue() == ""
+    assert terminal_bar(io.StringIO(), quiet=False) is None  # piped: no bar
+    assert terminal_bar(_Terminal(), quiet=True) is None     # -q: no bar
     terminal = _Terminal()
-    bar = TerminalProgress(terminal)
-    bar(5 * 1024 * 1024, 10 * 1024 * 1024)
-    assert terminal.getvalue() == f"\rupload [{'#' * 15}{'.' * 15}]  50% 5.0 MB of 10.0 MB"
-    bar(10 * 1024 * 1024, 10 * 1024 * 1024)
-    last = f"upload [{'#' * 30}] 100% 10.0 MB of 10.0 MB"
-    assert terminal.getvalue().endswith(f"\r{last}\r{' ' * len(last)}\r")  # the bar is cleared at the end
+    bar = TerminalBar(terminal)
+    bar.update("upload", 5 * 1024 * 1024, 10 * 1024 * 1024)
+    assert terminal.getvalue() == f"\r\x1b[2Kupload [{'#' * 15}{'.' * 15}] 5242880/10485760"
+    bar.update("upload", 10 * 1024 * 1024, 10 * 1024 * 1024)
+    assert terminal.getvalue().endswith(f"\r\x1b[2Kupload [{'#' * 30}] 10485760/10485760\r\x1b[2K")  # cleared at the end

@@ -49,6 +49,7 @@ def _pyc(tmp_path: Path, flags: int) -> Path:
     ("bin/normalizer", 0, {"bin/normalizer"}, "console scripts"),
     (".lock", 0, {".lock"}, "installer leftovers"),
     ("idna-3.7.dist-info/uv_cache.json", 0, set(), "installer leftovers"),
+    ("fake_sdist_only-1.0.dist-info/uv_build.json", 0, set(), "installer leftovers"),
     ("pkg/__pycache__/mod.cpython-312.pyc", 0b01, {"pkg/mod.py"}, None),        # ours: unchecked hash
     ("pkg/__pycache__/mod.cpython-312.pyc", 0b00, {"pkg/mod.py"}, "stale bytecode"),  # timestamp-based
     ("pkg/__pycache__/mod.cpython-312.pyc", 0b11, {"pkg/mod.py"}, "stale bytecode"),  # checked hash

@@ -84,3 +84,23 @@ def test_credentials_are_masked_and_only_in_env():
     masked = mask_credentials(text, all_secrets([index]))
     assert "p@ss" not in masked and "p%40ss" not in masked and "bob:****@pkgs.example" in masked
     assert "p@ss" not in repr(index) and "bob" not in repr(index)
+
+
+def test_installer_reasons_from_older_uv_output_with_colour():
+    from shared_core.tools import failure_message
+
+    # uv before 0.9 on a terminal: coloured, "Caused by:" chain, an index URL with credentials
+    output = (
+        "Resolved 3 packages in 12ms\n"
+        "\x1b[1m\x1b[31merror\x1b[39m\x1b[0m: Failed to prepare distributions\n"
+        "  \x1b[31mCaused by\x1b[39m: Failed to fetch wheel: idna==3.7\n"
+        "  \x1b[31mCaused by\x1b[39m: HTTP status client error (401 Unauthorized) for url "
+        "(https://bob:hunter22@pkgs.example/idna-3.7-py3-none-any.whl)\n"
+    )
+    assert failure_message("uv pip install", 2, output, ("hunter22",)) == (
+        "uv pip install failed for idna==3.7 (exit 2):\n"
+        "  error: Failed to prepare distributions\n"
+        "    Caused by: Failed to fetch wheel: idna==3.7\n"
+        "    Caused by: HTTP status client error (401 Unauthorized) for url (https://bob:****@pkgs.example/idna-3.7-py3-none-any.whl)\n"
+        "With -v, the whole output of uv pip install is shown."
+    )

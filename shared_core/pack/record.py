@@ -1,0 +1,79 @@
+"""Each packed ``*.dist-info/RECORD``, rewritten to list exactly what the layer holds of its distribution.
+
+The installer's RECORD describes the build machine's install: it lists the ``bin/`` scripts we drop
+(whose shebang, and so hash, names the build machine's interpreter), leftovers such as
+``uv_cache.json``, and not the ``.pyc`` we add. Packed as is, it would make the zip depend on the
+machine and tell ``importlib.metadata`` (and ``pip show -f``) about files that are not there.
+
+The rewritten RECORD lists every file of the distribution that the layer contains, with its
+sha256 (urlsafe base64, no padding) and size, sorted by path, and itself last with empty hash and
+size, as the wheel specification asks. Our ``.pyc`` are listed under the distribution that owns
+their source, with their hashes, the way pip and uv list the bytecode they compile. A file no
+RECORD claims stays unlisted (a distribution without a RECORD keeps none).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+from ..distributions import InstalledDistribution
+from .slimming import pyc_source
+from .tree import StagedFile
+
+
+@dataclass(frozen=True)
+class RewrittenRecord:
+    """The new text of one RECORD (``relpath`` relative to the tree root, like every RECORD row)."""
+
+    relpath: str
+    text: str
+
+
+def record_digest(path: Path) -> str:
+    """``sha256=<urlsafe base64 without padding>`` of a file, as RECORD rows state it."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha256=" + base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+
+
+def _render(rows: Sequence[Tuple[str, str, str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def layer_records(kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution]) -> List[RewrittenRecord]:
+    """The new RECORD of every distribution whose RECORD is among the ``kept`` files."""
+    present = {staged.relpath: staged for staged in kept}
+    claims: Dict[str, List[str]] = {}  # a path its installer recorded -> the RECORDs that list it
+    for dist in distributions:
+        record = f"{dist.dist_info}/RECORD"
+        if record in present:
+            for path in dist.files:
+                claims.setdefault(path, []).append(record)
+    owned: Dict[str, List[str]] = {record: [] for paths in claims.values() for record in paths}
+    for relpath in sorted(present):
+        # a file its installer recorded, or our .pyc of a recorded source
+        for record in claims.get(relpath) or claims.get(pyc_source(relpath) or "", []):
+            if relpath != record:
+                owned[record].append(relpath)
+    to_hash = sorted({path for paths in owned.values() for path in paths})
+    with ThreadPoolExecutor(thread_name_prefix="record-hash") as pool:  # hashlib releases the GIL
+        digests = dict(zip(to_hash, pool.map(lambda path: record_digest(present[path].source), to_hash)))
+    return [
+        RewrittenRecord(
+            record,
+            _render([(path, digests[path], str(present[path].size)) for path in paths] + [(record, "", "")]),
+        )
+        for record, paths in sorted(owned.items())
+    ]
