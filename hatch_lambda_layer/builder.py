@@ -33,11 +33,14 @@ class LambdaLayerBuilder(BuilderInterface):
 
     def build_standard(self, directory: str, **build_data: Any) -> str:
         """Build the layer; returns the zip's absolute path (Hatch prints it)."""
-        from shared_core import LayerError
+        from shared_core import user_error
 
         try:
             return str(self._build())
-        except LayerError as error:
+        except Exception as exc:  # LayerError, and disk full, read-only folder, undecodable file
+            error = user_error(exc)
+            if error is None:
+                raise  # a bug: Hatch shows the traceback
             self.app.abort(str(error))
             raise  # pragma: no cover - abort exits
 

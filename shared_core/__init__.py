@@ -17,7 +17,9 @@ from .config import (
     validate_table,
 )
 from .errors import (
+    BuildLockError,
     ConfigError,
+    EmptyLayerError,
     InstallError,
     LayerError,
     LayoutError,
@@ -27,6 +29,7 @@ from .errors import (
     SizeLimitError,
     SymlinkEscapeError,
     UnsupportedTargetError,
+    user_error,
 )
 from .indexes import mask_credentials
 from .install.staging import LambdaLayerBuilder, LambdaLayerInstaller, LayerInstallResult, resolve_target
@@ -45,8 +48,10 @@ __all__ = [
     "DEFAULT_EXCLUDES",
     "HATCH_TARGET_TABLE",
     "SHARED_TABLE",
+    "BuildLockError",
     "ConfigError",
     "DependencyListSource",
+    "EmptyLayerError",
     "InstallError",
     "LambdaLayerBuilder",
     "LambdaLayerInstaller",
@@ -83,5 +88,6 @@ __all__ = [
     "resolve_target",
     "select_groups",
     "split_option_values",
+    "user_error",
     "validate_table",
 ]

@@ -14,13 +14,28 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InstallError, MissingWheelError
-from ..indexes import PackageIndex, all_secrets, pip_index_env, uv_index_env
+from ..indexes import (
+    NO_SETTINGS,
+    IndexSettings,
+    PackageIndex,
+    all_secrets,
+    mask_credentials,
+    pip_index_env,
+    uv_index_args,
+    uv_index_env,
+)
 from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
 from ..pins.pin import Pin
 from ..tools import find_uv, python_has_module, run_tool, tail
 
 _UV_NO_WHEEL = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+?) has no (?:usable wheels|wheels with a matching)")
+#: pip's signs that the index gave it no usable answer (it logs them as warnings, then reports
+#: every pin as "no matching distribution"): no connection, TLS, or refused credentials.
+_PIP_UNREACHABLE = re.compile(
+    r"(?:NewConnectionError|ConnectTimeoutError|ReadTimeoutError|ProxyError|SSLError|NameResolutionError|"
+    r"Could not fetch URL|Max retries exceeded|40[13] Error|HTTP error 40[13])[^\n]*"
+)
 _PIP_NO_WHEEL = re.compile(r"(?:satisfies the requirement|matching distribution found for) (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)")
 
 
@@ -34,10 +49,12 @@ class InstallRequest:
     indexes: Tuple[PackageIndex, ...] = ()
     #: The project root: uv reads the project's own index settings (``[tool.uv]``, uv.toml) from here.
     project_root: Optional[Path] = None
+    settings: IndexSettings = NO_SETTINGS
 
     @property
     def require_hashes(self) -> bool:
-        return bool(self.pins) and all(pin.hashes for pin in self.pins)
+        """Any hash means every pin is checked (``check_hash_rule`` has refused a partly hashed set)."""
+        return any(pin.hashes for pin in self.pins)
 
     def requirements_text(self, pins: Sequence[Pin]) -> str:
         return "".join(pin.requirement_line(self.require_hashes) + "\n" for pin in pins)
@@ -55,6 +72,7 @@ def uv_command(request: InstallRequest, requirements_file: Path, *, dry_run: boo
     else:
         command += ["--only-binary", ":all:"]
     command += ["--require-hashes"] if request.require_hashes else []
+    command += uv_index_args(request.settings)
     command += ["--dry-run"] if dry_run else []
     return command
 
@@ -130,7 +148,15 @@ def _install_with_pip(request: InstallRequest, requirements_file: Path, env: Dic
                          check=False, cwd=request.project_root)
     if completed.returncode == 0:
         return
-    missing = [(m["name"], m["version"]) for m in _PIP_NO_WHEEL.finditer(completed.stderr)]
+    unreachable = _PIP_UNREACHABLE.search(completed.stderr)
+    if unreachable:  # pip then says "no matching distribution" for every pin: not a wheel problem
+        where = ", ".join(mask_credentials(index.url) for index in request.indexes) or "the default index (PyPI, or PIP_INDEX_URL)"
+        raise InstallError(
+            f"pip could not use the package index ({where}): {mask_credentials(unreachable.group(0), secrets)}. "
+            "Check the index URL, the network (proxy, VPN) and the credentials, then build again."
+        )
+    # pip names each pin twice ("Could not find a version ..." then "No matching distribution ...")
+    missing = list(dict.fromkeys((m["name"], m["version"]) for m in _PIP_NO_WHEEL.finditer(completed.stderr)))
     if missing:
         raise _missing_wheel_error(missing, request.target)
     raise InstallError(f"pip install failed (exit {completed.returncode}):\n{tail(completed.stderr, secrets)}")
@@ -145,8 +171,8 @@ def install_pins(request: InstallRequest, scratch: Path) -> None:
     requirements_file = scratch / "pinned-requirements.txt"
     requirements_file.write_text(request.requirements_text(request.pins), encoding="utf-8")
     if request.installer == "pip":
-        _install_with_pip(request, requirements_file, pip_index_env(request.indexes))
+        _install_with_pip(request, requirements_file, pip_index_env(request.indexes, request.settings))
     else:
-        env = uv_index_env(request.indexes)
+        env = uv_index_env(request.indexes, request.settings)
         env.setdefault("UV_PYTHON_DOWNLOADS", os.environ.get("UV_PYTHON_DOWNLOADS", "never"))
         _install_with_uv(request, requirements_file, env)

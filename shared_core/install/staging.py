@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
+from ..build_lock import layer_lock
 from ..config import LayerConfig, load_config
 from ..distributions import InstalledDistribution, scan_distributions
-from ..lambda_runtime import LambdaTarget
+from ..errors import EmptyLayerError
+from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LambdaTarget
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..pins.detect import default_pin_source
 from ..pins.graph import select_pins
-from ..pins.pin import Pin, sorted_pins
+from ..pins.pin import Pin, check_hash_rule, sorted_pins
 from ..pins.source import PinSource
 from ..reporting import PrintReporter, Reporter
 from .audit import audit_tree
@@ -51,14 +53,47 @@ def _seconds(started: float) -> str:
     return f"{time.monotonic() - started:.2f} s"
 
 
+def _report_bytecode(bytecode: BytecodeResult, target: LambdaTarget, started: float, reporter: Reporter) -> None:
+    if not bytecode.compiled:
+        reporter.warning(f"no bytecode shipped: {bytecode.reason}; cold starts will compile modules.")
+        return
+    repaired = f", {bytecode.damaged} damaged cache entries recompiled" if bytecode.damaged else ""
+    reporter.info(
+        f"compile: {bytecode.files} unchecked-hash .pyc for Python {target.python_version}, "
+        f"{bytecode.from_cache} from cache{repaired} ({_seconds(started)})"
+    )
+    if bytecode.cache_error:
+        reporter.warning(
+            f"the bytecode cache could not be written ({bytecode.cache_error}); {bytecode.fresh} modules were "
+            "compiled without it, which costs only speed. Free space there or set LAMBDA_LAYER_CACHE_DIR "
+            "to a writable directory."
+        )
+    if bytecode.failed:
+        reporter.warning(f"bytecode incomplete: {bytecode.shortfall()}; cold starts will compile those modules.")
+
+
 def stage_dependencies(
     paths: LayerPaths, config: LayerConfig, source: PinSource, target: LambdaTarget, reporter: Reporter
 ) -> LayerInstallResult:
     """Resolve, select, install, audit and compile into ``paths.artifacts_python``."""
     started = time.monotonic()
     resolution = source.resolve(target)
+    if not resolution.pins:
+        raise EmptyLayerError(
+            f"{source.origin} gives no dependencies for {target.describe()}, so the layer would be empty and "
+            f'Lambda refuses an empty zip ("{EMPTY_ZIP_REFUSAL}"). Declare the runtime dependencies (and lock '
+            "them again), or check the groups, extras and markers chosen; the previous layer zip is unchanged."
+        )
     selection = select_pins(sorted_pins(resolution.pins), config.excluded_patterns, resolution.graph)
     pins = selection.pins
+    if not pins:
+        orphans = f" (and {', '.join(selection.orphans)}, needed only by those)" if selection.orphans else ""
+        raise EmptyLayerError(
+            f"Every pin from {source.origin} is excluded: {', '.join(selection.excluded)}{orphans}, so the layer "
+            f'would be empty and Lambda refuses an empty zip ("{EMPTY_ZIP_REFUSAL}"). Keep some of them: check '
+            "`exclude-packages` (--exclude) and `default-excludes`; the previous layer zip is unchanged."
+        )
+    check_hash_rule(pins, source.origin)
     dropped = f"; excluded before install: {', '.join(selection.excluded)}" if selection.excluded else ""
     if selection.orphans:
         dropped += f" (and {', '.join(selection.orphans)}, needed only by those)"
@@ -73,7 +108,7 @@ def stage_dependencies(
         staged_python = scratch / "artifacts" / "python"
         install_pins(
             InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, resolution.indexes,
-                           paths.project_root),
+                           paths.project_root, resolution.settings),
             scratch,
         )
         audit_tree(staged_python, target)
@@ -82,13 +117,7 @@ def stage_dependencies(
         if config.compile_bytecode:
             started = time.monotonic()
             bytecode = compile_bytecode(staged_python, target)
-            if bytecode.compiled:
-                reporter.info(
-                    f"compile: {bytecode.files} unchecked-hash .pyc for Python {target.python_version}, "
-                    f"{bytecode.from_cache} from cache ({_seconds(started)})"
-                )
-            else:
-                reporter.warning(f"no bytecode shipped: {bytecode.reason}; cold starts will compile modules.")
+            _report_bytecode(bytecode, target, started, reporter)
         if paths.artifacts_dir.exists():
             shutil.rmtree(paths.artifacts_dir)
         (scratch / "artifacts").rename(paths.artifacts_dir)
@@ -123,7 +152,9 @@ class LambdaLayerInstaller:
         config = self.config or load_config(paths.pyproject)
         target = resolve_target(config, self.python_version, self.architecture)
         source = self.pin_source or default_pin_source(paths, self.build_tool, config)
-        return stage_dependencies(paths, config, source, target, self.reporter or PrintReporter(verbose=self.verbose))
+        reporter = self.reporter or PrintReporter(verbose=self.verbose)
+        with layer_lock(paths, config.output_path(paths.project_root), reporter):
+            return stage_dependencies(paths, config, source, target, reporter)
 
 
 #: The reference tool's (and this project's documented) name for Step 1.
