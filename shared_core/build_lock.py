@@ -14,6 +14,7 @@ killed (SIGKILL, OOM, a CI timeout): they are removed.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
@@ -95,10 +96,24 @@ def _record_holder(fd: int) -> None:
     os.write(fd, f"{os.getpid()}\n".encode("ascii"))
 
 
+def _open_lock(lock_path: Path) -> Optional[int]:
+    """The lock file, opened (created if need be); None when its folder cannot be written at all: no
+    other build can write there either, and an up-to-date layer in a read-only checkout still is one."""
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as error:
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return None  # whatever this build tries to write there fails with its own clear message
+        raise
+
+
 @contextmanager
 def _locked(lock_path: Path, output: Path, reporter: Reporter, deadline: float, timeout: float) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    fd = _open_lock(lock_path)
+    if fd is None:
+        yield
+        return
     try:
         if not _try_lock(fd):
             holder = _holder(fd)

@@ -455,7 +455,11 @@ def write_deterministic_zip(
 
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=destination.parent, prefix=".layer-", suffix=".zip.tmp")
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=destination.parent, prefix=".layer-", suffix=".zip.tmp")
+    except OSError as error:  # a read-only or full folder: name the zip, not a temporary name
+        error.filename = str(destination)
+        raise
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             entries, unzipped_bytes = _write_members(out, ordered, compress, worker_count, dos, progress)

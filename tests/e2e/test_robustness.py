@@ -19,8 +19,9 @@ import subprocess
 import sys
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List, Tuple, Union
 
 import pytest
 from conftest import serve_index
@@ -454,60 +455,98 @@ POETRY_PROJECT = (
     '[project]\nname = "p"\nversion = "1"\nrequires-python = ">=3.9"\ndependencies = ["six"]\n'
     "[tool.poetry]\npackage-mode = false\n"
 )
+SIX = '[[package]]\nname = "six"\nversion = "1.16.0"\ngroups = ["main"]\n'
+DIRECTORY, REMOVED = "a directory where the file belongs", "no such file"
 
 
-def poetry_lock_for(project: Path, packages: str) -> str:
-    from shared_core.config import tomllib
-    from shared_core.pins.poetry_lock import poetry_content_hash
+def poetry_lock(packages: str) -> Callable[[Path], bytes]:
+    """A poetry.lock for POETRY_PROJECT holding ``packages``, fresh for the pyproject.toml beside it."""
+    def write(root: Path) -> bytes:
+        from shared_core.config import tomllib
+        from shared_core.pins.poetry_lock import poetry_content_hash
 
-    digest = poetry_content_hash(tomllib.loads((project / "pyproject.toml").read_text()))
-    return f'{packages}\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.9"\ncontent-hash = "{digest}"\n'
+        digest = poetry_content_hash(tomllib.loads((root / "pyproject.toml").read_text()))
+        return f'{packages}\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.9"\ncontent-hash = "{digest}"\n'.encode()
+    return write
 
 
-@pytest.mark.parametrize("case", [
-    "pyproject is a directory", "binary pyproject", "binary poetry.lock", "empty poetry.lock",
-    "poetry.lock package without version", "binary uv.lock", "binary requirements.txt", "output folder is a file",
-])
+@dataclass(frozen=True)
+class BadInput:
+    """Files written over a project (in order), the options, and the message (``{root}``: the project)."""
+
+    files: Tuple[Tuple[str, Union[bytes, str, Callable[[Path], bytes]]], ...]
+    args: Tuple[str, ...]
+    console: str
+    poetry: str = ""  # when the Poetry command words it otherwise (Poetry reads some files itself)
+
+
+NOT_UTF8 = "is not UTF-8 text (byte 0x{byte} at offset {offset}): it may be a binary or corrupted file."
+BAD_INPUTS = {
+    "pyproject is a directory": BadInput(
+        (("pyproject.toml", DIRECTORY),), (),
+        "{root}/pyproject.toml is a directory, not a file. Replace it with the project's pyproject.toml, a UTF-8 "
+        "TOML file.",
+        "Is a directory: {root}/pyproject.toml. A directory is in the way of a file the build reads or writes: remove "
+        "or rename it."),
+    "binary pyproject": BadInput(
+        (("pyproject.toml", b'[project]\nname = "\xff\xfe"\n'),), (),
+        "{root}/pyproject.toml " + NOT_UTF8.format(byte="ff", offset=18)
+        + " Replace it with the project's pyproject.toml, a UTF-8 TOML file.",
+        # Poetry reads pyproject.toml itself, before the command runs
+        "\nInvalid TOML file {root}/pyproject.toml: 'utf-8' codec can't decode byte 0xff in position 18: invalid "
+        "start byte"),
+    "binary poetry.lock": BadInput(
+        (("poetry.lock", b"\x89PNG\r\n\x1a\n"),), (),
+        "{root}/poetry.lock " + NOT_UTF8.format(byte="89", offset=0) + " Run `poetry lock` to regenerate it.",
+        "{root}/poetry.lock is not valid TOML ('utf-8' codec can't decode byte 0x89 in position 0: invalid start "
+        "byte). Run `poetry lock` to regenerate it."),
+    "empty poetry.lock": BadInput(
+        (("poetry.lock", b""),), (),
+        "{root}/poetry.lock is empty, so it is not a lock Poetry wrote (or it was cut short). Run `poetry lock` to "
+        "regenerate it.",
+        "{root}/poetry.lock: The lock file does not have a metadata entry. Regenerate the lock file with the "
+        "`poetry lock` command."),
+    "poetry.lock package without version": BadInput(
+        (("poetry.lock", poetry_lock('[[package]]\nname = "six"\ngroups = ["main"]\n')),), (),
+        "poetry.lock: [[package]] entry 1 (six) has no `version`, so the lock is damaged or was edited by hand. Run "
+        "`poetry lock` to regenerate it."),
+    "binary uv.lock": BadInput(
+        (("poetry.lock", REMOVED), ("uv.lock", b"version = 1\n\xc3\x28\n")), ("--tool", "uv"),
+        "{root}/uv.lock " + NOT_UTF8.format(byte="c3", offset=12) + " Run `uv lock` to regenerate it."),
+    "binary requirements.txt": BadInput(
+        (("requirements.txt", b"six==1.16.0\n\xff\n"),), ("--tool", "pip"),
+        "{root}/requirements.txt " + NOT_UTF8.format(byte="ff", offset=12)
+        + " A requirements file must be UTF-8 text: fix or regenerate it."),
+    "output folder is a file": BadInput(
+        (("dist", b"a file, not a folder"),), ("--output", "dist/layer.zip"),
+        "File exists: {root}/dist. A file is in the way of a directory the build needs: remove or rename it, or "
+        "choose another `output`."),
+}
+
+
+def bad_project(make_project: Callable[..., Path], bad: BadInput) -> Path:
+    """A Poetry project (pyproject.toml, a fresh poetry.lock) with ``bad``'s files written over it."""
+    root = make_project(POETRY_PROJECT)
+    (root / "poetry.lock").write_bytes(poetry_lock(SIX)(root))
+    for name, content in bad.files:
+        path = root / name
+        path.unlink(missing_ok=True)
+        if content == DIRECTORY:
+            path.mkdir()
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        elif callable(content):
+            path.write_bytes(content(root))
+    return root
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_inputs_are_one_paragraph(core_env, make_project, capsys, case):
-    project = make_project(requirements__txt="fake-b==1.0\n")
-    requirements, pyproject, lock = project / "requirements.txt", project / "pyproject.toml", project / "poetry.lock"
-    args: List[str] = []
-    if case == "pyproject is a directory":
-        pyproject.mkdir()
-        message = f"{pyproject} is a directory, not a file. Replace it with the project's pyproject.toml, a UTF-8 TOML file."
-    elif case == "binary pyproject":
-        pyproject.write_bytes(b'[project]\nname = "\xff\xfe"\n')
-        message = (f"{pyproject} is not UTF-8 text (byte 0xff at offset 18): it may be a binary or corrupted file. "
-                   "Replace it with the project's pyproject.toml, a UTF-8 TOML file.")
-    elif case == "binary poetry.lock":
-        lock.write_bytes(b"\x89PNG\r\n\x1a\n")
-        message = (f"{lock} is not UTF-8 text (byte 0x89 at offset 0): it may be a binary or corrupted file. "
-                   "Run `poetry lock` to regenerate it.")
-    elif case == "empty poetry.lock":
-        lock.write_text("")
-        message = f"{lock} is empty, so it is not a lock Poetry wrote (or it was cut short). Run `poetry lock` to regenerate it."
-    elif case == "poetry.lock package without version":
-        pyproject.write_text(POETRY_PROJECT)
-        lock.write_text(poetry_lock_for(project, '[[package]]\nname = "six"\ngroups = ["main"]\n'))
-        message = ("poetry.lock: [[package]] entry 1 (six) has no `version`, so the lock is damaged or was edited by "
-                   "hand. Run `poetry lock` to regenerate it.")
-    elif case == "binary uv.lock":
-        pyproject.write_text(UV_PROJECT.replace("DEPS", '["six"]'))
-        (project / "uv.lock").write_bytes(b"version = 1\n\xc3\x28\n")
-        message = (f"{project / 'uv.lock'} is not UTF-8 text (byte 0xc3 at offset 12): it may be a binary or "
-                   "corrupted file. Run `uv lock` to regenerate it.")
-    elif case == "binary requirements.txt":
-        requirements.write_bytes(b"six==1.16.0\n\xff\n")
-        message = (f"{requirements} is not UTF-8 text (byte 0xff at offset 12): it may be a binary or corrupted "
-                   "file. A requirements file must be UTF-8 text: fix or regenerate it.")
-    else:
-        (project / "dist").write_text("a file, not a folder")
-        args = ["--output", "dist/layer.zip"]
-        message = (f"File exists: {project / 'dist'}. A file is in the way of a directory the build needs: remove or "
-                   "rename it, or choose another `output`.")
-    assert run_cli(project, *args) == 1
-    assert capsys.readouterr().err == f"error: {message}\n"
-    assert not (project / LAYER).exists()
+    bad = BAD_INPUTS[case]
+    root = bad_project(make_project, bad)
+    assert run_cli(root, *bad.args) == 1
+    assert capsys.readouterr().err == "error: " + bad.console.format(root=root) + "\n"
+    assert not (root / LAYER).exists()
 
 
 def test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip(core_env, make_project):
@@ -571,44 +610,13 @@ def test_a_bug_shows_its_traceback_only_with_verbose(core_env, make_project, mon
     assert err.startswith("Traceback (most recent call last):\n") and "KeyError: 'a bug'\n" in err
 
 
-@pytest.mark.parametrize("case", [
-    "pyproject is a directory", "binary pyproject", "binary poetry.lock", "empty poetry.lock",
-    "poetry.lock package without version", "output folder is a file",
-])
+@pytest.mark.parametrize("case", [case for case, bad in BAD_INPUTS.items() if "--tool" not in bad.args])
 def test_bad_inputs_through_the_poetry_command(poetry_app, make_project, case):  # noqa: F811
-    project = make_project(POETRY_PROJECT)
-    pyproject, lock = project / "pyproject.toml", project / "poetry.lock"
-    lock.write_text(poetry_lock_for(project, '[[package]]\nname = "six"\nversion = "1.16.0"\ngroups = ["main"]\n'))
-    args = ""
-    if case == "pyproject is a directory":
-        pyproject.unlink()
-        pyproject.mkdir()
-        message = (f"Is a directory: {pyproject}. A directory is in the way of a file the build reads or writes: "
-                   "remove or rename it.\n")
-    elif case == "binary pyproject":
-        pyproject.write_bytes(b'[project]\nname = "\xff\xfe"\n')
-        message = (f"\nInvalid TOML file {pyproject}: 'utf-8' codec can't decode byte 0xff in position 18: invalid "
-                   "start byte\n")  # Poetry reads pyproject.toml itself, before the command runs
-    elif case == "binary poetry.lock":
-        lock.write_bytes(b"\x89PNG\r\n\x1a\n")
-        message = (f"{lock} is not valid TOML ('utf-8' codec can't decode byte 0x89 in position 0: invalid start "
-                   "byte). Run `poetry lock` to regenerate it.\n")
-    elif case == "empty poetry.lock":
-        lock.write_text("")
-        message = (f"{lock}: The lock file does not have a metadata entry. Regenerate the lock file with the "
-                   "`poetry lock` command.\n")
-    elif case == "poetry.lock package without version":
-        lock.write_text(poetry_lock_for(project, '[[package]]\nname = "six"\ngroups = ["main"]\n'))
-        message = ("poetry.lock: [[package]] entry 1 (six) has no `version`, so the lock is damaged or was edited "
-                   "by hand. Run `poetry lock` to regenerate it.\n")
-    else:
-        (project / "dist").write_text("a file, not a folder")
-        args = "--output dist/layer.zip"
-        message = (f"File exists: {project / 'dist'}. A file is in the way of a directory the build needs: remove or "
-                   "rename it, or choose another `output`.\n")
-    code, out, err = poetry_app(f"lambda-layer --project {project} {args}")
-    assert (code, out, err) == (1, "", message)
-    assert not (project / LAYER).exists()
+    bad = BAD_INPUTS[case]
+    root = bad_project(make_project, bad)
+    code, out, err = poetry_app(f"lambda-layer --project {root} {' '.join(bad.args)}")
+    assert (code, out, err) == (1, "", (bad.poetry or bad.console).format(root=root) + "\n")
+    assert not (root / LAYER).exists()
 
 
 def test_a_file_system_error_through_the_hatch_builder(core_env, tmp_path, capsys):
