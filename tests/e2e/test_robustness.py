@@ -271,9 +271,13 @@ def private_index(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory):
         yield url
 
 
-@pytest.mark.parametrize("installer", ["uv", "pip"])
+@pytest.mark.parametrize("installer, pins", [
+    ("uv", "fake-a==1.0\nfake-b==1.0\n"),
+    ("pip", "fake-a==1.0\nfake-b==1.0\n"),
+    ("uv", "fake-a\n"),  # not frozen: resolved with `uv pip compile` against the file's index
+])
 def test_index_url_in_requirements_is_used_with_masked_credentials(
-    core_env, make_project, monkeypatch, tmp_path, capsys, private_index, installer
+    core_env, make_project, monkeypatch, tmp_path, capsys, private_index, installer, pins
 ):
     for variable in ("UV_OFFLINE", "UV_FIND_LINKS", "PIP_NO_INDEX", "PIP_FIND_LINKS"):
         monkeypatch.delenv(variable)
@@ -284,7 +288,7 @@ def test_index_url_in_requirements_is_used_with_masked_credentials(
     monkeypatch.setenv("LAYER_INDEX_USER", USERNAME)
     monkeypatch.setenv("LAYER_INDEX_PASSWORD", SECRET)
     url = private_index.replace("http://", "http://${LAYER_INDEX_USER}:${LAYER_INDEX_PASSWORD}@")
-    project = make_project(requirements__txt=f"--index-url {url}\nfake-a==1.0\nfake-b==1.0\n")
+    project = make_project(requirements__txt=f"--index-url {url}\n{pins}")
     assert run_cli(project, "--installer", installer, "--no-compile", "-v") == 0
     out, err = capsys.readouterr()
     assert dists(project / LAYER) == {"fake-a", "fake-b"}
