@@ -37,12 +37,15 @@ class LambdaLayerBuilder(BuilderInterface):
 
     def build_standard(self, directory: str, **build_data: Any) -> str:
         """Build the layer; returns the zip's absolute path (Hatch prints it)."""
-        from shared_core import LayerError
+        from shared_core import user_error
 
         reporter = HatchReporter(self.app)
         try:
             return str(self.build_layer_zip(reporter, directory=directory).path)
-        except LayerError as error:
+        except Exception as exc:  # LayerError, and disk full, read-only folder, undecodable file
+            error = user_error(exc)
+            if error is None:
+                raise  # a bug: Hatch shows the traceback
             reporter.end_progress()
             if error.details:
                 self.app.display_debug(error.details)  # `hatch -v build`

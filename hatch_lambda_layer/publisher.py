@@ -26,11 +26,16 @@ class LambdaLayerHatchPublisher(PublisherInterface):
     PLUGIN_NAME = PLUGIN_NAME
 
     def publish(self, artifacts: List[str], options: Dict[str, Any]) -> None:
-        from shared_core import LayerError
+        from shared_core import user_error
 
         try:
             arn = self._publish(artifacts, options)
-        except LayerError as error:
+        except Exception as exc:  # LayerError, and disk full, read-only folder, undecodable file
+            error = user_error(exc)
+            if error is None:
+                raise  # a bug: Hatch shows the traceback
+            if error.details:
+                self.app.display_debug(error.details)
             self.app.abort(str(error))
             return
         if arn:  # stdout's only line (Hatch's messages go to stderr): scripts capture it

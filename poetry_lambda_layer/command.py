@@ -182,7 +182,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
     interrupted = "Interrupted; the previous layer zip (if any) is unchanged."
 
     def handle(self) -> int:
-        from shared_core import LayerError
+        from shared_core import LayerError, user_error
 
         reporter = IOReporter(self)
         try:
@@ -195,6 +195,12 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
         except KeyboardInterrupt:
             reporter.error(self.interrupted)
             return 130
+        except Exception as exc:  # disk full, read-only folder, undecodable file: one line; a bug: cleo's trace
+            error = user_error(exc)
+            if error is None or self.io.is_debug():
+                raise
+            reporter.error(str(error))
+            return 1
 
     def _run(self, reporter: IOReporter) -> int:
         return self._build(reporter)
@@ -297,8 +303,8 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
         try:
             fresh = locker.is_fresh()
             lock_data = locker.lock_data
-        except RuntimeError as error:  # unreadable TOML, no metadata: Poetry's own wording
-            raise LockError(f"{lock_path}: {error}") from None
+        except RuntimeError as error:  # unreadable TOML, no metadata: Poetry's own wording, on one line
+            raise LockError(f"{lock_path}: {' '.join(str(error).split())}") from None
         except ValueError as error:  # tomllib.TOMLDecodeError from is_fresh()
             raise LockError(f"{lock_path} is not valid TOML ({error}). Run `poetry lock` to regenerate it.") from None
         if not fresh:

@@ -18,7 +18,9 @@ from .config import (
     validate_table,
 )
 from .errors import (
+    BuildLockError,
     ConfigError,
+    EmptyLayerError,
     InstallError,
     LayerError,
     LayoutError,
@@ -29,6 +31,7 @@ from .errors import (
     SizeLimitError,
     SymlinkEscapeError,
     UnsupportedTargetError,
+    user_error,
 )
 from .fingerprint import fingerprint_path
 from .indexes import mask_credentials
@@ -70,8 +73,10 @@ __all__ = [
     "PUBLISH_KEYS",
     "PUBLISH_TABLE",
     "SHARED_TABLE",
+    "BuildLockError",
     "ConfigError",
     "DependencyListSource",
+    "EmptyLayerError",
     "InstallError",
     "LambdaLayerBuilder",
     "LambdaLayerInstaller",
@@ -129,6 +134,7 @@ __all__ = [
     "settings_from_tables",
     "split_option_values",
     "terminal_bar",
+    "user_error",
     "validate_table",
     "with_layer_name",
 ]

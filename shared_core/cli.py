@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 from typing import List, Optional
 
 from .config import MAX_COMPRESSION_LEVEL, LayerConfig, apply_options, load_config, split_option_values
-from .errors import ConfigError, LayerError
+from .errors import ConfigError, LayerError, user_error
 from .lambda_runtime import ARCHITECTURE_ALIASES, ARCHITECTURES
 from .paths import LayerBuildToolEnum
 from .reporting import PrintReporter
@@ -160,6 +161,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         reporter.end_progress()
         print("error: interrupted; the previous layer.zip (if any) is unchanged.", file=sys.stderr)
         return 130
+    except Exception as exc:  # the contract: one paragraph for what the user can fix, a traceback for a bug
+        error = user_error(exc)
+        if args.verbose:
+            traceback.print_exc()
+        if error is None:
+            print(
+                f"error: internal error ({type(exc).__name__}: {exc}). This is a bug in lambda-layer-build: run "
+                "again with -v for the traceback and report it.", file=sys.stderr,
+            )
+        else:
+            print(f"error: {error}", file=sys.stderr)
+        return 1
     if not args.quiet:
         print(outcome.path)
     return 0

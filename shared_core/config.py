@@ -19,6 +19,7 @@ from .errors import ConfigError
 from .lambda_runtime import RUNTIME_PROVIDED, normalize_architecture, normalize_python_version
 from .pack.zip_writer import MAX_COMPRESSION_LEVEL
 from .paths import layer_output_path
+from .user_files import read_user_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -230,12 +231,12 @@ def config_from_tables(*tables: Tuple[Mapping[str, Any], str], ignore: Tuple[str
 
 
 def read_pyproject(path: Path) -> Dict[str, Any]:
-    """Parse pyproject.toml, turning a missing or broken file into a ConfigError naming it."""
+    """Parse pyproject.toml, turning a missing, unreadable or broken file into a ConfigError naming it."""
+    if not Path(path).exists():
+        raise ConfigError(f"{path} does not exist. Run the command in the project directory or pass its pyproject.toml.")
+    text = read_user_text(path, error=ConfigError, fix="Replace it with the project's pyproject.toml, a UTF-8 TOML file.")
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist. Run the command in the project directory or pass its pyproject.toml.") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file and run again.") from None
 
@@ -246,7 +247,7 @@ def shared_table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def load_config(path_pyproject_toml: Path) -> LayerConfig:
     """The project's ``[tool.lambda-layer]`` as a validated :class:`LayerConfig` (defaults without a pyproject)."""
-    if not Path(path_pyproject_toml).is_file():
+    if not Path(path_pyproject_toml).exists():
         return LayerConfig()
     return config_from_tables((shared_table(read_pyproject(path_pyproject_toml)), SHARED_TABLE))
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+from typing import Optional
+
 
 class LayerError(Exception):
     """Base of every error the pipeline raises on purpose.
@@ -62,3 +65,54 @@ class PublishError(LayerError):
 
 class OutputError(LayerError):
     """The layer cannot be written where ``output`` (or ``--output``) points."""
+
+
+class EmptyLayerError(LayerError):
+    """The build would give a layer without a single file (Lambda refuses an empty zip)."""
+
+
+class BuildLockError(LayerError):
+    """Another build of the same output did not finish in time."""
+
+
+def _os_error_message(error: OSError) -> str:
+    """One paragraph for an OSError: the path it concerns, what happened, and what to do."""
+    where = " -> ".join(str(name) for name in (error.filename, error.filename2) if name is not None)
+    where = where or "a file of the build"
+    what = error.strerror or str(error) or type(error).__name__
+    code = error.errno
+    if code in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        fix = ("Free space on that disk or raise the file size limit (or point `output` / --output at another "
+               "disk) and build again; a zip that could not be written leaves the previous one as it was.")
+    elif code == errno.EROFS:
+        fix = "That file system is read-only: build from a writable copy of the project, or point `output` (--output) elsewhere."
+    elif code in (errno.EACCES, errno.EPERM):
+        fix = ("Give this user access to it and its folder (the project's build/ folder and the output's folder must "
+               "be writable), or point `output` (--output) at a writable place.")
+    elif code == errno.EISDIR:
+        fix = "A directory is in the way of a file the build reads or writes: remove or rename it."
+    elif code in (errno.ENOTDIR, errno.EEXIST):
+        fix = "A file is in the way of a directory the build needs: remove or rename it, or choose another `output`."
+    else:
+        fix = "Check that path and build again."
+    return f"{what}: {where}. {fix}"
+
+
+def user_error(error: BaseException) -> Optional[LayerError]:
+    """The one-paragraph error for a failure the user can fix, or None for a bug in this tool.
+
+    Every entry point (console script, Poetry command, Hatch builder) calls this for an
+    exception that is not a :class:`LayerError`: the file system's errors (disk full, read-only
+    folder, permissions, a directory where a file belongs) and undecodable text become a
+    message naming the path and the fix; anything else is a bug and keeps its traceback.
+    """
+    if isinstance(error, LayerError):
+        return error
+    if isinstance(error, OSError):
+        return LayerError(_os_error_message(error))
+    if isinstance(error, UnicodeDecodeError):  # our readers name the file; this is the fallback
+        return LayerError(
+            f"A file the build read is not UTF-8 text ({error.reason} at byte {error.start}). Check that "
+            "pyproject.toml, the lock file and the requirements file are text, then build again."
+        )
+    return None

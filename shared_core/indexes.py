@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Optional, Sequence, Tuple
-from urllib.parse import quote, urlsplit, urlunsplit
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s:@]*)(?::(?P<password>[^/\s@]*))?@")
 
@@ -39,6 +39,30 @@ class PackageIndex:
         return tuple(s for s in (self.password,) if s)
 
 
+@dataclass(frozen=True)
+class IndexSettings:
+    """A requirements file's other source options: ``--find-links``, ``--no-index``, ``--trusted-host``."""
+
+    find_links: Tuple[str, ...] = ()
+    no_index: bool = False
+    trusted_hosts: Tuple[str, ...] = ()
+
+
+#: No options beyond the indexes (every source but a requirements file).
+NO_SETTINGS = IndexSettings()
+
+
+def index_from_url(name: str, url: str, *, default: bool) -> PackageIndex:
+    """An index from a URL that may carry ``user:password@``: the credentials are kept apart (and masked)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return PackageIndex(name, url, default=default)
+    userinfo, host = parts.netloc.rsplit("@", 1)
+    username, _, password = userinfo.partition(":")
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return PackageIndex(name, bare, unquote(username) or None, unquote(password) or None, default=default)
+
+
 def mask_credentials(text: str, secrets: Iterable[str] = ()) -> str:
     """Hide URL passwords (``https://user:****@host``) and any known secret value."""
     masked = _URL_USERINFO.sub(
@@ -54,9 +78,16 @@ def all_secrets(indexes: Sequence[PackageIndex]) -> Tuple[str, ...]:
     return tuple(secret for index in indexes for secret in index.secrets)
 
 
-def uv_index_env(indexes: Sequence[PackageIndex]) -> Dict[str, str]:
-    """``UV_DEFAULT_INDEX`` / ``UV_INDEX`` for uv; empty when the project configured none."""
+def uv_index_env(indexes: Sequence[PackageIndex], settings: IndexSettings = NO_SETTINGS) -> Dict[str, str]:
+    """``UV_DEFAULT_INDEX`` / ``UV_INDEX`` (and the settings' variables) for uv; empty when none is configured.
+
+    uv has no variable for ``--no-index``: :func:`uv_index_args` gives the flag.
+    """
     env: Dict[str, str] = {}
+    if settings.find_links:
+        env["UV_FIND_LINKS"] = ",".join(settings.find_links)
+    if settings.trusted_hosts:
+        env["UV_INSECURE_HOST"] = " ".join(settings.trusted_hosts)
     defaults = [index for index in indexes if index.default]
     extras = [index for index in indexes if not index.default]
     if defaults:
@@ -67,10 +98,20 @@ def uv_index_env(indexes: Sequence[PackageIndex]) -> Dict[str, str]:
     return env
 
 
-def pip_index_env(indexes: Sequence[PackageIndex]) -> Dict[str, str]:
-    """``PIP_INDEX_URL`` / ``PIP_EXTRA_INDEX_URL`` for pip; same order as for uv."""
+def uv_index_args(settings: IndexSettings) -> List[str]:
+    return ["--no-index"] if settings.no_index else []
+
+
+def pip_index_env(indexes: Sequence[PackageIndex], settings: IndexSettings = NO_SETTINGS) -> Dict[str, str]:
+    """``PIP_INDEX_URL`` / ``PIP_EXTRA_INDEX_URL`` (and the settings' variables) for pip; same order as for uv."""
     uv_env = uv_index_env(indexes)
     env: Dict[str, str] = {}
+    if settings.find_links:
+        env["PIP_FIND_LINKS"] = " ".join(settings.find_links)
+    if settings.no_index:
+        env["PIP_NO_INDEX"] = "1"
+    if settings.trusted_hosts:
+        env["PIP_TRUSTED_HOST"] = " ".join(settings.trusted_hosts)
     if "UV_DEFAULT_INDEX" in uv_env:
         env["PIP_INDEX_URL"] = uv_env["UV_DEFAULT_INDEX"]
     if "UV_INDEX" in uv_env:

@@ -44,6 +44,9 @@ DIRECT_UPLOAD_LIMIT = 50 * 1024 * 1024
 #: Lambda rejects a function whose code plus layers unzip to more than this.
 UNZIPPED_LIMIT = 262_144_000
 
+#: Lambda refuses a layer (or function) zip that holds no file, with this message.
+EMPTY_ZIP_REFUSAL = "Uploaded file must be a non-empty zip"
+
 #: Lambda's architecture name -> the machine name in wheel tags and ``platform_machine``.
 ARCHITECTURES: Dict[str, str] = {"x86_64": "x86_64", "arm64": "aarch64"}
 

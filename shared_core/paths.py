@@ -31,19 +31,21 @@ IGNORE_FILE_TEXT = "# Created by lambda-layer-build: everything here is build ou
 def layer_output_path(project_root: Path, output: Optional[str]) -> Path:
     """``output`` relative to the project (default ``build/lambda/layer/layer.zip``).
 
-    An existing directory, or a path ending in ``/``, means "put ``layer.zip`` there".
+    An existing directory, or a path ending in ``/``, means "put ``layer.zip`` there". The folder
+    is resolved, the zip's own name is not: a symlink there is replaced by the new zip, never
+    written through (its target stays as it is).
     """
-    if not output:
-        return (Path(project_root) / DEFAULT_OUTPUT).resolve()
-    path = Path(project_root) / Path(output).expanduser()
-    if output.endswith(("/", os.sep)) or path.is_dir():
-        path = path / LAYER_ZIP_NAME
-    return path.resolve()
+    path = Path(project_root) / DEFAULT_OUTPUT
+    if output:
+        path = Path(project_root) / Path(output).expanduser()
+        if output.endswith(("/", os.sep)) or path.is_dir():
+            path = path / LAYER_ZIP_NAME
+    return path.parent.resolve() / path.name
 
 
-def prepare_output(path: Path, how_to_change: str) -> None:
-    """Create the zip's directory and prove it writable (a real temporary file: permissions, read-only
-    mounts, root), before any time is spent installing.
+def check_output_path(path: Path, how_to_change: str) -> None:
+    """Refuse an output whose folder cannot exist because a file stands in its way; writes nothing,
+    so it runs before the build takes its lock or creates a folder.
 
     ``how_to_change`` says, in the surface's terms, which setting to change (``Change --output.``).
     """
@@ -51,6 +53,13 @@ def prepare_output(path: Path, how_to_change: str) -> None:
     blocking = next((ancestor for ancestor in (parent, *parent.parents) if ancestor.exists()), None)
     if blocking is not None and not blocking.is_dir():
         raise OutputError(f"Cannot write the layer to {path}: {blocking} is a file, not a directory. {how_to_change}")
+
+
+def prepare_output(path: Path, how_to_change: str) -> None:
+    """Create the zip's directory and prove it writable (a real temporary file: permissions, read-only
+    mounts, root), before any time is spent installing."""
+    check_output_path(path, how_to_change)
+    parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=parent, prefix=".layer-probe-"):

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from .build_lock import layer_lock
 from .config import SHARED_TABLE, LayerConfig
-from .fingerprint import is_up_to_date, write_fingerprint
+from .fingerprint import fingerprint_path, is_up_to_date, write_fingerprint
 from .install.staging import LayerInstallResult, stage_dependencies
 from .lambda_runtime import LambdaTarget
 from .pack.layer_zip import LayerZipResult, pack_layer
-from .paths import LayerBuildToolEnum, LayerPaths, ensure_ignore_file, prepare_output
+from .paths import LayerBuildToolEnum, LayerPaths, check_output_path, ensure_ignore_file, prepare_output
 from .pins.detect import default_pin_source
 from .pins.source import PinSource, ignored_settings
 from .reporting import Reporter
@@ -27,6 +28,8 @@ class LayerBuildOutcome:
     target: TargetChoice
     install: Optional[LayerInstallResult] = None
     zip: Optional[LayerZipResult] = None
+    #: False when the layer was written with a stated shortfall (e.g. missing bytecode): not fingerprinted.
+    complete: bool = True
 
 
 def _how_to_change_output(config: LayerConfig, table: str) -> str:
@@ -48,6 +51,19 @@ def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, targe
         "installer": config.installer,
         "allow_sdist": sorted(config.allow_sdist),
     }
+
+
+def _incomplete_message(shortfall: str, staged: LayerInstallResult, target: LambdaTarget) -> str:
+    version = target.python_version
+    fix = (
+        f"Make Python {version} available to the build (on PATH, in pyenv, or `uv python install {version}`)"
+        if staged.bytecode is not None and not staged.bytecode.compiled
+        else "Fix what stopped those modules from compiling"
+    )
+    return (
+        f"the layer is incomplete ({shortfall}), so it is not recorded as up to date: the next build rebuilds "
+        f"it. {fix}, or set `compile-bytecode = false` (--no-compile) to build without bytecode on purpose."
+    )
 
 
 def build_layer(
@@ -79,17 +95,25 @@ def build_layer(
         reporter.warning(warning)
     output = config.output_path(paths.project_root)
     inputs = _fingerprint_inputs(source, config, str(getattr(build_tool, "value", build_tool)), target)
-    if not force and is_up_to_date(output, inputs):
-        reporter.info(f"Layer is up to date (inputs unchanged; {up_to_date_hint}).")
-        return LayerBuildOutcome(output, up_to_date=True, target=choice)
+    check_output_path(output, _how_to_change_output(config, table))
+    with layer_lock(paths, output, reporter):
+        if not force and is_up_to_date(output, inputs):
+            reporter.info(f"Layer is up to date (inputs unchanged; {up_to_date_hint}).")
+            return LayerBuildOutcome(output, up_to_date=True, target=choice)
 
-    prepare_output(output, _how_to_change_output(config, table))
-    ensure_ignore_file(paths.build_dir)
-    staged = stage_dependencies(paths, config, source, target, reporter)
-    zipped = pack_layer(
-        staged.root, staged.distributions, config, reporter, output,
-        excluded_before_install=staged.excluded_before_install,
-    )
-    reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend} ({zipped.seconds:.2f} s)")
-    write_fingerprint(zipped.path, inputs)
-    return LayerBuildOutcome(zipped.path, up_to_date=False, target=choice, install=staged, zip=zipped)
+        prepare_output(output, _how_to_change_output(config, table))
+        ensure_ignore_file(paths.build_dir)
+        staged = stage_dependencies(paths, config, source, target, reporter)
+        zipped = pack_layer(
+            staged.root, staged.distributions, config, reporter, output,
+            excluded_before_install=staged.excluded_before_install,
+        )
+        reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend} ({zipped.seconds:.2f} s)")
+        shortfall = staged.bytecode.shortfall() if staged.bytecode is not None else ""
+        if shortfall:
+            # A degraded layer is never "up to date": without a fingerprint the next build redoes it.
+            fingerprint_path(zipped.path).unlink(missing_ok=True)
+            reporter.warning(_incomplete_message(shortfall, staged, target))
+        else:
+            write_fingerprint(zipped.path, inputs)
+    return LayerBuildOutcome(zipped.path, up_to_date=False, target=choice, install=staged, zip=zipped, complete=not shortfall)

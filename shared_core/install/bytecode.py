@@ -4,13 +4,17 @@ Lambda's ``/opt`` is read-only, so without valid bytecode every cold start recom
 imported module. Timestamp ``.pyc`` would be stale under the zip's fixed timestamp, hence
 unchecked-hash ones; the source path recorded is ``/opt/python/...``, where the file will be.
 Compiled files are cached by (interpreter, recorded path, source bytes), so a rebuild copies
-instead of compiling. ``tests``/``test`` directories inside packages are not compiled: nothing
+instead of compiling. A cache entry is only reused after it verifies (its sha256, then the PEP 552
+header against this source and interpreter, a code object that unmarshals, the recorded path);
+anything else is recompiled and the entry replaced. A cache that cannot be read or written costs
+speed, never a .pyc. ``tests``/``test`` directories inside packages are not compiled: nothing
 imports them on Lambda, and they would double their share of the layer.
 """
 
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -18,19 +22,22 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 from ..lambda_runtime import LAYER_PYTHON_DIR, LambdaTarget
 from ..tools import find_uv, run_tool
 
 # Runs under the *target* interpreter (any version 3.9+), so it only uses the standard library.
 _COMPILE_SCRIPT = r"""
-import hashlib, importlib.util, os, py_compile, sys
+import hashlib, importlib.util, json, marshal, os, shutil, sys, types
 from concurrent.futures import ProcessPoolExecutor
 
 root, ddir, cache = sys.argv[1:4]
 SKIP_DIRS = {"__pycache__", "tests", "test"}
 SALT = (sys.version + "\0").encode() + importlib.util.MAGIC_NUMBER
+UNCHECKED_HASH = (1).to_bytes(4, "little")  # PEP 552 flags: hash-based, source never checked
+DIGEST = 32  # a cache entry is the .pyc followed by the sha256 of the .pyc
+NOT_PYTHON = ("SyntaxError", "IndentationError", "TabError", "ValueError")  # not Python for this version
 
 
 def sources():
@@ -44,31 +51,117 @@ def sources():
         for name in sorted(files):
             if name.endswith(".py"):
                 path = os.path.join(directory, name)
-                dfile = ddir + "/" + os.path.relpath(path, root).replace(os.sep, "/")
-                yield path, dfile
+                yield path, ddir + "/" + os.path.relpath(path, root).replace(os.sep, "/")
 
 
-def cached_path(path, dfile):
-    with open(path, "rb") as handle:
-        key = hashlib.sha256(SALT + dfile.encode() + b"\0" + handle.read()).hexdigest()
+def entry_path(source, dfile):
+    key = hashlib.sha256(SALT + dfile.encode() + b"\0" + source).hexdigest()
     return os.path.join(cache, key[:2], key + ".pyc")
 
 
-def compile_one(job):
-    path, dfile, stored = job
-    cfile = importlib.util.cache_from_source(path)
+def pyc_bytes(source, dfile):
+    # What py_compile writes for UNCHECKED_HASH, built in memory so it can be checked and cached.
+    code = compile(source, dfile, "exec", dont_inherit=True)
+    return importlib.util.MAGIC_NUMBER + UNCHECKED_HASH + importlib.util.source_hash(source) + marshal.dumps(code)
+
+
+def verified(entry, source, dfile):
+    # The .pyc held by a cache entry, or None unless it is intact and compiled from exactly ``source``.
+    pyc, digest = entry[:-DIGEST], entry[-DIGEST:]
+    if len(entry) <= 16 + DIGEST or hashlib.sha256(pyc).digest() != digest:
+        return None
+    if pyc[:4] != importlib.util.MAGIC_NUMBER or pyc[4:8] != UNCHECKED_HASH:
+        return None
+    if pyc[8:16] != importlib.util.source_hash(source):
+        return None
     try:
-        py_compile.compile(path, cfile=cfile, dfile=dfile, doraise=True,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-    except (py_compile.PyCompileError, SyntaxError, ValueError):
-        return 0  # not valid Python for this version (e.g. a py2 test fixture): ship the source only
-    if cache:
+        code = marshal.loads(pyc[16:])
+    except Exception:
+        return None
+    if not isinstance(code, types.CodeType) or code.co_filename != dfile:
+        return None
+    return pyc
+
+
+def read_entry(stored):
+    # (bytes or None, existed): a directory, unreadable or missing entry reads as None.
+    try:
+        with open(stored, "rb") as handle:
+            return handle.read(), True
+    except FileNotFoundError:
+        return None, False
+    except OSError:
+        return None, os.path.lexists(stored)
+
+
+def store(stored, pyc):
+    # Replace the cache entry; a cache that cannot be written only costs speed. Returns an error or ''.
+    temporary = "%s.%d.tmp" % (stored, os.getpid())
+    try:
         os.makedirs(os.path.dirname(stored), exist_ok=True)
-        temporary = "%s.%d.tmp" % (stored, os.getpid())
-        with open(cfile, "rb") as source, open(temporary, "wb") as target:
-            target.write(source.read())
+        if os.path.isdir(stored) and not os.path.islink(stored):
+            shutil.rmtree(stored)
+        with open(temporary, "wb") as handle:
+            handle.write(pyc + hashlib.sha256(pyc).digest())
         os.replace(temporary, stored)
-    return 1
+        return ""
+    except OSError as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        return "%s: %s" % (getattr(error, "filename", None) or stored, error.strerror or error)
+
+
+def write_pyc(path, pyc):
+    cfile = importlib.util.cache_from_source(path)
+    os.makedirs(os.path.dirname(cfile), exist_ok=True)
+    with open(cfile, "wb") as handle:
+        handle.write(pyc)
+
+
+def reuse(job):
+    # Write the cached .pyc for ``job`` if its entry verifies: (reused, entry existed).
+    path, dfile = job
+    if not cache:
+        return False, False
+    with open(path, "rb") as handle:
+        source = handle.read()
+    entry, existed = read_entry(entry_path(source, dfile))
+    pyc = verified(entry, source, dfile) if entry is not None else None
+    if pyc is None:
+        return False, existed
+    write_pyc(path, pyc)
+    return True, True
+
+
+def compile_one(job):
+    # (outcome, relative path, detail): compiled, invalid (not Python for this version) or failed.
+    path, dfile = job
+    relative = os.path.relpath(path, root).replace(os.sep, "/")
+    try:
+        with open(path, "rb") as handle:
+            source = handle.read()
+        try:
+            pyc = pyc_bytes(source, dfile)
+        except Exception as error:
+            if type(error).__name__ in NOT_PYTHON:
+                return "invalid", relative, ""  # e.g. a py2 test fixture: ship the source only
+            raise
+        write_pyc(path, pyc)
+        return "compiled", relative, store(entry_path(source, dfile), pyc) if cache else ""
+    except Exception as error:
+        return "failed", relative, "%s: %s" % (type(error).__name__, error)
+
+
+def compile_all(misses):
+    if len(misses) > 50:
+        try:
+            with ProcessPoolExecutor() as pool:
+                return list(pool.map(compile_one, misses, chunksize=16))
+        except Exception:
+            pass  # no worker processes here (a sandbox without /dev/shm): compile in this one
+    return [compile_one(job) for job in misses]
 
 
 def main():
@@ -83,29 +176,29 @@ def main():
         if done % step == 0 or done == total:
             print("progress", done, total, flush=True)
 
-    misses, hits = [], 0
-    for path, dfile in jobs:
-        stored = cached_path(path, dfile) if cache else ""
-        if stored and os.path.exists(stored):
-            cfile = importlib.util.cache_from_source(path)
-            os.makedirs(os.path.dirname(cfile), exist_ok=True)
-            with open(stored, "rb") as source, open(cfile, "wb") as target:
-                target.write(source.read())
-            hits += 1
+    counts = {"reused": 0, "compiled": 0, "damaged": 0, "invalid": 0}
+    failed, cache_errors, misses = [], [], []
+    for job in jobs:
+        try:
+            reused, existed = reuse(job)
+        except Exception:
+            reused, existed = False, False  # compile_one reports what is wrong with the file
+        if reused:
+            counts["reused"] += 1
             advance()
         else:
-            misses.append((path, dfile, stored))
-    compiled = 0
-    if len(misses) > 50:
-        with ProcessPoolExecutor() as pool:
-            for result in pool.map(compile_one, misses, chunksize=16):
-                compiled += result
-                advance()
-    else:
-        for job in misses:
-            compiled += compile_one(job)
-            advance()
-    print(hits, compiled)
+            counts["damaged"] += existed
+            misses.append(job)
+    for outcome, relative, detail in compile_all(misses):
+        advance()
+        if outcome == "failed":
+            failed.append([relative, detail])
+        else:
+            counts[outcome] += 1
+        if outcome == "compiled" and detail:
+            cache_errors.append(detail)
+    print(json.dumps(dict(counts, failed=failed, cache_errors=len(cache_errors),
+                          cache_error=cache_errors[0] if cache_errors else "")))
 
 
 if __name__ == "__main__":
@@ -113,13 +206,43 @@ if __name__ == "__main__":
 """
 
 
+#: The cache's sub-directory: entries are a .pyc followed by its sha256 (older layouts are not read).
+CACHE_LAYOUT = "bytecode-v2"
+
+
 @dataclass(frozen=True)
 class BytecodeResult:
+    """What the compile step did; ``complete`` says whether every module got its ``.pyc``."""
+
     compiled: bool
     interpreter: Optional[str]
     reason: str
+    #: .pyc written into the staged tree: ``from_cache`` + ``fresh``.
     files: int = 0
     from_cache: int = 0
+    fresh: int = 0
+    #: Cache entries that failed verification (truncated, altered, swapped, a directory): recompiled.
+    damaged: int = 0
+    #: Sources that are not Python for the target version (e.g. py2 fixtures): shipped as source only.
+    not_python: int = 0
+    #: (relative path, why) for modules that are Python but got no .pyc: the layer is incomplete.
+    failed: Tuple[Tuple[str, str], ...] = ()
+    #: Why the cache could not be written (first of ``cache_errors``); costs speed, not completeness.
+    cache_error: str = ""
+    cache_errors: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.compiled and not self.failed
+
+    def shortfall(self) -> str:
+        """Why the layer lacks bytecode, for the user; empty when it is complete."""
+        if not self.compiled:
+            return f"no bytecode: {self.reason}"
+        if self.failed:
+            first, why = self.failed[0]
+            return f"{len(self.failed)} of {self.files + len(self.failed)} modules have no .pyc (first: {first}: {why})"
+        return ""
 
 
 def cache_dir() -> Path:
@@ -177,6 +300,12 @@ def find_interpreter(target: LambdaTarget) -> Optional[str]:
     return found if completed.returncode == 0 and found else None
 
 
+def _last_line(output: str) -> str:
+    """The error itself, not the stack above it (a warning is one paragraph)."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"
+
+
 def compile_bytecode(
     root: Path, target: LambdaTarget, progress: Optional[Callable[[str, int, int], None]] = None
 ) -> BytecodeResult:
@@ -187,12 +316,13 @@ def compile_bytecode(
     interpreter = find_interpreter(target)
     if interpreter is None:
         return BytecodeResult(False, None, f"no Python {target.python_version} interpreter found on this machine")
-    cache = cache_dir() / "bytecode"
+    cache = cache_dir() / CACHE_LAYOUT
+    unusable = ""
     try:
         cache.mkdir(parents=True, exist_ok=True)
         cache_arg = str(cache)
-    except OSError:
-        cache_arg = ""  # an unwritable cache only costs speed
+    except OSError as error:
+        cache_arg, unusable = "", f"{cache}: {error.strerror or error}"  # only costs speed
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
     env["PYTHONHASHSEED"] = "0"  # frozenset constants are marshalled in hash order
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as errors:  # never blocks the child
@@ -202,7 +332,7 @@ def compile_bytecode(
         )
         last = ""
         assert process.stdout is not None
-        for line in process.stdout:  # "progress DONE TOTAL" lines, then "HITS COMPILED"
+        for line in process.stdout:  # "progress DONE TOTAL" lines, then the JSON report
             words = line.split()
             if len(words) == 3 and words[0] == "progress":
                 if progress is not None:
@@ -212,7 +342,16 @@ def compile_bytecode(
         returncode = process.wait()
         errors.seek(0)
         stderr = errors.read()
-    if returncode != 0 or len(last.split()) != 2:
-        return BytecodeResult(False, interpreter, f"{interpreter} could not compile: {stderr.strip()[-300:]}")
-    hits, compiled = (int(part) for part in last.split())
-    return BytecodeResult(True, interpreter, f"compiled with {interpreter}", hits + compiled, hits)
+    try:
+        report = json.loads(last)
+    except ValueError:
+        report = None
+    if returncode != 0 or not isinstance(report, dict):
+        return BytecodeResult(False, interpreter, f"{interpreter} could not compile: {_last_line(stderr)}")
+    return BytecodeResult(
+        True, interpreter, f"compiled with {interpreter}",
+        files=report["reused"] + report["compiled"], from_cache=report["reused"], fresh=report["compiled"],
+        damaged=report["damaged"], not_python=report["invalid"],
+        failed=tuple((path, why) for path, why in report["failed"]),
+        cache_error=unusable or report["cache_error"], cache_errors=report["cache_errors"] + bool(unusable),
+    )

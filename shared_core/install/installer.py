@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import InstallError, MissingWheelError
-from ..indexes import PackageIndex, all_secrets, pip_index_env, uv_index_env
+from ..indexes import (
+    NO_SETTINGS,
+    IndexSettings,
+    PackageIndex,
+    all_secrets,
+    mask_credentials,
+    pip_index_env,
+    uv_index_args,
+    uv_index_env,
+)
 from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
 from ..pins.pin import Pin
@@ -29,6 +38,12 @@ _PIP_FETCHING = re.compile(r"^(Collecting|Processing|Obtaining) ")
 
 Progress = Callable[[str, int, int], None]
 
+#: pip's signs that the index gave it no usable answer (it logs them as warnings, then reports
+#: every pin as "no matching distribution"): no connection, TLS, or refused credentials.
+_PIP_UNREACHABLE = re.compile(
+    r"(?:NewConnectionError|ConnectTimeoutError|ReadTimeoutError|ProxyError|SSLError|NameResolutionError|"
+    r"Could not fetch URL|Max retries exceeded|40[13] Error|HTTP error 40[13])[^\n]*"
+)
 _PIP_NO_WHEEL = re.compile(r"(?:satisfies the requirement|matching distribution found for) (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+)")
 
 
@@ -42,10 +57,12 @@ class InstallRequest:
     indexes: Tuple[PackageIndex, ...] = ()
     #: The project root: uv reads the project's own index settings (``[tool.uv]``, uv.toml) from here.
     project_root: Optional[Path] = None
+    settings: IndexSettings = NO_SETTINGS
 
     @property
     def require_hashes(self) -> bool:
-        return bool(self.pins) and all(pin.hashes for pin in self.pins)
+        """Any hash means every pin is checked (``check_hash_rule`` has refused a partly hashed set)."""
+        return any(pin.hashes for pin in self.pins)
 
     def requirements_text(self, pins: Sequence[Pin]) -> str:
         return "".join(pin.requirement_line(self.require_hashes) + "\n" for pin in pins)
@@ -63,6 +80,7 @@ def uv_command(request: InstallRequest, requirements_file: Path, *, dry_run: boo
     else:
         command += ["--only-binary", ":all:"]
     command += ["--require-hashes"] if request.require_hashes else []
+    command += uv_index_args(request.settings)
     command += ["--dry-run"] if dry_run else []
     return command
 
@@ -181,7 +199,15 @@ def _install_with_pip(
                                   what="pip install", extra_env=env, cwd=request.project_root)
     if completed.returncode == 0:
         return
-    missing = [(m["name"], m["version"]) for m in _PIP_NO_WHEEL.finditer(completed.stderr)]
+    unreachable = _PIP_UNREACHABLE.search(completed.stderr)
+    if unreachable:  # pip then says "no matching distribution" for every pin: not a wheel problem
+        where = ", ".join(mask_credentials(index.url) for index in request.indexes) or "the default index (PyPI, or PIP_INDEX_URL)"
+        raise InstallError(
+            f"pip could not use the package index ({where}): {mask_credentials(unreachable.group(0), secrets)}. "
+            "Check the index URL, the network (proxy, VPN) and the credentials, then build again."
+        )
+    # pip names each pin twice ("Could not find a version ..." then "No matching distribution ...")
+    missing = list(dict.fromkeys((m["name"], m["version"]) for m in _PIP_NO_WHEEL.finditer(completed.stderr)))
     if missing:
         # pip words "no wheel for this platform" and "no such release" alike ("from versions: none")
         caveat = " (pip reports a name or version the index does not have the same way: check those too.)"
@@ -204,8 +230,8 @@ def install_pins(request: InstallRequest, scratch: Path, progress: Optional[Prog
     requirements_file = scratch / "pinned-requirements.txt"
     requirements_file.write_text(request.requirements_text(request.pins), encoding="utf-8")
     if request.installer == "pip":
-        _install_with_pip(request, requirements_file, pip_index_env(request.indexes), progress)
+        _install_with_pip(request, requirements_file, pip_index_env(request.indexes, request.settings), progress)
     else:
-        env = uv_index_env(request.indexes)
+        env = uv_index_env(request.indexes, request.settings)
         env.setdefault("UV_PYTHON_DOWNLOADS", os.environ.get("UV_PYTHON_DOWNLOADS", "never"))
         _install_with_uv(request, requirements_file, env, progress)

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
+from ..build_lock import layer_lock
 from ..config import LayerConfig, load_config
 from ..distributions import InstalledDistribution, scan_distributions
-from ..lambda_runtime import LambdaTarget
+from ..errors import EmptyLayerError
+from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LambdaTarget
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..pins.detect import default_pin_source
 from ..pins.graph import select_pins
-from ..pins.pin import Pin, sorted_pins
+from ..pins.pin import Pin, check_hash_rule, sorted_pins
 from ..pins.source import PinSource
 from ..reporting import PrintReporter, Reporter
 from ..requires_python import of_pyproject_file
@@ -49,15 +51,48 @@ def _seconds(started: float) -> str:
     return f"{time.monotonic() - started:.2f} s"
 
 
+def _report_bytecode(bytecode: BytecodeResult, target: LambdaTarget, started: float, reporter: Reporter) -> None:
+    if not bytecode.compiled:
+        reporter.warning(f"no bytecode shipped: {bytecode.reason}; cold starts will compile modules.")
+        return
+    repaired = f", {bytecode.damaged} damaged cache entries recompiled" if bytecode.damaged else ""
+    reporter.info(
+        f"compile: {bytecode.files} unchecked-hash .pyc for Python {target.python_version}, "
+        f"{bytecode.from_cache} from cache{repaired} ({_seconds(started)})"
+    )
+    if bytecode.cache_error:
+        reporter.warning(
+            f"the bytecode cache could not be written ({bytecode.cache_error}); {bytecode.fresh} modules were "
+            "compiled without it, which costs only speed. Free space there or set LAMBDA_LAYER_CACHE_DIR "
+            "to a writable directory."
+        )
+    if bytecode.failed:
+        reporter.warning(f"bytecode incomplete: {bytecode.shortfall()}; cold starts will compile those modules.")
+
+
 def stage_dependencies(
     paths: LayerPaths, config: LayerConfig, source: PinSource, target: LambdaTarget, reporter: Reporter
 ) -> LayerInstallResult:
     """Resolve, select, install, audit and compile into ``paths.artifacts_python``."""
     started = time.monotonic()
     resolution = source.resolve(target)
+    if not resolution.pins:
+        raise EmptyLayerError(
+            f"{source.origin} gives no dependencies for {target.describe()}, so the layer would be empty and "
+            f'Lambda refuses an empty zip ("{EMPTY_ZIP_REFUSAL}"). Declare the runtime dependencies (and lock '
+            "them again), or check the groups, extras and markers chosen; the previous layer zip is unchanged."
+        )
     resolved = sorted_pins(resolution.pins)
     selection = select_pins(resolved, config.excluded_patterns, resolution.graph)
     pins = selection.pins
+    if not pins:
+        orphans = f" (and {', '.join(selection.orphans)}, needed only by those)" if selection.orphans else ""
+        raise EmptyLayerError(
+            f"Every pin from {source.origin} is excluded: {', '.join(selection.excluded)}{orphans}, so the layer "
+            f'would be empty and Lambda refuses an empty zip ("{EMPTY_ZIP_REFUSAL}"). Keep some of them: check '
+            "`exclude-packages` (--exclude) and `default-excludes`; the previous layer zip is unchanged."
+        )
+    check_hash_rule(pins, source.origin)
     dropped = f"; excluded before install: {', '.join(selection.excluded)}" if selection.excluded else ""
     if selection.orphans:
         dropped += f" (and {', '.join(selection.orphans)}, needed only by those)"
@@ -73,7 +108,7 @@ def stage_dependencies(
         progress = reporter.progress if reporter.shows_progress() else None
         install_pins(
             InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, resolution.indexes,
-                           paths.project_root),
+                           paths.project_root, resolution.settings),
             scratch,
             progress,
         )
@@ -83,13 +118,7 @@ def stage_dependencies(
         if config.compile_bytecode:
             started = time.monotonic()
             bytecode = compile_bytecode(staged_python, target, progress)
-            if bytecode.compiled:
-                reporter.info(
-                    f"compile: {bytecode.files} unchecked-hash .pyc for Python {target.python_version}, "
-                    f"{bytecode.from_cache} from cache ({_seconds(started)})"
-                )
-            else:
-                reporter.warning(f"no bytecode shipped: {bytecode.reason}; cold starts will compile modules.")
+            _report_bytecode(bytecode, target, started, reporter)
         if paths.artifacts_dir.exists():
             shutil.rmtree(paths.artifacts_dir)
         (scratch / "artifacts").rename(paths.artifacts_dir)
@@ -130,7 +159,8 @@ class LambdaLayerInstaller:
         choice = choose_target(config, of_pyproject_file(paths.pyproject))
         announce_target(choice, reporter)
         source = self.pin_source or default_pin_source(paths, self.build_tool, config)
-        return stage_dependencies(paths, config, source, choice.target, reporter)
+        with layer_lock(paths, config.output_path(paths.project_root), reporter):
+            return stage_dependencies(paths, config, source, choice.target, reporter)
 
 
 #: How the Python API's arguments are named in messages.

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ..build_lock import layer_lock
 from ..config import LayerConfig, load_config
 from ..distributions import InstalledDistribution, scan_distributions
-from ..lambda_runtime import LAYER_PREFIX
+from ..errors import EmptyLayerError
+from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..pins.pin import Pin
 from ..reporting import PrintReporter, Reporter
@@ -113,6 +115,12 @@ def pack_layer(
     for reason, (count, size) in sorted(slimmed.items()):
         reporter.detail(f"  slimmed {count} file{'s' if count != 1 else ''} of {reason} ({human_size(size)})")
 
+    if not kept:
+        raise EmptyLayerError(
+            f"Nothing is left to pack from {root} after exclusions ({len(plan.excluded)} distributions excluded) "
+            f'and slimming, so the layer would be empty and Lambda refuses an empty zip ("{EMPTY_ZIP_REFUSAL}"). '
+            "Check `exclude-packages` and what Step 1 installed; the previous layer zip is unchanged."
+        )
     unzipped_bytes = sum(f.size for f in kept)
     check_unzipped_size(unzipped_bytes, config.allow_oversize)
     with tempfile.TemporaryDirectory(prefix="lambda-layer-records-") as scratch:
@@ -171,8 +179,9 @@ class LambdaLayerZipper:
         paths = LayerPaths.for_pyproject(self.path_pyproject_toml)
         config = self.config or load_config(paths.pyproject)
         root = paths.staged_site_packages(LayerBuildToolEnum(self.build_tool))
-        return pack_layer(
-            root, scan_distributions(root), config,
-            self.reporter or PrintReporter(verbose=self.verbose, quiet=not self.verbose),
-            config.output_path(paths.project_root), patterns=self.ignore_package_list,
-        )
+        reporter = self.reporter or PrintReporter(verbose=self.verbose, quiet=not self.verbose)
+        output = config.output_path(paths.project_root)
+        with layer_lock(paths, output, reporter):
+            return pack_layer(
+                root, scan_distributions(root), config, reporter, output, patterns=self.ignore_package_list,
+            )

@@ -1,7 +1,10 @@
 """Walk a staged tree into a sorted list of regular files, resolving symlinks safely.
 
-A link that stays inside the tree is packed as the file it points to; a link that leaves the
-tree would pack some other part of the build machine, so it is an error naming the link.
+A link to a file inside the tree is packed as that file, under the link's name (``libfoo.so``
+-> ``libfoo.so.1``: loaders need both names). A link to a directory inside the tree is not
+followed: that directory is packed once, under its own (canonical) path, whatever order
+``os.scandir`` lists them in. A link that leaves the tree would pack some other part of the
+build machine, so it is an error naming the link.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ def walk_tree(root: Path) -> List[StagedFile]:
                         )
                     if not os.path.exists(target):
                         raise SymlinkEscapeError(f"{path} is a broken symbolic link (to {target}). Remove it and build again.")
+                    if os.path.isdir(target):
+                        continue  # an alias: the directory is packed under its real path (the walk reaches it)
                     path = target
                 info = os.stat(path)
                 if stat.S_ISDIR(info.st_mode):

@@ -13,6 +13,7 @@ system (Unix), and there are no extra fields, comments or directory entries.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import tempfile
 import time
@@ -413,11 +414,16 @@ def _write_members(
 
 
 def _final_mode(destination: Path) -> int:
-    """Keep the mode of the zip being replaced; a new one is 0644 (reading the umask would set it)."""
+    """Keep the mode of the zip being replaced; a new one is 0644 (reading the umask would set it).
+
+    ``lstat``: a symlink at ``destination`` is replaced by a regular file, so its target's mode
+    (some other file's) does not count.
+    """
     try:
-        return destination.stat().st_mode & 0o777
+        info = destination.lstat()
     except OSError:
         return 0o644
+    return info.st_mode & 0o777 if stat.S_ISREG(info.st_mode) else 0o644
 
 
 def write_deterministic_zip(
@@ -449,7 +455,11 @@ def write_deterministic_zip(
 
     destination = Path(destination)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=destination.parent, prefix=".layer-", suffix=".zip.tmp")
+    try:
+        fd, temp_name = tempfile.mkstemp(dir=destination.parent, prefix=".layer-", suffix=".zip.tmp")
+    except OSError as error:  # a read-only or full folder: name the zip, not a temporary name
+        error.filename = str(destination)
+        raise
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             entries, unzipped_bytes = _write_members(out, ordered, compress, worker_count, dos, progress)
@@ -461,12 +471,14 @@ def write_deterministic_zip(
             zipped_bytes = out.tell()
         # mkstemp makes the file 0600; the finished zip gets the usual permissions of a shared file.
         os.chmod(temp_name, _final_mode(destination))
-        os.replace(temp_name, destination)
-    except BaseException:
+        os.replace(temp_name, destination)  # a symlink at destination is replaced, its target untouched
+    except BaseException as error:
         try:
             os.unlink(temp_name)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError) and error.filename is None:
+            error.filename = str(destination)  # a failed write (disk full): name the zip, not the stream
         raise
     return ZipWriteResult(
         path=destination,

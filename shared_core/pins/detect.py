@@ -8,6 +8,7 @@ from typing import Any, Mapping, Optional
 from ..config import LayerConfig, read_pyproject
 from ..errors import LockError
 from ..paths import LayerBuildToolEnum, LayerPaths
+from ..user_files import read_user_text
 from .dependency_list import DependencyListSource, project_requirements
 from .extras import check_extras
 from .poetry_lock import PoetryLockSource, check_poetry_lock, lock_groups, poetry_extras, poetry_sources, select_groups
@@ -15,14 +16,16 @@ from .requirements_file import RequirementsFileSource
 from .source import PinSource
 from .uv_lock import UvLockSource
 
+POETRY_LOCK_FIX = "Run `poetry lock` to regenerate it."
+
 
 def detect_build_tool(project_root: Path, pyproject: Mapping[str, Any]) -> LayerBuildToolEnum:
     """poetry.lock -> poetry, uv.lock -> uv, requirements.txt -> pip, else hatch-style [project] deps."""
-    if (project_root / "poetry.lock").is_file():
+    if (project_root / "poetry.lock").exists():
         return LayerBuildToolEnum.poetry
-    if (project_root / "uv.lock").is_file():
+    if (project_root / "uv.lock").exists():
         return LayerBuildToolEnum.uv
-    if (project_root / "requirements.txt").is_file():
+    if (project_root / "requirements.txt").exists():
         return LayerBuildToolEnum.pip
     if pyproject.get("project", {}).get("dependencies") is not None:
         return LayerBuildToolEnum.hatch
@@ -42,12 +45,12 @@ def pin_source_for_project(
     extras_name = config.label("extras")
     if build_tool is LayerBuildToolEnum.poetry:
         lock_path = project_root / "poetry.lock"
-        if not lock_path.is_file():
+        if not lock_path.exists():
             raise LockError(f"{lock_path} does not exist. Run `poetry lock` in {project_root} first.")
         from ..config import tomllib
 
         try:
-            lock_data = tomllib.loads(lock_path.read_text(encoding="utf-8"))
+            lock_data = tomllib.loads(read_user_text(lock_path, error=LockError, fix=POETRY_LOCK_FIX))
         except tomllib.TOMLDecodeError as exc:
             raise LockError(f"{lock_path} is not valid TOML ({exc}). Run `poetry lock` to regenerate it.") from None
         check_poetry_lock(lock_path, lock_data, pyproject)
@@ -60,9 +63,9 @@ def pin_source_for_project(
         )
         return PoetryLockSource(lock_path, lock_data, groups, extras, poetry_sources(pyproject), pyproject)
     if build_tool is LayerBuildToolEnum.uv or (
-        build_tool is LayerBuildToolEnum.hatch and (project_root / "uv.lock").is_file()
+        build_tool is LayerBuildToolEnum.hatch and (project_root / "uv.lock").exists()
     ):
-        if not (project_root / "uv.lock").is_file():
+        if not (project_root / "uv.lock").exists():
             raise LockError(f"{project_root / 'uv.lock'} does not exist. Run `uv lock` in {project_root} first.")
         extras = check_extras(config.extras, pyproject.get("project", {}).get("optional-dependencies", {}), name=extras_name)
         return UvLockSource(
@@ -71,7 +74,7 @@ def pin_source_for_project(
         )
     if build_tool is LayerBuildToolEnum.pip:
         path = (project_root / config.requirements).resolve()
-        if not path.is_file():
+        if not path.exists():
             raise LockError(
                 f"{path} does not exist. Create it (e.g. `pip freeze > requirements.txt`) or point "
                 "`requirements` in [tool.lambda-layer] at your requirements file."
@@ -83,6 +86,6 @@ def pin_source_for_project(
 
 def default_pin_source(paths: LayerPaths, build_tool: Optional[LayerBuildToolEnum], config: LayerConfig) -> PinSource:
     """The source for a project on disk: ``build_tool``'s, or the one its files point to."""
-    pyproject = read_pyproject(paths.pyproject) if paths.pyproject.is_file() else {}
+    pyproject = read_pyproject(paths.pyproject) if paths.pyproject.exists() else {}
     tool = LayerBuildToolEnum(build_tool) if build_tool else detect_build_tool(paths.project_root, pyproject)
     return pin_source_for_project(paths.project_root, pyproject, tool, config)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from packaging.markers import InvalidMarker, Marker
 
@@ -56,6 +56,23 @@ def digest_text(*parts: str) -> str:
         sha.update(part.encode("utf-8"))
         sha.update(b"\0")
     return sha.hexdigest()
+
+
+def check_hash_rule(pins: Sequence[Pin], origin: str) -> None:
+    """pip's rule: once one pin carries a hash, every pin must; else stop and name those without.
+
+    Dropping every hash because one pin has none would install a tampered file for a pin whose
+    hash is right there in the lock.
+    """
+    unhashed = [pin for pin in pins if not pin.hashes]
+    if unhashed and len(unhashed) < len(pins):
+        listed = ", ".join(f"{pin.name}=={pin.version}" for pin in unhashed)
+        raise LockError(
+            f"{origin} gives hashes for some pins but not for: {listed}. Once one pin is hash-checked, every "
+            "pin must be (pip's rule), or a tampered download would install unchecked. Regenerate it with "
+            "hashes for every pin (`uv pip compile --generate-hashes`, `pip-compile --generate-hashes`, "
+            "`poetry lock`, `uv lock`), or remove every --hash to install without hash checking."
+        )
 
 
 def sorted_pins(pins: Iterable[Pin]) -> Tuple[Pin, ...]:

@@ -75,7 +75,14 @@ def poetry_extras(pyproject: Mapping[str, Any], lock_data: Mapping[str, Any]) ->
 
 def check_poetry_lock(lock_path: Path, lock_data: Mapping[str, Any], pyproject: Optional[Mapping[str, Any]]) -> None:
     """Refuse a lock Poetry 1 wrote (no per-group markers) or, when ``pyproject`` is given, a stale one."""
-    version = str(lock_data.get("metadata", {}).get("lock-version", "1.0"))
+    metadata = lock_data.get("metadata")
+    if not isinstance(metadata, Mapping) or "lock-version" not in metadata:
+        what = "is empty" if not lock_data else "has no [metadata] table with a lock-version"
+        raise LockError(
+            f"{lock_path} {what}, so it is not a lock Poetry wrote (or it was cut short). "
+            "Run `poetry lock` to regenerate it."
+        )
+    version = str(metadata["lock-version"])
     if tuple(int(part) for part in version.split(".")[:2] if part.isdigit()) < (2, 1):
         raise LockError(
             f"{lock_path} has lock-version {version}, written by Poetry before 2.0; it does not record "
@@ -96,8 +103,8 @@ def poetry_lock_pins(
 ) -> List[Pin]:
     """The poetry-plugin-export walk over a 2.1 lock: selected groups, markers for the target."""
     pins: List[Pin] = []
-    for package in lock_data.get("package", []):
-        name, version = package["name"], package["version"]
+    for number, package in enumerate(lock_data.get("package", []), start=1):
+        name, version = _name_and_version(package, number, origin)
         package_groups = {normalize_name(g) for g in package.get("groups", [MAIN_GROUP])}
         chosen = package_groups & groups
         if not chosen:
@@ -120,6 +127,20 @@ def poetry_lock_pins(
         hashes = tuple(sorted(f["hash"] for f in package.get("files", []) if f.get("hash")))
         pins.append(Pin(name, version, hashes))
     return pins
+
+
+def _name_and_version(package: Any, number: int, origin: str) -> Tuple[str, str]:
+    """A locked package's name and version, or a LockError saying which entry lacks which key."""
+    if not isinstance(package, Mapping):
+        raise LockError(f"{origin}: [[package]] entry {number} is not a table. Run `poetry lock` to regenerate it.")
+    for key in ("name", "version"):
+        if not isinstance(package.get(key), str) or not package[key]:
+            label = f"[[package]] entry {number}" + (f" ({package['name']})" if isinstance(package.get("name"), str) else "")
+            raise LockError(
+                f"{origin}: {label} has no `{key}`, so the lock is damaged or was edited by hand. "
+                "Run `poetry lock` to regenerate it."
+            )
+    return package["name"], package["version"]
 
 
 def poetry_sources(pyproject: Mapping[str, Any], credentials: Optional[Mapping[str, Tuple[Optional[str], Optional[str]]]] = None) -> Tuple[PackageIndex, ...]:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
-from ..indexes import PackageIndex
+from ..indexes import NO_SETTINGS, IndexSettings, PackageIndex
 from ..lambda_runtime import LambdaTarget
 from .graph import DependencyGraph
 from .pin import Pin
@@ -46,6 +46,8 @@ class Resolution:
     pins: List[Pin]
     indexes: Tuple[PackageIndex, ...] = ()
     graph: Optional[DependencyGraph] = None
+    #: A requirements file's ``--find-links``, ``--no-index``, ``--trusted-host``.
+    settings: IndexSettings = NO_SETTINGS
 
 
 class PinSource:

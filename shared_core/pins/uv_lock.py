@@ -10,10 +10,13 @@ from ..errors import LockError
 from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
 from ..tools import find_uv, run_tool
+from ..user_files import read_user_text
 from .graph import DependencyGraph
 from .pin import digest_text
 from .requirements_text import exact_pins, parse_requirements_text
 from .source import GROUP_AND_EXTRA_SETTINGS, PinSource, Resolution, pyproject_direct_dependencies
+
+UV_LOCK_FIX = "Run `uv lock` to regenerate it."
 
 
 @dataclass
@@ -35,7 +38,7 @@ class UvLockSource(PinSource):
     def fingerprint(self) -> Dict[str, Any]:
         lock = self.project_root / "uv.lock"
         return {
-            "lock": digest_text(lock.read_text(encoding="utf-8")),
+            "lock": digest_text(read_user_text(lock, error=LockError, fix=UV_LOCK_FIX)),
             "extras": sorted(self.extras),
             "all_extras": self.all_extras,
             "groups": [sorted(self.groups), sorted(self.without_groups), sorted(self.only_groups), self.all_groups],
@@ -56,7 +59,7 @@ class UvLockSource(PinSource):
         args += [arg for group in self.without_groups for arg in ("--no-group", group)]
         args += [arg for group in self.only_groups for arg in ("--only-group", group)]
         args += ["--all-groups"] if self.all_groups else []
-        completed = run_tool([find_uv(), *args], cwd=self.project_root, what="uv export")
+        completed = run_tool([find_uv(), *args], cwd=self.project_root, what="uv export", error=LockError)
         lines = parse_requirements_text(completed.stdout, origin="uv.lock")
         pins = exact_pins(lines, target, origin="uv.lock")
         if pins is None:
@@ -78,7 +81,7 @@ def check_uv_lock(project_root: Path) -> None:
 
     lock_path = project_root / "uv.lock"
     try:
-        lock = tomllib.loads(lock_path.read_text(encoding="utf-8"))
+        lock = tomllib.loads(read_user_text(lock_path, error=LockError, fix=UV_LOCK_FIX))
     except tomllib.TOMLDecodeError as exc:
         raise LockError(f"{lock_path} is not valid TOML ({exc}). Run `uv lock` to regenerate it.") from None
     pyproject = read_pyproject(project_root / "pyproject.toml")
@@ -97,6 +100,15 @@ def check_uv_lock(project_root: Path) -> None:
                 f"pyproject.toml changed since uv.lock was last generated ({changed}). Run `uv lock` to update it."
             )
         return
+    projects = sorted(str(package["name"]) for package in lock.get("package", [])
+                      if isinstance(package.get("name"), str) and {"virtual", "editable"} & set(package.get("source", {})))
+    workspace = "workspace" in pyproject.get("tool", {}).get("uv", {})
+    if projects and not name and not workspace:  # e.g. an emptied pyproject.toml: the lock would export nothing
+        raise LockError(
+            f"pyproject.toml declares no [project] (and no [tool.uv.workspace]), but uv.lock was generated for "
+            f"{', '.join(projects)}. Restore pyproject.toml, or run `uv lock` if the project really has no "
+            "dependencies."
+        )
 
 
 def uv_lock_graph(lock_path: Path) -> Optional[DependencyGraph]:
@@ -105,7 +117,7 @@ def uv_lock_graph(lock_path: Path) -> Optional[DependencyGraph]:
 
     try:
         lock = tomllib.loads(lock_path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     edges: Dict[str, Set[str]] = {}
     roots: Set[str] = set()
@@ -116,5 +128,6 @@ def uv_lock_graph(lock_path: Path) -> Optional[DependencyGraph]:
         source = package.get("source", {})
         if any(key in source for key in ("virtual", "editable")):  # the project (or a workspace member)
             roots |= children
-        edges.setdefault(package["name"], set()).update(children)
+        if isinstance(package.get("name"), str):
+            edges.setdefault(package["name"], set()).update(children)
     return DependencyGraph.build(roots, edges) if roots else None

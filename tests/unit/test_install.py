@@ -28,8 +28,8 @@ def test_uv_command_targets_the_runtime_wheels_only_with_hashes(tmp_path):
     ]
 
 
-def test_uv_command_allows_only_the_named_sdists_and_no_hashes_when_a_pin_has_none(tmp_path):
-    pins = (Pin("requests", "2.32.3"), Pin("PyYAML", "6.0.2", ("sha256:bb",)))
+def test_uv_command_allows_only_the_named_sdists_and_no_hashes_when_no_pin_has_one(tmp_path):
+    pins = (Pin("requests", "2.32.3"), Pin("PyYAML", "6.0.2"))
     request = InstallRequest(pins, ARM_312, tmp_path / "python", allow_sdist=("pyyaml",))
     command = uv_command(request, tmp_path / "req.txt", dry_run=True)
     assert command[-3:] == ["--only-binary", "requests", "--dry-run"]

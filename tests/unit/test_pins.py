@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
+from shared_core.errors import LockError
+from shared_core.indexes import IndexSettings, PackageIndex, pip_index_env, uv_index_args, uv_index_env
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.graph import DependencyGraph, orphans
+from shared_core.pins.pin import Pin, check_hash_rule
 from shared_core.pins.poetry_lock import select_groups
-from shared_core.pins.requirements_text import exact_pins, parse_requirements_text
+from shared_core.pins.requirements_text import exact_pins, parse_requirements_text, requirements_options
 
 
 def test_groups_selection_like_poetry():
@@ -133,3 +138,47 @@ def test_uv_lock_check_compares_recorded_and_declared_names(tmp_path):
     with pytest.raises(LockError) as error:
         check_uv_lock(tmp_path)
     assert str(error.value) == "pyproject.toml changed since uv.lock was last generated (six). Run `uv lock` to update it."
+
+
+def test_requirements_index_options_become_indexes_and_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("CORP_TOKEN", "t0k3n")
+    (tmp_path / "wheels").mkdir()
+    text = (
+        "-i https://first.example/simple\n"
+        "--index-url https://bot:${CORP_TOKEN}@corp.example/simple\n"
+        "--extra-index-url=https://extra.example/simple\n"
+        "-fwheels\n--find-links https://links.example/files/\n"
+        "--trusted-host corp.example\n--no-index\n--only-binary :all:\n--require-hashes\n"
+        "a==1.0 --hash=sha256:aa\n"
+    )
+    options = requirements_options(text, origin="requirements.txt", base=tmp_path)
+    assert options.indexes == (
+        PackageIndex("requirements.txt --index-url", "https://corp.example/simple", "bot", "t0k3n", default=True),
+        PackageIndex("requirements.txt --extra-index-url", "https://extra.example/simple", default=False),
+    )
+    assert options.settings == IndexSettings((str(tmp_path / "wheels"), "https://links.example/files/"), True,
+                                             ("corp.example",))
+    assert options.require_hashes is True
+    assert [line.requirement for line in parse_requirements_text(text, origin="t")] == ["a==1.0"]
+    assert uv_index_env(options.indexes, options.settings) == {
+        "UV_FIND_LINKS": f"{tmp_path / 'wheels'},https://links.example/files/",
+        "UV_INSECURE_HOST": "corp.example",
+        "UV_DEFAULT_INDEX": "https://bot:t0k3n@corp.example/simple",
+        "UV_INDEX": "https://extra.example/simple",
+    }
+    assert pip_index_env(options.indexes, options.settings) == {
+        "PIP_FIND_LINKS": f"{tmp_path / 'wheels'} https://links.example/files/",
+        "PIP_NO_INDEX": "1",
+        "PIP_TRUSTED_HOST": "corp.example",
+        "PIP_INDEX_URL": "https://bot:t0k3n@corp.example/simple",
+        "PIP_EXTRA_INDEX_URL": "https://extra.example/simple",
+    }
+    assert uv_index_args(options.settings) == ["--no-index"]
+
+
+def test_hash_rule_names_the_pins_without_hashes():
+    check_hash_rule([Pin("a", "1", ("sha256:aa",)), Pin("b", "2", ("sha256:bb",))], "poetry.lock")
+    check_hash_rule([Pin("a", "1"), Pin("b", "2")], "requirements.txt")
+    with pytest.raises(LockError) as error:
+        check_hash_rule([Pin("a", "1", ("sha256:aa",)), Pin("b", "2"), Pin("c", "3")], "poetry.lock")
+    assert str(error.value).startswith("poetry.lock gives hashes for some pins but not for: b==2, c==3. ")

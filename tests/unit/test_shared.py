@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+
 import pytest
 
+from shared_core.build_lock import lock_timeout
 from shared_core.config import SHARED_TABLE, ConfigError, apply_options, config_from_tables
+from shared_core.errors import LayerError, user_error
 from shared_core.indexes import PackageIndex, all_secrets, mask_credentials, pip_index_env, uv_index_env
 from shared_core.lambda_runtime import LambdaTarget, UnsupportedTargetError
 from shared_core.names import matches
@@ -104,3 +108,39 @@ def test_installer_reasons_from_older_uv_output_with_colour():
         "    Caused by: HTTP status client error (401 Unauthorized) for url (https://bob:****@pkgs.example/idna-3.7-py3-none-any.whl)\n"
         "With -v, the whole output of uv pip install is shown."
     )
+
+
+@pytest.mark.parametrize("error, message", [
+    (OSError(errno.EACCES, "Permission denied", "/p/build"),
+     "Permission denied: /p/build. Give this user access to it and its folder (the project's build/ folder and the "
+     "output's folder must be writable), or point `output` (--output) at a writable place."),
+    (OSError(errno.EROFS, "Read-only file system", "/p/build"),
+     "Read-only file system: /p/build. That file system is read-only: build from a writable copy of the project, "
+     "or point `output` (--output) elsewhere."),
+    (OSError(errno.ENOSPC, "No space left on device"),
+     "No space left on device: a file of the build. Free space on that disk or raise the file size limit (or point "
+     "`output` / --output at another disk) and build again; a zip that could not be written leaves the previous "
+     "one as it was."),
+    (OSError(errno.EISDIR, "Is a directory", "/p/pyproject.toml"),
+     "Is a directory: /p/pyproject.toml. A directory is in the way of a file the build reads or writes: remove or "
+     "rename it."),
+    (OSError(errno.ELOOP, "Too many levels of symbolic links", "/p/a", None, "/p/b"),
+     "Too many levels of symbolic links: /p/a -> /p/b. Check that path and build again."),
+])
+def test_file_system_errors_become_one_paragraph(error, message):
+    translated = user_error(error)
+    assert type(translated) is LayerError and str(translated) == message
+
+
+def test_a_bug_is_not_translated():
+    assert user_error(KeyError("version")) is None
+    original = ConfigError("already one paragraph")
+    assert user_error(original) is original
+
+
+@pytest.mark.parametrize("value", ["soon", "-1"])
+def test_lock_timeout_must_be_seconds(monkeypatch, value):
+    monkeypatch.setenv("LAMBDA_LAYER_LOCK_TIMEOUT", value)
+    with pytest.raises(ConfigError) as error:
+        lock_timeout()
+    assert str(error.value) == f"LAMBDA_LAYER_LOCK_TIMEOUT must be a number of seconds (0 or more), got {value!r}."
