@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
+from ..cache import cache_dir
 from ..lambda_runtime import LAYER_PYTHON_DIR, LambdaTarget
 from ..tools import find_uv, run_tool
 
@@ -103,20 +104,6 @@ class BytecodeResult:
     reason: str
     files: int = 0
     from_cache: int = 0
-
-
-def cache_dir() -> Path:
-    """``LAMBDA_LAYER_CACHE_DIR``, else the platform's user cache directory."""
-    configured = os.environ.get("LAMBDA_LAYER_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "lambda-layer-build"
 
 
 def _interpreter_version(python: str) -> Optional[str]:
