@@ -35,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--only", dest="only_groups", action="append", metavar="GROUP", help="only these dependency groups")
     build.add_argument("--compression-level", metavar=f"0-{MAX_COMPRESSION_LEVEL}", help="deflate level (default 9)")
     build.add_argument("--allow-oversize", action="store_true", help="write a layer over Lambda's 250 MB unzipped limit")
+    build.add_argument("--drop-package-tests", action="store_true", help="leave out the test suites packages ship inside themselves (pandas/tests, ...)")
     build.add_argument("-v", "--verbose", action="store_true", help="show every pin and exclusion")
     build.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     return root
@@ -64,6 +65,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             only_groups=split_option_values(args.only_groups),
             compression_level=args.compression_level,
             allow_oversize=args.allow_oversize,
+            drop_package_tests=args.drop_package_tests,
         )
         tool = LayerBuildToolEnum(args.tool) if args.tool else None
         extras_name = "--extras" if args.extras else EXTRAS_KEY

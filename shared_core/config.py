@@ -54,6 +54,7 @@ class LayerConfig:
     only_groups: Tuple[str, ...] = ()
     requirements: str = "requirements.txt"
     allow_oversize: bool = False
+    drop_package_tests: bool = False
 
     @property
     def excluded_patterns(self) -> Tuple[str, ...]:
@@ -138,6 +139,7 @@ _VALIDATORS: Dict[str, Validator] = {
     "only-groups": _string_list,
     "requirements": _string,
     "allow-oversize": _bool,
+    "drop-package-tests": _bool,
 }
 
 CONFIG_KEYS: Tuple[str, ...] = tuple(_VALIDATORS)
@@ -226,6 +228,7 @@ def apply_options(
     only_groups: Tuple[str, ...] = (),
     compression_level: Optional[str] = None,
     allow_oversize: bool = False,
+    drop_package_tests: bool = False,
 ) -> LayerConfig:
     """Command-line options over the configured table: given options win, ``--exclude`` adds."""
     level = None
@@ -251,4 +254,5 @@ def apply_options(
         only_groups=tuple(only_groups) or None,
         compression_level=level,
         allow_oversize=True if allow_oversize else None,
+        drop_package_tests=True if drop_package_tests else None,
     )

@@ -49,3 +49,7 @@ class SymlinkEscapeError(LayerError):
 
 class SizeLimitError(LayerError):
     """The layer is larger than Lambda accepts."""
+
+
+class PackageTestsError(LayerError):
+    """Leaving out the packages' test suites (drop-package-tests) would break an import."""

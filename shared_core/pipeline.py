@@ -38,7 +38,16 @@ def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, targe
         "compile_bytecode": config.compile_bytecode,
         "installer": config.installer,
         "allow_sdist": sorted(config.allow_sdist),
+        "drop_package_tests": config.drop_package_tests,
     }
+
+
+def _rejected(count: int) -> str:
+    """Cache entries that failed verification are rare (a damaged disk, an edited cache): say so."""
+    if not count:
+        return ""
+    entries = "1 cache entry failed verification and was" if count == 1 else f"{count} cache entries failed verification and were"
+    return f" ({entries} recompressed)"
 
 
 def build_layer(
@@ -71,7 +80,9 @@ def build_layer(
     zipped = pack_layer(
         staged.root, staged.distributions, config, reporter, output,
         excluded_before_install=staged.excluded_before_install,
+        interpreter=staged.bytecode.interpreter if staged.bytecode else None,
     )
-    reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend} ({zipped.seconds:.2f} s)")
+    reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend}, "
+                  f"{zipped.from_cache} from cache{_rejected(zipped.cache_rejected)} ({zipped.seconds:.2f} s)")
     write_fingerprint(zipped.path, inputs)
     return LayerBuildOutcome(zipped.path, up_to_date=False, install=staged, zip=zipped)
