@@ -80,6 +80,7 @@ def build_layer(
     zipped = pack_layer(
         staged.root, staged.distributions, config, reporter, output,
         excluded_before_install=staged.excluded_before_install,
+        target=staged.target,
         interpreter=staged.bytecode.interpreter if staged.bytecode else None,
     )
     reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend}, "

@@ -99,7 +99,7 @@ def _fit_measures(
 
 
 def _drop_package_tests(
-    root: Path, files: List[StagedFile], config: LayerConfig, reporter: Reporter, interpreter: Optional[str]
+    root: Path, files: List[StagedFile], target: LambdaTarget, reporter: Reporter, interpreter: Optional[str]
 ) -> PackageTestsPlan:
     """Plan the drop, report it, and import the layer's top-level packages without the tests
     where this machine can; an import that only fails without them stops the build."""
@@ -118,7 +118,6 @@ def _drop_package_tests(
         return plan
     kept = [staged.relpath for staged in files if staged.relpath not in plan.dropped_files]
     modules = top_level_modules(kept)
-    target = LambdaTarget.create(config.python_version, config.architecture)
     blocked = [root_dir.replace("/", ".") for root_dir in plan.dropped_roots]
     check = check_imports(root, modules, blocked, target, interpreter)
     if not check.ran:
@@ -170,13 +169,15 @@ def pack_layer(
     *,
     patterns: Optional[Sequence[str]] = None,
     excluded_before_install: Sequence[str] = (),
+    target: Optional[LambdaTarget] = None,
     interpreter: Optional[str] = None,
 ) -> LayerZipResult:
     """Step 2 over what Step 1 staged: exclude, slim, check the limits, write ``output``.
 
     ``patterns``: ``None`` uses the configured exclusions; a list is used exactly as given (and
     then its unmatched names are warned about). The tree under ``root`` is only read.
-    ``interpreter``: Step 1's interpreter of the target version, for the import check.
+    ``target``/``interpreter``: Step 1's target and its interpreter of the target version, for
+    drop-package-tests' import check (``None``: the configured target, an interpreter looked up).
     """
     started = time.monotonic()
     user_patterns = config.exclude_packages if patterns is None else tuple(patterns)
@@ -202,9 +203,13 @@ def pack_layer(
     for reason, (count, size) in sorted(slimmed.items()):
         reporter.detail(f"  slimmed {count} files of {reason} ({human_size(size)})")
 
-    tests = _drop_package_tests(root, kept, config, reporter, interpreter) if config.drop_package_tests else None
-    if tests is not None:
+    tests: Optional[PackageTestsPlan] = None
+    if config.drop_package_tests:
+        tests_started = time.monotonic()
+        target = target or LambdaTarget.create(config.python_version, config.architecture)
+        tests = _drop_package_tests(root, kept, target, reporter, interpreter)
         kept = [staged for staged in kept if staged.relpath not in tests.dropped_files]
+        started += time.monotonic() - tests_started  # reported on its own lines, not as zip time
     unzipped_bytes = sum(f.size for f in kept)
     limit = lambda_runtime.UNZIPPED_LIMIT  # read here, not at import: a test lowers it to reach it with small wheels
     near = near_limit(unzipped_bytes, limit)

@@ -4,6 +4,7 @@ cache (cold, warm and corrupted builds give the same bytes), and the fit advice 
 from __future__ import annotations
 
 import hashlib
+import platform
 import re
 import sys
 import zipfile
@@ -68,6 +69,16 @@ def test_drop_package_tests_leaves_out_what_nothing_imports_and_proves_it(core_e
         rf"^import check: 2 of 2 top-level packages import without the tests in {re.escape(sys.executable)} \(\d+\.\d\d s\)$",
         out, re.M,
     )
+
+
+def test_import_check_is_skipped_where_the_target_cannot_run_and_the_static_check_stands(core_env, make_project, capsys):
+    other = {"x86_64": ("arm64", "aarch64"), "aarch64": ("x86_64", "x86_64")}[platform.machine()]
+    project = make_project(requirements__txt="fake-suite==1.0\n")
+    assert run_cli(project, "--python", HOST, "--arch", other[0], "--drop-package-tests") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "package tests: left out 2 test directories (3 files, 1.0 KB); no kept module imports them" in lines
+    assert f"import check: skipped, this machine is Linux {platform.machine()}, the target Linux {other[1]}" in lines
+    assert "python/fake_suite/tests/test_core.py" not in names(project / LAYER)
 
 
 def test_drop_package_tests_is_opt_in_and_part_of_the_fingerprint(core_env, make_project, capsys):
