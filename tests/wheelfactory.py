@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -184,4 +185,8 @@ def build_wheelhouse(directory: Path) -> Path:
         "fake_dynamic_tests/__init__.py": module("import importlib\nimportlib.import_module(__name__ + '.te' + 'sts')\n"),
         "fake_dynamic_tests/tests/__init__.py": module(),
     })
+    # Bytecode shipped where ours goes (for the running Python): the staged tree is hard-linked to
+    # uv's cache, so writing ours through it would change uv's copy.
+    w("fake-ships-pyc", files={"fake_ships_pyc/__init__.py": module(),
+                               "fake_ships_pyc/__pycache__/__init__.cpython-%d%d.pyc" % sys.version_info[:2]: b"shipped"})
     return directory

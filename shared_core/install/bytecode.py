@@ -78,8 +78,12 @@ def main():
         if stored and os.path.exists(stored):
             cfile = importlib.util.cache_from_source(path)
             os.makedirs(os.path.dirname(cfile), exist_ok=True)
-            with open(stored, "rb") as source, open(cfile, "wb") as target:
+            # a new file renamed into place, never a write through a .pyc the wheel shipped: the
+            # staged tree is hard-linked to uv's cache, and that would change uv's copy too
+            temporary = "%s.%d.tmp" % (cfile, os.getpid())
+            with open(stored, "rb") as source, open(temporary, "wb") as target:
                 target.write(source.read())
+            os.replace(temporary, cfile)
             hits += 1
         else:
             misses.append((path, dfile, stored))

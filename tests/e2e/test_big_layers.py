@@ -149,6 +149,18 @@ def test_member_cache_cold_warm_and_corrupted_builds_are_byte_identical(core_env
     assert sha256(layer) == cold
 
 
+def test_staging_links_uv_cache_and_rebuilds_never_write_through_it(core_env, make_project):
+    project = make_project(requirements__txt="fake-ships-pyc==1.0\n")
+    for _ in range(2):  # the second build copies our .pyc from the bytecode cache over the shipped one
+        assert run_cli(project, "--python", HOST, "--force") == 0
+    staged = project / "build/lambda/layer/artifacts/python/fake_ships_pyc"
+    assert (staged / "__init__.py").stat().st_nlink == 2  # the staged file is uv's cached one
+    ours = staged / "__pycache__" / f"__init__.{TAG}.pyc"
+    assert (ours.stat().st_nlink, ours.read_bytes()[4:8]) == (1, (0b01).to_bytes(4, "little"))  # unchecked hash
+    in_uv_cache = Path(core_env["UV_CACHE_DIR"]).rglob(f"fake_ships_pyc/__pycache__/__init__.{TAG}.pyc")
+    assert [path.read_bytes() for path in in_uv_cache] == [b"shipped"]
+
+
 # -- fit advice at the limit -------------------------------------------------------------------------
 
 
