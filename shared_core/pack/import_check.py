@@ -9,11 +9,15 @@ path starts with the staged tree and whose import system refuses the dropped tes
 exactly as the layer will lack them. A package that fails is imported again with the tests in
 place: failing both ways (``requests`` without the runtime's ``urllib3``, say) is not the drop's
 doing; failing only without them is, and stops the build.
+
+Importing runs the packages' import-time code on this machine, as the function will on Lambda; it
+gets a bare environment (no index credentials or tokens from ours), only what an interpreter needs.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -50,6 +54,9 @@ for module in modules:
 sys.stdout.write("\n@@lambda-layer-import-check@@" + json.dumps(failures) + "\n")
 """
 _MARKER = "@@lambda-layer-import-check@@"
+#: The variables the import check's interpreter keeps: what locating libraries, temporary files and
+#: the locale need, nothing that could carry a credential.
+_KEPT_VARIABLES = ("PATH", "HOME", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH", "SYSTEMROOT")
 #: Importing pandas + pyarrow takes about a second; a minute means something hangs.
 _TIMEOUT_SECONDS = 120
 
@@ -93,6 +100,7 @@ def _failures(interpreter: str, root: Path, blocked: Sequence[str], modules: Seq
         completed = subprocess.run(
             [interpreter, "-I", "-S", "-B", "-c", _IMPORT_SCRIPT, str(root), json.dumps(list(blocked)), json.dumps(list(modules))],
             capture_output=True, text=True, check=False, timeout=_TIMEOUT_SECONDS, cwd=str(root),
+            env={key: os.environ[key] for key in _KEPT_VARIABLES if key in os.environ},
         )
     except subprocess.TimeoutExpired:
         return {module: f"the import did not finish within {_TIMEOUT_SECONDS} s" for module in modules}

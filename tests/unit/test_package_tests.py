@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import platform
+import sys
 from pathlib import Path
 from typing import Dict
 
 import pytest
 
-from shared_core.pack.import_check import top_level_modules
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.pack.import_check import ImportCheck, check_imports, top_level_modules
 from shared_core.pack.package_tests import KeptTestSuite, imported_modules, plan_package_tests, suite_root
 from shared_core.pack.tree import walk_tree
 
@@ -119,3 +122,27 @@ def test_top_level_modules():
     assert top_level_modules(relpaths) == (
         "_cffi_backend", "nspkg", "numpy", "pandas", "six", "tests", "typing_extensions",
     )
+
+
+def test_import_check_blames_the_drop_only_for_what_fails_without_the_tests(tmp_path, monkeypatch):
+    _write(tmp_path, {
+        "good/__init__.py": b"from . import core\n",
+        "good/core.py": b"VALUE = 1\n",
+        "dynamic/__init__.py": b"import importlib\nimportlib.import_module('dynamic.' + 'tests.helper')\n",
+        "dynamic/tests/__init__.py": b"",
+        "dynamic/tests/helper.py": b"",
+        # fails both ways, and says which of our variables it could see (none may leak in)
+        "envprobe/__init__.py": b"import os\nraise ImportError(','.join(sorted(k for k in os.environ if k.startswith('LLB_'))) or 'clean')\n",
+    })
+    monkeypatch.setenv("LLB_INDEX_TOKEN", "s3cr3t")
+    host = LambdaTarget("%d.%d" % sys.version_info[:2], {"x86_64": "x86_64", "aarch64": "arm64"}[platform.machine()])
+    check = check_imports(tmp_path, ("dynamic", "envprobe", "good"), ("dynamic.tests",), host, sys.executable)
+    assert check == ImportCheck(
+        ran=True,
+        reason=sys.executable,
+        modules=("dynamic", "envprobe", "good"),
+        broken=(("dynamic", "ModuleNotFoundError: No module named 'dynamic.tests' "
+                            "(a package test directory left out of the layer)"),),
+        failing_anyway=(("envprobe", "ImportError: clean"),),
+    )
+    assert not list(tmp_path.rglob("__pycache__"))  # -B: the staged tree is only read
