@@ -20,10 +20,11 @@ Measured, each a whole ``lambda-layer build`` subprocess (interpreter start-up i
 - sizes: the layer with ``drop-package-tests`` and without it (``--allow-oversize``), unzipped
   (sum of member sizes) and zipped.
 
-Each build's stage lines (resolve, install, compile, package tests, import check, zip) are kept,
-so the phase times of the median run are printed too. Goal (issue 13): forced rebuild <= 0.35x of
-the cold build, byte-identical. The machine's load average is printed at start and end; run it
-when nothing else is running.
+Each build's stage lines (resolve, install, compile, import check, zip) are kept, so the phase
+times of the median run are printed too. Goal (issue 13): forced rebuild <= 0.35x of the cold
+build, byte-identical; judged on the median of each round's forced/cold ratio, since a forced build
+and the cold build just before it see about the same load. The load average is printed at start,
+after each round and at the end; run it when nothing else is running.
 """
 
 from __future__ import annotations
@@ -129,6 +130,12 @@ def layer_size(layer: Path) -> Tuple[int, int, int]:
     return len(infos), sum(info.file_size for info in infos), layer.stat().st_size
 
 
+def round_ratio(builds: List[Build], cold: List[Build]) -> float:
+    """The median of build/cold within each round: a build and the cold build it follows see about
+    the same load, which drifts on a shared machine over the minutes a run takes."""
+    return statistics.median(build.seconds / first.seconds for build, first in zip(builds, cold))
+
+
 def median_build(builds: List[Build]) -> Build:
     return sorted(builds, key=lambda item: item.seconds)[len(builds) // 2]
 
@@ -188,11 +195,12 @@ def report(results: Results) -> None:
         ("one pin changed (back up)", results.pin_restored),
     ]
     print()
-    print(f"{'build':34} {'median s':>9} {'x cold':>7}   runs (s)")
+    print(f"{'build':34} {'median s':>9} {'x cold':>7} {'ratio':>7}   runs (s)")
     for label, builds in rows:
         median = statistics.median(b.seconds for b in builds)
         runs = ", ".join(f"{b.seconds:.2f}" for b in builds)
-        print(f"{label:34} {median:9.2f} {median / cold:7.2f}   {runs}")
+        print(f"{label:34} {median:9.2f} {median / cold:7.2f} {round_ratio(builds, results.cold):7.2f}   {runs}")
+    print("(x cold: median over median cold; ratio: median of each round's build over that round's cold build)")
     print()
     print("stage seconds of the median run:")
     for label, builds in rows:
@@ -205,9 +213,10 @@ def report(results: Results) -> None:
     print(f"layer without:                    {files_without} files, {without:,} bytes unzipped, {zipped_without:,} zipped")
     print(f"size with / without:              {with_drop / without:.3f} ({without - with_drop:,} bytes saved; "
           f"limit 262,144,000: {'fits' if with_drop <= 262_144_000 else 'over'} / {'fits' if without <= 262_144_000 else 'over'})")
-    forced = statistics.median(b.seconds for b in results.forced)
-    verdict = "met" if forced / cold <= FORCED_GOAL else "NOT met"
-    print(f"goal: forced rebuild <= {FORCED_GOAL}x cold, byte-identical: {forced / cold:.2f}x, identical in every round ({verdict})")
+    ratio = round_ratio(results.forced, results.cold)
+    verdict = "met" if ratio <= FORCED_GOAL else "NOT met"
+    print(f"goal: forced rebuild <= {FORCED_GOAL}x cold, byte-identical: {ratio:.2f}x (median of the rounds), "
+          f"identical in every round ({verdict})")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
