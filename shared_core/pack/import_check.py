@@ -58,7 +58,7 @@ _MARKER = "@@lambda-layer-import-check@@"
 #: the locale need, nothing that could carry a credential.
 _KEPT_VARIABLES = ("PATH", "HOME", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH", "SYSTEMROOT")
 #: Importing pandas + pyarrow takes about a second; a minute means something hangs.
-_TIMEOUT_SECONDS = 120
+IMPORT_TIMEOUT_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -94,16 +94,19 @@ def host_cannot_run(target: LambdaTarget) -> Optional[str]:
     return None
 
 
-def _failures(interpreter: str, root: Path, blocked: Sequence[str], modules: Sequence[str]) -> Dict[str, str]:
-    """Import ``modules`` in a clean interpreter; ``{module: "Error: message"}`` for each that fails."""
+def _failures(
+    interpreter: str, root: Path, blocked: Sequence[str], modules: Sequence[str], timeout: float
+) -> Optional[Dict[str, str]]:
+    """Import ``modules`` in a clean interpreter; ``{module: "Error: message"}`` for each that fails,
+    None when the imports did not finish in time (something waits at import time)."""
     try:
         completed = subprocess.run(
             [interpreter, "-I", "-S", "-B", "-c", _IMPORT_SCRIPT, str(root), json.dumps(list(blocked)), json.dumps(list(modules))],
-            capture_output=True, text=True, check=False, timeout=_TIMEOUT_SECONDS, cwd=str(root),
+            capture_output=True, text=True, check=False, timeout=timeout, cwd=str(root),
             env={key: os.environ[key] for key in _KEPT_VARIABLES if key in os.environ},
         )
     except subprocess.TimeoutExpired:
-        return {module: f"the import did not finish within {_TIMEOUT_SECONDS} s" for module in modules}
+        return None
     _, marker, result = completed.stdout.rpartition(_MARKER)
     if not marker:
         detail = (completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"])[-1]
@@ -112,11 +115,13 @@ def _failures(interpreter: str, root: Path, blocked: Sequence[str], modules: Seq
 
 
 def check_imports(
-    root: Path, modules: Sequence[str], blocked: Sequence[str], target: LambdaTarget, interpreter: Optional[str] = None
+    root: Path, modules: Sequence[str], blocked: Sequence[str], target: LambdaTarget, interpreter: Optional[str] = None,
+    timeout: float = IMPORT_TIMEOUT_SECONDS,
 ) -> ImportCheck:
     """Import every one of ``modules`` from ``root`` with the ``blocked`` dotted prefixes refused.
 
     ``interpreter``: the target-version interpreter Step 1 compiled with, if any (else looked up).
+    Imports that do not finish within ``timeout`` seconds make the check not run, rather than fail.
     """
     reason = host_cannot_run(target)
     if reason is not None:
@@ -124,8 +129,10 @@ def check_imports(
     interpreter = interpreter or find_interpreter(target)
     if interpreter is None:
         return ImportCheck(False, f"no Python {target.python_version} interpreter found on this machine")
-    failed = _failures(interpreter, root, blocked, modules)
-    anyway = _failures(interpreter, root, (), sorted(failed)) if failed else {}
+    failed = _failures(interpreter, root, blocked, modules, timeout)
+    anyway = _failures(interpreter, root, (), sorted(failed), timeout) if failed else {}
+    if failed is None or anyway is None:
+        return ImportCheck(False, f"the imports did not finish within {timeout:g} s with {interpreter}")
     return ImportCheck(
         ran=True,
         reason=interpreter,

@@ -146,3 +146,10 @@ def test_import_check_blames_the_drop_only_for_what_fails_without_the_tests(tmp_
         failing_anyway=(("envprobe", "ImportError: clean"),),
     )
     assert not list(tmp_path.rglob("__pycache__"))  # -B: the staged tree is only read
+
+
+def test_import_check_that_hangs_does_not_run_rather_than_fail(tmp_path):
+    _write(tmp_path, {"sleepy/__init__.py": b"import time\ntime.sleep(60)\n"})
+    host = LambdaTarget("%d.%d" % sys.version_info[:2], {"x86_64": "x86_64", "aarch64": "arm64"}[platform.machine()])
+    check = check_imports(tmp_path, ("sleepy",), ("sleepy.tests",), host, sys.executable, timeout=1)
+    assert check == ImportCheck(False, f"the imports did not finish within 1 s with {sys.executable}")
