@@ -142,6 +142,7 @@ class LambdaLayerCommand(GroupCommand):
             flag=False,
         ),
         option("allow-oversize", None, "Write the layer even if it exceeds Lambda's 250 MB unzipped limit."),
+        option("drop-package-tests", None, "Leave out the test suites packages ship inside themselves (pandas/tests, ...)."),
     ]
 
     help = """\
@@ -161,7 +162,7 @@ boto3, botocore, s3transfer and urllib3 (provided by the runtime) and build tool
 Every option can be set in <comment>[tool.lambda-layer]</> of pyproject.toml
 (<comment>python-version</>, <comment>architecture</>, <comment>exclude-packages</>, <comment>default-excludes</>,
 <comment>output</>, <comment>compile-bytecode</>, <comment>installer</>, <comment>compression-level</>,
-<comment>allow-oversize</>, <comment>allow-sdist</>, <comment>extras</>, <comment>all-extras</>,
+<comment>allow-oversize</>, <comment>drop-package-tests</>, <comment>allow-sdist</>, <comment>extras</>, <comment>all-extras</>,
 <comment>with-groups</>, <comment>without-groups</>, <comment>only-groups</>); the command line wins.
 <comment>--exclude</> adds to <comment>exclude-packages</>. Any of <comment>--with</>/<comment>--without</>/<comment>--only</>/<comment>--all-groups</>
 replaces the table's three group keys as a whole; <comment>-E</>/<comment>--all-extras</> replace
@@ -243,6 +244,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             all_extras=bool(self.option("all-extras")),
             compression_level=self.option("compression-level"),
             allow_oversize=bool(self.option("allow-oversize")),
+            drop_package_tests=bool(self.option("drop-package-tests")),
         )
         groups = self._groups(config)
         extras = self._extras(config)

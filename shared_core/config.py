@@ -77,6 +77,8 @@ class LayerConfig:
     all_groups: bool = False
     requirements: str = "requirements.txt"
     allow_oversize: bool = False
+    drop_package_tests: bool = False
+
     #: attribute name -> where its value came from; absent for defaults.
     origins: Mapping[str, SettingOrigin] = field(default_factory=dict, compare=False, hash=False)
 
@@ -181,6 +183,7 @@ _VALIDATORS: Dict[str, Validator] = {
     "all-groups": _bool,
     "requirements": _string,
     "allow-oversize": _bool,
+    "drop-package-tests": _bool,
 }
 
 CONFIG_KEYS: Tuple[str, ...] = tuple(_VALIDATORS)
@@ -298,6 +301,7 @@ def apply_options(
     all_groups: bool = False,
     compression_level: Optional[str] = None,
     allow_oversize: bool = False,
+    drop_package_tests: bool = False,
 ) -> LayerConfig:
     """Command-line options over the configured table: given options win, ``--exclude`` adds.
 
@@ -333,4 +337,5 @@ def apply_options(
         all_groups=all_groups if groups_given else None,
         compression_level=level,
         allow_oversize=True if allow_oversize else None,
+        drop_package_tests=True if drop_package_tests else None,
     )

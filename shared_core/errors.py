@@ -59,6 +59,10 @@ class SizeLimitError(LayerError):
     """The layer is larger than Lambda accepts."""
 
 
+class PackageTestsError(LayerError):
+    """Leaving out the packages' test suites (drop-package-tests) would break an import."""
+
+
 class PublishError(LayerError):
     """Uploading or publishing the layer failed: AWS credentials, Region, permissions, bucket, or boto3."""
 

@@ -50,6 +50,7 @@ def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, targe
         "compile_bytecode": config.compile_bytecode,
         "installer": config.installer,
         "allow_sdist": sorted(config.allow_sdist),
+        "drop_package_tests": config.drop_package_tests,
     }
 
 
@@ -64,6 +65,14 @@ def _incomplete_message(shortfall: str, staged: LayerInstallResult, target: Lamb
         f"the layer is incomplete ({shortfall}), so it is not recorded as up to date: the next build rebuilds "
         f"it. {fix}, or set `compile-bytecode = false` (--no-compile) to build without bytecode on purpose."
     )
+
+
+def _rejected(count: int) -> str:
+    """Cache entries that failed verification are rare (a damaged disk, an edited cache): say so."""
+    if not count:
+        return ""
+    entries = "1 cache entry failed verification and was" if count == 1 else f"{count} cache entries failed verification and were"
+    return f" ({entries} recompressed)"
 
 
 def build_layer(
@@ -107,8 +116,11 @@ def build_layer(
         zipped = pack_layer(
             staged.root, staged.distributions, config, reporter, output,
             excluded_before_install=staged.excluded_before_install,
+            target=staged.target,
+            interpreter=staged.bytecode.interpreter if staged.bytecode else None,
         )
-        reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend} ({zipped.seconds:.2f} s)")
+        reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend}, "
+                      f"{zipped.from_cache} from cache{_rejected(zipped.cache_rejected)} ({zipped.seconds:.2f} s)")
         shortfall = staged.bytecode.shortfall() if staged.bytecode is not None else ""
         if shortfall:
             # A degraded layer is never "up to date": without a fingerprint the next build redoes it.

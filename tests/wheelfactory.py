@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -165,4 +166,27 @@ def build_wheelhouse(directory: Path) -> Path:
                                      "distutils-precedence.pth": b"import _distutils_hack\n"})
     w("pytest", "8.3.0", files={"pytest/__init__.py": module(), "_pytest/__init__.py": module()})
     w("pytest-cov", "5.0.0", files={"pytest_cov/__init__.py": module()})
+    # drop-package-tests: suites inside a package (one a kept module imports), a testing helper, a
+    # top-level `tests` package, a module over the zip writer's member-cache threshold; and a
+    # package that loads its tests by a computed name, which only the import check can see.
+    w("fake-suite", files={
+        "fake_suite/__init__.py": module("from .core import VALUE\n"),
+        "fake_suite/core.py": module("VALUE = 1\n" + "# padding to pass the member cache's 4 KiB\n" * 150),
+        "fake_suite/testing/__init__.py": module(),
+        "fake_suite/tests/__init__.py": module(),
+        "fake_suite/tests/test_core.py": module("from fake_suite.core import VALUE\n"),
+        "fake_suite/sub/test/data.txt": b"x" * 1000,
+        "fake_suite/needs/__init__.py": module("from .tests import helper\n"),
+        "fake_suite/needs/tests/__init__.py": module(),
+        "fake_suite/needs/tests/helper.py": module(),
+        "tests/__init__.py": module(),
+    })
+    w("fake-dynamic-tests", files={
+        "fake_dynamic_tests/__init__.py": module("import importlib\nimportlib.import_module(__name__ + '.te' + 'sts')\n"),
+        "fake_dynamic_tests/tests/__init__.py": module(),
+    })
+    # Bytecode shipped where ours goes (for the running Python): the staged tree is hard-linked to
+    # uv's cache, so writing ours through it would change uv's copy.
+    w("fake-ships-pyc", files={"fake_ships_pyc/__init__.py": module(),
+                               "fake_ships_pyc/__pycache__/__init__.cpython-%d%d.pyc" % sys.version_info[:2]: b"shipped"})
     return directory

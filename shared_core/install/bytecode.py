@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
+from ..cache import cache_dir
 from ..lambda_runtime import LAYER_PYTHON_DIR, LambdaTarget
 from ..tools import find_uv, run_tool
 
@@ -114,10 +115,14 @@ def store(stored, pyc):
 
 
 def write_pyc(path, pyc):
+    # A new file renamed into place, never a write through a .pyc the wheel shipped: the staged
+    # tree is hard-linked to uv's cache, and writing through the link would change uv's copy too.
     cfile = importlib.util.cache_from_source(path)
     os.makedirs(os.path.dirname(cfile), exist_ok=True)
-    with open(cfile, "wb") as handle:
+    temporary = "%s.%d.tmp" % (cfile, os.getpid())
+    with open(temporary, "wb") as handle:
         handle.write(pyc)
+    os.replace(temporary, cfile)
 
 
 def reuse(job):
@@ -243,20 +248,6 @@ class BytecodeResult:
             first, why = self.failed[0]
             return f"{len(self.failed)} of {self.files + len(self.failed)} modules have no .pyc (first: {first}: {why})"
         return ""
-
-
-def cache_dir() -> Path:
-    """``LAMBDA_LAYER_CACHE_DIR``, else the platform's user cache directory."""
-    configured = os.environ.get("LAMBDA_LAYER_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "lambda-layer-build"
 
 
 def _interpreter_version(python: str) -> Optional[str]:

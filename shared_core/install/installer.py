@@ -70,10 +70,13 @@ class InstallRequest:
 
 def uv_command(request: InstallRequest, requirements_file: Path, *, dry_run: bool = False) -> List[str]:
     allowed = {normalize_name(name) for name in request.allow_sdist}
+    # Hard links from uv's cache: staging pandas + pyarrow is then metadata only, where a copy writes (and
+    # the next build deletes) 285 MB. Nothing writes into the staged tree in place (bytecode.py renames
+    # its files into it); across filesystems uv copies.
     command = [
         find_uv(), "pip", "install", "--target", str(request.destination),
         "--python-platform", request.target.uv_platform, "--python-version", request.target.python_version,
-        "--python", sys.executable, "--no-deps", "--link-mode", "copy", "-r", str(requirements_file),
+        "--python", sys.executable, "--no-deps", "--link-mode", "hardlink", "-r", str(requirements_file),
     ]
     if allowed:
         command += [arg for pin in request.pins if pin.normalized_name not in allowed for arg in ("--only-binary", pin.name)]

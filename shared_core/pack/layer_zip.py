@@ -9,20 +9,26 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .. import lambda_runtime
 from ..build_lock import layer_lock
+from ..cache import cache_dir
 from ..config import LayerConfig, load_config
 from ..distributions import InstalledDistribution, scan_distributions
-from ..errors import EmptyLayerError
-from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX
+from ..errors import EmptyLayerError, PackageTestsError
+from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX, LambdaTarget
+from ..names import normalize_name
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..pins.pin import Pin
 from ..reporting import PrintReporter, Reporter
 from .exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
-from .record import layer_records
+from .fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit
+from .import_check import check_imports, top_level_modules
+from .package_tests import PackageTestsPlan, plan_package_tests
+from .record import layer_records, listed_row_bytes
 from .size_report import SizeReport, check_unzipped_size, human_size, zipped_size_warning
 from .slimming import pyc_source, slim_reason
 from .tree import StagedFile, walk_tree
@@ -43,18 +49,107 @@ class LayerZipResult:
     report: SizeReport
     backend: str
     seconds: float
+    from_cache: int = 0  # members whose compressed bytes came from the member cache
+    cache_rejected: int = 0  # cache entries that failed verification and were recompressed
+    package_tests: Optional[PackageTestsPlan] = None  # what drop-package-tests left out (None: off)
 
 
 def _owners(distributions: Sequence[InstalledDistribution]) -> Dict[str, str]:
     return {path: dist.name for dist in distributions for path in dist.files}
 
 
-def _largest(files: Sequence[StagedFile], owners: Dict[str, str], count: int = 10) -> Tuple[Tuple[str, int], ...]:
+_UNOWNED = "(not in any RECORD)"
+
+
+def _distribution_sizes(files: Sequence[StagedFile], owners: Dict[str, str]) -> Counter:
+    """Bytes per distribution, its compiled ``.pyc`` counted with it."""
     sizes: Counter = Counter()
     for staged in files:
-        owner = owners.get(staged.relpath) or owners.get(pyc_source(staged.relpath) or "", "(not in any RECORD)")
+        owner = owners.get(staged.relpath) or owners.get(pyc_source(staged.relpath) or "", _UNOWNED)
         sizes[owner] += staged.size
+    return sizes
+
+
+def _largest(files: Sequence[StagedFile], owners: Dict[str, str], count: int = 10) -> Tuple[Tuple[str, int], ...]:
+    sizes = _distribution_sizes(files, owners)
     return tuple(sorted(sizes.items(), key=lambda item: (-item[1], item[0]))[:count])
+
+
+def _required_by(kept: Sequence[InstalledDistribution]) -> Dict[str, Tuple[str, ...]]:
+    """name -> the kept distributions that require it (what excluding it would break)."""
+    return {
+        dist.name: tuple(other.name for other in kept if dist.normalized_name in {normalize_name(r) for r in other.requires})
+        for dist in kept
+    }
+
+
+def _fit_measures(
+    kept: Sequence[StagedFile], unzipped_bytes: int, limit: int, distributions: Sequence[InstalledDistribution],
+    plan: ExclusionPlan, tests: Optional[PackageTestsPlan],
+) -> Tuple[FitMeasure, ...]:
+    """What each measure would save on the files about to be packed (see fit_advice)."""
+    excluded = {dist.name for dist in plan.excluded}
+    kept_distributions = [dist for dist in distributions if dist.name not in excluded]
+    sizes = _distribution_sizes(kept, _owners(kept_distributions))
+    sizes.pop(_UNOWNED, None)
+    return fit_measures(
+        unzipped_bytes,
+        package_tests_bytes=0 if tests is not None else _package_tests_saving(kept, distributions),
+        bytecode_bytes=sum(staged.size for staged in kept if staged.relpath.endswith(".pyc")),
+        distribution_bytes=tuple(sizes.items()),
+        required_by=_required_by(kept_distributions),
+        limit=limit,
+    )
+
+
+def _package_tests_saving(kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution]) -> int:
+    """What drop-package-tests would save: the suites' files and their rows in the rewritten RECORDs."""
+    plan = plan_package_tests(kept)
+    return plan.dropped_bytes + listed_row_bytes(kept, distributions, plan.dropped_files)
+
+
+def _drop_package_tests(
+    root: Path, files: List[StagedFile], target: LambdaTarget, reporter: Reporter, interpreter: Optional[str]
+) -> PackageTestsPlan:
+    """Plan the drop, report it, and import the layer's top-level packages without the tests
+    where this machine can; an import that only fails without them stops the build."""
+    started = time.monotonic()
+    plan = plan_package_tests(files)
+    count = len(plan.dropped_files)
+    reporter.info(
+        f"package tests: left out {len(plan.dropped_roots)} test directories ({count:,} files, "
+        f"{human_size(plan.dropped_bytes)}); no kept module imports them"
+    )
+    for root_dir in plan.dropped_roots:
+        reporter.detail(f"  left out {root_dir}/")
+    for suite in plan.kept:
+        reporter.info(f"package tests: kept {suite.root}/, {suite.importer} imports {suite.module}")
+    if not plan.dropped_roots:
+        return plan
+    kept = [staged.relpath for staged in files if staged.relpath not in plan.dropped_files]
+    modules = top_level_modules(kept)
+    blocked = [root_dir.replace("/", ".") for root_dir in plan.dropped_roots]
+    check = check_imports(root, modules, blocked, target, interpreter)
+    if not check.ran:
+        reporter.info(f"import check: skipped, {check.reason}")
+        return plan
+    if check.broken:
+        failures = "; ".join(f"{module} ({error})" for module, error in check.broken)
+        raise PackageTestsError(
+            f"With drop-package-tests, these packages fail to import in a clean Python {target.python_version} "
+            f"({check.reason}) but import with their test directories in place: {failures}. Something loads a "
+            "test directory in a way the static import check cannot see; the layer was not written. Set "
+            "`drop-package-tests = false` in [tool.lambda-layer] (or leave out --drop-package-tests) to keep the tests."
+        )
+    failing = len(check.failing_anyway)
+    anyway = f"; {failing} fail{'s' if failing == 1 else ''} with the tests too" if failing else ""
+    reporter.info(
+        f"import check: {len(modules) - len(check.failing_anyway)} of {len(modules)} top-level packages import "
+        f"without the tests in {check.reason}{anyway} ({time.monotonic() - started:.2f} s)"
+    )
+    for module, error in check.failing_anyway:
+        reporter.detail(f"  {module} fails with its tests too, so not because of them: {error}")
+    return plan
 
 
 def _announce_exclusions(plan: ExclusionPlan, excluded_bytes: int, user_patterns: Sequence[str], reporter: Reporter) -> None:
@@ -84,12 +179,16 @@ def pack_layer(
     *,
     patterns: Optional[Sequence[str]] = None,
     excluded_before_install: Sequence[Pin] = (),
+    target: Optional[LambdaTarget] = None,
+    interpreter: Optional[str] = None,
 ) -> LayerZipResult:
     """Step 2 over what Step 1 staged: exclude, slim, check the limits, write ``output``.
 
     ``patterns``: ``None`` uses the configured exclusions; a list is used exactly as given (and
     then its unmatched names are warned about). ``excluded_before_install`` are the pins Step 1 did not install
     (reported in the result's ``excluded`` too). The tree under ``root`` is only read.
+    ``target``/``interpreter``: Step 1's target and its interpreter of the target version, for
+    drop-package-tests' import check (``None``: the configured target, an interpreter looked up).
     """
     started = time.monotonic()
     user_patterns = config.exclude_packages if patterns is None else tuple(patterns)
@@ -115,30 +214,44 @@ def pack_layer(
     for reason, (count, size) in sorted(slimmed.items()):
         reporter.detail(f"  slimmed {count} file{'s' if count != 1 else ''} of {reason} ({human_size(size)})")
 
+    tests: Optional[PackageTestsPlan] = None
+    if config.drop_package_tests:
+        tests_started = time.monotonic()
+        target = target or LambdaTarget.create(config.python_version, config.architecture)
+        tests = _drop_package_tests(root, kept, target, reporter, interpreter)
+        kept = [staged for staged in kept if staged.relpath not in tests.dropped_files]
+        started += time.monotonic() - tests_started  # reported on its own lines, not as zip time
     if not kept:
         raise EmptyLayerError(
             f"Nothing is left to pack from {root} after exclusions ({len(plan.excluded)} distributions excluded) "
             f'and slimming, so the layer would be empty and Lambda refuses an empty zip ("{EMPTY_ZIP_REFUSAL}"). '
             "Check `exclude-packages` and what Step 1 installed; the previous layer zip is unchanged."
         )
-    unzipped_bytes = sum(f.size for f in kept)
-    check_unzipped_size(unzipped_bytes, config.allow_oversize)
     with tempfile.TemporaryDirectory(prefix="lambda-layer-records-") as scratch:
         # The staged tree is only read: rewritten RECORDs are packed from a scratch copy.
-        rewritten = {}
+        rewritten: Dict[str, Path] = {}
         for index, record in enumerate(layer_records(kept, distributions)):
             rewritten[record.relpath] = Path(scratch) / f"{index}.RECORD"
             rewritten[record.relpath].write_text(record.text, encoding="utf-8")
-        members = [ZipMember(LAYER_PREFIX + f.relpath, rewritten.get(f.relpath, f.source), f.executable) for f in kept]
+        packed = [replace(f, source=rewritten[f.relpath], size=rewritten[f.relpath].stat().st_size)
+                  if f.relpath in rewritten else f for f in kept]
+        unzipped_bytes = sum(f.size for f in packed)
+        limit = lambda_runtime.UNZIPPED_LIMIT  # read here, not at import: a test lowers it to reach it with small wheels
+        near = near_limit(unzipped_bytes, limit)
+        measures = _fit_measures(packed, unzipped_bytes, limit, distributions, plan, tests) if near else ()
+        check_unzipped_size(unzipped_bytes, config.allow_oversize, advice_sentence(measures), limit)
+        members = [ZipMember(LAYER_PREFIX + f.relpath, f.source, f.executable) for f in packed]
         written = write_deterministic_zip(
             members, output, compression_level=config.compression_level,
             progress=lambda done, total: reporter.progress("zip", done, total),
+            cache_root=cache_dir() / "zip-members",
         )
     report = SizeReport(
         files=written.files,
         unzipped_bytes=written.unzipped_bytes,
         zipped_bytes=written.zipped_bytes,
-        largest=_largest(kept, _owners(distributions)),
+        largest=_largest(packed, _owners(distributions)),
+        advice=tuple(advice_lines(unzipped_bytes, measures, limit)) if near else (),
     )
     for line in report.lines():
         reporter.info(line)
@@ -156,6 +269,9 @@ def pack_layer(
         report=report,
         backend=written.backend,
         seconds=time.monotonic() - started,
+        from_cache=written.from_cache,
+        cache_rejected=written.cache_rejected,
+        package_tests=tests,
     )
 
 

@@ -21,7 +21,7 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Collection, Dict, List, Sequence, Tuple
 
 from ..distributions import InstalledDistribution
 from .slimming import pyc_source
@@ -52,9 +52,13 @@ def _render(rows: Sequence[Tuple[str, str, str]]) -> str:
     return buffer.getvalue()
 
 
-def layer_records(kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution]) -> List[RewrittenRecord]:
-    """The new RECORD of every distribution whose RECORD is among the ``kept`` files."""
-    present = {staged.relpath: staged for staged in kept}
+#: A row's digest field always has this length: ``sha256=`` and 43 characters of urlsafe base64.
+_DIGEST_LENGTH = len("sha256=") + 43
+
+
+def _listed(kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution]) -> Dict[str, List[str]]:
+    """``{RECORD path: [the kept files it lists]}`` for every distribution whose RECORD is kept."""
+    present = {staged.relpath for staged in kept}
     claims: Dict[str, List[str]] = {}  # a path its installer recorded -> the RECORDs that list it
     for dist in distributions:
         record = f"{dist.dist_info}/RECORD"
@@ -67,6 +71,24 @@ def layer_records(kept: Sequence[StagedFile], distributions: Sequence[InstalledD
         for record in claims.get(relpath) or claims.get(pyc_source(relpath) or "", []):
             if relpath != record:
                 owned[record].append(relpath)
+    return owned
+
+
+def listed_row_bytes(
+    kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution], relpaths: Collection[str]
+) -> int:
+    """Bytes the rewritten RECORDs spend on the rows of ``relpaths``: what leaving those files out
+    saves beyond their own size (exact, without hashing: every digest has the same length)."""
+    sizes = {staged.relpath: staged.size for staged in kept}
+    rows = [(path, "x" * _DIGEST_LENGTH, str(sizes[path]))
+            for paths in _listed(kept, distributions).values() for path in paths if path in relpaths]
+    return len(_render(rows).encode("utf-8"))
+
+
+def layer_records(kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution]) -> List[RewrittenRecord]:
+    """The new RECORD of every distribution whose RECORD is among the ``kept`` files."""
+    present = {staged.relpath: staged for staged in kept}
+    owned = _listed(kept, distributions)
     to_hash = sorted({path for paths in owned.values() for path in paths})
     with ThreadPoolExecutor(thread_name_prefix="record-hash") as pool:  # hashlib releases the GIL
         digests = dict(zip(to_hash, pool.map(lambda path: record_digest(present[path].source), to_hash)))

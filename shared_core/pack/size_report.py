@@ -24,6 +24,7 @@ class SizeReport:
     unzipped_bytes: int
     zipped_bytes: int
     largest: Tuple[Tuple[str, int], ...]  # (distribution, unzipped bytes), largest first
+    advice: Tuple[str, ...] = ()  # near the limit: what each measure would save (fit_advice.advice_lines)
 
     def lines(self) -> List[str]:
         lines = [
@@ -34,17 +35,22 @@ class SizeReport:
             lines.append("Largest distributions (unzipped):")
             width = max(len(name) for name, _ in self.largest)
             lines += [f"  {name:<{width}}  {human_size(size):>9}" for name, size in self.largest]
-        return lines
+        return lines + list(self.advice)
 
 
-def check_unzipped_size(unzipped_bytes: int, allow_oversize: bool) -> None:
-    """Refuse a layer Lambda would reject, before a byte of the zip is written."""
-    if unzipped_bytes > UNZIPPED_LIMIT and not allow_oversize:
+def check_unzipped_size(unzipped_bytes: int, allow_oversize: bool, advice: str = "", limit: int = UNZIPPED_LIMIT) -> None:
+    """Refuse a layer Lambda would reject, before a byte of the zip is written.
+
+    ``advice``: what each measure would save on this layer (fit_advice.advice_sentence).
+    """
+    if unzipped_bytes > limit and not allow_oversize:
+        over = unzipped_bytes - limit
+        advice = f" {advice}" if advice else ""
         raise SizeLimitError(
-            f"The layer unzips to {unzipped_bytes:,} bytes, over Lambda's limit of {UNZIPPED_LIMIT:,} bytes "
-            "for a function and all its layers; Lambda would reject it. Exclude large distributions with "
-            "`exclude-packages` in [tool.lambda-layer], split the layer, or set `allow-oversize = true` "
-            "(--allow-oversize) to write it anyway."
+            f"The layer unzips to {unzipped_bytes:,} bytes, {over:,} over Lambda's limit of {limit:,} bytes "
+            f"for a function and all its layers; Lambda would reject it.{advice} Otherwise exclude other "
+            "distributions with `exclude-packages` in [tool.lambda-layer], split the layer, or set "
+            "`allow-oversize = true` (--allow-oversize) to write it anyway."
         )
 
 

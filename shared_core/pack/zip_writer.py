@@ -12,6 +12,7 @@ system (Unix), and there are no extra fields, comments or directory entries.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import struct
@@ -25,12 +26,14 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Deque, Iterator, List, Optional, Sequence, Tuple
 
 from ..errors import SourceDateEpochError
+from .member_cache import MIN_CACHED_SIZE, MemberCache
 
 __all__ = [
     "MAX_COMPRESSION_LEVEL",
     "ZipMember",
     "ZipWriteResult",
     "compression_backend",
+    "compressor_id",
     "reproducible_date_time",
     "write_deterministic_zip",
 ]
@@ -94,6 +97,8 @@ class ZipWriteResult:
     unzipped_bytes: int
     zipped_bytes: int  # final archive size on disk
     backend: str  # "libdeflate" or "zlib"
+    from_cache: int = 0  # members whose compressed stream came from the member cache
+    cache_rejected: int = 0  # cache entries that failed verification (recompressed and replaced)
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,18 @@ class _Compressed:
     size: int
     method: int
     data: bytes
+    from_cache: bool = False
+    cache_rejected: bool = False
+
+
+@dataclass
+class _Written:
+    """What writing the members produced: the central directory's entries and the tallies."""
+
+    entries: List["_CentralEntry"]
+    unzipped_bytes: int = 0
+    from_cache: int = 0
+    cache_rejected: int = 0
 
 
 @dataclass(frozen=True)
@@ -191,15 +208,38 @@ def _compressor(backend: str, level: int) -> Callable[[bytes], bytes]:
     raise ValueError(f"unknown compression backend {backend!r}; expected 'libdeflate' or 'zlib'")
 
 
-def _compress_member(source: Path, compress: Optional[Callable[[bytes], bytes]]) -> _Compressed:
-    """Read and compress one file; stored when compression would not make it smaller."""
+def compressor_id(backend: str) -> str:
+    """The backend and its version: what, with the level, decides a member's compressed bytes."""
+    if backend == "libdeflate":
+        import deflate
+
+        return f"libdeflate-{getattr(deflate, '__version__', 'unknown')}"
+    return f"zlib-{zlib.ZLIB_RUNTIME_VERSION}"
+
+
+def _compress_member(
+    source: Path, compress: Optional[Callable[[bytes], bytes]], cache: Optional[MemberCache] = None
+) -> _Compressed:
+    """Read and compress one file (or take its verified stream from ``cache``); stored when
+    compression would not make it smaller."""
     data = source.read_bytes()
     crc = zlib.crc32(data)
-    if compress is not None and data:
-        packed = compress(data)
-        if len(packed) < len(data):
-            return _Compressed(crc, len(data), _DEFLATED, packed)
-    return _Compressed(crc, len(data), _STORED, data)
+    if compress is None or not data:
+        return _Compressed(crc, len(data), _STORED, data)
+    digest = b""
+    rejected = False
+    if cache is not None and len(data) >= MIN_CACHED_SIZE:
+        digest = hashlib.sha256(data).digest()
+        found = cache.load(digest, data, crc)
+        if found.stream is not None:
+            return _Compressed(crc, len(data), _DEFLATED, found.stream, from_cache=True)
+        rejected = found.rejected
+    packed = compress(data)
+    if len(packed) >= len(data):
+        return _Compressed(crc, len(data), _STORED, data, cache_rejected=rejected)
+    if digest:
+        cache.store(digest, len(data), crc, packed)  # type: ignore[union-attr]
+    return _Compressed(crc, len(data), _DEFLATED, packed, cache_rejected=rejected)
 
 
 def _zip64_extra(values: Sequence[int]) -> bytes:
@@ -334,9 +374,11 @@ def _batches(members: Sequence[ZipMember]) -> Iterator[Tuple[List[ZipMember], in
         yield batch, batch_bytes
 
 
-def _compress_batch(sources: Sequence[Path], compress: Optional[Callable[[bytes], bytes]]) -> List[_Compressed]:
+def _compress_batch(
+    sources: Sequence[Path], compress: Optional[Callable[[bytes], bytes]], cache: Optional[MemberCache]
+) -> List[_Compressed]:
     """One thread-pool task: a few consecutive members, in order."""
-    return [_compress_member(source, compress) for source in sources]
+    return [_compress_member(source, compress, cache) for source in sources]
 
 
 def _write_members(
@@ -346,7 +388,8 @@ def _write_members(
     workers: int,
     dos: Tuple[int, int],
     progress: Optional[Callable[[int, int], None]],
-) -> Tuple[List[_CentralEntry], int]:
+    cache: Optional[MemberCache] = None,
+) -> _Written:
     """Compress on a thread pool, write in name order, with a bounded amount of data in memory.
 
     Both libdeflate and zlib release the GIL, so threads give real parallelism without the cost
@@ -354,8 +397,7 @@ def _write_members(
     ``_BYTES_AHEAD`` of input (and always at least ``workers * 4`` tasks), so that while
     one worker spends seconds on a large library the others keep going on the files after it.
     """
-    entries: List[_CentralEntry] = []
-    unzipped_bytes = 0
+    written = _Written(entries=[])
     offset = 0
     done = 0
     total = len(members)
@@ -372,7 +414,7 @@ def _write_members(
             if batch is None:
                 return
             sources = [member.source for member in batch[0]]
-            pending.append((batch[0], batch[1], executor.submit(_compress_batch, sources, compress)))
+            pending.append((batch[0], batch[1], executor.submit(_compress_batch, sources, compress, cache)))
             bytes_ahead += batch[1]
 
     try:
@@ -387,7 +429,7 @@ def _write_members(
                 header = _local_header(name, flags, packed, dos)
                 out.write(header)
                 out.write(packed.data)
-                entries.append(
+                written.entries.append(
                     _CentralEntry(
                         name=name,
                         flags=flags,
@@ -400,7 +442,9 @@ def _write_members(
                     )
                 )
                 offset += len(header) + len(packed.data)
-                unzipped_bytes += packed.size
+                written.unzipped_bytes += packed.size
+                written.from_cache += packed.from_cache
+                written.cache_rejected += packed.cache_rejected
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -410,7 +454,7 @@ def _write_members(
         executor.shutdown(wait=True)
         raise
     executor.shutdown(wait=True)
-    return entries, unzipped_bytes
+    return written
 
 
 def _final_mode(destination: Path) -> int:
@@ -433,6 +477,7 @@ def write_deterministic_zip(
     compression_level: int = 9,
     workers: Optional[int] = None,
     progress: Optional[Callable[[int, int], None]] = None,
+    cache_root: Optional[Path] = None,
     _backend: Optional[str] = None,
 ) -> ZipWriteResult:
     """Write ``members`` to ``destination`` as a reproducible ZIP, replacing it atomically.
@@ -441,12 +486,15 @@ def write_deterministic_zip(
     ``workers`` defaults to the CPU count. ``progress`` is called ``(done, total)`` as members
     are written. The archive is built in a temporary file next to ``destination`` and renamed
     over it only when complete, so a failed or interrupted build never leaves a half-written
-    zip, nor destroys the previous one. ``_backend`` forces ``"libdeflate"`` or ``"zlib"`` (tests).
+    zip, nor destroys the previous one. ``cache_root``: where the :class:`MemberCache` of
+    compressed members lives (None: no cache); the bytes written do not depend on it.
+    ``_backend`` forces ``"libdeflate"`` or ``"zlib"`` (tests).
     """
     if not _MIN_LEVEL <= compression_level <= MAX_COMPRESSION_LEVEL:
         raise ValueError(f"compression_level must be between {_MIN_LEVEL} and {MAX_COMPRESSION_LEVEL}, got {compression_level}")
     backend = _backend or compression_backend()
     compress = _compressor(backend, compression_level) if compression_level > 0 else None
+    cache = MemberCache(cache_root, compressor_id(backend), compression_level) if cache_root and compress else None
     ordered = _sorted_members(members)
     dos = _dos_date_time(reproducible_date_time())
     worker_count = workers if workers is not None else (os.cpu_count() or 1)
@@ -462,12 +510,12 @@ def write_deterministic_zip(
         raise
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
-            entries, unzipped_bytes = _write_members(out, ordered, compress, worker_count, dos, progress)
+            written = _write_members(out, ordered, compress, worker_count, dos, progress, cache)
             directory_offset = out.tell()
-            for entry in entries:
+            for entry in written.entries:
                 out.write(_central_header(entry, dos))
             directory_size = out.tell() - directory_offset
-            out.write(_end_records(len(entries), directory_offset, directory_size))
+            out.write(_end_records(len(written.entries), directory_offset, directory_size))
             zipped_bytes = out.tell()
         # mkstemp makes the file 0600; the finished zip gets the usual permissions of a shared file.
         os.chmod(temp_name, _final_mode(destination))
@@ -482,8 +530,10 @@ def write_deterministic_zip(
         raise
     return ZipWriteResult(
         path=destination,
-        files=len(entries),
-        unzipped_bytes=unzipped_bytes,
+        files=len(written.entries),
+        unzipped_bytes=written.unzipped_bytes,
         zipped_bytes=zipped_bytes,
         backend=backend,
+        from_cache=written.from_cache,
+        cache_rejected=written.cache_rejected,
     )

@@ -162,6 +162,15 @@ def test_uv_lock_is_the_pin_source_when_present(core_env, tmp_path, capsys):
     assert "changed since uv.lock was last generated (fake-c). Run `uv lock`" in capsys.readouterr().err
 
 
+def test_drop_package_tests_from_the_target_table(core_env, tmp_path, capsys):
+    root = tmp_path / "suite"
+    target = {"drop-package-tests": True, "compile-bytecode": False}
+    list(in_process_builder(root, pyproject(["fake-suite"], target=target)).build(directory=str(tmp_path / "dist")))
+    assert "package tests: left out 2 test directories (3 files, 1.0 KB); no kept module imports them" in capsys.readouterr().err
+    assert {"python/fake_suite/tests/test_core.py", "python/fake_suite/sub/test/data.txt"}.isdisjoint(names(root / LAYER))
+    assert {"python/fake_suite/core.py", "python/fake_suite/needs/tests/helper.py"} <= names(root / LAYER)
+
+
 def test_hatch_generic_keys_keep_their_meaning(core_env, tmp_path, capsys):
     """``exclude`` is Hatch's file selection: the layer ignores it (with a hint), ``exclude-packages`` is ours."""
     target = {"exclude": ["fake_b"], "versions": ["standard"], "require-runtime-dependencies": False,

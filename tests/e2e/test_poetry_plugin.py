@@ -134,6 +134,15 @@ def _narrow_python(root: Path, constraint: str) -> None:
     text = re.sub(r'content-hash = "[0-9a-f]+"', f'content-hash = "{fresh_hash}"', lock.read_text())
     lock.write_text(text.replace('python-versions = ">=3.9"', f'python-versions = "{constraint}"'))
 
+
+SUITE = """
+[project]
+name = "suite-app"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["fake-suite"]
+""" + SOURCE
+
 USERNAME = "layer-bot"
 SECRET = "s3cr3t-Pa55word-9731"
 
@@ -196,6 +205,7 @@ def locked(
         "classic": (CLASSIC.replace("INDEX_URL", index_url), poetry_env),
         "pep621": (PEP621.replace("INDEX_URL", index_url), poetry_env),
         "non-package": (NON_PACKAGE.replace("INDEX_URL", index_url), poetry_env),
+        "suite": (SUITE.replace("INDEX_URL", index_url), poetry_env),
         "private": (PRIVATE.replace("INDEX_URL", private_index_url), _credential_env(poetry_env)),
         "caret": (CARET.replace("INDEX_URL", index_url), poetry_env),
     }
@@ -340,6 +350,17 @@ def test_package_mode_false_project(project, poetry_env):
     assert_ok(quiet)
     assert quiet.stdout == ""
     assert dists(root / LAYER) == {"python-dateutil", "six", "pyyaml", "boto3", "botocore"}
+
+
+def test_drop_package_tests_option(project, poetry_env):
+    root = project("suite")
+    built = run_poetry(root, "lambda-layer", "--drop-package-tests", "--no-compile", env=poetry_env)
+    assert_ok(built)
+    assert "package tests: left out 2 test directories (3 files, 1.0 KB); no kept module imports them" in stdout_lines(built)
+    suite = {name for name in names(root / LAYER) if name.startswith("python/fake_suite/")}
+    assert suite == {f"python/fake_suite/{path}" for path in (
+        "__init__.py", "core.py", "testing/__init__.py", "needs/__init__.py", "needs/tests/__init__.py", "needs/tests/helper.py",
+    )}
 
 
 # -- end to end: errors ----------------------------------------------------------------------

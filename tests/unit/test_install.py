@@ -23,7 +23,7 @@ def test_uv_command_targets_the_runtime_wheels_only_with_hashes(tmp_path):
     assert uv_command(request, tmp_path / "req.txt") == [
         find_uv(), "pip", "install", "--target", str(tmp_path / "python"),
         "--python-platform", "aarch64-manylinux_2_34", "--python-version", "3.12",
-        "--python", sys.executable, "--no-deps", "--link-mode", "copy", "-r", str(tmp_path / "req.txt"),
+        "--python", sys.executable, "--no-deps", "--link-mode", "hardlink", "-r", str(tmp_path / "req.txt"),
         "--only-binary", ":all:", "--require-hashes",
     ]
 

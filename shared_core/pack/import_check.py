@@ -1,0 +1,142 @@
+"""Prove at run time that leaving out package tests broke no import, where this machine can run the target.
+
+The static scan (:mod:`.package_tests`) cannot see a computed ``importlib.import_module`` or an
+extension module's imports. So when the host is Linux on the target's machine and has an
+interpreter of the target's Python version, every top-level package of the layer is imported in
+a clean interpreter (``-I -S``: no site-packages, no user paths, no ``PYTHON*`` variables; ``-B``:
+the staged tree stays unwritten) whose
+path starts with the staged tree and whose import system refuses the dropped test directories,
+exactly as the layer will lack them. A package that fails is imported again with the tests in
+place: failing both ways (``requests`` without the runtime's ``urllib3``, say) is not the drop's
+doing; failing only without them is, and stops the build.
+
+Importing runs the packages' import-time code on this machine, as the function will on Lambda; it
+gets a bare environment (no index credentials or tokens from ours), only what an interpreter needs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, Optional, Sequence, Tuple
+
+from ..install.bytecode import find_interpreter
+from ..lambda_runtime import LambdaTarget
+
+#: Runs under the target interpreter (3.9+), standard library only. argv: tree, blocked, modules (JSON).
+_IMPORT_SCRIPT = r"""
+import importlib, json, sys
+
+root, blocked, modules = sys.argv[1], tuple(json.loads(sys.argv[2])), json.loads(sys.argv[3])
+sys.path.insert(0, root)
+
+
+class DroppedTests:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if any(name == prefix or name.startswith(prefix + ".") for prefix in blocked):
+            raise ModuleNotFoundError("No module named %r (a package test directory left out of the layer)" % name, name=name)
+        return None
+
+
+sys.meta_path.insert(0, DroppedTests)
+failures = {}
+for module in modules:
+    try:
+        importlib.import_module(module)
+    except BaseException as error:
+        failures[module] = "%s: %s" % (type(error).__name__, error)
+sys.stdout.write("\n@@lambda-layer-import-check@@" + json.dumps(failures) + "\n")
+"""
+_MARKER = "@@lambda-layer-import-check@@"
+#: The variables the import check's interpreter keeps: what locating libraries, temporary files and
+#: the locale need, nothing that could carry a credential.
+_KEPT_VARIABLES = ("PATH", "HOME", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH", "SYSTEMROOT")
+#: Importing pandas + pyarrow takes about a second; a minute means something hangs.
+IMPORT_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class ImportCheck:
+    """The outcome: ``ran`` false with the reason, or the modules tried and how each failed."""
+
+    ran: bool
+    reason: str  # why it did not run, or the interpreter it ran with
+    modules: Tuple[str, ...] = ()
+    broken: Tuple[Tuple[str, str], ...] = ()  # (module, error): fails only without the tests
+    failing_anyway: Tuple[Tuple[str, str], ...] = ()  # (module, error): fails with the tests too
+
+
+def top_level_modules(relpaths: Iterable[str]) -> Tuple[str, ...]:
+    """The importable top-level names of a layer: ``pkg/...`` holding Python or extension modules,
+    ``mod.py`` and ``mod.cpython-312-x86_64-linux-gnu.so``; never ``*.dist-info``, ``bin``, ``__pycache__``."""
+    names = set()
+    for relpath in relpaths:
+        top, _, rest = relpath.partition("/")
+        if not relpath.endswith((".py", ".so", ".pyd")):
+            continue
+        name = top.split(".", 1)[0] if not rest else top
+        if name.isidentifier() and name not in ("__pycache__", "bin") and (rest or name != "__init__"):
+            names.add(name)
+    return tuple(sorted(names))
+
+
+def host_cannot_run(target: LambdaTarget) -> Optional[str]:
+    """Why this machine cannot load the target's extension modules, or None when it can."""
+    system, machine = sys.platform, platform.machine().lower()
+    if not system.startswith("linux") or machine not in (target.machine, target.architecture):
+        return f"this machine is {platform.system()} {platform.machine()}, the target Linux {target.machine}"
+    return None
+
+
+def _failures(
+    interpreter: str, root: Path, blocked: Sequence[str], modules: Sequence[str], timeout: float
+) -> Optional[Dict[str, str]]:
+    """Import ``modules`` in a clean interpreter; ``{module: "Error: message"}`` for each that fails,
+    None when the imports did not finish in time (something waits at import time)."""
+    try:
+        completed = subprocess.run(
+            [interpreter, "-I", "-S", "-B", "-c", _IMPORT_SCRIPT, str(root), json.dumps(list(blocked)), json.dumps(list(modules))],
+            capture_output=True, text=True, check=False, timeout=timeout, cwd=str(root),
+            env={key: os.environ[key] for key in _KEPT_VARIABLES if key in os.environ},
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    _, marker, result = completed.stdout.rpartition(_MARKER)
+    if not marker:
+        detail = (completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"])[-1]
+        return {module: f"the interpreter stopped before reporting ({detail})" for module in modules}
+    return json.loads(result)
+
+
+def check_imports(
+    root: Path, modules: Sequence[str], blocked: Sequence[str], target: LambdaTarget, interpreter: Optional[str] = None,
+    timeout: float = IMPORT_TIMEOUT_SECONDS,
+) -> ImportCheck:
+    """Import every one of ``modules`` from ``root`` with the ``blocked`` dotted prefixes refused.
+
+    ``interpreter``: the target-version interpreter Step 1 compiled with, if any (else looked up).
+    Imports that do not finish within ``timeout`` seconds make the check not run, rather than fail.
+    """
+    reason = host_cannot_run(target)
+    if reason is not None:
+        return ImportCheck(False, reason)
+    interpreter = interpreter or find_interpreter(target)
+    if interpreter is None:
+        return ImportCheck(False, f"no Python {target.python_version} interpreter found on this machine")
+    failed = _failures(interpreter, root, blocked, modules, timeout)
+    anyway = _failures(interpreter, root, (), sorted(failed), timeout) if failed else {}
+    if failed is None or anyway is None:
+        return ImportCheck(False, f"the imports did not finish within {timeout:g} s with {interpreter}")
+    return ImportCheck(
+        ran=True,
+        reason=interpreter,
+        modules=tuple(modules),
+        broken=tuple((module, failed[module]) for module in sorted(failed) if module not in anyway),
+        failing_anyway=tuple((module, anyway[module]) for module in sorted(anyway)),
+    )
