@@ -8,9 +8,11 @@ from typing import Any, Dict, Optional
 
 from .config import LayerConfig
 from .fingerprint import is_up_to_date, write_fingerprint
+from .install.bytecode import interpreter_version
 from .install.staging import LayerInstallResult, resolve_target, stage_dependencies
 from .lambda_runtime import LambdaTarget
 from .pack.layer_zip import LayerZipResult, pack_layer
+from .pack.zip_writer import compressor_identity, reproducible_date_time
 from .paths import LayerBuildToolEnum, LayerPaths
 from .pins.detect import default_pin_source
 from .pins.extras import EXTRAS_KEY
@@ -28,16 +30,28 @@ class LayerBuildOutcome:
 
 
 def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, target: LambdaTarget) -> Dict[str, Any]:
+    """Everything that decides the zip's bytes, or whether it may be written at all.
+
+    Byte inputs: the pins' source (lock or requirements content, groups, extras), target,
+    installer, exclusions, the zip's timestamp (``SOURCE_DATE_EPOCH``'s effective value), the
+    compression level and compressor, whether and with which interpreter (X.Y.Z) bytecode is
+    compiled, ``allow-sdist`` (it changes what the installer may build) and our version.
+    ``allow-oversize`` does not change a byte, but it gates writing: it is here so that turning
+    it off re-checks the limit instead of calling an oversize layer "up to date".
+    """
     return {
         "tool": tool,
         "version": __version__,
         "target": [target.python_version, target.architecture],
         "source": source.fingerprint(),
         "excluded": list(config.excluded_patterns),
-        "compression_level": config.compression_level,
+        "zip_date_time": list(reproducible_date_time()),
+        "compression": [config.compression_level, compressor_identity()],
         "compile_bytecode": config.compile_bytecode,
+        "bytecode_interpreter": interpreter_version(target) if config.compile_bytecode else None,
         "installer": config.installer,
         "allow_sdist": sorted(config.allow_sdist),
+        "allow_oversize": config.allow_oversize,
     }
 
 

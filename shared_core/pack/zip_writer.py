@@ -30,6 +30,7 @@ __all__ = [
     "ZipMember",
     "ZipWriteResult",
     "compression_backend",
+    "compressor_identity",
     "reproducible_date_time",
     "write_deterministic_zip",
 ]
@@ -150,6 +151,16 @@ def compression_backend() -> str:
     except ImportError:
         return "zlib"
     return "libdeflate"
+
+
+def compressor_identity() -> str:
+    """The backend and its version: a new libdeflate or zlib may compress the same input differently,
+    so this is part of a build's fingerprint."""
+    if compression_backend() == "libdeflate":
+        import deflate
+
+        return f"libdeflate (deflate {getattr(deflate, '__version__', 'unknown')})"
+    return f"zlib {zlib.ZLIB_RUNTIME_VERSION}"
 
 
 def _dos_date_time(date_time: DateTime) -> Tuple[int, int]:
