@@ -159,7 +159,7 @@ def test_bad_options_are_one_paragraph(core_env, make_project, capsys, option, m
     assert message in err and "Traceback" not in err and err.startswith("error: ")
 
 
-def test_pip_installer_gets_the_same_target_set(core_env, make_project):
+def test_pip_installer_gets_the_same_target_set(core_env, make_project, capsys):
     """pip evaluates markers against the host; it only ever sees our evaluated, exact pins."""
     project = make_project(requirements__txt="fake-markers\nfake-native==1.0\n")
     assert run_cli(project, "--installer", "pip", "--python", "3.12", "--arch", "arm64", "--no-compile") == 0
@@ -167,9 +167,16 @@ def test_pip_installer_gets_the_same_target_set(core_env, make_project):
     pip_names = names(layer)
     assert dists(layer) == {"fake-markers", "fake-linux-only", "fake-arm-only", "fake-native"}
     assert "python/fake_native/_speedups.cpython-312-aarch64-linux-gnu.so" in pip_names
-    assert run_cli(project, "--python", "3.12", "--arch", "arm64", "--no-compile") == 0
-    assert {n for n in names(layer) if not n.endswith(("INSTALLER", "RECORD", "REQUESTED", "direct_url.json"))} == {
-        n for n in pip_names if not n.endswith(("INSTALLER", "RECORD", "REQUESTED", "direct_url.json"))}
+    with zipfile.ZipFile(layer) as archive:
+        assert archive.read("python/fake_native-1.0.dist-info/INSTALLER") == b"pip\n"
+    capsys.readouterr()
+    assert run_cli(project, "--python", "3.12", "--arch", "arm64", "--no-compile") == 0  # uv: a rebuild, not "up to date"
+    assert "\ninstall: 4 distributions with uv, audited for aarch64 (" in capsys.readouterr().out
+    with zipfile.ZipFile(layer) as archive:
+        assert archive.read("python/fake_native-1.0.dist-info/INSTALLER") == b"uv"
+    installer_files = ("INSTALLER", "RECORD", "REQUESTED", "direct_url.json")
+    assert {n for n in names(layer) if not n.endswith(installer_files)} == {
+        n for n in pip_names if not n.endswith(installer_files)}
 
 
 def test_pip_installer_missing_wheel(core_env, make_project, capsys):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
-from conftest import _QuietHandler, serve_index
+from conftest import _QuietHandler, read_uv_records, serve_index
 from layer_assertions import dists, names
 
 LAYER = Path("build/lambda/layer/layer.zip")
@@ -367,6 +368,46 @@ def test_private_source_uses_poetrys_credentials_and_never_prints_them(project, 
     failed = run_poetry(root, "lambda-layer", "--with", "broken", "-vvv", env=env_only)
     assert_error(failed, "fake-sdist-only")
     assert SECRET not in failed.stdout + failed.stderr
+
+
+def test_credentials_travel_in_the_installers_environment_only(project, poetry_env, private_index_url, uv_recorder,
+                                                               tmp_path):
+    """A shim in front of uv records what it gets: the password is in its environment, nowhere else."""
+    root = project("private")
+    record = tmp_path / "uv.jsonl"
+    env = dict(_credential_env(poetry_env), UV_CACHE_DIR=str(tmp_path / "uv-cache"), HATCH_UV=str(uv_recorder),
+               LAYER_TEST_UV_RECORD=str(record))
+    built = run_poetry(root, "lambda-layer", "-vvv", env=env)
+    assert_ok(built)
+    [install] = read_uv_records(record)
+    assert install["argv"][:4] == ["pip", "install", "--target", install["argv"][3]]
+    host = private_index_url.split("://", 1)[1]
+    assert install["env"]["UV_DEFAULT_INDEX"] == f"http://{USERNAME}:{SECRET}@{host}"
+    assert SECRET not in json.dumps(install["argv"]) and SECRET not in json.dumps(install["files"])
+    assert list(install["files"].values()) == [
+        f"fake-a==1.0 --hash=sha256:{_sha256_of(root, 'fake-a')}\nfake-b==1.0 --hash=sha256:{_sha256_of(root, 'fake-b')}\n"]
+    assert [path for path in root.rglob("*") if path.is_file() and SECRET.encode() in path.read_bytes()] == []
+    assert SECRET not in built.stdout + built.stderr
+
+    # The user's own UV_INDEX, with a password and a port uv cannot parse: uv echoes it as given.
+    other = "0ther-Secret-4412"
+    failed = run_poetry(root, "lambda-layer", "--force", env=dict(env, UV_INDEX=f"http://ci-bot:{other}@127.0.0.1:99999/simple/"))
+    assert failed.returncode == 1 and failed.stdout.startswith("resolve: 2 pins from poetry.lock")
+    assert failed.stderr == (
+        "uv pip install failed (exit 2):\n"
+        "  error: invalid value 'http://ci-bot:****@127.0.0.1:99999/simple/' for '--index <INDEX>': invalid port number\n"
+        "  For more information, try '--help'.\n"
+    )
+    assert read_uv_records(record)[1]["env"]["UV_INDEX"] == f"http://ci-bot:{other}@127.0.0.1:99999/simple/"
+
+
+def _sha256_of(root: Path, name: str) -> str:
+    """The hash poetry.lock records for ``name``'s only wheel."""
+    from shared_core.config import tomllib
+
+    [package] = [p for p in tomllib.loads((root / "poetry.lock").read_text())["package"] if p["name"] == name]
+    [wheel] = package["files"]
+    return wheel["hash"].split(":", 1)[1]
 
 
 # -- in process: Poetry's Application through cleo's tester ----------------------------------

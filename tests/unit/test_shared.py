@@ -78,9 +78,28 @@ def test_name_matching(name, pattern, ok):
 
 def test_credentials_are_masked_and_only_in_env():
     index = PackageIndex("corp", "https://pkgs.example/simple/", "bob", "p@ss:w/rd", default=True)
-    env = uv_index_env([index])
-    assert "p%40ss%3Aw%2Frd" in env["UV_DEFAULT_INDEX"] and pip_index_env([index])["PIP_INDEX_URL"] == env["UV_DEFAULT_INDEX"]
-    text = f"error fetching {env['UV_DEFAULT_INDEX']} with p@ss:w/rd"
-    masked = mask_credentials(text, all_secrets([index]))
-    assert "p@ss" not in masked and "p%40ss" not in masked and "bob:****@pkgs.example" in masked
-    assert "p@ss" not in repr(index) and "bob" not in repr(index)
+    assert uv_index_env([index]) == {"UV_DEFAULT_INDEX": "https://bob:p%40ss%3Aw%2Frd@pkgs.example/simple/"}
+    assert pip_index_env([index]) == {"PIP_INDEX_URL": "https://bob:p%40ss%3Aw%2Frd@pkgs.example/simple/"}
+    extra = PackageIndex("extra", "https://other.example/simple/", "ann", "s3cret")
+    assert uv_index_env([extra, index]) == {
+        "UV_DEFAULT_INDEX": "https://bob:p%40ss%3Aw%2Frd@pkgs.example/simple/",
+        "UV_INDEX": "https://ann:s3cret@other.example/simple/",
+    }
+    assert pip_index_env([extra]) == {"PIP_EXTRA_INDEX_URL": "https://ann:s3cret@other.example/simple/"}
+    text = "error fetching https://bob:p%40ss%3Aw%2Frd@pkgs.example/simple/ with p@ss:w/rd, or git+ssh://git@host/x"
+    assert mask_credentials(text, all_secrets([index, extra])) == (
+        "error fetching https://bob:****@pkgs.example/simple/ with ****, or git+ssh://git@host/x"
+    )
+    assert mask_credentials("token ab and s3cret", ["ab", "s3cret"]) == "token ab and ****"  # too short to mask
+    assert repr(index) == "PackageIndex(name='corp', url='https://pkgs.example/simple/', default=True)"
+
+
+def test_poetry_reporter_masks_every_message():
+    """The Poetry command's reporter masks what it prints, whatever reached it unmasked."""
+    from poetry_lambda_layer.command import IOReporter
+
+    reporter = IOReporter(None, ["p@ss:w/rd"])
+    reporter.add_secrets(["", "tok3n-42"])
+    assert reporter.text("https://bob:p%40ss%3Aw%2Frd@pkgs.example/ said tok3n-42 and p@ss:w/rd <b>") == (
+        "https://bob:****@pkgs.example/ said **** and **** \\<b>"
+    )
