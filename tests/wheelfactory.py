@@ -66,6 +66,7 @@ def make_wheel(
         for archive_path in sorted(contents):
             info = zipfile.ZipInfo(archive_path, (2020, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, contents[archive_path])
     return path
 
@@ -120,6 +121,9 @@ SET_CONSTANTS = "".join(
     f"def check_{index}(value):\n    return value in {{{', '.join(repr(f'{word}-{index}') for word in _WORDS)}}}\n"
     for index in range(8)
 ) + f"NAMES = frozenset({{{', '.join(repr(word) for word in _WORDS)}}})\n"
+
+#: fake-huge's one big file: alone it is one byte over Lambda's unzipped limit (262,144,000 bytes).
+HUGE_BLOB_BYTES = 262_144_001
 
 #: Payload bytes of fake-size-01 ... fake-size-12, the largest last: twelve distributions, ten shown.
 SIZED_PAYLOADS = tuple(1000 * index for index in range(1, 13))
@@ -188,6 +192,8 @@ def build_wheelhouse(directory: Path) -> Path:
     w("fake-versioned", "2.0", files={"fake_versioned/__init__.py": module("VERSION = 2\n")})
     # Set and frozenset constants: marshalled in hash order by Python < 3.11, so PYTHONHASHSEED shows.
     w("fake-sets", files={"fake_sets/__init__.py": module(SET_CONSTANTS)})
+    # Unzips to one byte more than Lambda allows (its zeros deflate to a few hundred KB).
+    w("fake-huge", files={"fake_huge/__init__.py": module(), "fake_huge/blob.bin": bytes(HUGE_BLOB_BYTES)})
     # More than ten distributions of distinct, known payload sizes, for the size report's top 10.
     for index, size in enumerate(SIZED_PAYLOADS, start=1):
         w(f"fake-size-{index:02d}", files={f"fake_size_{index:02d}/__init__.py": b"", f"fake_size_{index:02d}/payload.txt": b"x" * size})

@@ -5,9 +5,11 @@ wheelhouse (the full ``hatch build`` is in ``test_hatch_cli.py``)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
 
@@ -15,6 +17,7 @@ import pytest
 from hatchling.metadata.core import ProjectMetadata
 from hatchling.plugin.manager import PluginManager
 from layer_assertions import dists, names, tops
+from wheelfactory import HUGE_BLOB_BYTES
 
 from hatch_lambda_layer.builder import LambdaLayerBuilder
 from hatch_lambda_layer.hooks import hatch_register_builder
@@ -192,6 +195,24 @@ def test_clean_removes_only_what_the_builder_made(core_env, tmp_path):
     Path(artifact).write_text("keep")
     in_process_builder(root, config).clean(str(root / "dist"), [])
     assert Path(artifact).read_text() == "keep"
+
+
+def test_allow_oversize_target_key(core_env, tmp_path, capsys):
+    root = tmp_path / "huge"
+    try:
+        with pytest.raises(SystemExit):
+            list(in_process_builder(root, pyproject(["fake-huge"], target={"compile-bytecode": False}))
+                 .build(directory=str(tmp_path / "dist")))
+        assert re.search(r"^The layer unzips to 262,14\d,\d{3} bytes, over Lambda's limit of 262,144,000 bytes for a "
+                         r"function and all its layers; .* \(--allow-oversize\) to write it anyway\.\n\Z",
+                         capsys.readouterr().err, re.M)
+        assert not (root / LAYER).exists()
+        builder = in_process_builder(root, pyproject(["fake-huge"], target={"compile-bytecode": False, "allow-oversize": True}))
+        [artifact] = list(builder.build(directory=str(tmp_path / "dist")))
+        with zipfile.ZipFile(artifact) as archive:
+            assert archive.getinfo("python/fake_huge/blob.bin").file_size == HUGE_BLOB_BYTES
+    finally:
+        shutil.rmtree(root / "build", ignore_errors=True)
 
 
 # -- configuration errors: Hatch's wording, through app.abort ---------------------------------------

@@ -15,12 +15,14 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
 from conftest import _QuietHandler, read_uv_records, serve_index
 from layer_assertions import dists, names
+from wheelfactory import HUGE_BLOB_BYTES
 
 LAYER = Path("build/lambda/layer/layer.zip")
 SOURCE = """
@@ -110,6 +112,14 @@ optional = true
 fake-sdist-only = "*"
 """ + SOURCE
 
+HUGE = """
+[project]
+name = "huge-app"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["fake-huge"]
+""" + SOURCE
+
 USERNAME = "layer-bot"
 SECRET = "s3cr3t-Pa55word-9731"
 
@@ -173,6 +183,7 @@ def locked(
         "pep621": (PEP621.replace("INDEX_URL", index_url), poetry_env),
         "non-package": (NON_PACKAGE.replace("INDEX_URL", index_url), poetry_env),
         "private": (PRIVATE.replace("INDEX_URL", private_index_url), _credential_env(poetry_env)),
+        "huge": (HUGE.replace("INDEX_URL", index_url), poetry_env),
     }
     running: List[Tuple[str, Path, subprocess.Popen]] = []
     for name, (pyproject, env) in templates.items():
@@ -334,6 +345,29 @@ def test_missing_wheel_names_the_package(project, poetry_env):
     failed = run_poetry(root, "lambda-layer", "--with", "broken", env=poetry_env)
     assert_error(failed, "fake-sdist-only 1.0")
     assert not (root / LAYER).exists()
+
+
+#: The size-limit error, whatever the few hundred bytes of metadata the installer adds to fake-huge.
+OVERSIZE_ERROR = (
+    r"The layer unzips to 262,14\d,\d{3} bytes, over Lambda's limit of 262,144,000 bytes for a function and all "
+    r"its layers; Lambda would reject it\. Exclude large distributions with `exclude-packages` in "
+    r"\[tool\.lambda-layer\], split the layer, or set `allow-oversize = true` \(--allow-oversize\) to write it "
+    r"anyway\.\n"
+)
+
+
+def test_over_the_unzipped_limit_needs_allow_oversize(project, poetry_env):
+    root = project("huge")
+    try:
+        refused = run_poetry(root, "lambda-layer", "--no-compile", env=poetry_env)
+        assert refused.returncode == 1
+        assert re.fullmatch(OVERSIZE_ERROR, refused.stderr)
+        assert not (root / LAYER).exists()
+        assert_ok(run_poetry(root, "lambda-layer", "--no-compile", "--allow-oversize", env=poetry_env))
+        with zipfile.ZipFile(root / LAYER) as archive:
+            assert archive.getinfo("python/fake_huge/blob.bin").file_size == HUGE_BLOB_BYTES
+    finally:
+        shutil.rmtree(root / "build", ignore_errors=True)
 
 
 # -- private sources -------------------------------------------------------------------------
