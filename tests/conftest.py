@@ -30,7 +30,10 @@ _TOOL_PREFIXES = ("PIP_", "UV_", "HATCH_", "POETRY_", "VIRTUAL_ENV", "CONDA_", "
 
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+    """Built for the session; ``LAMBDA_LAYER_TEST_WHEELHOUSE`` names one built once by ``tools/mutants.py``
+    for its many short sessions."""
+    prebuilt = os.environ.get("LAMBDA_LAYER_TEST_WHEELHOUSE")
+    return Path(prebuilt) if prebuilt else build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
 
 
 def _write_simple_index(wheelhouse: Path, root: Path) -> None:

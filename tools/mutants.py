@@ -1,0 +1,155 @@
+"""``make mutants``: mutation testing of the modules that guard the project's promises, with mutmut.
+
+Each module is mutated on its own, in a copy of the checkout under ``build/mutants/<module>/``
+(mutmut reads its settings from the copy's pyproject.toml, so the real one stays clean), and
+each mutant is checked only by the tests that guard that module: its unit tests and the few
+end-to-end tests that call it in process. Prints the kill rate per module and every survivor
+(``cd build/mutants/<module> && ../../../.venv/bin/mutmut show <name>`` shows its diff).
+
+    .venv/bin/python tools/mutants.py                      # every module below
+    .venv/bin/python tools/mutants.py shared_core/names.py # one module
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "build" / "mutants"
+COPIED = ("shared_core", "hatch_lambda_layer", "poetry_lambda_layer", "tests", "pyproject.toml", "README.md")
+WORKERS = 2
+
+#: Module -> the tests that guard it (pytest arguments, relative to the checkout).
+MODULES: Dict[str, Tuple[str, ...]] = {
+    "shared_core/lambda_runtime.py": ("tests/unit/test_shared.py", "tests/unit/test_install.py", "tests/e2e/test_audit.py"),
+    "shared_core/install/audit.py": ("tests/unit/test_install.py", "tests/e2e/test_audit.py"),
+    "shared_core/fingerprint.py": ("tests/e2e/test_fingerprint.py",),
+    "shared_core/pack/exclusion.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py",
+                                      "tests/e2e/test_limits.py::test_every_default_exclusion_is_left_out_before_install"),
+    "shared_core/names.py": ("tests/unit/test_shared.py", "tests/unit/test_pack.py"),
+    "shared_core/indexes.py": ("tests/unit/test_shared.py", "tests/e2e/test_credentials.py"),
+    "shared_core/pack/size_report.py": ("tests/unit/test_pack.py", "tests/e2e/test_limits.py"),
+    "shared_core/pack/zip_writer.py": ("tests/unit/test_zip_writer.py",),
+}
+
+_RESULT = re.compile(r"^\s+(?P<name>\S+): (?P<status>.+)$")
+KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is caught too
+
+
+@dataclass(frozen=True)
+class ModuleResult:
+    module: str
+    statuses: Dict[str, str]
+    seconds: float
+
+    @property
+    def killed(self) -> int:
+        return sum(status in KILLED for status in self.statuses.values())
+
+    @property
+    def survivors(self) -> List[str]:
+        return sorted(name for name, status in self.statuses.items() if status not in KILLED)
+
+    @property
+    def rate(self) -> float:
+        return 100.0 * self.killed / len(self.statuses) if self.statuses else 100.0
+
+
+def _slug(module: str) -> str:
+    return module.replace("/", "_").removesuffix(".py")
+
+
+def prepare(module: str, tests: Sequence[str]) -> Path:
+    """A fresh copy of the checkout whose pyproject.toml tells mutmut what to mutate and run."""
+    work = WORK / _slug(module)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, work / name, ignore=ignore)
+        else:
+            shutil.copy2(source, work / name)
+    quoted = ", ".join(f'"{test}"' for test in tests)
+    with open(work / "pyproject.toml", "a", encoding="utf-8") as pyproject:
+        pyproject.write(
+            "\n[tool.mutmut]\n"
+            'source_paths = ["shared_core"]\n'
+            f'only_mutate = ["{module}"]\n'
+            'also_copy = ["hatch_lambda_layer", "poetry_lambda_layer", "README.md"]\n'
+            f"pytest_add_cli_args_test_selection = [{quoted}]\n"
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
+            "use_git_change_detection = false\n"
+        )
+    return work
+
+
+def run_module(module: str, tests: Sequence[str], wheelhouse: Path) -> ModuleResult:
+    started = time.monotonic()
+    work = prepare(module, tests)
+    mutmut = [sys.executable, "-m", "mutmut"]
+    env = {**os.environ, "LAMBDA_LAYER_TEST_WHEELHOUSE": str(wheelhouse)}
+    with open(work / "mutmut.log", "w", encoding="utf-8") as log:
+        subprocess.run([*mutmut, "run", "--max-children", str(WORKERS)], cwd=work, env=env, stdout=log,
+                       stderr=subprocess.STDOUT, check=False)
+    listed = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True,
+                            check=False)
+    statuses = {m["name"]: m["status"].strip() for m in map(_RESULT.match, listed.stdout.splitlines()) if m}
+    return ModuleResult(module, statuses, time.monotonic() - started)
+
+
+def build_wheelhouse() -> Path:
+    """One wheelhouse for every mutant's test session (each would otherwise build its own)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from wheelfactory import build_wheelhouse as build
+
+    target = WORK / "wheelhouse"
+    shutil.rmtree(target, ignore_errors=True)
+    return build(target)
+
+
+def report(results: Sequence[ModuleResult]) -> str:
+    width = max(len(result.module) for result in results)
+    lines = [f"{'module':<{width}}  mutants  killed  survived  kill rate   time"]
+    for result in results:
+        counts = Counter(result.statuses.values())
+        lines.append(
+            f"{result.module:<{width}}  {len(result.statuses):>7}  {result.killed:>6}  {len(result.survivors):>8}  "
+            f"{result.rate:>8.1f}%  {result.seconds:>5.0f} s"
+            + ("" if set(counts) <= KILLED | {"survived"} else f"  ({dict(counts)})")
+        )
+    for result in results:
+        for name in result.survivors:
+            lines.append(f"  {result.statuses[name]}: {name}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str]) -> int:
+    chosen = list(argv) or list(MODULES)
+    unknown = [module for module in chosen if module not in MODULES]
+    if unknown:
+        print(f"unknown module(s): {', '.join(unknown)}; choose from: {', '.join(MODULES)}", file=sys.stderr)
+        return 2
+    wheelhouse = build_wheelhouse()
+    results = []
+    for module in chosen:
+        result = run_module(module, MODULES[module], wheelhouse)
+        print(f"{module}: {result.killed}/{len(result.statuses)} killed ({result.rate:.1f}%) in {result.seconds:.0f} s",
+              flush=True)
+        results.append(result)
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
