@@ -7,7 +7,7 @@ import pytest
 from shared_core.config import SHARED_TABLE, ConfigError, apply_options, config_from_tables
 from shared_core.indexes import PackageIndex, all_secrets, mask_credentials, pip_index_env, uv_index_env
 from shared_core.lambda_runtime import LambdaTarget, UnsupportedTargetError
-from shared_core.names import matches
+from shared_core.names import is_glob, matches, normalize_name
 
 
 @pytest.mark.parametrize("version, arch, glibc, uv_platform", [
@@ -103,3 +103,44 @@ def test_poetry_reporter_masks_every_message():
     assert reporter.text("https://bob:p%40ss%3Aw%2Frd@pkgs.example/ said tok3n-42 and p@ss:w/rd <b>") == (
         "https://bob:****@pkgs.example/ said **** and **** \\<b>"
     )
+
+
+@pytest.mark.parametrize("name, normalized", [
+    ("PyYAML", "pyyaml"), ("python_dateutil", "python-dateutil"), ("Zope..Interface", "zope-interface"),
+    ("a-_.b", "a-b"), ("six", "six"),
+])
+def test_normalize_name(name, normalized):
+    assert normalize_name(name) == normalized
+
+
+@pytest.mark.parametrize("pattern, glob", [("pytest-*", True), ("py?aml", True), ("[ab]cd", True), ("pytest", False),
+                                           ("Xylophone", False)])
+def test_is_glob(pattern, glob):
+    assert is_glob(pattern) is glob
+
+
+def test_url_with_credentials_in_every_shape():
+    url = "https://pkgs.example/simple/"
+    assert PackageIndex("a", url).url_with_credentials() == url
+    assert PackageIndex("a", url, "tok/en").url_with_credentials() == "https://tok%2Fen@pkgs.example/simple/"
+    assert PackageIndex("a", url, None, "pw").url_with_credentials() == "https://:pw@pkgs.example/simple/"
+    # userinfo already in the configured URL is replaced, whatever it holds
+    assert PackageIndex("a", "https://old@pkgs.example/simple/", "bob", "pw").url_with_credentials() == (
+        "https://bob:pw@pkgs.example/simple/")
+    assert PackageIndex("a", "https://me@corp@pkgs.example/simple/", "bob", "pw").url_with_credentials() == (
+        "https://bob:pw@pkgs.example/simple/")
+
+
+def test_several_default_indexes_keep_their_order():
+    first = PackageIndex("one", "https://one.example/simple/", default=True)
+    second = PackageIndex("two", "https://two.example/simple/", default=True)
+    extra = PackageIndex("three", "https://three.example/simple/")
+    assert uv_index_env([first, second, extra]) == {
+        "UV_DEFAULT_INDEX": "https://one.example/simple/",
+        "UV_INDEX": "https://two.example/simple/ https://three.example/simple/",
+    }
+
+
+def test_secrets_are_masked_raw_and_percent_encoded_from_three_characters():
+    assert mask_credentials("password=p%40ss%2Fw and p@ss/w", ["p@ss/w"]) == "password=**** and ****"
+    assert mask_credentials("abc abcd ab", ["abc", "ab"]) == "**** ****d ab"
