@@ -85,8 +85,6 @@ def test_hatch_build_and_clean_lambda_layer(offline_env, wheelhouse, plugin_whee
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     assert "Traceback" not in output
-    # Hatch made its own build environment (wording differs between Hatch 1.15 and 1.18)
-    assert "Creating environment: hatch-build" in output or "Setting up build environment" in output
     assert "Building Lambda layer for python3.12 arm64" in output and "Layer size: " in output
     assert output.rstrip().splitlines()[-1] == str(LAYER)
 

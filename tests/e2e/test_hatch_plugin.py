@@ -321,7 +321,7 @@ def test_exclusions_from_both_tables(offline_env, tmp_path, shared, target, pres
     root = write_project(tmp_path / "excl", pyproject(_EXCLUSION_DEPS, shared=shared, target=target))
     built(hatchling_build(root, offline_env))
     found = dists(root / LAYER)
-    assert present <= found and not (absent & found), found
+    assert found == present and not absent & found
 
 
 def test_target_platform_from_the_target_table(offline_env, tmp_path):
@@ -332,7 +332,7 @@ def test_target_platform_from_the_target_table(offline_env, tmp_path):
     err = built(hatchling_build(root, offline_env))
     files = names(root / LAYER)
     assert "python/fake_native/_speedups.cpython-312-aarch64-linux-gnu.so" in files
-    assert not [name for name in files if "x86_64" in name or "cpython-311" in name]
+    assert [name for name in files if name.endswith(".so")] == ["python/fake_native/_speedups.cpython-312-aarch64-linux-gnu.so"]
     # markers are evaluated for the target (aarch64, 3.12), not for this machine
     assert dists(root / LAYER) == {"fake-native", "fake-markers", "fake-linux-only", "fake-arm-only"}
     assert "Building Lambda layer for python3.12 arm64" in err
@@ -345,7 +345,8 @@ def test_rebuild_from_scratch_is_byte_identical(offline_env, tmp_path):
     shutil.rmtree(root / "build")
     built(hatchling_build(root, offline_env))
     assert (root / LAYER).read_bytes() == first
-    assert {"yaml", "_yaml", "dateutil", "six.py", "fake_native"} <= tops(root / LAYER)
+    assert {top for top in tops(root / LAYER) if not top.endswith(".dist-info")} == {
+        "fake_a", "fake_b", "yaml", "_yaml", "PyYAML.libs", "fake_native", "dateutil", "six.py"}
 
 
 def test_clean_only_removes_only_our_outputs(offline_env, tmp_path):

@@ -228,7 +228,7 @@ def test_allow_sdist_builds_a_pure_python_sdist(core_env, make_project, monkeypa
     from test_hatch_cli import SEED_WHEELS
 
     if not any(SEED_WHEELS.glob("hatchling-*.whl")):
-        pytest.skip(f"no seed wheels in {SEED_WHEELS}: run `make test`, whose set-up step downloads them")
+        pytest.fail(f"no seed wheels in {SEED_WHEELS}: run `make test`, whose set-up step downloads them")
     monkeypatch.setenv("UV_FIND_LINKS", f"{core_env['UV_FIND_LINKS']},{SEED_WHEELS}")
     project = make_project("[tool.lambda-layer]\nallow-sdist = ['fake-sdist-only']\n",
                            requirements__txt="fake-sdist-only==1.0\nfake-a==1.0\nfake-b==1.0\n")
