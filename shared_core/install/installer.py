@@ -130,7 +130,8 @@ def _install_with_pip(request: InstallRequest, requirements_file: Path, env: Dic
                          check=False, cwd=request.project_root)
     if completed.returncode == 0:
         return
-    missing = [(m["name"], m["version"]) for m in _PIP_NO_WHEEL.finditer(completed.stderr)]
+    # pip names each one twice ("... satisfies the requirement X==1" and "... found for X==1")
+    missing = list(dict.fromkeys((m["name"], m["version"]) for m in _PIP_NO_WHEEL.finditer(completed.stderr)))
     if missing:
         raise _missing_wheel_error(missing, request.target)
     raise InstallError(f"pip install failed (exit {completed.returncode}):\n{tail(completed.stderr, secrets)}")
