@@ -32,7 +32,7 @@ WORKERS = 2
 MODULES: Dict[str, Tuple[str, ...]] = {
     "shared_core/lambda_runtime.py": ("tests/unit/test_shared.py", "tests/unit/test_install.py", "tests/e2e/test_audit.py"),
     "shared_core/install/audit.py": ("tests/unit/test_install.py", "tests/e2e/test_audit.py"),
-    "shared_core/fingerprint.py": ("tests/e2e/test_fingerprint.py",),
+    "shared_core/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py"),
     "shared_core/pack/exclusion.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py",
                                       "tests/e2e/test_limits.py::test_every_default_exclusion_is_left_out_before_install"),
     "shared_core/names.py": ("tests/unit/test_shared.py", "tests/unit/test_pack.py"),
@@ -90,6 +90,8 @@ def prepare(module: str, tests: Sequence[str]) -> Path:
             f"pytest_add_cli_args_test_selection = [{quoted}]\n"
             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
             "use_git_change_detection = false\n"
+            # a mutant that loops forever is caught after 5x the clean run's time, not mutmut's default 15x
+            "timeout_multiplier = 5.0\n"
         )
     return work
 

@@ -9,6 +9,7 @@ console script.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,15 @@ def baseline(tmp_path_factory: pytest.TempPathFactory, offline_env: Dict[str, st
 @pytest.fixture
 def copy(baseline: Path, tmp_path: Path, core_env) -> Path:
     return Path(shutil.copytree(baseline, tmp_path / "project", symlinks=True))
+
+
+def test_the_record_beside_the_zip(copy):
+    """``layer.zip.fingerprint.json``: the inputs' digest, the zip's sha256 and size, stable text."""
+    record = (copy / "build/lambda/layer/layer.zip.fingerprint.json").read_text(encoding="utf-8")
+    data = (copy / LAYER).read_bytes()
+    assert re.fullmatch(
+        '{\n  "inputs": "[0-9a-f]{64}",\n  "sha256": "%s",\n  "size": %d\n}' % (hashlib.sha256(data).hexdigest(), len(data)),
+        record)
 
 
 def test_unchanged_inputs_are_up_to_date(copy, capsys):

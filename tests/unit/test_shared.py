@@ -243,3 +243,28 @@ def test_lambda_constants():
     assert facts.RUNTIME_PROVIDED == ("boto3", "botocore", "s3transfer", "urllib3")
     assert (facts.LAYER_PREFIX, facts.LAYER_PYTHON_DIR) == ("python/", "/opt/python")
     assert (facts.DIRECT_UPLOAD_LIMIT, facts.UNZIPPED_LIMIT) == (52_428_800, 262_144_000)
+
+
+# -- fingerprint: the record beside the zip -------------------------------------------------------
+
+
+def test_inputs_digest_ignores_key_order_and_stringifies_paths():
+    from pathlib import Path
+
+    from shared_core.fingerprint import inputs_digest
+
+    assert inputs_digest({"a": 1, "b": [2, 3]}) == inputs_digest({"b": [2, 3], "a": 1})
+    assert inputs_digest({"lock": Path("poetry.lock")}) == inputs_digest({"lock": "poetry.lock"})
+    assert inputs_digest({"a": 1}) != inputs_digest({"a": 2})
+
+
+def test_fingerprint_is_written_atomically_and_cleans_up_after_a_failure(tmp_path):
+    from shared_core.fingerprint import fingerprint_path, write_fingerprint
+
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(b"PK\x05\x06" + bytes(18))
+    assert fingerprint_path(layer) == tmp_path / "layer.zip.fingerprint.json"
+    fingerprint_path(layer).mkdir()  # os.replace cannot put a file over a directory
+    with pytest.raises(IsADirectoryError):
+        write_fingerprint(layer, {"a": 1})
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["layer.zip", "layer.zip.fingerprint.json"]
