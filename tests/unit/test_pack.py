@@ -27,7 +27,8 @@ DISTS = [
 
 def test_plan_exclusions_by_normalised_name_and_glob():
     plan = plan_exclusions(DISTS, ["boto3", "pyyaml", "pytest-*", "numpy"], already_excluded=["botocore"])
-    assert [(d.name, d.pattern) for d in plan.excluded] == [("boto3", "boto3"), ("PyYAML", "pyyaml"), ("pytest-cov", "pytest-*")]
+    assert [(d.name, d.version, d.pattern) for d in plan.excluded] == [
+        ("boto3", "1.0", "boto3"), ("PyYAML", "1.0", "pyyaml"), ("pytest-cov", "1.0", "pytest-*")]
     assert plan.excluded_files == frozenset({"boto3/__init__.py", "yaml/__init__.py", "_yaml/__init__.py", "pytest_cov/__init__.py"})
     assert plan.unmatched_patterns == ("numpy",)
     # runtime-provided requirements are expected; an excluded ordinary one is a broken requirement
