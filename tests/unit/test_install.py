@@ -142,3 +142,13 @@ def test_audit_shows_twenty_problems_then_counts_the_rest(tmp_path, count, shown
         audit_tree(tmp_path, ARM_312)
     shown = [f"d{index:02d}-1.0.dist-info is tagged cp312-cp312-win_amd64" for index in range(min(count, 20))]
     assert str(error.value) == _refusal(ARM_312, *shown).replace(". Pin versions", shown_suffix + ". Pin versions", 1)
+
+
+def test_the_bytecode_interpreters_full_version_is_known():
+    """Part of the fingerprint: a new patch release of the compiling interpreter means a rebuild."""
+    import platform
+
+    from shared_core.install.bytecode import interpreter_version
+
+    running = LambdaTarget.create("%d.%d" % sys.version_info[:2], "x86_64")
+    assert interpreter_version(running) == platform.python_version()
