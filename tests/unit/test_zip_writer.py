@@ -333,7 +333,7 @@ def test_zip64_extra_field_bytes() -> None:
 LIMIT = 0xFFFFFFFF
 
 
-@pytest.mark.parametrize("size, zip64", [(LIMIT - 1, False), (LIMIT, True)])
+@pytest.mark.parametrize("size, zip64", [(LIMIT - 1, False), (LIMIT, True), (LIMIT + 5, True)])
 def test_local_header_switches_to_zip64_at_the_32_bit_limit(size: int, zip64: bool) -> None:
     member = zw._Compressed(crc=0x1234, size=size, method=8, data=b"xy")
     header = zw._local_header(b"n", 0, member, (0x21, 0x5))
@@ -368,3 +368,22 @@ def test_end_records_switch_to_zip64_at_each_limit(entries: int, offset: int, si
     assert records[56:76] == struct.pack("<IIQI", 0x07064B50, 0, offset + size, 1)
     assert records[76:] == struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, min(entries, 0xFFFF), min(entries, 0xFFFF),
                                        min(size, LIMIT), min(offset, LIMIT), 0)
+
+
+def test_the_level_reaches_libdeflate(tmp_path: Path) -> None:
+    import random
+
+    words = [bytes(random.Random(index).choices(b"abcdefghij", k=6)) for index in range(400)]
+    text = b" ".join(random.Random(7).choice(words) for _ in range(40_000))
+    (tmp_path / "text.txt").write_bytes(text)
+    members = [ZipMember("python/text.txt", tmp_path / "text.txt", False)]
+    fast = write_deterministic_zip(members, tmp_path / "one.zip", compression_level=1)
+    best = write_deterministic_zip(members, tmp_path / "twelve.zip", compression_level=12)
+    assert (fast.backend, best.backend) == ("libdeflate", "libdeflate")
+    assert best.zipped_bytes < fast.zipped_bytes
+
+
+def test_workers_must_be_positive(tmp_path: Path, members: List[ZipMember]) -> None:
+    with pytest.raises(ValueError) as error:
+        write_deterministic_zip(members, tmp_path / "out.zip", workers=0)
+    assert str(error.value) == "workers must be at least 1, got 0"
