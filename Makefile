@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench mutants clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 9), "Python 3.9+ is required"'
@@ -28,6 +28,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Mutation testing (a tool, not a CI step): mutmut mutates each promise-guarding module in a copy
+# under build/mutants/ and prints the kill rate per module. mutmut is installed here only.
+mutants: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'mutmut>=3.3,<4'
+	$(BIN)/python tools/mutants.py $(MODULES)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_zip.py

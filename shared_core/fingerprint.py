@@ -1,8 +1,8 @@
 """Skip a build whose inputs have not changed: a fingerprint of the inputs beside the zip.
 
-The fingerprint covers what decides the zip's bytes (lock content, groups and extras, target,
-exclusions, compression, our version) and the zip's own sha256, so an edited or truncated zip
-is rebuilt too.
+The fingerprint covers what decides the zip's bytes (the inputs ``pipeline`` lists: lock content,
+groups and extras, target, exclusions, SOURCE_DATE_EPOCH, compression, bytecode interpreter, our
+version) and the zip's own sha256, so an edited zip is rebuilt too, even when its size is unchanged.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
         return False
     if recorded.get("inputs") != inputs_digest(inputs) or not zip_path.is_file():
         return False
+    # The size is only a cheap first filter; the hash is what recognises the zip.
     return recorded.get("size") == zip_path.stat().st_size and recorded.get("sha256") == file_sha256(zip_path)
 
 

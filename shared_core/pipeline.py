@@ -9,9 +9,11 @@ from typing import Any, Dict, Optional
 from .build_lock import layer_lock
 from .config import SHARED_TABLE, LayerConfig
 from .fingerprint import fingerprint_path, is_up_to_date, write_fingerprint
+from .install.bytecode import interpreter_version
 from .install.staging import LayerInstallResult, stage_dependencies
 from .lambda_runtime import LambdaTarget
 from .pack.layer_zip import LayerZipResult, pack_layer
+from .pack.zip_writer import compression_backend, compressor_id, reproducible_date_time
 from .paths import LayerBuildToolEnum, LayerPaths, check_output_path, ensure_ignore_file, prepare_output
 from .pins.detect import default_pin_source
 from .pins.source import PinSource, ignored_settings
@@ -40,16 +42,28 @@ def _how_to_change_output(config: LayerConfig, table: str) -> str:
 
 
 def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, target: LambdaTarget) -> Dict[str, Any]:
+    """Everything that decides the zip's bytes, or whether it may be written at all.
+
+    Byte inputs: the pins' source (lock or requirements content, groups, extras), target,
+    installer, exclusions, the zip's timestamp (``SOURCE_DATE_EPOCH``'s effective value), the
+    compression level and compressor, whether and with which interpreter (X.Y.Z) bytecode is
+    compiled, ``allow-sdist`` (it changes what the installer may build) and our version.
+    ``allow-oversize`` does not change a byte, but it gates writing: it is here so that turning
+    it off re-checks the limit instead of calling an oversize layer "up to date".
+    """
     return {
         "tool": tool,
         "version": __version__,
         "target": [target.python_version, target.architecture],
         "source": source.fingerprint(),
         "excluded": list(config.excluded_patterns),
-        "compression_level": config.compression_level,
+        "zip_date_time": list(reproducible_date_time()),
+        "compression": [config.compression_level, compressor_id(compression_backend())],
         "compile_bytecode": config.compile_bytecode,
+        "bytecode_interpreter": interpreter_version(target) if config.compile_bytecode else None,
         "installer": config.installer,
         "allow_sdist": sorted(config.allow_sdist),
+        "allow_oversize": config.allow_oversize,
         "drop_package_tests": config.drop_package_tests,
     }
 

@@ -33,7 +33,10 @@ _TOOL_PREFIXES = ("PIP_", "UV_", "HATCH_", "POETRY_", "VIRTUAL_ENV", "CONDA_", "
 
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
+    """Built for the session; ``LAMBDA_LAYER_TEST_WHEELHOUSE`` names one built once by ``tools/mutants.py``
+    for its many short sessions."""
+    prebuilt = os.environ.get("LAMBDA_LAYER_TEST_WHEELHOUSE")
+    return Path(prebuilt) if prebuilt else build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
 
 
 def _write_simple_index(wheelhouse: Path, root: Path) -> None:
@@ -132,6 +135,44 @@ def core_env(offline_env: Dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Di
     for key, value in offline_env.items():
         monkeypatch.setenv(key, value)
     return offline_env
+
+
+_RECORDING_SHIM = """#!{python}
+# Stands in front of the real uv: appends what it was given to $LAYER_TEST_UV_RECORD, then runs uv.
+import json, os, subprocess, sys
+
+args = sys.argv[1:]
+stdin = sys.stdin.read() if "-" in args else None  # `uv pip compile -` reads the requirements there
+files = {{}}
+for flag in ("-r", "--requirement"):
+    if flag in args:
+        with open(args[args.index(flag) + 1], encoding="utf-8") as handle:
+            files[args[args.index(flag) + 1]] = handle.read()
+record = {{"argv": args, "env": {{k: v for k, v in os.environ.items() if k.startswith(("UV_", "PIP_"))}},
+          "stdin": stdin, "files": files}}
+with open(os.environ["LAYER_TEST_UV_RECORD"], "a", encoding="utf-8") as log:
+    log.write(json.dumps(record) + "\\n")
+sys.exit(subprocess.run([{uv!r}, *args], input=stdin, text=True).returncode)  # stdout/stderr pass through
+"""
+
+
+@pytest.fixture(scope="session")
+def uv_recorder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An executable that records its argv, UV_*/PIP_* environment, stdin and ``-r`` file, then runs
+    the real uv. Point ``HATCH_UV`` at it (our code's first choice of uv) and ``LAYER_TEST_UV_RECORD``
+    at a file to append to; :func:`read_uv_records` reads that file back."""
+    from shared_core.tools import find_uv
+
+    shim = tmp_path_factory.mktemp("uv-recorder") / "uv"
+    shim.write_text(_RECORDING_SHIM.format(python=sys.executable, uv=find_uv()))
+    shim.chmod(0o755)
+    return shim
+
+
+def read_uv_records(path: Path) -> list:
+    import json
+
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture

@@ -15,19 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence
 
-ELF_MACHINE = {"x86_64": 62, "aarch64": 183}
-
-
-def fake_elf(machine: str) -> bytes:
-    """A 64-bit little-endian ELF header for ``machine``: enough for the audit, not for dlopen."""
-    header = bytearray(64)
-    header[0:4] = b"\x7fELF"
-    header[4] = 2  # 64-bit
-    header[5] = 1  # little endian
-    header[6] = 1
-    header[16:18] = (3).to_bytes(2, "little")  # ET_DYN
-    header[18:20] = ELF_MACHINE[machine].to_bytes(2, "little")
-    return bytes(header) + b"\0" * 256
+from binaries import elf_shared_object, macho_bundle, pe_dll
 
 
 def _record_hash(data: bytes) -> str:
@@ -79,6 +67,7 @@ def make_wheel(
         for archive_path in sorted(contents):
             info = zipfile.ZipInfo(archive_path, (2020, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, contents[archive_path])
     return path
 
@@ -108,6 +97,9 @@ def make_sdist(directory: Path, name: str, version: str) -> Path:
     return path
 
 
+_WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet")
+
+
 def module(text: str = "VALUE = 1\n") -> bytes:
     return text.encode()
 
@@ -121,9 +113,21 @@ def native_wheels(directory: Path, name: str, version: str, pythons: Sequence[st
             so = f"{package}/_speedups.cpython-{nodot}-{machine}-linux-gnu.so"
             make_wheel(
                 directory, name, version,
-                {f"{package}/__init__.py": module(f"MACHINE = {machine!r}\n"), so: fake_elf(machine)},
+                {f"{package}/__init__.py": module(f"MACHINE = {machine!r}\n"), so: elf_shared_object(machine)},
                 tag=f"cp{nodot}-cp{nodot}-manylinux_2_17_{machine}.manylinux2014_{machine}",
             )
+
+
+SET_CONSTANTS = "".join(
+    f"def check_{index}(value):\n    return value in {{{', '.join(repr(f'{word}-{index}') for word in _WORDS)}}}\n"
+    for index in range(8)
+) + f"NAMES = frozenset({{{', '.join(repr(word) for word in _WORDS)}}})\n"
+
+#: fake-huge's one big file: alone it is one byte over Lambda's unzipped limit (262,144,000 bytes).
+HUGE_BLOB_BYTES = 262_144_001
+
+#: Payload bytes of fake-size-01 ... fake-size-12, the largest last: twelve distributions, ten shown.
+SIZED_PAYLOADS = tuple(1000 * index for index in range(1, 13))
 
 
 def build_wheelhouse(directory: Path) -> Path:
@@ -148,14 +152,28 @@ def build_wheelhouse(directory: Path) -> Path:
     w("fake-cli", files={"fake_cli/__init__.py": module()}, scripts={"fake-cli": "fake_cli:main"})
     native_wheels(directory, "fake-native", "1.0", pythons=("3.9", "3.10", "3.11", "3.12", "3.13", "3.14"))
     native_wheels(directory, "fake-x86-only", "1.0", pythons=("3.11", "3.12"), machines=("x86_64",))
-    # A wheel that claims to be pure but ships an x86_64 binary: the audit must catch it on arm64.
-    w("fake-badplat", files={"fake_badplat/__init__.py": module(), "fake_badplat/_native.so": fake_elf("x86_64")})
+    # Wheels the installer accepts for arm64/3.12 but whose contents cannot load there: one per audit branch.
+    # Built on a plain Linux box and tagged `linux_aarch64`, which uv installs but Lambda's manylinux glibc may not run.
+    w("fake-linuxtag", files={"fake_linuxtag/__init__.py": module(),
+                              "fake_linuxtag/_speedups.cpython-312-aarch64-linux-gnu.so": elf_shared_object("aarch64")},
+      tag="cp312-cp312-linux_aarch64")
+    # Claims to be pure but ships an x86_64 binary.
+    w("fake-badplat", files={"fake_badplat/__init__.py": module(), "fake_badplat/_native.so": elf_shared_object("x86_64")})
+    # A 32-bit (i686) shared object.
+    w("fake-elf32", files={"fake_elf32/__init__.py": module(), "fake_elf32/_native.so": elf_shared_object("i386")})
+    # Tagged for 3.12 arm64, but the extension inside was built for 3.11.
+    w("fake-oldabi", files={"fake_oldabi/__init__.py": module(),
+                            "fake_oldabi/_speedups.cpython-311-aarch64-linux-gnu.so": elf_shared_object("aarch64")},
+      tag="cp312-cp312-manylinux_2_17_aarch64")
+    # macOS and Windows extension modules in a wheel that claims to be pure.
+    w("fake-macho", files={"fake_macho/__init__.py": module(), "fake_macho/_native.so": macho_bundle()})
+    w("fake-pe", files={"fake_pe/__init__.py": module(), "fake_pe/_native.pyd": pe_dll()})
     make_sdist(directory, "fake-sdist-only", "1.0")
     # Real-world names for the exclusion cases (tiny fakes, never the real projects).
     w("pip", "24.0", files={"pip/__init__.py": module()})
     w("pipe", "2.2", files={"pipe.py": module()})
     w("PyYAML", "6.0.2", files={"yaml/__init__.py": module(), "_yaml/__init__.py": module(),
-                                 "PyYAML.libs/libyaml-fake.so": fake_elf("x86_64")}, top_level=["_yaml", "yaml"])
+                                 "PyYAML.libs/libyaml-fake.so": elf_shared_object("x86_64")}, top_level=["_yaml", "yaml"])
     w("python-dateutil", "2.9.0", files={"dateutil/__init__.py": module()}, requires=["six"])
     w("six", "1.16.0", files={"six.py": module()})
     w("urllib3", "2.2.3", files={"urllib3/__init__.py": module()})
@@ -189,4 +207,18 @@ def build_wheelhouse(directory: Path) -> Path:
     # uv's cache, so writing ours through it would change uv's copy.
     w("fake-ships-pyc", files={"fake_ships_pyc/__init__.py": module(),
                                "fake_ships_pyc/__pycache__/__init__.cpython-%d%d.pyc" % sys.version_info[:2]: b"shipped"})
+    # The rest of the default exclusions, so each one is seen excluded.
+    w("s3transfer", "0.10.0", files={"s3transfer/__init__.py": module()}, requires=["botocore"])
+    w("wheel", "0.44.0", files={"wheel/__init__.py": module()})
+    w("twine", "5.1.0", files={"twine/__init__.py": module()})
+    # Two releases of one distribution: a lock can move from one to the other with pyproject.toml unchanged.
+    w("fake-versioned", "1.0", files={"fake_versioned/__init__.py": module("VERSION = 1\n")})
+    w("fake-versioned", "2.0", files={"fake_versioned/__init__.py": module("VERSION = 2\n")})
+    # Set and frozenset constants: marshalled in hash order by Python < 3.11, so PYTHONHASHSEED shows.
+    w("fake-sets", files={"fake_sets/__init__.py": module(SET_CONSTANTS)})
+    # Unzips to one byte more than Lambda allows (its zeros deflate to a few hundred KB).
+    w("fake-huge", files={"fake_huge/__init__.py": module(), "fake_huge/blob.bin": bytes(HUGE_BLOB_BYTES)})
+    # More than ten distributions of distinct, known payload sizes, for the size report's top 10.
+    for index, size in enumerate(SIZED_PAYLOADS, start=1):
+        w(f"fake-size-{index:02d}", files={f"fake_size_{index:02d}/__init__.py": b"", f"fake_size_{index:02d}/payload.txt": b"x" * size})
     return directory

@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -289,6 +290,27 @@ def find_interpreter(target: LambdaTarget) -> Optional[str]:
         return None
     found = completed.stdout.strip()
     return found if completed.returncode == 0 and found else None
+
+
+def interpreter_version(target: LambdaTarget) -> Optional[str]:
+    """The full X.Y.Z of the interpreter that would compile the layer's bytecode, or None without one.
+
+    Part of the build fingerprint: a patch release may compile the same source to different
+    bytes (compiler fixes), so a new 3.12.x is a reason to rebuild.
+    """
+    interpreter = find_interpreter(target)
+    if interpreter is None:
+        return None
+    if interpreter == sys.executable:
+        return platform.python_version()
+    try:
+        probe = subprocess.run(
+            [interpreter, "-c", "import platform; print(platform.python_version())"],
+            capture_output=True, text=True, check=False, timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return probe.stdout.strip() if probe.returncode == 0 else None
 
 
 def _last_line(output: str) -> str:

@@ -45,12 +45,11 @@ def check_unzipped_size(unzipped_bytes: int, allow_oversize: bool, advice: str =
     """
     if unzipped_bytes > limit and not allow_oversize:
         over = unzipped_bytes - limit
-        advice = f" {advice}" if advice else ""
+        ways = f"{advice} Otherwise exclude other distributions" if advice else "Exclude large distributions"
         raise SizeLimitError(
             f"The layer unzips to {unzipped_bytes:,} bytes, {over:,} over Lambda's limit of {limit:,} bytes "
-            f"for a function and all its layers; Lambda would reject it.{advice} Otherwise exclude other "
-            "distributions with `exclude-packages` in [tool.lambda-layer], split the layer, or set "
-            "`allow-oversize = true` (--allow-oversize) to write it anyway."
+            f"for a function and all its layers; Lambda would reject it. {ways} with `exclude-packages` in "
+            "[tool.lambda-layer], split the layer, or set `allow-oversize = true` (--allow-oversize) to write it anyway."
         )
 
 

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
-from conftest import _QuietHandler, serve_index
+from conftest import _QuietHandler, read_uv_records, serve_index
 from layer_assertions import dists, names
+from wheelfactory import HUGE_BLOB_BYTES
 
 LAYER = Path("build/lambda/layer/layer.zip")
 SOURCE = """
@@ -143,6 +146,14 @@ requires-python = ">=3.9"
 dependencies = ["fake-suite"]
 """ + SOURCE
 
+HUGE = """
+[project]
+name = "huge-app"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["fake-huge"]
+""" + SOURCE
+
 USERNAME = "layer-bot"
 SECRET = "s3cr3t-Pa55word-9731"
 
@@ -208,6 +219,7 @@ def locked(
         "suite": (SUITE.replace("INDEX_URL", index_url), poetry_env),
         "private": (PRIVATE.replace("INDEX_URL", private_index_url), _credential_env(poetry_env)),
         "caret": (CARET.replace("INDEX_URL", index_url), poetry_env),
+        "huge": (HUGE.replace("INDEX_URL", index_url), poetry_env),
     }
     running: List[Tuple[str, Path, subprocess.Popen]] = []
     for name, (pyproject, env) in templates.items():
@@ -383,6 +395,31 @@ def test_missing_wheel_names_the_package(project, poetry_env):
     assert not (root / LAYER).exists()
 
 
+#: The size-limit error, whatever the few hundred bytes of metadata the installer adds to fake-huge.
+OVERSIZE_ERROR = (
+    r"The layer unzips to (262,14\d,\d{3}) bytes, [\d,]+ over Lambda's limit of 262,144,000 bytes for a function and "
+    r"all its layers; Lambda would reject it\. On this layer, excluding fake-huge \(`exclude-packages`, --exclude "
+    r"fake-huge\) saves \1 bytes, leaving 0 \(fits\)\. Otherwise exclude other distributions with `exclude-packages` "
+    r"in \[tool\.lambda-layer\], split the layer, or set `allow-oversize = true` \(--allow-oversize\) to write it "
+    r"anyway\.\n"
+)
+
+
+def test_over_the_unzipped_limit_needs_allow_oversize(project, poetry_env):
+    root = project("huge")
+    try:
+        # python3.12: the running Python may be a deprecated runtime, whose warning would join stderr
+        refused = run_poetry(root, "lambda-layer", "--python", "3.12", "--no-compile", env=poetry_env)
+        assert refused.returncode == 1
+        assert re.fullmatch(OVERSIZE_ERROR, refused.stderr)
+        assert not (root / LAYER).exists()
+        assert_ok(run_poetry(root, "lambda-layer", "--python", "3.12", "--no-compile", "--allow-oversize", env=poetry_env))
+        with zipfile.ZipFile(root / LAYER) as archive:
+            assert archive.getinfo("python/fake_huge/blob.bin").file_size == HUGE_BLOB_BYTES
+    finally:
+        shutil.rmtree(root / "build", ignore_errors=True)
+
+
 # -- private sources -------------------------------------------------------------------------
 
 
@@ -415,6 +452,48 @@ def test_private_source_uses_poetrys_credentials_and_never_prints_them(project, 
     failed = run_poetry(root, "lambda-layer", "--with", "broken", "-vvv", env=env_only)
     assert_error(failed, "fake-sdist-only")
     assert SECRET not in failed.stdout + failed.stderr
+
+
+def test_credentials_travel_in_the_installers_environment_only(project, poetry_env, private_index_url, uv_recorder,
+                                                               tmp_path):
+    """A shim in front of uv records what it gets: the password is in its environment, nowhere else."""
+    root = project("private")
+    record = tmp_path / "uv.jsonl"
+    env = dict(_credential_env(poetry_env), UV_CACHE_DIR=str(tmp_path / "uv-cache"), HATCH_UV=str(uv_recorder),
+               LAYER_TEST_UV_RECORD=str(record))
+    built = run_poetry(root, "lambda-layer", "-vvv", env=env)
+    assert_ok(built)
+    [install] = read_uv_records(record)
+    assert install["argv"][:4] == ["pip", "install", "--target", install["argv"][3]]
+    host = private_index_url.split("://", 1)[1]
+    assert install["env"]["UV_DEFAULT_INDEX"] == f"http://{USERNAME}:{SECRET}@{host}"
+    assert SECRET not in json.dumps(install["argv"]) and SECRET not in json.dumps(install["files"])
+    assert list(install["files"].values()) == [
+        f"fake-a==1.0 --hash=sha256:{_sha256_of(root, 'fake-a')}\nfake-b==1.0 --hash=sha256:{_sha256_of(root, 'fake-b')}\n"]
+    assert [path for path in root.rglob("*") if path.is_file() and SECRET.encode() in path.read_bytes()] == []
+    assert SECRET not in built.stdout + built.stderr
+
+    # The user's own UV_INDEX, with a password and a port uv cannot parse: uv echoes it as given.
+    other = "0ther-Secret-4412"
+    failed = run_poetry(root, "lambda-layer", "--force", "--python", "3.12",
+                        env=dict(env, UV_INDEX=f"http://ci-bot:{other}@127.0.0.1:99999/simple/"))
+    assert failed.returncode == 1
+    assert failed.stdout.startswith("target: python3.12 x86_64 (--python)\nresolve: 2 pins from poetry.lock")
+    assert failed.stderr == (
+        "uv pip install failed (exit 2):\n"
+        "  error: invalid value 'http://ci-bot:****@127.0.0.1:99999/simple/' for '--index <INDEX>': invalid port number\n"
+        "With -v, the whole output of uv pip install is shown.\n"
+    )
+    assert read_uv_records(record)[1]["env"]["UV_INDEX"] == f"http://ci-bot:{other}@127.0.0.1:99999/simple/"
+
+
+def _sha256_of(root: Path, name: str) -> str:
+    """The hash poetry.lock records for ``name``'s only wheel."""
+    from shared_core.config import tomllib
+
+    [package] = [p for p in tomllib.loads((root / "poetry.lock").read_text())["package"] if p["name"] == name]
+    [wheel] = package["files"]
+    return wheel["hash"].split(":", 1)[1]
 
 
 # -- in process: Poetry's Application through cleo's tester ----------------------------------

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from binaries import elf_shared_object
 
 from shared_core.errors import PlatformMismatchError
 from shared_core.install.audit import audit_tree
@@ -91,3 +92,63 @@ def test_audit_names_each_kind_of_mismatch(tmp_path, case, problem):
         f"Installed files do not match the target runtime {ARM_312.describe()}: {problem}. "
         "Pin versions that publish wheels for this runtime, or check `python-version` and `architecture`."
     )
+
+
+def _refusal(target: LambdaTarget, *problems: str) -> str:
+    return (f"Installed files do not match the target runtime {target.describe()}: {'; '.join(problems)}. "
+            "Pin versions that publish wheels for this runtime, or check `python-version` and `architecture`.")
+
+
+def test_audit_reads_only_loadable_native_files(tmp_path):
+    """Versioned libraries (``libfoo.so.1``) are checked; data that merely looks like ELF, and a
+    text ``.so`` (a linker script), are not loaded by Python and pass."""
+    _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_aarch64")
+    (tmp_path / "fast.libs").mkdir()
+    (tmp_path / "fast.libs/libz-1a2b.so.1.3").write_bytes(elf_shared_object("x86_64"))
+    (tmp_path / "fast/data").mkdir(parents=True)
+    (tmp_path / "fast/data/firmware.elf").write_bytes(elf_shared_object("x86_64"))
+    (tmp_path / "fast/libc.so").write_bytes(b"/* GNU ld script */\nINPUT(-lc)\n")
+    with pytest.raises(PlatformMismatchError) as error:
+        audit_tree(tmp_path, ARM_312)
+    assert str(error.value) == _refusal(ARM_312, "fast.libs/libz-1a2b.so.1.3 is built for ELF machine 62, not aarch64 (183)")
+
+
+def test_audit_reads_big_endian_elf_headers(tmp_path):
+    _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_aarch64")
+    s390x = b"\x7fELF" + bytes([2, 2, 1]) + bytes(9) + (3).to_bytes(2, "big") + (22).to_bytes(2, "big") + bytes(44)
+    (tmp_path / "fast").mkdir()
+    (tmp_path / "fast/_speed.so").write_bytes(s390x)
+    with pytest.raises(PlatformMismatchError) as error:
+        audit_tree(tmp_path, ARM_312)
+    assert str(error.value) == _refusal(ARM_312, "fast/_speed.so is built for ELF machine 22, not aarch64 (183)")
+
+
+def test_audit_lists_every_wheel_tag_and_tolerates_odd_bytes(tmp_path):
+    info = tmp_path / "odd-1.0.dist-info"
+    info.mkdir()
+    (info / "WHEEL").write_bytes(b"Wheel-Version: 1.0\nGenerator: caf\xe9\nTag: cp312-cp312-linux_x86_64\n"
+                                 b"Tag: cp312-cp312-macosx_11_0_arm64\n")
+    with pytest.raises(PlatformMismatchError) as error:
+        audit_tree(tmp_path, ARM_312)
+    assert str(error.value) == _refusal(
+        ARM_312, "odd-1.0.dist-info is tagged cp312-cp312-linux_x86_64, cp312-cp312-macosx_11_0_arm64")
+
+
+@pytest.mark.parametrize("count, shown_suffix", [(20, ""), (21, "; and 1 more"), (22, "; and 2 more")])
+def test_audit_shows_twenty_problems_then_counts_the_rest(tmp_path, count, shown_suffix):
+    for index in range(count):
+        _dist(tmp_path, f"d{index:02d}", "cp312-cp312-win_amd64")
+    with pytest.raises(PlatformMismatchError) as error:
+        audit_tree(tmp_path, ARM_312)
+    shown = [f"d{index:02d}-1.0.dist-info is tagged cp312-cp312-win_amd64" for index in range(min(count, 20))]
+    assert str(error.value) == _refusal(ARM_312, *shown).replace(". Pin versions", shown_suffix + ". Pin versions", 1)
+
+
+def test_the_bytecode_interpreters_full_version_is_known():
+    """Part of the fingerprint: a new patch release of the compiling interpreter means a rebuild."""
+    import platform
+
+    from shared_core.install.bytecode import interpreter_version
+
+    running = LambdaTarget.create("%d.%d" % sys.version_info[:2], "x86_64")
+    assert interpreter_version(running) == platform.python_version()

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from shared_core.distributions import InstalledDistribution
+from shared_core.errors import SizeLimitError
 from shared_core.pack.exclusion import plan_exclusions
+from shared_core.pack.size_report import SizeReport, check_unzipped_size, human_size, zipped_size_warning
 from shared_core.pack.slimming import slim_reason
 
 
@@ -25,7 +27,8 @@ DISTS = [
 
 def test_plan_exclusions_by_normalised_name_and_glob():
     plan = plan_exclusions(DISTS, ["boto3", "pyyaml", "pytest-*", "numpy"], already_excluded=["botocore"])
-    assert [(d.name, d.pattern) for d in plan.excluded] == [("boto3", "boto3"), ("PyYAML", "pyyaml"), ("pytest-cov", "pytest-*")]
+    assert [(d.name, d.version, d.pattern) for d in plan.excluded] == [
+        ("boto3", "1.0", "boto3"), ("PyYAML", "1.0", "pyyaml"), ("pytest-cov", "1.0", "pytest-*")]
     assert plan.excluded_files == frozenset({"boto3/__init__.py", "yaml/__init__.py", "_yaml/__init__.py", "pytest_cov/__init__.py"})
     assert plan.unmatched_patterns == ("numpy",)
     # runtime-provided requirements are expected; an excluded ordinary one is a broken requirement
@@ -61,3 +64,44 @@ def _pyc(tmp_path: Path, flags: int) -> Path:
 ])
 def test_slim_reason(tmp_path, relpath, flags, kept, reason):
     assert slim_reason(relpath, _pyc(tmp_path, flags), kept) == reason
+
+
+# -- size limits and the report ---------------------------------------------------------------------
+
+OVERSIZE = ("The layer unzips to 262,144,001 bytes, 1 over Lambda's limit of 262,144,000 bytes for a function and all its "
+            "layers; Lambda would reject it. Exclude large distributions with `exclude-packages` in [tool.lambda-layer], "
+            "split the layer, or set `allow-oversize = true` (--allow-oversize) to write it anyway.")
+
+
+def test_unzipped_limit_boundary():
+    check_unzipped_size(262_144_000, allow_oversize=False)
+    check_unzipped_size(262_144_001, allow_oversize=True)
+    with pytest.raises(SizeLimitError) as error:
+        check_unzipped_size(262_144_001, allow_oversize=False)
+    assert str(error.value) == OVERSIZE
+
+
+def test_direct_upload_warning_boundary():
+    assert zipped_size_warning(52_428_800) is None
+    assert zipped_size_warning(52_428_801) == (
+        "the zip is 50.0 MB, over the 50 MB limit for direct upload to Lambda; upload it to S3 and publish the layer from there."
+    )
+
+
+@pytest.mark.parametrize("size, shown", [
+    (0, "0 B"), (1023, "1023 B"), (1024, "1.0 KB"), (1536, "1.5 KB"), (1024 * 1024 - 1, "1024.0 KB"),
+    (1024 * 1024, "1.0 MB"), (262_144_000, "250.0 MB"), (1024 ** 3, "1.0 GB"), (5 * 1024 ** 4, "5120.0 GB"),
+])
+def test_human_size(size, shown):
+    assert human_size(size) == shown
+
+
+def test_size_report_lines():
+    report = SizeReport(files=3, unzipped_bytes=2048, zipped_bytes=900, largest=(("pydantic-core", 1500), ("six", 548)))
+    assert report.lines() == [
+        "Layer size: 3 files, 2.0 KB unzipped (2,048 bytes), 900 B zipped (900 bytes)",
+        "Largest distributions (unzipped):",
+        "  pydantic-core     1.5 KB",
+        "  six                548 B",
+    ]
+    assert SizeReport(0, 0, 22, ()).lines() == ["Layer size: 0 files, 0 B unzipped (0 bytes), 22 B zipped (22 bytes)"]

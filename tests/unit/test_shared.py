@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import sys
 
 import pytest
 
@@ -11,7 +12,7 @@ from shared_core.config import SHARED_TABLE, ConfigError, apply_options, config_
 from shared_core.errors import LayerError, user_error
 from shared_core.indexes import PackageIndex, all_secrets, mask_credentials, pip_index_env, uv_index_env
 from shared_core.lambda_runtime import LambdaTarget, UnsupportedTargetError
-from shared_core.names import matches
+from shared_core.names import is_glob, matches, normalize_name
 
 
 @pytest.mark.parametrize("version, arch, glibc, uv_platform", [
@@ -82,12 +83,194 @@ def test_name_matching(name, pattern, ok):
 
 def test_credentials_are_masked_and_only_in_env():
     index = PackageIndex("corp", "https://pkgs.example/simple/", "bob", "p@ss:w/rd", default=True)
-    env = uv_index_env([index])
-    assert "p%40ss%3Aw%2Frd" in env["UV_DEFAULT_INDEX"] and pip_index_env([index])["PIP_INDEX_URL"] == env["UV_DEFAULT_INDEX"]
-    text = f"error fetching {env['UV_DEFAULT_INDEX']} with p@ss:w/rd"
-    masked = mask_credentials(text, all_secrets([index]))
-    assert "p@ss" not in masked and "p%40ss" not in masked and "bob:****@pkgs.example" in masked
-    assert "p@ss" not in repr(index) and "bob" not in repr(index)
+    assert uv_index_env([index]) == {"UV_DEFAULT_INDEX": "https://bob:p%40ss%3Aw%2Frd@pkgs.example/simple/"}
+    assert pip_index_env([index]) == {"PIP_INDEX_URL": "https://bob:p%40ss%3Aw%2Frd@pkgs.example/simple/"}
+    extra = PackageIndex("extra", "https://other.example/simple/", "ann", "s3cret")
+    assert uv_index_env([extra, index]) == {
+        "UV_DEFAULT_INDEX": "https://bob:p%40ss%3Aw%2Frd@pkgs.example/simple/",
+        "UV_INDEX": "https://ann:s3cret@other.example/simple/",
+    }
+    assert pip_index_env([extra]) == {"PIP_EXTRA_INDEX_URL": "https://ann:s3cret@other.example/simple/"}
+    text = "error fetching https://bob:p%40ss%3Aw%2Frd@pkgs.example/simple/ with p@ss:w/rd, or git+ssh://git@host/x"
+    assert mask_credentials(text, all_secrets([index, extra])) == (
+        "error fetching https://bob:****@pkgs.example/simple/ with ****, or git+ssh://git@host/x"
+    )
+    assert mask_credentials("token ab and s3cret", ["ab", "s3cret"]) == "token ab and ****"  # too short to mask
+    assert repr(index) == "PackageIndex(name='corp', url='https://pkgs.example/simple/', default=True)"
+
+
+def test_poetry_reporter_masks_every_message():
+    """The Poetry command's reporter masks what it prints, whatever reached it unmasked."""
+    from poetry_lambda_layer.command import IOReporter
+
+    reporter = IOReporter(None, ["p@ss:w/rd"])
+    reporter.add_secrets(["", "tok3n-42"])
+    assert reporter.text("https://bob:p%40ss%3Aw%2Frd@pkgs.example/ said tok3n-42 and p@ss:w/rd <b>") == (
+        "https://bob:****@pkgs.example/ said **** and **** \\<b>"
+    )
+
+
+@pytest.mark.parametrize("name, normalized", [
+    ("PyYAML", "pyyaml"), ("python_dateutil", "python-dateutil"), ("Zope..Interface", "zope-interface"),
+    ("a-_.b", "a-b"), ("six", "six"),
+])
+def test_normalize_name(name, normalized):
+    assert normalize_name(name) == normalized
+
+
+@pytest.mark.parametrize("pattern, glob", [("pytest-*", True), ("py?aml", True), ("[ab]cd", True), ("pytest", False),
+                                           ("Xylophone", False)])
+def test_is_glob(pattern, glob):
+    assert is_glob(pattern) is glob
+
+
+def test_url_with_credentials_in_every_shape():
+    url = "https://pkgs.example/simple/"
+    assert PackageIndex("a", url).url_with_credentials() == url
+    assert PackageIndex("a", url, "tok/en").url_with_credentials() == "https://tok%2Fen@pkgs.example/simple/"
+    assert PackageIndex("a", url, None, "pw").url_with_credentials() == "https://:pw@pkgs.example/simple/"
+    # userinfo already in the configured URL is replaced, whatever it holds
+    assert PackageIndex("a", "https://old@pkgs.example/simple/", "bob", "pw").url_with_credentials() == (
+        "https://bob:pw@pkgs.example/simple/")
+    assert PackageIndex("a", "https://me@corp@pkgs.example/simple/", "bob", "pw").url_with_credentials() == (
+        "https://bob:pw@pkgs.example/simple/")
+
+
+def test_several_default_indexes_keep_their_order():
+    first = PackageIndex("one", "https://one.example/simple/", default=True)
+    second = PackageIndex("two", "https://two.example/simple/", default=True)
+    extra = PackageIndex("three", "https://three.example/simple/")
+    assert uv_index_env([first, second, extra]) == {
+        "UV_DEFAULT_INDEX": "https://one.example/simple/",
+        "UV_INDEX": "https://two.example/simple/ https://three.example/simple/",
+    }
+
+
+def test_secrets_are_masked_raw_and_percent_encoded_from_three_characters():
+    assert mask_credentials("password=p%40ss%2Fw and p@ss/w", ["p@ss/w"]) == "password=**** and ****"
+    assert mask_credentials("abc abcd ab", ["abc", "ab"]) == "**** ****d ab"
+
+
+# -- lambda_runtime: every fact, exactly ----------------------------------------------------------
+
+
+def test_defaults_are_the_running_python_and_x86_64():
+    assert LambdaTarget.create(None, None) == LambdaTarget("%d.%d" % sys.version_info[:2], "x86_64")
+
+
+@pytest.mark.parametrize("spelling, architecture", [("amd64", "x86_64"), ("x86-64", "x86_64"), ("AArch64", "arm64"),
+                                                    (" arm64 ", "arm64"), ("x86_64", "x86_64")])
+def test_architecture_aliases(spelling, architecture):
+    assert LambdaTarget.create("3.12", spelling).architecture == architecture
+
+
+@pytest.mark.parametrize("given, version", [("3.12", "3.12"), ("3.12.1", "3.12"), ("3.9.x", "3.9"), (" 3.10 ", "3.10")])
+def test_python_versions(given, version):
+    assert LambdaTarget.create(given, None).python_version == version
+
+
+def test_unsupported_target_messages_are_exact():
+    with pytest.raises(UnsupportedTargetError) as error:
+        LambdaTarget.create("3", None)
+    assert str(error.value) == ("`python_version` must be a Lambda Python runtime version, got '3'. "
+                                "Supported versions: 3.9, 3.10, 3.11, 3.12, 3.13, 3.14.")
+    with pytest.raises(UnsupportedTargetError) as error:
+        LambdaTarget.create("3.12", "sparc")
+    assert str(error.value) == ("`architecture` must be a Lambda architecture, got 'sparc'. "
+                                "Supported: x86_64, arm64 (aliases: aarch64, amd64, x86-64).")
+
+
+@pytest.mark.parametrize("tag, ok", [
+    ("py3-none", False),                                       # not a tag
+    ("cp311.cp312-cp311.cp312-manylinux_2_17_aarch64", True),  # compressed tag sets
+    ("cp311-cp311.cp312-manylinux_2_17_aarch64", False),
+    ("cp312-cp312-manylinux_x_17_aarch64", False),
+    ("cp312-cp312-manylinux2014_aarch64", True),
+    ("cp312-cp312-manylinux_2_34_aarch64.manylinux_2_35_aarch64", True),
+    ("cp32-abi3-manylinux_2_17_aarch64", True),
+    ("py2.py3-none-any", True),
+    ("cp313-cp313-manylinux_2_17_aarch64", False),
+])
+def test_more_wheel_tags_for_arm64_312(tag, ok):
+    assert LambdaTarget.create("3.12", "arm64").accepts_wheel_tag(tag) is ok
+
+
+@pytest.mark.parametrize("filename, ok", [
+    ("_speed.so", True),                                    # no suffix to check
+    ("_speed.abi3.so", True),
+    ("libz.1.so", True),                                    # not an extension-module suffix
+    ("_speed.cpython-312-aarch64-linux-gnu.so", True),
+    ("_speed.cpython-312-x86_64-linux-gnu.so", False),
+    ("_speed.cpython-311-aarch64-linux-gnu.so", False),
+    ("_speed.cpython-311-aarch64-linux-gnu.pyd", True),     # not an ELF extension: the header check judges it
+])
+def test_extension_suffixes_for_arm64_312(filename, ok):
+    assert LambdaTarget.create("3.12", "arm64").extension_suffix_ok(filename) is ok
+
+
+def test_marker_environment_is_lambdas():
+    assert LambdaTarget.create("3.12", "arm64").marker_environment() == {
+        "implementation_name": "cpython",
+        "implementation_version": "3.12.0",
+        "os_name": "posix",
+        "platform_machine": "aarch64",
+        "platform_python_implementation": "CPython",
+        "platform_release": "",
+        "platform_system": "Linux",
+        "platform_version": "",
+        "python_full_version": "3.12.0",
+        "python_version": "3.12",
+        "sys_platform": "linux",
+    }
+
+
+def test_platform_tags_and_interpreter_tags_of_al2_x86_64():
+    target = LambdaTarget.create("3.9", "x86_64")
+    assert target.platform_tags == [f"manylinux_2_{minor}_x86_64" for minor in range(26, 16, -1)] + [
+        "manylinux2014_x86_64", *(f"manylinux_2_{minor}_x86_64" for minor in range(16, 4, -1)),
+        "manylinux2010_x86_64", "manylinux1_x86_64"]
+    assert target.interpreter_tags == frozenset({
+        "cp39-cp39", "cp39-none", "py39-none", *(f"cp3{minor}-abi3" for minor in range(2, 10)),
+        *(f"py3{minor}-none" for minor in range(0, 10)), "py3-none", "cp3-none"})
+    assert (target.runtime_name, target.cpython_tag, target.elf_machine, target.describe()) == (
+        "python3.9", "cp39", 62, "python3.9 x86_64 (manylinux, glibc 2.26)")
+    arm = LambdaTarget.create("3.13", "arm64")
+    assert arm.platform_tags == [f"manylinux_2_{minor}_aarch64" for minor in range(34, 16, -1)] + ["manylinux2014_aarch64"]
+    assert (arm.elf_machine, arm.describe()) == (183, "python3.13 arm64 (manylinux, glibc 2.34)")
+
+
+def test_lambda_constants():
+    from shared_core import lambda_runtime as facts
+
+    assert facts.SUPPORTED_PYTHON_VERSIONS == ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+    assert facts.RUNTIME_PROVIDED == ("boto3", "botocore", "s3transfer", "urllib3")
+    assert (facts.LAYER_PREFIX, facts.LAYER_PYTHON_DIR) == ("python/", "/opt/python")
+    assert (facts.DIRECT_UPLOAD_LIMIT, facts.UNZIPPED_LIMIT) == (52_428_800, 262_144_000)
+
+
+# -- fingerprint: the record beside the zip -------------------------------------------------------
+
+
+def test_inputs_digest_ignores_key_order_and_stringifies_paths():
+    from pathlib import Path
+
+    from shared_core.fingerprint import inputs_digest
+
+    assert inputs_digest({"a": 1, "b": [2, 3]}) == inputs_digest({"b": [2, 3], "a": 1})
+    assert inputs_digest({"lock": Path("poetry.lock")}) == inputs_digest({"lock": "poetry.lock"})
+    assert inputs_digest({"a": 1}) != inputs_digest({"a": 2})
+
+
+def test_fingerprint_is_written_atomically_and_cleans_up_after_a_failure(tmp_path):
+    from shared_core.fingerprint import fingerprint_path, write_fingerprint
+
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(b"PK\x05\x06" + bytes(18))
+    assert fingerprint_path(layer) == tmp_path / "layer.zip.fingerprint.json"
+    fingerprint_path(layer).mkdir()  # os.replace cannot put a file over a directory
+    with pytest.raises(IsADirectoryError):
+        write_fingerprint(layer, {"a": 1})
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["layer.zip", "layer.zip.fingerprint.json"]
 
 
 def test_installer_reasons_from_older_uv_output_with_colour():

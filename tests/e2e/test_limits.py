@@ -1,0 +1,178 @@
+"""Limits, defaults, hashes and determinism, through the console script on real installs.
+
+Lambda's unzipped limit with and without ``allow-oversize`` (the Poetry flag and the Hatch target
+key are in their adapters' test files; the exact boundary is in ``tests/unit/test_pack.py``), the
+size report's top ten, every default exclusion, a wrong hash, and bytecode that does not depend
+on the hash seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from layer_assertions import dists, names
+from wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
+
+from shared_core.cli import main
+from shared_core.install.bytecode import find_interpreter
+from shared_core.lambda_runtime import LambdaTarget
+
+LAYER = Path("build/lambda/layer/layer.zip")
+STAGED = Path("build/lambda/layer/artifacts/python")
+
+
+def build(project: Path, *args: str) -> int:
+    """For python3.12 (not the running Python: that may be a deprecated runtime, whose warning would
+    join the output compared here), without bytecode (no interpreter needed)."""
+    return main(["build", "--project", str(project), "--python", "3.12", "--no-compile", *args])
+
+
+# -- Lambda's unzipped limit ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def huge_project(make_project) -> Iterator[Path]:
+    """A project whose one distribution unzips past Lambda's limit; its 250 MB are removed afterwards."""
+    project = make_project(requirements__txt="fake-huge==1.0\n")
+    yield project
+    shutil.rmtree(project / "build", ignore_errors=True)
+
+
+def _distribution_bytes(staged: Path) -> int:
+    """What the layer would hold: fake-huge's package and its .dist-info as installed, less uv's
+    ``uv_cache.json`` (an installer leftover the layer drops)."""
+    return sum(path.stat().st_size for top in ("fake_huge", "fake_huge-1.0.dist-info")
+               for path in (staged / top).rglob("*") if path.is_file() and path.name != "uv_cache.json")
+
+
+def test_over_the_unzipped_limit_is_refused_before_writing(core_env, huge_project, capsys):
+    assert build(huge_project) == 1
+    err = capsys.readouterr().err
+    assert not (huge_project / LAYER).exists()
+    # What the refused layer would have held, measured on the layer written anyway
+    assert build(huge_project, "--allow-oversize") == 0
+    with zipfile.ZipFile(huge_project / LAYER) as archive:
+        unzipped = sum(info.file_size for info in archive.infolist())
+    assert unzipped > HUGE_BLOB_BYTES
+    assert err == (
+        f"error: The layer unzips to {unzipped:,} bytes, {unzipped - 262_144_000:,} over Lambda's limit of 262,144,000 "
+        "bytes for a function and all its layers; Lambda would reject it. On this layer, excluding fake-huge "
+        f"(`exclude-packages`, --exclude fake-huge) saves {unzipped:,} bytes, leaving 0 (fits). Otherwise exclude other "
+        "distributions with `exclude-packages` in [tool.lambda-layer], split the layer, or set `allow-oversize = true` "
+        "(--allow-oversize) to write it anyway.\n"
+    )
+
+
+def _assert_huge_layer_written(project: Path) -> None:
+    with zipfile.ZipFile(project / LAYER) as archive:
+        assert archive.getinfo("python/fake_huge/blob.bin").file_size == HUGE_BLOB_BYTES
+
+
+@pytest.mark.parametrize("surface", ["--allow-oversize", "allow-oversize = true"])
+def test_allow_oversize_writes_it(core_env, huge_project, capsys, surface):
+    args = [surface] if surface.startswith("--") else []
+    if not args:
+        (huge_project / "pyproject.toml").write_text(f"[tool.lambda-layer]\n{surface}\n")
+    assert build(huge_project, *args) == 0
+    _assert_huge_layer_written(huge_project)
+    assert capsys.readouterr().err == ""
+
+
+# -- the size report ------------------------------------------------------------------------------
+
+
+def test_size_report_shows_exactly_the_ten_largest(core_env, make_project, capsys):
+    project = make_project(requirements__txt="".join(f"fake-size-{i:02d}==1.0\n" for i in range(1, len(SIZED_PAYLOADS) + 1)))
+    assert build(project) == 0
+    out = capsys.readouterr().out.splitlines()
+    with zipfile.ZipFile(project / LAYER) as archive:
+        infos = archive.infolist()
+    sizes = {}
+    for index in range(1, len(SIZED_PAYLOADS) + 1):
+        prefixes = (f"python/fake_size_{index:02d}/", f"python/fake_size_{index:02d}-1.0.dist-info/")
+        sizes[f"fake-size-{index:02d}"] = sum(info.file_size for info in infos if info.filename.startswith(prefixes))
+    assert sum(sizes.values()) == sum(info.file_size for info in infos)
+    table = out[out.index("Largest distributions (unzipped):") + 1:]
+    expected = [f"  fake-size-{index:02d}  {sizes[f'fake-size-{index:02d}'] / 1024:>6.1f} KB" for index in range(12, 2, -1)]
+    assert table[:10] == expected
+    assert table[10].startswith("zip: ")
+
+
+# -- default exclusions -----------------------------------------------------------------------------
+
+DEFAULT_EXCLUDED = ("boto3==1.35.0", "botocore==1.35.0", "s3transfer==0.10.0", "urllib3==2.2.3", "setuptools==75.0.0",
+                    "pip==24.0", "wheel==0.44.0", "twine==5.1.0", "pytest==8.3.0")
+
+
+def test_every_default_exclusion_is_left_out_before_install(core_env, make_project, capsys):
+    project = make_project(requirements__txt="".join(f"{pin}\n" for pin in (*DEFAULT_EXCLUDED, "fake-b==1.0")))
+    assert build(project) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "target: python3.12 x86_64 (--python)"
+    assert out[1] == (
+        "resolve: 1 pins from requirements.txt for python3.12 x86_64 (manylinux, glibc 2.34); excluded before install: "
+        "boto3, botocore, pip, pytest, s3transfer, setuptools, twine, urllib3, wheel (0.00 s)"
+    )
+    assert dists(project / LAYER) == {"fake-b"}
+    assert build(project, "--force", "--no-default-excludes") == 0
+    assert dists(project / LAYER) == {"fake-b", *(pin.split("==")[0] for pin in DEFAULT_EXCLUDED)}
+
+
+# -- hashes ----------------------------------------------------------------------------------------
+
+
+def _wheel_sha256(wheelhouse: Path, filename: str) -> str:
+    return hashlib.sha256((wheelhouse / filename).read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("installer, header, names_the_package", [
+    ("uv", "error: uv pip install failed for fake-a==1.0 (exit 1):\n", r"^    cause: Hash mismatch for `fake-a==1\.0`$"),
+    ("pip", "error: pip install failed for fake-a==1.0 (exit 1):\n",
+     r"^      fake-a==1\.0 from file://\S+/fake_a-1\.0-py3-none-any\.whl:$"),
+])
+def test_a_wrong_hash_is_refused(core_env, make_project, wheelhouse, capsys, installer, header, names_the_package):
+    real = _wheel_sha256(wheelhouse, "fake_a-1.0-py3-none-any.whl")
+    wrong = hashlib.sha256(b"not the wheel").hexdigest()
+    project = make_project(requirements__txt=f"fake-a==1.0 --hash=sha256:{wrong}\n"
+                                             f"fake-b==1.0 --hash=sha256:{_wheel_sha256(wheelhouse, 'fake_b-1.0-py3-none-any.whl')}\n")
+    assert build(project, "--installer", installer) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(header)
+    assert re.search(names_the_package, err, re.M)
+    # the reason comes first; the hashes themselves are in the installer's whole output, shown with -v
+    assert build(project, "--installer", installer, "-v") == 1
+    err = capsys.readouterr().err
+    assert wrong in err and real in err
+    assert not (project / LAYER).exists()
+
+
+# -- bytecode independent of the hash seed ----------------------------------------------------------
+
+
+def _python_with_hash_ordered_sets() -> str:
+    """Python 3.9 and 3.10 marshal set constants in hash order (3.11+ sorts them): only they can show it."""
+    for version in ("3.10", "3.9"):
+        if find_interpreter(LambdaTarget.create(version, "x86_64")):
+            return version
+    pytest.fail("No Python 3.10 or 3.9 interpreter found (PATH, pyenv or `uv python find`): the hash-seed test needs "
+                "one. Install one, e.g. `uv python install 3.10`.")
+
+
+def test_bytecode_is_identical_under_any_hash_seed_with_a_cold_cache(core_env, make_project, monkeypatch, tmp_path):
+    version = _python_with_hash_ordered_sets()
+    layers = []
+    for seed in ("1", "2"):
+        monkeypatch.setenv("PYTHONHASHSEED", seed)
+        monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(tmp_path / f"cache-{seed}"))
+        project = make_project(requirements__txt="fake-sets==1.0\nfake-b==1.0\n", name=f"seed-{seed}")
+        assert main(["build", "--project", str(project), "--python", version]) == 0
+        layers.append(project / LAYER)
+    nodot = version.replace(".", "")
+    assert f"python/fake_sets/__pycache__/__init__.cpython-{nodot}.pyc" in names(layers[0])
+    assert layers[0].read_bytes() == layers[1].read_bytes()

@@ -1,0 +1,238 @@
+"""``make mutants``: mutation testing of the modules that guard the project's promises, with mutmut.
+
+Each module is mutated on its own, in a copy of the checkout under ``build/mutants/<module>/``
+(mutmut reads its settings from the copy's pyproject.toml, so the real one stays clean), and
+each mutant is checked only by the tests that guard that module: its unit tests and the few
+end-to-end tests that call it in process. Prints the kill rate per module and every survivor
+(``cd build/mutants/<module> && ../../../.venv/bin/mutmut show <name>`` shows its diff).
+
+    .venv/bin/python tools/mutants.py                      # every module below
+    .venv/bin/python tools/mutants.py shared_core/names.py # one module
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Sequence, Tuple
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / "build" / "mutants"
+COPIED = ("shared_core", "hatch_lambda_layer", "poetry_lambda_layer", "tests", "pyproject.toml", "README.md")
+WORKERS = 2
+
+#: Module -> the tests that guard it (pytest arguments, relative to the checkout).
+MODULES: Dict[str, Tuple[str, ...]] = {
+    "shared_core/lambda_runtime.py": ("tests/unit/test_shared.py", "tests/unit/test_install.py", "tests/e2e/test_audit.py"),
+    "shared_core/install/audit.py": ("tests/unit/test_install.py", "tests/e2e/test_audit.py"),
+    "shared_core/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py"),
+    "shared_core/pack/exclusion.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py",
+                                      "tests/e2e/test_limits.py::test_every_default_exclusion_is_left_out_before_install"),
+    "shared_core/names.py": ("tests/unit/test_shared.py", "tests/unit/test_pack.py"),
+    "shared_core/indexes.py": ("tests/unit/test_shared.py", "tests/e2e/test_credentials.py"),
+    "shared_core/pack/size_report.py": ("tests/unit/test_pack.py", "tests/e2e/test_limits.py"),
+    "shared_core/pack/zip_writer.py": ("tests/unit/test_zip_writer.py",),
+}
+
+_SAME_ON_UTF8 = "the text is ASCII JSON/metadata and the locale is UTF-8: the same bytes either way"
+_TEMP_NAME = "only the temporary file's name or place changes; it is renamed over the target on the same filesystem"
+_SCHEDULING = "how work is batched, queued or spread over threads: the archive's bytes are the same"
+_CHUNK = "reading in other chunk sizes gives the same digest"
+
+#: Surviving mutants that cannot change behaviour, with the reason (reviewed by hand). A name that
+#: drifts after a code change shows up as an unexplained survivor again, to be reviewed anew.
+EQUIVALENT: Dict[str, str] = {
+    "shared_core.lambda_runtime.x_normalize_python_version__mutmut_8": "any non-version value fails the same membership test",
+    "shared_core.lambda_runtime.x_normalize_python_version__mutmut_9": "any non-version value fails the same membership test",
+    "shared_core.lambda_runtime.x__parse_version__mutmut_10": "the ValueError's text is never shown; callers replace it",
+    "shared_core.lambda_runtime.xǁLambdaTargetǁcreate__mutmut_23": "the default is lower-cased by normalize_architecture",
+    "shared_core.lambda_runtime.xǁLambdaTargetǁaccepts_platform_tag__mutmut_15":
+        "no legacy manylinux alias's glibc (2.5, 2.12, 2.17) equals a runtime's (2.26, 2.34)",
+    "shared_core.lambda_runtime.xǁLambdaTargetǁextension_suffix_ok__mutmut_17": "abi3 also falls through to `return True`",
+    "shared_core.lambda_runtime.xǁLambdaTargetǁextension_suffix_ok__mutmut_18": "abi3 also falls through to `return True`",
+    "shared_core.install.audit.x_wheel_tag_problems__mutmut_9": _SAME_ON_UTF8,
+    "shared_core.install.audit.x_wheel_tag_problems__mutmut_11": _SAME_ON_UTF8,
+    "shared_core.install.audit.x_wheel_tag_problems__mutmut_14": "codec names are case-insensitive",
+    "shared_core.install.audit.x_wheel_tag_problems__mutmut_21": "email header names are case-insensitive",
+    "shared_core.install.audit.x_wheel_tag_problems__mutmut_22": "email header names are case-insensitive",
+    "shared_core.install.audit.x_native_file_problem__mutmut_8": "only the first 20 bytes are ever looked at",
+    "shared_core.install.audit.x_native_file_problem__mutmut_9": "only the first 20 bytes are ever looked at",
+    "shared_core.install.audit.x_native_file_problem__mutmut_23": "the header read is 20 bytes: [18:21] is [18:20]",
+    "shared_core.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_10": "rsplit(...)[-1] is the last part whatever maxsplit",
+    "shared_core.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_13": "rsplit(...)[-1] is the last part whatever maxsplit",
+    "shared_core.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_23": "quote() never escapes the letter X",
+    "shared_core.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_32": "quote() never escapes the letter X",
+    "shared_core.indexes.x_mask_credentials__mutmut_35": "quote() never escapes the letter X",
+    "shared_core.fingerprint.x_file_sha256__mutmut_13": _CHUNK,
+    "shared_core.fingerprint.x_file_sha256__mutmut_15": _CHUNK,
+    "shared_core.fingerprint.x_file_sha256__mutmut_16": _CHUNK,
+    "shared_core.fingerprint.x_inputs_digest__mutmut_11": "codec names are case-insensitive",
+    "shared_core.fingerprint.x_is_up_to_date__mutmut_3": _SAME_ON_UTF8,
+    "shared_core.fingerprint.x_is_up_to_date__mutmut_6": "codec names are case-insensitive",
+    **{f"shared_core.fingerprint.x_write_fingerprint__mutmut_{n}": _TEMP_NAME for n in range(13, 23)},
+    "shared_core.fingerprint.x_write_fingerprint__mutmut_25": _SAME_ON_UTF8,
+    "shared_core.fingerprint.x_write_fingerprint__mutmut_28": _SAME_ON_UTF8,
+    "shared_core.fingerprint.x_write_fingerprint__mutmut_32": "codec names are case-insensitive",
+    "shared_core.fingerprint.x_write_fingerprint__mutmut_36": "the record's keys are already in sorted order",
+    "shared_core.fingerprint.x_write_fingerprint__mutmut_40": "the record's keys are already in sorted order",
+    "shared_core.fingerprint.x_write_fingerprint__mutmut_42": "the record's keys are already in sorted order",
+    "shared_core.fingerprint.x_write_fingerprint__mutmut_47": "the temporary file exists when it is removed",
+    "shared_core.fingerprint.x_write_fingerprint__mutmut_49": "the temporary file exists when it is removed",
+    # zip_writer: scheduling, buffering and fallbacks that never change the archive's bytes
+    **{f"shared_core.pack.zip_writer.x_compression_backend__mutmut_{n}": "the zlib fallback: deflate is a dependency"
+       for n in (1, 2)},
+    **{f"shared_core.pack.zip_writer.x_compressor_id__mutmut_{n}": "deflate always has __version__"
+       for n in (6, 9, 12, 13)},
+    "shared_core.pack.zip_writer.x__encode_name__mutmut_3": "codec names are case-insensitive",
+    "shared_core.pack.zip_writer.x__encode_name__mutmut_7": "codec names are case-insensitive",
+    "shared_core.pack.zip_writer.x__compress_member__mutmut_8":
+        "needs deflate output exactly as long as its input; none found in a search of short inputs",
+    "shared_core.pack.zip_writer.x__local_header__mutmut_5": "needs a member that deflates to exactly 4 GiB",
+    "shared_core.pack.zip_writer.x__central_header__mutmut_10": "at exactly 0xFFFFFFFF the field holds 0xFFFFFFFF either way",
+    "shared_core.pack.zip_writer.x__end_records__mutmut_11": "records is empty before: = and += are the same",
+    "shared_core.pack.zip_writer.x__size_hint__mutmut_2": _SCHEDULING,
+    **{f"shared_core.pack.zip_writer.x__batches__mutmut_{n}": _SCHEDULING for n in (3, 5, 6, 9, 10, 12)},
+    **{f"shared_core.pack.zip_writer.x__write_members__mutmut_{n}": _SCHEDULING
+       for n in (10, 11, 14, 18, 19, 20, 21, 22, 23, 24, 25, 26, 43, 44, 48, 49, 98, 99, 100, 101)},
+    "shared_core.pack.zip_writer.x_write_deterministic_zip__mutmut_10":
+        "a level-0 compressor's output is never smaller, so the member is stored anyway",
+    "shared_core.pack.zip_writer.x_write_deterministic_zip__mutmut_15":
+        "a level-0 compressor's output is never smaller, so the member is stored anyway",
+    **{f"shared_core.pack.zip_writer.x_write_deterministic_zip__mutmut_{n}": _SCHEDULING for n in (22, 25, 26)},
+    **{f"shared_core.pack.zip_writer.x_write_deterministic_zip__mutmut_{n}": _TEMP_NAME for n in range(39, 49)},
+    **{f"shared_core.pack.zip_writer.x_write_deterministic_zip__mutmut_{n}": "write buffering does not change the bytes"
+       for n in (54, 57, 58, 59)},
+}
+
+_RESULT = re.compile(r"^\s+(?P<name>\S+): (?P<status>.+)$")
+KILLED = {"killed", "timeout"}  # a mutant that hangs the tests is caught too
+
+
+@dataclass(frozen=True)
+class ModuleResult:
+    module: str
+    statuses: Dict[str, str]
+    seconds: float
+
+    @property
+    def killed(self) -> int:
+        return sum(status in KILLED for status in self.statuses.values())
+
+    @property
+    def survivors(self) -> List[str]:
+        return sorted(name for name, status in self.statuses.items() if status not in KILLED)
+
+    @property
+    def unexplained(self) -> List[str]:
+        return [name for name in self.survivors if name not in EQUIVALENT]
+
+    @property
+    def rate(self) -> float:
+        return 100.0 * self.killed / len(self.statuses) if self.statuses else 100.0
+
+    @property
+    def rate_of_non_equivalent(self) -> float:
+        """Killed among the mutants that could change behaviour."""
+        relevant = len(self.statuses) - (len(self.survivors) - len(self.unexplained))
+        return 100.0 * self.killed / relevant if relevant else 100.0
+
+
+def _slug(module: str) -> str:
+    return module.replace("/", "_").removesuffix(".py")
+
+
+def prepare(module: str, tests: Sequence[str]) -> Path:
+    """A fresh copy of the checkout whose pyproject.toml tells mutmut what to mutate and run."""
+    work = WORK / _slug(module)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, work / name, ignore=ignore)
+        else:
+            shutil.copy2(source, work / name)
+    quoted = ", ".join(f'"{test}"' for test in tests)
+    with open(work / "pyproject.toml", "a", encoding="utf-8") as pyproject:
+        pyproject.write(
+            "\n[tool.mutmut]\n"
+            'source_paths = ["shared_core"]\n'
+            f'only_mutate = ["{module}"]\n'
+            'also_copy = ["hatch_lambda_layer", "poetry_lambda_layer", "README.md"]\n'
+            f"pytest_add_cli_args_test_selection = [{quoted}]\n"
+            'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
+            "use_git_change_detection = false\n"
+            # a mutant that loops forever is caught after 5x the clean run's time, not mutmut's default 15x
+            "timeout_multiplier = 5.0\n"
+        )
+    return work
+
+
+def run_module(module: str, tests: Sequence[str], wheelhouse: Path) -> ModuleResult:
+    started = time.monotonic()
+    work = prepare(module, tests)
+    mutmut = [sys.executable, "-m", "mutmut"]
+    env = {**os.environ, "LAMBDA_LAYER_TEST_WHEELHOUSE": str(wheelhouse)}
+    with open(work / "mutmut.log", "w", encoding="utf-8") as log:
+        subprocess.run([*mutmut, "run", "--max-children", str(WORKERS)], cwd=work, env=env, stdout=log,
+                       stderr=subprocess.STDOUT, check=False)
+    listed = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True,
+                            check=False)
+    statuses = {m["name"]: m["status"].strip() for m in map(_RESULT.match, listed.stdout.splitlines()) if m}
+    return ModuleResult(module, statuses, time.monotonic() - started)
+
+
+def build_wheelhouse() -> Path:
+    """One wheelhouse for every mutant's test session (each would otherwise build its own)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from wheelfactory import build_wheelhouse as build
+
+    target = WORK / "wheelhouse"
+    shutil.rmtree(target, ignore_errors=True)
+    return build(target)
+
+
+def report(results: Sequence[ModuleResult]) -> str:
+    width = max(len(result.module) for result in results)
+    lines = [f"{'module':<{width}}  mutants  killed  equivalent  unexplained  kill rate  (of non-equivalent)   time"]
+    for result in results:
+        counts = Counter(result.statuses.values())
+        equivalent = len(result.survivors) - len(result.unexplained)
+        lines.append(
+            f"{result.module:<{width}}  {len(result.statuses):>7}  {result.killed:>6}  {equivalent:>10}  "
+            f"{len(result.unexplained):>11}  {result.rate:>8.1f}%  {result.rate_of_non_equivalent:>17.1f}%  "
+            f"{result.seconds:>5.0f} s" + ("" if set(counts) <= KILLED | {"survived"} else f"  ({dict(counts)})")
+        )
+    for result in results:
+        for name in result.unexplained:
+            lines.append(f"  {result.statuses[name]}, unexplained: {name}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str]) -> int:
+    chosen = list(argv) or list(MODULES)
+    unknown = [module for module in chosen if module not in MODULES]
+    if unknown:
+        print(f"unknown module(s): {', '.join(unknown)}; choose from: {', '.join(MODULES)}", file=sys.stderr)
+        return 2
+    wheelhouse = build_wheelhouse()
+    results = []
+    for module in chosen:
+        result = run_module(module, MODULES[module], wheelhouse)
+        print(f"{module}: {result.killed}/{len(result.statuses)} killed ({result.rate:.1f}%) in {result.seconds:.0f} s",
+              flush=True)
+        results.append(result)
+    print(report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
