@@ -251,17 +251,19 @@ class BytecodeResult:
         return ""
 
 
-def _interpreter_version(python: str) -> Optional[str]:
-    """``sys.executable`` of ``python`` if it runs (a pyenv shim may not) and reports X.Y."""
+def _ask(python: str, code: str) -> Optional[str]:
+    """What ``python -c code`` prints, or None when it does not run (a pyenv shim may not) or fails."""
     try:
-        probe = subprocess.run(
-            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)"],
-            capture_output=True, text=True, check=False, timeout=30,
-        )
+        probe = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
-    lines = probe.stdout.strip().splitlines()
-    return "\n".join(lines) if probe.returncode == 0 and len(lines) == 2 else None
+    return probe.stdout.strip() if probe.returncode == 0 else None
+
+
+def _interpreter_version(python: str) -> Optional[str]:
+    """``sys.executable`` of ``python`` if it runs and reports X.Y (as ``"X.Y\\n<executable>"``)."""
+    answer = _ask(python, "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)")
+    return answer if answer is not None and len(answer.splitlines()) == 2 else None
 
 
 def _candidates(version: str) -> List[str]:
@@ -303,14 +305,7 @@ def interpreter_version(target: LambdaTarget) -> Optional[str]:
         return None
     if interpreter == sys.executable:
         return platform.python_version()
-    try:
-        probe = subprocess.run(
-            [interpreter, "-c", "import platform; print(platform.python_version())"],
-            capture_output=True, text=True, check=False, timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return probe.stdout.strip() if probe.returncode == 0 else None
+    return _ask(interpreter, "import platform; print(platform.python_version())")
 
 
 def _last_line(output: str) -> str:
