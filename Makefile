@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	cd examples/poetry-demo && ../../$(BIN)/poetry lambda-layer
-	cd examples/hatch-demo && ../../$(BIN)/hatch build -t lambda-layer
+	# Hatch keeps its build environment; drop it so the plugin is this checkout's code, not an older copy
+	cd examples/hatch-demo && ../../$(BIN)/hatch env remove hatch-build && ../../$(BIN)/hatch build -t lambda-layer
 
 test: $(STAMP)
 	$(BIN)/ruff check .
