@@ -16,6 +16,11 @@ from typing import Optional, Protocol, TextIO
 PROGRESS_STAGES = ("download", "install", "compile", "zip")
 
 
+def count_of(count: int, noun: str) -> str:
+    """``1 pin``, ``12 pins``: the messages read right for one too."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 class Reporter(Protocol):
     def info(self, message: str) -> None:
         """A normal progress line (suppressed by --quiet)."""

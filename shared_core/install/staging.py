@@ -25,7 +25,7 @@ from ..pins.detect import default_pin_source
 from ..pins.graph import select_pins
 from ..pins.pin import Pin, check_hash_rule, sorted_pins
 from ..pins.source import PinSource
-from ..reporting import PrintReporter, Reporter
+from ..reporting import PrintReporter, Reporter, count_of
 from ..requires_python import of_pyproject_file
 from ..target_selection import announce_target, choose_target
 from .audit import audit_tree
@@ -96,7 +96,7 @@ def stage_dependencies(
     dropped = f"; excluded before install: {', '.join(selection.excluded)}" if selection.excluded else ""
     if selection.orphans:
         dropped += f" (and {', '.join(selection.orphans)}, needed only by those)"
-    reporter.info(f"resolve: {len(pins)} pins from {source.origin} for {target.describe()}{dropped} ({_seconds(started)})")
+    reporter.info(f"resolve: {count_of(len(pins), 'pin')} from {source.origin} for {target.describe()}{dropped} ({_seconds(started)})")
     for pin in pins:
         reporter.detail(f"  {pin.name}=={pin.version}")
 
@@ -113,7 +113,7 @@ def stage_dependencies(
             progress,
         )
         audit_tree(staged_python, target)
-        reporter.info(f"install: {len(pins)} distributions with {config.installer}, audited for {target.machine} ({_seconds(started)})")
+        reporter.info(f"install: {count_of(len(pins), 'distribution')} with {config.installer}, audited for {target.machine} ({_seconds(started)})")
         bytecode = None
         if config.compile_bytecode:
             started = time.monotonic()

@@ -256,7 +256,7 @@ def test_uv_lock_moved_to_another_release_is_rebuilt(uv_project, tmp_path, core_
     assert (project / "pyproject.toml").read_bytes() == pyproject
     capsys.readouterr()
     assert build(project, "--no-compile") == 0
-    assert after_target(capsys.readouterr().out).startswith("resolve: 1 pins from uv.lock")
+    assert after_target(capsys.readouterr().out).startswith("resolve: 1 pin from uv.lock")
     assert contents(project / LAYER)["python/fake_versioned/__init__.py"] == b"VERSION = 1\n"
 
 
@@ -276,5 +276,5 @@ def test_poetry_lock_moved_to_another_release_is_rebuilt(poetry_project, wheelho
     lock.write_text(edited)
     capsys.readouterr()
     assert build(project, "--no-compile") == 0
-    assert after_target(capsys.readouterr().out).startswith("resolve: 1 pins from poetry.lock")
+    assert after_target(capsys.readouterr().out).startswith("resolve: 1 pin from poetry.lock")
     assert contents(project / LAYER)["python/fake_versioned/__init__.py"] == b"VERSION = 1\n"

@@ -116,7 +116,7 @@ def test_every_default_exclusion_is_left_out_before_install(core_env, make_proje
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "target: python3.12 x86_64 (--python)"
     assert out[1] == (
-        "resolve: 1 pins from requirements.txt for python3.12 x86_64 (manylinux, glibc 2.34); excluded before install: "
+        "resolve: 1 pin from requirements.txt for python3.12 x86_64 (manylinux, glibc 2.34); excluded before install: "
         "boto3, botocore, pip, pytest, s3transfer, setuptools, twine, urllib3, wheel (0.00 s)"
     )
     assert dists(project / LAYER) == {"fake-b"}
