@@ -32,13 +32,16 @@ WORKERS = 2
 MODULES: Dict[str, Tuple[str, ...]] = {
     "shared_core/lambda_runtime.py": ("tests/unit/test_shared.py", "tests/unit/test_install.py", "tests/e2e/test_audit.py"),
     "shared_core/install/audit.py": ("tests/unit/test_install.py", "tests/e2e/test_audit.py"),
-    "shared_core/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py"),
+    "shared_core/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py",
+                                   "tests/e2e/test_robustness.py::test_symlinked_output_is_replaced_not_written_through"),
     "shared_core/pack/exclusion.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py",
                                       "tests/e2e/test_limits.py::test_every_default_exclusion_is_left_out_before_install"),
     "shared_core/names.py": ("tests/unit/test_shared.py", "tests/unit/test_pack.py"),
     "shared_core/indexes.py": ("tests/unit/test_shared.py", "tests/e2e/test_credentials.py"),
     "shared_core/pack/size_report.py": ("tests/unit/test_pack.py", "tests/e2e/test_limits.py"),
-    "shared_core/pack/zip_writer.py": ("tests/unit/test_zip_writer.py",),
+    "shared_core/pack/zip_writer.py": ("tests/unit/test_zip_writer.py", "tests/unit/test_member_cache.py",
+                                       "tests/e2e/test_robustness.py::test_symlinked_output_is_replaced_not_written_through",
+                                       "tests/e2e/test_robustness.py::test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip"),
 }
 
 _SAME_ON_UTF8 = "the text is ASCII JSON/metadata and the locale is UTF-8: the same bytes either way"
