@@ -388,3 +388,16 @@ def test_workers_must_be_positive(tmp_path: Path, members: List[ZipMember]) -> N
     with pytest.raises(ValueError) as error:
         write_deterministic_zip(members, tmp_path / "out.zip", workers=0)
     assert str(error.value) == "workers must be at least 1, got 0"
+
+
+def test_the_temporary_zip_is_written_beside_the_output(tmp_path: Path, members: List[ZipMember]) -> None:
+    """Beside the output, not in the system's temp folder: only a rename within one folder (one
+    filesystem) replaces the old zip atomically."""
+    destination = tmp_path / "out" / "layer.zip"
+    seen: List[List[str]] = []
+    write_deterministic_zip(
+        members, destination, progress=lambda done, total: seen.append(sorted(p.name for p in destination.parent.iterdir()))
+    )
+    [temporary] = seen[0]
+    assert temporary.startswith(".layer-") and temporary.endswith(".zip.tmp")
+    assert sorted(p.name for p in destination.parent.iterdir()) == ["layer.zip"]
