@@ -95,11 +95,17 @@ def _fit_measures(
     return fit_measures(
         unzipped_bytes,
         package_tests_bytes=0 if tests is not None else _package_tests_saving(kept, distributions),
-        bytecode_bytes=sum(staged.size for staged in kept if staged.relpath.endswith(".pyc")),
+        bytecode_bytes=_bytecode_saving(kept, distributions),
         distribution_bytes=tuple(sizes.items()),
         required_by=_required_by(kept_distributions),
         limit=limit,
     )
+
+
+def _bytecode_saving(kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution]) -> int:
+    """What shipping no bytecode would save: our .pyc and their rows in the rewritten RECORDs."""
+    pyc = {staged.relpath for staged in kept if staged.relpath.endswith(".pyc")}
+    return sum(staged.size for staged in kept if staged.relpath in pyc) + listed_row_bytes(kept, distributions, pyc)
 
 
 def _package_tests_saving(kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution]) -> int:
