@@ -13,6 +13,7 @@ imports them on Lambda, and they would double their share of the layer.
 
 from __future__ import annotations
 
+import functools
 import glob
 import json
 import os
@@ -276,16 +277,26 @@ def _candidates(version: str) -> List[str]:
 
 
 def find_interpreter(target: LambdaTarget) -> Optional[str]:
-    """An interpreter of the target's version: this one, one on PATH or in pyenv, or ``uv python find``."""
-    if "%d.%d" % sys.version_info[:2] == target.python_version:
+    """An interpreter of the target's version: this one, one on PATH or in pyenv, or ``uv python find``.
+
+    The fingerprint, the compile step and the import check each ask; the search (a few
+    subprocesses) runs once per environment, so a changed PATH or PYENV_ROOT searches again.
+    """
+    return _search_interpreter(target.python_version, tuple(sorted(os.environ.items())))
+
+
+@functools.lru_cache(maxsize=16)
+def _search_interpreter(version: str, environment: Tuple[Tuple[str, str], ...]) -> Optional[str]:
+    """:func:`find_interpreter`'s search; ``environment`` only keys the cache."""
+    if "%d.%d" % sys.version_info[:2] == version:
         return sys.executable
-    for candidate in _candidates(target.python_version):
+    for candidate in _candidates(version):
         probed = _interpreter_version(candidate)
-        if probed and probed.split("\n")[0] == target.python_version:
+        if probed and probed.split("\n")[0] == version:
             return probed.split("\n")[1]
     try:
         completed = run_tool(
-            [find_uv(), "python", "find", "--no-project", target.python_version], what="uv python find",
+            [find_uv(), "python", "find", "--no-project", version], what="uv python find",
             extra_env={"UV_PYTHON_DOWNLOADS": "never"}, check=False,
         )
     except Exception:
