@@ -7,6 +7,7 @@ version) and the zip's own sha256, so an edited zip is rebuilt too, even when it
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -28,13 +29,13 @@ def file_sha256(path: Path) -> str:
 
 
 def inputs_digest(inputs: Dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
     """True when the recorded inputs equal ``inputs`` and the zip on disk is the one recorded."""
     try:
-        recorded = json.loads(fingerprint_path(zip_path).read_text(encoding="utf-8"))
+        recorded = json.loads(fingerprint_path(zip_path).read_bytes())  # JSON is UTF-8, whatever the locale
     except (OSError, ValueError):
         return False
     if recorded.get("inputs") != inputs_digest(inputs) or not zip_path.is_file():
@@ -44,14 +45,17 @@ def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
 
 
 def write_fingerprint(zip_path: Path, inputs: Dict[str, Any]) -> None:
+    """Write the record beside the zip, atomically: a temporary file that ``build_lock`` knows to clean up
+    if the build is killed, renamed over the old record."""
     record = {"inputs": inputs_digest(inputs), "sha256": file_sha256(zip_path), "size": zip_path.stat().st_size}
     target = fingerprint_path(zip_path)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".fingerprint-", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(record, stream, indent=2, sort_keys=True)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(json.dumps(record, indent=2).encode())
         os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from the rest of a team or CI; 0644 like the zip
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a failed clean-up must not hide why the write failed
+            os.unlink(temporary)
         raise

@@ -273,6 +273,70 @@ def test_fingerprint_is_written_atomically_and_cleans_up_after_a_failure(tmp_pat
     assert sorted(path.name for path in tmp_path.iterdir()) == ["layer.zip", "layer.zip.fingerprint.json"]
 
 
+def test_fingerprint_is_readable_by_the_team_whatever_the_umask(tmp_path):
+    import json
+    import os
+
+    from shared_core.fingerprint import fingerprint_path, inputs_digest, write_fingerprint
+
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(b"PK\x05\x06" + bytes(18))
+    previous = os.umask(0o077)
+    try:
+        write_fingerprint(layer, {"a": 1})
+    finally:
+        os.umask(previous)
+    written = fingerprint_path(layer)
+    assert written.stat().st_mode & 0o777 == 0o644
+    assert json.loads(written.read_bytes()) == {
+        "inputs": inputs_digest({"a": 1}),
+        "sha256": "8739c76e681f900923b900c9df0ef75cf421d39cabb54650c4b9ad19b6a76d85",
+        "size": 22,
+    }
+
+
+#: A writer killed just before its rename (SIGKILL: no clean-up runs), in a process of its own.
+_KILLED_WRITER = """
+import os, signal, sys
+from pathlib import Path
+os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+folder = Path(sys.argv[2])
+if sys.argv[1] == "zip":
+    from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
+    (folder / "a.py").write_text("x = 1\\n")
+    write_deterministic_zip([ZipMember("python/a.py", folder / "a.py", False)], folder / "layer.zip", workers=1)
+else:
+    from shared_core.fingerprint import write_fingerprint
+    write_fingerprint(folder / "layer.zip", {"a": 1})
+"""
+
+
+@pytest.mark.parametrize("writer", ["zip", "fingerprint"])
+def test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes(tmp_path, writer):
+    """The temporary names the writers use and the patterns ``remove_leftovers`` cleans must agree."""
+    import os
+    import signal
+    import subprocess
+    from pathlib import Path
+
+    from shared_core.build_lock import remove_leftovers
+
+    output_dir = tmp_path / "out"
+    output_dir.mkdir()
+    (output_dir / "layer.zip").write_bytes(b"the previous layer")
+    (output_dir / "a.py").write_text("x = 1\n")
+    before = sorted(output_dir.iterdir())
+    # the checkout (or mutmut's copy of it) first, so the child runs the code under test
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    killed = subprocess.run([sys.executable, "-c", _KILLED_WRITER, writer, str(output_dir)], env=env, check=False)
+    assert killed.returncode == -signal.SIGKILL
+    left = sorted(set(output_dir.iterdir()) - set(before))
+    assert len(left) == 1 and left[0].read_bytes() != b""
+    assert remove_leftovers(tmp_path / "build", output_dir).paths == tuple(left)
+    assert sorted(output_dir.iterdir()) == before
+    assert (output_dir / "layer.zip").read_bytes() == b"the previous layer"
+
+
 def test_installer_reasons_from_older_uv_output_with_colour():
     from shared_core.tools import failure_message
 
