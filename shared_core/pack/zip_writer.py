@@ -12,6 +12,7 @@ system (Unix), and there are no extra fields, comments or directory entries.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -21,7 +22,7 @@ import time
 import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Callable, Deque, Iterator, List, Optional, Sequence, Tuple
 
@@ -180,10 +181,7 @@ def _dos_date_time(date_time: DateTime) -> Tuple[int, int]:
 
 def _encode_name(arcname: str) -> Tuple[bytes, int]:
     """The name's bytes and flags: bit 11 (UTF-8) only when ASCII would not do, like Info-ZIP."""
-    try:
-        return arcname.encode("ascii"), 0
-    except UnicodeEncodeError:
-        return arcname.encode("utf-8"), _FLAG_UTF8
+    return arcname.encode(), 0 if arcname.isascii() else _FLAG_UTF8
 
 
 def _external_attr(executable: bool) -> int:
@@ -213,7 +211,7 @@ def compressor_id(backend: str) -> str:
     if backend == "libdeflate":
         import deflate
 
-        return f"libdeflate-{getattr(deflate, '__version__', 'unknown')}"
+        return f"libdeflate-{deflate.__version__}"
     return f"zlib-{zlib.ZLIB_RUNTIME_VERSION}"
 
 
@@ -226,20 +224,23 @@ def _compress_member(
     crc = zlib.crc32(data)
     if compress is None or not data:
         return _Compressed(crc, len(data), _STORED, data)
-    digest = b""
-    rejected = False
-    if cache is not None and len(data) >= MIN_CACHED_SIZE:
-        digest = hashlib.sha256(data).digest()
-        found = cache.load(digest, data, crc)
-        if found.stream is not None:
-            return _Compressed(crc, len(data), _DEFLATED, found.stream, from_cache=True)
-        rejected = found.rejected
-    packed = compress(data)
-    if len(packed) >= len(data):
-        return _Compressed(crc, len(data), _STORED, data, cache_rejected=rejected)
-    if digest:
-        cache.store(digest, len(data), crc, packed)  # type: ignore[union-attr]
-    return _Compressed(crc, len(data), _DEFLATED, packed, cache_rejected=rejected)
+    if cache is None or len(data) < MIN_CACHED_SIZE:
+        return _smaller_of(data, crc, compress(data))
+    digest = hashlib.sha256(data).digest()
+    found = cache.load(digest, data, crc)
+    if found.stream is not None:
+        return _Compressed(crc, len(data), _DEFLATED, found.stream, from_cache=True)
+    member = replace(_smaller_of(data, crc, compress(data)), cache_rejected=found.rejected)
+    if member.method == _DEFLATED:
+        cache.store(digest, len(data), crc, member.data)
+    return member
+
+
+def _smaller_of(data: bytes, crc: int, packed: bytes) -> _Compressed:
+    """Deflated, unless that is no smaller than the data itself: then stored, as zip tools do."""
+    if len(packed) < len(data):
+        return _Compressed(crc, len(data), _DEFLATED, packed)
+    return _Compressed(crc, len(data), _STORED, data)
 
 
 def _zip64_extra(values: Sequence[int]) -> bytes:
@@ -279,7 +280,7 @@ def _central_header(entry: _CentralEntry, dos: Tuple[int, int]) -> bytes:
     extra = _zip64_extra(overflow) if overflow else b""
 
     def field(value: int) -> int:
-        return _U32_LIMIT if value >= _U32_LIMIT else value
+        return min(value, _U32_LIMIT)  # a value that overflows is 0xFFFFFFFF here and sits in the extra field
 
     header = _CENTRAL_HEADER.pack(
         _CENTRAL_SIGNATURE,
@@ -306,24 +307,9 @@ def _central_header(entry: _CentralEntry, dos: Tuple[int, int]) -> bytes:
 def _end_records(entries: int, directory_offset: int, directory_size: int) -> bytes:
     """End of central directory, preceded by the ZIP64 end record and locator when any count overflows."""
     needs_zip64 = entries >= _U16_LIMIT or directory_offset >= _U32_LIMIT or directory_size >= _U32_LIMIT
-    records = b""
-    if needs_zip64:
-        zip64_end_offset = directory_offset + directory_size
-        records += _ZIP64_END_RECORD.pack(
-            _ZIP64_END_SIGNATURE,
-            _ZIP64_END_RECORD.size - 12,  # size of the rest of the record
-            _VERSION_MADE_BY,
-            _VERSION_NEEDED_ZIP64,
-            0,  # this disk
-            0,  # disk with the central directory
-            entries,
-            entries,
-            directory_size,
-            directory_offset,
-        )
-        records += _ZIP64_END_LOCATOR.pack(_ZIP64_LOCATOR_SIGNATURE, 0, zip64_end_offset, 1)
+    zip64 = _zip64_end_records(entries, directory_offset, directory_size) if needs_zip64 else b""
     count = min(entries, _U16_LIMIT)
-    records += _END_RECORD.pack(
+    return zip64 + _END_RECORD.pack(
         _END_SIGNATURE,
         0,
         0,
@@ -333,7 +319,22 @@ def _end_records(entries: int, directory_offset: int, directory_size: int) -> by
         min(directory_offset, _U32_LIMIT),
         0,  # comment length
     )
-    return records
+
+
+def _zip64_end_records(entries: int, directory_offset: int, directory_size: int) -> bytes:
+    """The ZIP64 end of central directory record and its locator, which point at it."""
+    return _ZIP64_END_RECORD.pack(
+        _ZIP64_END_SIGNATURE,
+        _ZIP64_END_RECORD.size - 12,  # size of the rest of the record
+        _VERSION_MADE_BY,
+        _VERSION_NEEDED_ZIP64,
+        0,  # this disk
+        0,  # disk with the central directory
+        entries,
+        entries,
+        directory_size,
+        directory_offset,
+    ) + _ZIP64_END_LOCATOR.pack(_ZIP64_LOCATOR_SIGNATURE, 0, directory_offset + directory_size, 1)
 
 
 def _sorted_members(members: Sequence[ZipMember]) -> List[ZipMember]:
@@ -381,6 +382,28 @@ def _compress_batch(
     return [_compress_member(source, compress, cache) for source in sources]
 
 
+def _write_member(
+    out: BinaryIO, member: ZipMember, packed: _Compressed, dos: Tuple[int, int], offset: int
+) -> Tuple[_CentralEntry, int]:
+    """Write one member (local header, then data) at ``offset``: its central directory entry, and
+    the offset after it."""
+    name, flags = _encode_name(member.arcname)
+    header = _local_header(name, flags, packed, dos)
+    out.write(header)
+    out.write(packed.data)
+    entry = _CentralEntry(
+        name=name,
+        flags=flags,
+        method=packed.method,
+        crc=packed.crc,
+        compressed_size=len(packed.data),
+        size=packed.size,
+        offset=offset,
+        external_attr=_external_attr(member.executable),
+    )
+    return entry, offset + len(header) + len(packed.data)
+
+
 def _write_members(
     out: BinaryIO,
     members: Sequence[ZipMember],
@@ -405,9 +428,8 @@ def _write_members(
     pending: Deque[Tuple[List[ZipMember], int, Future]] = deque()
     bytes_ahead = 0
     upcoming = _batches(members)
-    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zip-writer")
 
-    def fill() -> None:
+    def fill(executor: ThreadPoolExecutor) -> None:
         nonlocal bytes_ahead
         while len(pending) < min_tasks or bytes_ahead < _BYTES_AHEAD:
             batch = next(upcoming, None)
@@ -417,43 +439,28 @@ def _write_members(
             pending.append((batch[0], batch[1], executor.submit(_compress_batch, sources, compress, cache)))
             bytes_ahead += batch[1]
 
-    try:
-        fill()
-        while pending:
-            batch, batch_bytes, future = pending.popleft()
-            results: List[_Compressed] = future.result()
-            bytes_ahead -= batch_bytes
-            fill()
-            for member, packed in zip(batch, results):
-                name, flags = _encode_name(member.arcname)
-                header = _local_header(name, flags, packed, dos)
-                out.write(header)
-                out.write(packed.data)
-                written.entries.append(
-                    _CentralEntry(
-                        name=name,
-                        flags=flags,
-                        method=packed.method,
-                        crc=packed.crc,
-                        compressed_size=len(packed.data),
-                        size=packed.size,
-                        offset=offset,
-                        external_attr=_external_attr(member.executable),
-                    )
-                )
-                offset += len(header) + len(packed.data)
-                written.unzipped_bytes += packed.size
-                written.from_cache += packed.from_cache
-                written.cache_rejected += packed.cache_rejected
-                done += 1
-                if progress is not None:
-                    progress(done, total)
-    except BaseException:
-        for _, _, future in pending:
-            future.cancel()
-        executor.shutdown(wait=True)
-        raise
-    executor.shutdown(wait=True)
+    # leaving the block waits for the tasks still running: nothing reads the sources after we return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zip-writer") as executor:
+        try:
+            fill(executor)
+            while pending:
+                batch, batch_bytes, future = pending.popleft()
+                results: List[_Compressed] = future.result()
+                bytes_ahead -= batch_bytes
+                fill(executor)
+                for member, packed in zip(batch, results):
+                    entry, offset = _write_member(out, member, packed, dos, offset)
+                    written.entries.append(entry)
+                    written.unzipped_bytes += packed.size
+                    written.from_cache += packed.from_cache
+                    written.cache_rejected += packed.cache_rejected
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+        except BaseException:
+            for _, _, future in pending:
+                future.cancel()
+            raise
     return written
 
 
@@ -521,10 +528,8 @@ def write_deterministic_zip(
         os.chmod(temp_name, _final_mode(destination))
         os.replace(temp_name, destination)  # a symlink at destination is replaced, its target untouched
     except BaseException as error:
-        try:
+        with contextlib.suppress(OSError):  # a failed clean-up must not hide why the write failed
             os.unlink(temp_name)
-        except FileNotFoundError:
-            pass
         if isinstance(error, OSError) and error.filename is None:
             error.filename = str(destination)  # a failed write (disk full): name the zip, not the stream
         raise
