@@ -40,6 +40,7 @@ MODULES: Dict[str, Tuple[str, ...]] = {
     "shared_core/indexes.py": ("tests/unit/test_shared.py", "tests/e2e/test_credentials.py"),
     "shared_core/pack/size_report.py": ("tests/unit/test_pack.py", "tests/e2e/test_limits.py"),
     "shared_core/pack/zip_writer.py": ("tests/unit/test_zip_writer.py", "tests/unit/test_member_cache.py",
+                                       "tests/unit/test_shared.py::test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes",
                                        "tests/e2e/test_robustness.py::test_symlinked_output_is_replaced_not_written_through",
                                        "tests/e2e/test_robustness.py::test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip"),
 }

@@ -18,6 +18,7 @@ opening a file for each.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import struct
@@ -80,6 +81,12 @@ class MemberCache:
             return CacheLookup()
         stream = verified_stream(entry, content, crc, self._inflate)
         return CacheLookup(stream=stream, rejected=stream is None)
+
+    def discard(self, digest: bytes) -> None:
+        """Remove the entry for a member that is stored, not deflated: only a bad entry can be there,
+        and no build would ever replace it. Any OSError just leaves it (it is verified before use)."""
+        with contextlib.suppress(OSError):
+            self.entry_path(digest).unlink()
 
     def store(self, digest: bytes, content_size: int, crc: int, stream: bytes) -> None:
         """Write the entry atomically; any OSError (read-only or full disk) just skips caching."""

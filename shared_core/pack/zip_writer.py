@@ -233,6 +233,8 @@ def _compress_member(
     member = replace(_smaller_of(data, crc, compress(data)), cache_rejected=found.rejected)
     if member.method == _DEFLATED:
         cache.store(digest, len(data), crc, member.data)
+    else:
+        cache.discard(digest)
     return member
 
 

@@ -38,6 +38,7 @@ LAYER = Path("build/lambda/layer/layer.zip")
 VERSION = "3.12"
 #: A second target, for the cases that need another interpreter than the first.
 OTHER_VERSION = "3.13"
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def pinned(args: Tuple[str, ...]) -> Tuple[str, ...]:
@@ -55,6 +56,7 @@ def console(project: Path, env: Dict[str, str], *args: str, **popen) -> subproce
     """``lambda-layer build`` in its own process (what a second terminal or CI job would run)."""
     command = [sys.executable, "-c", "import sys; from shared_core.cli import main; sys.exit(main())",
                "build", "--project", str(project), *pinned(args)]
+    env = dict(env, PYTHONPATH=str(CHECKOUT))  # this checkout's code (or mutmut's mutated copy of it)
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 

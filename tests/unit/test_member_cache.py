@@ -172,3 +172,33 @@ def test_store_then_load_round_trip_and_a_miss(tmp_path):
     assert (found.stream, found.rejected) == (stream, False)
     # the same entry checked against other content (a hash collision, a renamed file) is rejected
     assert cache.load(digest, OTHER, zlib.crc32(OTHER)).rejected is True
+
+
+def test_members_from_exactly_4_kib_are_cached(tmp_path):
+    """MIN_CACHED_SIZE is inclusive: a 4,096-byte module is cached, a 4,095-byte one is not."""
+    sizes = {"python/at.py": 4096, "python/below.py": 4095}
+    members = []
+    for name, size in sizes.items():
+        path = tmp_path / "tree" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes((b"x = %d\n" % size * size)[:size])
+        members.append(ZipMember(name, path, False))
+    cache = tmp_path / "cache"
+    cold, _ = build(members, tmp_path / "cold.zip", cache)
+    assert cache_files(cache) == [entry_path(cache, members[0].source.read_bytes())]
+    warm, _ = build(members, tmp_path / "warm.zip", cache)
+    assert (cold.from_cache, warm.from_cache) == (0, 1)
+
+
+def test_a_bad_entry_for_a_stored_member_is_counted_and_removed(members, tmp_path):
+    """random.bin is stored (deflate cannot shrink it), so no build would ever overwrite its entry."""
+    cache = tmp_path / "cache"
+    _, cold_sha = build(members, tmp_path / "cold.zip", cache)
+    planted = entry_path(cache, FILES["python/pkg/random.bin"])
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    planted.write_bytes(b"not an entry")
+    result, sha = build(members, tmp_path / "planted.zip", cache)
+    assert (result.from_cache, result.cache_rejected, sha) == (2, 1, cold_sha)
+    assert not planted.exists()
+    again, again_sha = build(members, tmp_path / "again.zip", cache)
+    assert (again.from_cache, again.cache_rejected, again_sha) == (2, 0, cold_sha)

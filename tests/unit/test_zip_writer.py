@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import struct
 import subprocess
+import sys
+import threading
 import time
 import zipfile
 import zlib
@@ -401,3 +404,133 @@ def test_the_temporary_zip_is_written_beside_the_output(tmp_path: Path, members:
     [temporary] = seen[0]
     assert temporary.startswith(".layer-") and temporary.endswith(".zip.tmp")
     assert sorted(p.name for p in destination.parent.iterdir()) == ["layer.zip"]
+
+
+def test_without_the_deflate_bindings_zlib_is_used(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "deflate", None)  # `import deflate` raises ImportError
+    assert compression_backend() == "zlib"
+
+
+#: Inputs whose raw DEFLATE at level 9 is exactly as long as they are (found by search): no smaller,
+#: so the member must be stored, as zip tools do.
+_EVEN = {"libdeflate": bytes.fromhex("d8935a75e844a88c9bf5ba0162c8dbd2f4e2f0616161616161"),
+         "zlib": bytes.fromhex("f461616161")}
+
+
+@pytest.mark.parametrize("backend", ["libdeflate", "zlib"])
+def test_a_member_deflate_cannot_shrink_at_all_is_stored(tmp_path: Path, backend: str) -> None:
+    data = _EVEN[backend]
+    assert len(zw._compressor(backend, 9)(data)) == len(data)
+    (tmp_path / "even.bin").write_bytes(data)
+    write_deterministic_zip([ZipMember("even.bin", tmp_path / "even.bin", False)], tmp_path / "out.zip", _backend=backend)
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        info = archive.getinfo("even.bin")
+        assert (info.compress_type, info.compress_size, archive.read(info)) == (zipfile.ZIP_STORED, len(data), data)
+
+
+def test_small_files_travel_in_batches_and_a_big_file_alone(tmp_path: Path) -> None:
+    """Tasks of up to 64 files or about 1 MiB; a file that cannot be read counts 0 (it fails later, in order)."""
+    def sized(name: str, size: int) -> ZipMember:
+        path = tmp_path / name
+        with open(path, "wb") as handle:
+            handle.truncate(size)  # sparse: only the size matters here
+        return ZipMember(name, path, False)
+
+    small = [sized(f"s{i:02d}", 10) for i in range(63)]
+    missing = ZipMember("gone", tmp_path / "gone", False)
+    pair = [sized("p1", zw._BATCH_BYTES - 10), sized("p2", 10)]
+    big = sized("big", 2 * zw._BATCH_BYTES)
+    tail = [sized(f"t{i}", 7) for i in range(3)]
+    batches = list(zw._batches([*small, missing, *pair, big, *tail]))
+    assert [(len(batch), size) for batch, size in batches] == [
+        (64, 630), (2, zw._BATCH_BYTES), (1, 2 * zw._BATCH_BYTES), (3, 21)]
+    assert [member for batch, _ in batches for member in batch] == [*small, missing, *pair, big, *tail]
+
+
+@pytest.mark.parametrize("workers, cpu_count, bytes_ahead, tasks_ahead", [
+    pytest.param(1, 8, 0, 4, id="at-least-4-tasks-per-worker"),
+    pytest.param(2, 8, 0, 8, id="two-workers"),
+    pytest.param(1, 8, 6 * 640, 6, id="up-to-the-byte-budget"),
+    pytest.param(1, 8, 6 * 640 + 1, 7, id="one-byte-over-a-task"),
+    pytest.param(None, 3, 0, 12, id="a-worker-per-cpu"),
+    pytest.param(None, None, 0, 4, id="one-worker-when-the-cpu-count-is-unknown"),
+])
+def test_work_is_queued_ahead_within_its_budget(tmp_path: Path, monkeypatch, workers, cpu_count, bytes_ahead,
+                                               tasks_ahead) -> None:
+    """Memory stays bounded: while a member is written, only the next ``tasks_ahead`` tasks (64 files
+    each here) have been handed to the pool, however many files the layer has."""
+    tree = {f"python/m{i:04d}.py": (b"x = 12345\n", False) for i in range(20 * 64)}  # 20 tasks of 64 files, 640 B each
+    members = make_tree(tmp_path / "tree", tree, list(tree))
+    scheduled: List[Path] = []
+    size_hint = zw._size_hint
+    monkeypatch.setattr(zw, "_size_hint", lambda source: scheduled.append(source) or size_hint(source))
+    monkeypatch.setattr(zw, "_BYTES_AHEAD", bytes_ahead)
+    monkeypatch.setattr(os, "cpu_count", lambda: cpu_count)
+    seen: List[int] = []
+    result = write_deterministic_zip(members, tmp_path / "out.zip", workers=workers,
+                                     progress=lambda done, total: seen.append(len(scheduled)))
+    assert result.files == len(seen) == 20 * 64
+    expected = [min(20 * 64, ((done - 1) // 64 + 1 + tasks_ahead) * 64) for done in range(1, 20 * 64 + 1)]
+    assert seen == expected
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_compression_runs_on_the_named_workers_only(tmp_path: Path, monkeypatch, workers: int) -> None:
+    tree = {f"python/m{i:03d}.py": (b"x = 1\n" * 50, False) for i in range(8 * 64)}
+    members = make_tree(tmp_path / "tree", tree, list(tree))
+    threads: List[str] = []
+    compress_batch = zw._compress_batch
+
+    def slow(*args):  # keeps each worker busy, so an unbounded pool would start more threads
+        threads.append(threading.current_thread().name)
+        time.sleep(0.01)
+        return compress_batch(*args)
+
+    monkeypatch.setattr(zw, "_compress_batch", slow)
+    write_deterministic_zip(members, tmp_path / "out.zip", workers=workers)
+    assert len(threads) == 8
+    assert set(threads) == {f"zip-writer_{n}" for n in range(workers)}
+
+
+def test_a_temporary_file_that_cannot_be_made_is_reported_as_the_zip(tmp_path: Path,
+                                                                     members: List[ZipMember]) -> None:
+    """No free file descriptor: the error names the zip the user asked for, not our temporary name."""
+    import resource
+
+    destination = tmp_path / "out" / "layer.zip"
+    destination.parent.mkdir()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    lowest_free = os.open(os.devnull, os.O_RDONLY)
+    os.close(lowest_free)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free, hard))
+    try:
+        with pytest.raises(OSError) as error:
+            write_deterministic_zip(members, destination, workers=1)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert (error.value.errno, error.value.filename) == (errno.EMFILE, str(destination))
+    assert list(destination.parent.iterdir()) == []
+
+
+def test_a_write_that_fails_mid_way_is_reported_as_the_zip(tmp_path: Path) -> None:
+    """A file size limit fails the write as a full disk does (EFBIG, no file name): name the zip."""
+    import resource
+    import signal
+
+    tree = {f"python/m{i:03d}.py": (os.urandom(900), False) for i in range(40)}  # about 36 KB zipped
+    members = make_tree(tmp_path / "tree", tree, list(tree))
+    destination = tmp_path / "out" / "layer.zip"
+    destination.parent.mkdir()
+    destination.write_bytes(b"the previous layer")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+    resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, hard))
+    try:
+        with pytest.raises(OSError) as error:
+            write_deterministic_zip(members, destination, workers=1)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+    assert (error.value.errno, error.value.filename) == (errno.EFBIG, str(destination))
+    assert sorted(path.name for path in destination.parent.iterdir()) == ["layer.zip"]
+    assert destination.read_bytes() == b"the previous layer"
