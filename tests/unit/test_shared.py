@@ -295,19 +295,39 @@ def test_fingerprint_is_readable_by_the_team_whatever_the_umask(tmp_path):
     }
 
 
-#: A writer killed just before its rename (SIGKILL: no clean-up runs), in a process of its own.
+def test_a_failed_clean_up_of_the_fingerprint_does_not_hide_why_it_failed(tmp_path, monkeypatch):
+    import os
+
+    from shared_core.fingerprint import write_fingerprint
+
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(b"PK\x05\x06" + bytes(18))
+
+    def replace(source, target):
+        os.unlink(source)  # gone before the clean-up runs: removing it fails
+        raise PermissionError(errno.EACCES, "Permission denied", str(target))
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(PermissionError) as error:
+        write_fingerprint(layer, {"a": 1})
+    assert error.value.filename == str(tmp_path / "layer.zip.fingerprint.json")
+    assert list(tmp_path.iterdir()) == [layer]
+
+
+#: A build of ``folder`` (a zip of its a.py, then the zip's fingerprint) killed by SIGKILL, so that no
+#: clean-up runs, just before the rename of the file ``sys.argv[1]`` names; in a process of its own.
 _KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path
-os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+sys.path.insert(0, sys.argv[3])
+from shared_core.fingerprint import write_fingerprint
+from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
 folder = Path(sys.argv[2])
 if sys.argv[1] == "zip":
-    from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
-    (folder / "a.py").write_text("x = 1\\n")
-    write_deterministic_zip([ZipMember("python/a.py", folder / "a.py", False)], folder / "layer.zip", workers=1)
-else:
-    from shared_core.fingerprint import write_fingerprint
-    write_fingerprint(folder / "layer.zip", {"a": 1})
+    os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+write_deterministic_zip([ZipMember("python/a.py", folder / "a.py", False)], folder / "layer.zip", workers=1)
+os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+write_fingerprint(folder / "layer.zip", {"a": 2})
 """
 
 
@@ -320,21 +340,28 @@ def test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes(tm
     from pathlib import Path
 
     from shared_core.build_lock import remove_leftovers
+    from shared_core.fingerprint import write_fingerprint
+    from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
 
     output_dir = tmp_path / "out"
     output_dir.mkdir()
-    (output_dir / "layer.zip").write_bytes(b"the previous layer")
     (output_dir / "a.py").write_text("x = 1\n")
-    before = sorted(output_dir.iterdir())
-    # the checkout (or mutmut's copy of it) first, so the child runs the code under test
-    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    killed = subprocess.run([sys.executable, "-c", _KILLED_WRITER, writer, str(output_dir)], env=env, check=False)
+    # the previous build, complete
+    write_deterministic_zip([ZipMember("python/a.py", output_dir / "a.py", False)], output_dir / "layer.zip")
+    write_fingerprint(output_dir / "layer.zip", {"a": 1})
+    before = {path: path.read_bytes() for path in output_dir.iterdir()}
+    (output_dir / "a.py").write_text("x = 2\n")
+    # the checkout (or mutmut's copy of it), so the child runs the code under test
+    checkout = str(Path(__file__).resolve().parents[2])
+    killed = subprocess.run([sys.executable, "-c", _KILLED_WRITER, writer, str(output_dir), checkout],
+                            env={**os.environ, "TMPDIR": str(tmp_path)}, check=False)
     assert killed.returncode == -signal.SIGKILL
     left = sorted(set(output_dir.iterdir()) - set(before))
     assert len(left) == 1 and left[0].read_bytes() != b""
     assert remove_leftovers(tmp_path / "build", output_dir).paths == tuple(left)
-    assert sorted(output_dir.iterdir()) == before
-    assert (output_dir / "layer.zip").read_bytes() == b"the previous layer"
+    assert sorted(output_dir.iterdir()) == sorted(before)
+    interrupted = output_dir / {"zip": "layer.zip", "fingerprint": "layer.zip.fingerprint.json"}[writer]
+    assert interrupted.read_bytes() == before[interrupted]  # the previous one, whole
 
 
 def test_installer_reasons_from_older_uv_output_with_colour():

@@ -534,3 +534,17 @@ def test_a_write_that_fails_mid_way_is_reported_as_the_zip(tmp_path: Path) -> No
     assert (error.value.errno, error.value.filename) == (errno.EFBIG, str(destination))
     assert sorted(path.name for path in destination.parent.iterdir()) == ["layer.zip"]
     assert destination.read_bytes() == b"the previous layer"
+
+
+def test_a_failed_clean_up_does_not_hide_why_the_write_failed(tmp_path: Path, members: List[ZipMember]) -> None:
+    destination = tmp_path / "layer.zip"
+
+    def fail(done: int, total: int) -> None:
+        for temporary in tmp_path.glob(".layer-*.zip.tmp"):
+            temporary.unlink()  # gone before the clean-up runs: removing it fails
+        raise RuntimeError("the reason the build stopped")
+
+    with pytest.raises(RuntimeError) as error:
+        write_deterministic_zip(members, destination, progress=fail)
+    assert str(error.value) == "the reason the build stopped"
+    assert list(tmp_path.iterdir()) == [tmp_path / "tree"]
