@@ -30,7 +30,8 @@ WORKERS = 2
 
 #: Module -> the tests that guard it (pytest arguments, relative to the checkout).
 MODULES: Dict[str, Tuple[str, ...]] = {
-    "shared_core/lambda_runtime.py": ("tests/unit/test_shared.py", "tests/unit/test_install.py", "tests/e2e/test_audit.py"),
+    "shared_core/lambda_runtime.py": ("tests/unit/test_shared.py", "tests/unit/test_target.py", "tests/unit/test_install.py",
+                                      "tests/e2e/test_audit.py"),
     "shared_core/install/audit.py": ("tests/unit/test_install.py", "tests/e2e/test_audit.py"),
     "shared_core/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py",
                                    "tests/e2e/test_robustness.py::test_symlinked_output_is_replaced_not_written_through"),

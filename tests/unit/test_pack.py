@@ -8,7 +8,7 @@ import pytest
 
 from shared_core.distributions import InstalledDistribution
 from shared_core.errors import SizeLimitError
-from shared_core.pack.exclusion import plan_exclusions
+from shared_core.pack.exclusion import ExcludedDistribution, before_install_exclusions, plan_exclusions
 from shared_core.pack.size_report import SizeReport, check_unzipped_size, human_size, zipped_size_warning
 from shared_core.pack.slimming import slim_reason
 
@@ -34,6 +34,17 @@ def test_plan_exclusions_by_normalised_name_and_glob():
     # runtime-provided requirements are expected; an excluded ordinary one is a broken requirement
     assert plan.runtime_dependents == (("app-lib", "boto3"), ("app-lib", "botocore"))
     assert plan.broken_requirements == (("app-lib", "PyYAML"),)
+
+
+def test_pins_left_out_before_install_are_reported_with_the_pattern_that_matched():
+    from shared_core.pins.pin import Pin
+
+    pins = [Pin("Boto3", "1.35.0"), Pin("jmespath", "1.0.1")]  # jmespath: only boto3 needed it
+    assert before_install_exclusions(pins, ["numpy", "boto*"]) == (
+        ExcludedDistribution("Boto3", "1.35.0", "boto*", frozenset(), before_install=True),
+        ExcludedDistribution("jmespath", "1.0.1", "", frozenset(), before_install=True),
+    )
+    assert before_install_exclusions([], ["boto3"]) == ()
 
 
 def test_plan_exclusions_counts_names_excluded_before_install_as_matched():

@@ -248,6 +248,47 @@ def test_lambda_constants():
     assert (facts.DIRECT_UPLOAD_LIMIT, facts.UNZIPPED_LIMIT) == (52_428_800, 262_144_000)
 
 
+# -- indexes: a requirements file's source options -------------------------------------------------
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://pkgs.example/simple", ("https://pkgs.example/simple", None, None)),
+    ("https://bob:p%40ss%3Aword@pkgs.example:8443/simple/?x=1#top",
+     ("https://pkgs.example:8443/simple/?x=1#top", "bob", "p@ss:word")),
+    ("https://ci-token@pkgs.example/simple", ("https://pkgs.example/simple", "ci-token", None)),
+    ("https://:only-a-password@pkgs.example/simple", ("https://pkgs.example/simple", None, "only-a-password")),
+    ("https://bob:a@b@pkgs.example/simple", ("https://pkgs.example/simple", "bob", "a@b")),  # the last @ ends it
+])
+def test_an_index_url_with_credentials_keeps_them_apart(url, expected):
+    from shared_core.indexes import index_from_url
+
+    for default in (True, False):
+        index = index_from_url("extra", url, default=default)
+        assert (index.name, index.url, index.username, index.password, index.default) == ("extra", *expected, default)
+
+
+def test_a_requirements_files_source_options_reach_uv_and_pip():
+    from shared_core.indexes import IndexSettings, uv_index_args
+
+    settings = IndexSettings(find_links=("./wheels", "https://h.example/links/"), no_index=True,
+                             trusted_hosts=("h.example", "pkgs.example:8443"))
+    indexes = [PackageIndex("main", "https://pkgs.example/simple", default=True)]
+    assert uv_index_env(indexes, settings) == {
+        "UV_FIND_LINKS": "./wheels,https://h.example/links/",
+        "UV_INSECURE_HOST": "h.example pkgs.example:8443",
+        "UV_DEFAULT_INDEX": "https://pkgs.example/simple",
+    }
+    assert uv_index_args(settings) == ["--no-index"]
+    assert uv_index_args(IndexSettings(find_links=("./wheels",))) == []
+    assert pip_index_env(indexes, settings) == {
+        "PIP_FIND_LINKS": "./wheels https://h.example/links/",
+        "PIP_NO_INDEX": "1",
+        "PIP_TRUSTED_HOST": "h.example pkgs.example:8443",
+        "PIP_INDEX_URL": "https://pkgs.example/simple",
+    }
+    assert (uv_index_env([], IndexSettings()), pip_index_env([], IndexSettings())) == ({}, {})
+
+
 # -- fingerprint: the record beside the zip -------------------------------------------------------
 
 
