@@ -49,13 +49,11 @@ class LambdaLayerHatchPublisher(PublisherInterface):
             ConfigError,
             apply_publish_options,
             load_boto3,
-            publish_layer,
+            publish_built_layer,
             publish_table,
-            read_fingerprint,
             read_pyproject,
             settings_from_tables,
             split_option_values,
-            with_layer_name,
         )
 
         from .builder import LambdaLayerBuilder
@@ -86,12 +84,7 @@ class LambdaLayerHatchPublisher(PublisherInterface):
         load_boto3()  # before the build, not after it
         reporter = HatchReporter(self.app)
         outcome = LambdaLayerBuilder(str(root), app=self.app).build_layer_zip(reporter, force=flags.get("force", False))
-        target = outcome.target.target
-        settings = with_layer_name(settings, pyproject, root, target)
-        result = publish_layer(
-            outcome.path, settings, target, reporter=reporter, fingerprint=read_fingerprint(outcome.path),
-            dry_run=flags.get("dry-run", False),
-        )
+        result = publish_built_layer(outcome, settings, pyproject, root, reporter, dry_run=flags.get("dry-run", False))
         return result.layer_version_arn
 
 

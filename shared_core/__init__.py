@@ -34,7 +34,7 @@ from .errors import (
     UnsupportedTargetError,
     user_error,
 )
-from .fingerprint import fingerprint_path
+from .fingerprint import fingerprint_path, read_fingerprint
 from .indexes import mask_credentials
 from .install.staging import LambdaLayerBuilder, LambdaLayerInstaller, LayerInstallResult
 from .lambda_runtime import LambdaTarget
@@ -56,9 +56,9 @@ from .publish import (
     apply_publish_options,
     build_and_publish,
     load_boto3,
+    publish_built_layer,
     publish_layer,
     publish_table,
-    read_fingerprint,
     settings_from_tables,
     with_layer_name,
 )
@@ -127,6 +127,7 @@ __all__ = [
     "load_config",
     "mask_credentials",
     "poetry_sources",
+    "publish_built_layer",
     "publish_layer",
     "publish_table",
     "read_fingerprint",

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 
 def fingerprint_path(zip_path: Path) -> Path:
@@ -32,12 +32,24 @@ def inputs_digest(inputs: Dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
-    """True when the recorded inputs equal ``inputs`` and the zip on disk is the one recorded."""
+def _recorded(zip_path: Path) -> Dict[str, Any]:
+    """The record beside ``zip_path``; empty when there is none or it is not one of ours."""
     try:
         recorded = json.loads(fingerprint_path(zip_path).read_bytes())  # JSON is UTF-8, whatever the locale
     except (OSError, ValueError):
-        return False
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def read_fingerprint(zip_path: Path) -> Optional[str]:
+    """The build's input digest recorded beside the zip (None for a zip we did not build)."""
+    inputs = _recorded(zip_path).get("inputs")
+    return None if inputs is None else str(inputs)
+
+
+def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
+    """True when the recorded inputs equal ``inputs`` and the zip on disk is the one recorded."""
+    recorded = _recorded(zip_path)
     if recorded.get("inputs") != inputs_digest(inputs) or not zip_path.is_file():
         return False
     # The size is only a cheap first filter; the hash is what recognises the zip.

@@ -5,8 +5,8 @@ from .publisher import (
     LambdaLayerPublisher,
     PublishResult,
     build_and_publish,
+    publish_built_layer,
     publish_layer,
-    read_fingerprint,
     with_layer_name,
 )
 from .settings import (
@@ -29,9 +29,9 @@ __all__ = [
     "apply_publish_options",
     "build_and_publish",
     "load_boto3",
+    "publish_built_layer",
     "publish_layer",
     "publish_table",
-    "read_fingerprint",
     "settings_from_tables",
     "with_layer_name",
 ]

@@ -9,8 +9,6 @@ overwrite each other's zip and a re-run after a failure finds what it already up
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +16,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..config import LayerConfig, load_config, read_pyproject
 from ..errors import ConfigError, PublishError
-from ..fingerprint import fingerprint_path
+from ..fingerprint import file_sha256, read_fingerprint
 from ..lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
 from ..pack.size_report import human_size
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..pins.source import PinSource
-from ..pipeline import build_layer
+from ..pipeline import LayerBuildOutcome, build_layer
 from ..reporting import PrintReporter, Reporter
 from ..requires_python import RequiresPython
 from ..version import __version__
@@ -63,11 +61,8 @@ class PublishResult:
 
 def zip_digests(path: Path) -> Tuple[int, str, str]:
     """``(size, hex sha256, base64 sha256)``; the base64 form is Lambda's ``CodeSha256``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return path.stat().st_size, digest.hexdigest(), base64.b64encode(digest.digest()).decode("ascii")
+    sha256_hex = file_sha256(path)
+    return path.stat().st_size, sha256_hex, base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
 
 
 def upload_method(zip_size: int, s3_bucket: Optional[str], limit: int = DIRECT_UPLOAD_LIMIT) -> str:
@@ -105,14 +100,6 @@ def share_statements(entries: Sequence[str]) -> List[Tuple[str, str, Optional[st
         (f"{STATEMENT_PREFIX}{entry}", "*", entry) if entry.startswith("o-") else (f"{STATEMENT_PREFIX}{entry}", entry, None)
         for entry in entries
     ]
-
-
-def read_fingerprint(zip_path: Path) -> Optional[str]:
-    """The build's input digest recorded beside the zip (None for a zip we did not build)."""
-    try:
-        return str(json.loads(fingerprint_path(zip_path).read_text(encoding="utf-8"))["inputs"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def with_layer_name(settings: PublishSettings, pyproject: Dict[str, Any], project_root: Path,
@@ -242,8 +229,17 @@ def build_and_publish(
     load_boto3()  # a missing boto3 is reported before a build, not after it
     outcome = build_layer(path_pyproject_toml, config, reporter, build_tool=build_tool, pin_source=pin_source,
                           force=force, up_to_date_hint=up_to_date_hint, requires_python=requires_python)
+    return publish_built_layer(outcome, settings, pyproject, paths.project_root, reporter, dry_run=dry_run)
+
+
+def publish_built_layer(
+    outcome: LayerBuildOutcome, settings: PublishSettings, pyproject: Dict[str, Any], project_root: Path,
+    reporter: Reporter, *, dry_run: bool = False,
+) -> PublishResult:
+    """Publish what a build wrote, for the target it chose (which names the default layer), with the
+    build's fingerprint in the description: the second half of every entry point's publish."""
     target = outcome.target.target
-    settings = with_layer_name(settings, pyproject, paths.project_root, target)
+    settings = with_layer_name(settings, pyproject, project_root, target)
     return publish_layer(outcome.path, settings, target, reporter=reporter, fingerprint=read_fingerprint(outcome.path),
                          dry_run=dry_run)
 

@@ -26,12 +26,9 @@ from moto.server import ThreadedMotoServer
 from shared_core import LambdaLayerPublisher, PublishResult, publish_layer
 from shared_core.cli import main
 from shared_core.errors import ConfigError, PublishError
+from shared_core.fingerprint import read_fingerprint
 from shared_core.lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
-from shared_core.publish.publisher import (
-    layer_description,
-    read_fingerprint,
-    upload_method,
-)
+from shared_core.publish.publisher import layer_description, upload_method
 from shared_core.publish.settings import PublishSettings, default_layer_name
 from shared_core.version import __version__
 
