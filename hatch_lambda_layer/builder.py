@@ -15,7 +15,7 @@ from hatchling.builders.plugin.interface import BuilderInterface
 
 from . import PLUGIN_NAME
 from .config import LambdaLayerBuilderConfig
-from .reporting import HatchReporter
+from .reporting import HatchReporter, abort_for_user
 
 if TYPE_CHECKING:  # the core is imported on use: Hatchling imports every `hatch` plugin module
     from shared_core import LayerBuildOutcome
@@ -37,19 +37,12 @@ class LambdaLayerBuilder(BuilderInterface):
 
     def build_standard(self, directory: str, **build_data: Any) -> str:
         """Build the layer; returns the zip's absolute path (Hatch prints it)."""
-        from shared_core import user_error
-
         reporter = HatchReporter(self.app)
         try:
             return str(self.build_layer_zip(reporter, directory=directory).path)
         except Exception as exc:  # LayerError, and disk full, read-only folder, undecodable file
-            error = user_error(exc)
-            if error is None:
-                raise  # a bug: Hatch shows the traceback
             reporter.end_progress()
-            if error.details:
-                self.app.display_debug(error.details)  # `hatch -v build`
-            self.app.abort(str(error))
+            abort_for_user(self.app, exc)
             raise  # pragma: no cover - abort exits
 
     def build_layer_zip(self, reporter: HatchReporter, *, directory: str = "", force: bool = False) -> LayerBuildOutcome:

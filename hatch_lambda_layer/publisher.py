@@ -26,17 +26,12 @@ class LambdaLayerHatchPublisher(PublisherInterface):
     PLUGIN_NAME = PLUGIN_NAME
 
     def publish(self, artifacts: List[str], options: Dict[str, Any]) -> None:
-        from shared_core import user_error
+        from .reporting import abort_for_user
 
         try:
             arn = self._publish(artifacts, options)
         except Exception as exc:  # LayerError, and disk full, read-only folder, undecodable file
-            error = user_error(exc)
-            if error is None:
-                raise  # a bug: Hatch shows the traceback
-            if error.details:
-                self.app.display_debug(error.details)
-            self.app.abort(str(error))
+            abort_for_user(self.app, exc)
             return
         if arn:  # stdout's only line (Hatch's messages go to stderr): scripts capture it
             self.app.display(arn)

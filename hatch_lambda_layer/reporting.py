@@ -6,6 +6,19 @@ import sys
 from typing import Any, Optional
 
 
+def abort_for_user(app: Any, exc: Exception) -> None:
+    """Show a failure the user can fix the Hatch way (one paragraph via ``app.abort``, its details
+    with ``hatch -v``); a bug is re-raised, for Hatch to show its traceback."""
+    from shared_core import user_error
+
+    error = user_error(exc)
+    if error is None:
+        raise exc
+    if error.details:
+        app.display_debug(error.details)
+    app.abort(str(error))
+
+
 class HatchReporter:
     """The core's ``Reporter`` over a Hatch builder's ``self.app``; bars on stderr when it is a terminal."""
 
