@@ -117,12 +117,10 @@ class LambdaLayerBuilder(BuilderInterface):
         return Path(self.root).resolve() / "pyproject.toml"
 
     def _chosen_extras(self, layer: Any) -> Tuple[str, ...]:
-        from shared_core import check_extras
+        from shared_core import chosen_extras
 
-        defined = self.metadata.core.optional_dependencies
-        if layer.all_extras:
-            return tuple(sorted(defined))
-        return check_extras(layer.extras, defined, name=f"Field `{self.config.table_of('extras')}.extras`")
+        return chosen_extras(layer.extras, layer.all_extras, self.metadata.core.optional_dependencies,
+                             name=f"Field `{self.config.table_of('extras')}.extras`")
 
     def requirements(self, extras: Tuple[str, ...]) -> Tuple[str, ...]:
         """``[project.dependencies]`` plus the extras' requirements, as Hatch's metadata has them

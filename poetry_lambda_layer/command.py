@@ -282,13 +282,12 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
 
     def _extras(self, config: "LayerConfig") -> Tuple[str, ...]:
         """``-E``/``--all-extras`` when given, else the table's ``extras``/``all-extras``; checked."""
-        from shared_core import check_extras
+        from shared_core import chosen_extras
 
         # [project.optional-dependencies] or [tool.poetry.extras], as `poetry install -E` checks them
         defined = [str(name) for name in self.poetry.package.extras]
-        if config.all_extras:
-            return tuple(sorted(check_extras(defined, defined)))
-        return check_extras(config.extras, defined, name=config.label("extras"), defined_in="pyproject.toml")
+        return chosen_extras(config.extras, config.all_extras, defined, name=config.label("extras"),
+                             defined_in="pyproject.toml")
 
     # -- the lock ------------------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from .lambda_runtime import LambdaTarget
 from .pack.layer_zip import LambdaLayerZipper, LayerZipResult
 from .paths import LayerBuildToolEnum, LayerPaths, clean_layer
 from .pins.dependency_list import DependencyListSource, requirements_with_extras
-from .pins.extras import check_extras
+from .pins.extras import check_extras, chosen_extras
 from .pins.poetry_lock import PoetryLockSource, check_poetry_lock, poetry_sources, select_groups
 from .pins.source import PinSource
 from .pins.uv_lock import UvLockSource
@@ -118,6 +118,7 @@ __all__ = [
     "check_extras",
     "check_poetry_lock",
     "choose_target",
+    "chosen_extras",
     "clean_layer",
     "config_from_tables",
     "fingerprint_path",

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
-from .extras import EXTRAS_KEY, check_extras
+from .extras import EXTRAS_KEY, chosen_extras
 from .source import PinSource, Resolution
 from .uv_compile import compile_for_target
 
@@ -50,5 +50,5 @@ def project_requirements(
     """Static ``[project]`` dependencies plus the chosen extras' (Hatch passes its own metadata instead)."""
     project = pyproject.get("project", {})
     optional = project.get("optional-dependencies", {})
-    chosen = sorted(optional) if all_extras else check_extras(extras, optional, name=extras_name)
+    chosen = chosen_extras(extras, all_extras, optional, name=extras_name)
     return requirements_with_extras(project.get("dependencies", []), optional, chosen)

@@ -10,7 +10,7 @@ from ..errors import LockError
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..user_files import read_user_text
 from .dependency_list import DependencyListSource, project_requirements
-from .extras import check_extras
+from .extras import check_extras, chosen_extras
 from .poetry_lock import PoetryLockSource, check_poetry_lock, lock_groups, poetry_extras, poetry_sources, select_groups
 from .requirements_file import RequirementsFileSource
 from .source import PinSource
@@ -58,9 +58,7 @@ def pin_source_for_project(
             config.with_groups, config.without_groups, config.only_groups
         )
         defined = poetry_extras(pyproject, lock_data)
-        extras = defined if config.all_extras else check_extras(
-            config.extras, defined, name=extras_name, defined_in="pyproject.toml"
-        )
+        extras = chosen_extras(config.extras, config.all_extras, defined, name=extras_name, defined_in="pyproject.toml")
         return PoetryLockSource(lock_path, lock_data, groups, extras, poetry_sources(pyproject), pyproject)
     if build_tool is LayerBuildToolEnum.uv or (
         build_tool is LayerBuildToolEnum.hatch and (project_root / "uv.lock").exists()

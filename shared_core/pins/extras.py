@@ -11,6 +11,17 @@ from ..names import normalize_name
 EXTRAS_KEY = "Field `tool.lambda-layer.extras`"
 
 
+def chosen_extras(
+    requested: Sequence[str], all_extras: bool, defined: Iterable[str], *, name: str = EXTRAS_KEY,
+    defined_in: str = "[project.optional-dependencies]",
+) -> Tuple[str, ...]:
+    """Every extra the project defines (normalised, sorted) for ``all-extras``, else the requested
+    ones, checked by :func:`check_extras`: what every source and adapter installs."""
+    if all_extras:
+        return tuple(sorted({normalize_name(extra) for extra in defined}))
+    return check_extras(requested, defined, name=name, defined_in=defined_in)
+
+
 def check_extras(
     requested: Sequence[str], defined: Iterable[str], *, name: str = EXTRAS_KEY,
     defined_in: str = "[project.optional-dependencies]",
