@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,9 +68,13 @@ class InstallRequest:
     def requirements_text(self, pins: Sequence[Pin]) -> str:
         return "".join(pin.requirement_line(self.require_hashes) + "\n" for pin in pins)
 
+    def binary_only(self) -> Optional[List[str]]:
+        """The pins that must come as wheels; ``None`` when all must (no ``allow-sdist``)."""
+        allowed = {normalize_name(name) for name in self.allow_sdist}
+        return [pin.name for pin in self.pins if pin.normalized_name not in allowed] if allowed else None
+
 
 def uv_command(request: InstallRequest, requirements_file: Path, *, dry_run: bool = False) -> List[str]:
-    allowed = {normalize_name(name) for name in request.allow_sdist}
     # Hard links from uv's cache: staging pandas + pyarrow is then metadata only, where a copy writes (and
     # the next build deletes) 285 MB. Nothing writes into the staged tree in place (bytecode.py renames
     # its files into it); across filesystems uv copies.
@@ -78,10 +83,11 @@ def uv_command(request: InstallRequest, requirements_file: Path, *, dry_run: boo
         "--python-platform", request.target.uv_platform, "--python-version", request.target.python_version,
         "--python", sys.executable, "--no-deps", "--link-mode", "hardlink", "-r", str(requirements_file),
     ]
-    if allowed:
-        command += [arg for pin in request.pins if pin.normalized_name not in allowed for arg in ("--only-binary", pin.name)]
-    else:
+    binary_only = request.binary_only()
+    if binary_only is None:
         command += ["--only-binary", ":all:"]
+    else:
+        command += [arg for name in binary_only for arg in ("--only-binary", name)]
     command += ["--require-hashes"] if request.require_hashes else []
     command += uv_index_args(request.settings)
     command += ["--dry-run"] if dry_run else []
@@ -90,7 +96,6 @@ def uv_command(request: InstallRequest, requirements_file: Path, *, dry_run: boo
 
 def pip_command(request: InstallRequest, requirements_file: Path) -> List[str]:
     target = request.target
-    _major, _minor = target.version_tuple
     command = [
         sys.executable, "-m", "pip", "install", "--target", str(request.destination), "--no-deps", "--no-compile",
         "--disable-pip-version-check", "--no-input", "--python-version", target.python_version,
@@ -98,12 +103,11 @@ def pip_command(request: InstallRequest, requirements_file: Path) -> List[str]:
         "-r", str(requirements_file),
     ]
     command += [arg for tag in target.platform_tags for arg in ("--platform", tag)]
-    allowed = {normalize_name(name) for name in request.allow_sdist}
-    if allowed:
-        binary_only = [pin.name for pin in request.pins if pin.normalized_name not in allowed]
-        command += ["--only-binary", ",".join(binary_only) or ":none:"]
-    else:
+    binary_only = request.binary_only()
+    if binary_only is None:
         command += ["--only-binary=:all:"]
+    else:
+        command += ["--only-binary", ",".join(binary_only) or ":none:"]
     command += ["--require-hashes"] if request.require_hashes else []
     return command
 
@@ -150,17 +154,24 @@ def _pip_counts(progress: Progress, total: int) -> Callable[[str], None]:
     return on_text
 
 
+def _run_installer(
+    request: InstallRequest, command: List[str], what: str, env: Dict[str, str],
+    counts: Optional[Callable[[str], None]], *, terminal: bool,
+) -> subprocess.CompletedProcess:
+    """Run the installer, capturing its output, or streaming it to ``counts`` for the progress bar."""
+    if counts is None:
+        return run_tool(command, what=what, extra_env=env, secrets=all_secrets(request.indexes), check=False,
+                        cwd=request.project_root)
+    return run_streaming(command, counts, terminal=terminal, what=what, extra_env=env, cwd=request.project_root)
+
+
 def _install_with_uv(
     request: InstallRequest, requirements_file: Path, env: Dict[str, str], progress: Optional[Progress] = None
 ) -> None:
     secrets = all_secrets(request.indexes)
-    command = uv_command(request, requirements_file)
-    if progress is None:
-        completed = run_tool(command, what="uv pip install", extra_env=env, secrets=secrets, check=False,
-                             cwd=request.project_root)
-    else:  # uv reports its counts only to a terminal
-        completed = run_streaming(command, _uv_counts(progress), terminal=True, what="uv pip install",
-                                  extra_env=env, cwd=request.project_root)
+    counts = _uv_counts(progress) if progress is not None else None
+    # uv reports its counts only to a terminal
+    completed = _run_installer(request, uv_command(request, requirements_file), "uv pip install", env, counts, terminal=True)
     if completed.returncode == 0:
         return
     missing = _uv_missing(completed.stderr)
@@ -170,7 +181,6 @@ def _install_with_uv(
             details=full_output(completed, secrets),
         )
     # uv reports one unsatisfiable pin at a time: drop it and dry-run again to list them all.
-    remaining = [pin for pin in request.pins]
     while missing and len(missing) < len(request.pins):
         names = {normalize_name(name) for name, _ in missing}
         remaining = [pin for pin in request.pins if pin.normalized_name not in names]
@@ -193,13 +203,8 @@ def _install_with_pip(
             "none). Use the default `installer = \"uv\"` or install pip there."
         )
     secrets = all_secrets(request.indexes)
-    command = pip_command(request, requirements_file)
-    if progress is None:
-        completed = run_tool(command, what="pip install", extra_env=env, secrets=secrets, check=False,
-                             cwd=request.project_root)
-    else:
-        completed = run_streaming(command, _pip_counts(progress, len(request.pins)), terminal=False,
-                                  what="pip install", extra_env=env, cwd=request.project_root)
+    counts = _pip_counts(progress, len(request.pins)) if progress is not None else None
+    completed = _run_installer(request, pip_command(request, requirements_file), "pip install", env, counts, terminal=False)
     if completed.returncode == 0:
         return
     unreachable = _PIP_UNREACHABLE.search(completed.stderr)
