@@ -261,10 +261,11 @@ def _ask(python: str, code: str) -> Optional[str]:
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
-def _interpreter_version(python: str) -> Optional[str]:
-    """``sys.executable`` of ``python`` if it runs and reports X.Y (as ``"X.Y\\n<executable>"``)."""
+def _probe(python: str) -> Optional[Tuple[str, str]]:
+    """``(X.Y, sys.executable)`` of ``python``, or None when it does not run."""
     answer = _ask(python, "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)")
-    return answer if answer is not None and len(answer.splitlines()) == 2 else None
+    lines = answer.splitlines() if answer is not None else []
+    return (lines[0], lines[1]) if len(lines) == 2 else None
 
 
 def _candidates(version: str) -> List[str]:
@@ -291,9 +292,9 @@ def _search_interpreter(version: str, environment: Tuple[Tuple[str, str], ...]) 
     if "%d.%d" % sys.version_info[:2] == version:
         return sys.executable
     for candidate in _candidates(version):
-        probed = _interpreter_version(candidate)
-        if probed and probed.split("\n")[0] == version:
-            return probed.split("\n")[1]
+        probed = _probe(candidate)
+        if probed is not None and probed[0] == version:
+            return probed[1]
     try:
         completed = run_tool(
             [find_uv(), "python", "find", "--no-project", version], what="uv python find",

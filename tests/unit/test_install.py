@@ -152,3 +152,24 @@ def test_the_bytecode_interpreters_full_version_is_known():
 
     running = LambdaTarget.create("%d.%d" % sys.version_info[:2], "x86_64")
     assert interpreter_version(running) == platform.python_version()
+
+
+def test_an_interpreter_named_for_the_target_but_of_another_version_is_not_used(tmp_path, monkeypatch):
+    """A ``python3.13`` on PATH that is really this interpreter (a stale shim, a symlink) would compile
+    the layer's bytecode for the wrong version: only one that reports 3.13 itself is taken."""
+    import os
+    import subprocess
+
+    from shared_core.install.bytecode import find_interpreter
+
+    assert "%d.%d" % sys.version_info[:2] != "3.13"
+    shim = tmp_path / "bin" / "python3.13"
+    shim.parent.mkdir()
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}{os.environ['PATH']}")
+    found = find_interpreter(LambdaTarget.create("3.13", "x86_64"))
+    assert found is not None, "needs a Python 3.13 interpreter in pyenv or for `uv python find` (as test_robustness)"
+    reported = subprocess.run([found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    assert reported == "3.13"
