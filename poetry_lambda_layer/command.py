@@ -204,9 +204,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             return 1
 
     def _run(self, reporter: IOReporter) -> int:
-        return self._build(reporter)
-
-    def _build(self, reporter: IOReporter) -> int:
+        """Build the layer (the publish command runs its own ``_run`` on the same configuration)."""
         from shared_core import LayerBuildToolEnum, build_layer
 
         config, source = self._config_and_source(reporter)

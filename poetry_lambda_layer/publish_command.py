@@ -74,7 +74,6 @@ Credentials come from boto3's standard chain. Needs boto3: <comment>poetry self 
         result = build_and_publish(
             self.poetry.pyproject_path, config, settings, reporter, build_tool=LayerBuildToolEnum.poetry,
             pin_source=source, force=bool(self.option("force")), dry_run=bool(self.option("dry-run")),
-            up_to_date_hint="--force rebuilds",
             requires_python=self._requires_python(),
         )
         if result.layer_version_arn:

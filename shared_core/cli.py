@@ -117,7 +117,8 @@ def _config(args: argparse.Namespace, pyproject: Path) -> LayerConfig:
     )
 
 
-def _publish(args: argparse.Namespace, pyproject: Path, config: LayerConfig, reporter: PrintReporter) -> Optional[str]:
+def _publish(args: argparse.Namespace, pyproject: Path, config: LayerConfig, tool: Optional[LayerBuildToolEnum],
+             reporter: PrintReporter) -> Optional[str]:
     from .publish.publisher import build_and_publish, load_publish_settings
     from .publish.settings import apply_publish_options
 
@@ -132,7 +133,6 @@ def _publish(args: argparse.Namespace, pyproject: Path, config: LayerConfig, rep
         license_info=args.license_info,
         share_with=split_option_values(args.share_with),
     )
-    tool = LayerBuildToolEnum(args.tool) if args.tool else None
     result = build_and_publish(pyproject, config, settings, reporter, build_tool=tool, force=args.force,
                                dry_run=args.dry_run)
     return result.layer_version_arn
@@ -146,12 +146,12 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         pyproject = project_pyproject(args.project, Path.cwd())
         config = _config(args, pyproject)
+        tool = LayerBuildToolEnum(args.tool) if args.tool else None
         if args.command == "publish":
-            arn = _publish(args, pyproject, config, reporter)
+            arn = _publish(args, pyproject, config, tool, reporter)
             if arn:  # the last line on stdout, also with -q: scripts capture it
                 print(arn)
             return 0
-        tool = LayerBuildToolEnum(args.tool) if args.tool else None
         outcome = build_layer(pyproject, config, reporter, build_tool=tool, force=args.force)
     except LayerError as error:
         reporter.end_progress()
