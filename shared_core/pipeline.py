@@ -118,13 +118,14 @@ def build_layer(
         reporter.warning(warning)
     output = config.output_path(paths.project_root)
     inputs = _fingerprint_inputs(source, config, str(getattr(build_tool, "value", build_tool)), target)
-    check_output_path(output, _how_to_change_output(config, table))
+    how_to_change_output = _how_to_change_output(config, table)
+    check_output_path(output, how_to_change_output)
     with layer_lock(paths, output, reporter):
         if not force and is_up_to_date(output, inputs):
             reporter.info(f"Layer is up to date (inputs unchanged; {up_to_date_hint}).")
             return LayerBuildOutcome(output, up_to_date=True, target=choice)
 
-        prepare_output(output, _how_to_change_output(config, table))
+        prepare_output(output, how_to_change_output)
         ensure_ignore_file(paths.build_dir)
         staged = stage_dependencies(paths, config, source, target, reporter)
         zipped = pack_layer(

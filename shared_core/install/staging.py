@@ -85,17 +85,15 @@ def stage_dependencies(
     resolved = sorted_pins(resolution.pins)
     selection = select_pins(resolved, config.excluded_patterns, resolution.graph)
     pins = selection.pins
+    orphans = f" (and {', '.join(selection.orphans)}, needed only by those)" if selection.orphans else ""
     if not pins:
-        orphans = f" (and {', '.join(selection.orphans)}, needed only by those)" if selection.orphans else ""
         raise EmptyLayerError(
             f"Every pin from {source.origin} is excluded: {', '.join(selection.excluded)}{orphans}, so the layer "
             f'would be empty and Lambda refuses an empty zip ("{EMPTY_ZIP_REFUSAL}"). Keep some of them: check '
             "`exclude-packages` (--exclude) and `default-excludes`; the previous layer zip is unchanged."
         )
     check_hash_rule(pins, source.origin)
-    dropped = f"; excluded before install: {', '.join(selection.excluded)}" if selection.excluded else ""
-    if selection.orphans:
-        dropped += f" (and {', '.join(selection.orphans)}, needed only by those)"
+    dropped = f"; excluded before install: {', '.join(selection.excluded)}{orphans}" if selection.excluded else ""
     reporter.info(f"resolve: {count_of(len(pins), 'pin')} from {source.origin} for {target.describe()}{dropped} ({_seconds(started)})")
     for pin in pins:
         reporter.detail(f"  {pin.name}=={pin.version}")
