@@ -59,12 +59,12 @@ class LambdaLayerBuilderConfig(BuilderConfig):
     @cached_property
     def layer(self) -> LayerConfig:
         """Raises :class:`ConfigError` ("Field `<table>.<key>` must be ...") for any bad key."""
-        from shared_core import HATCH_TARGET_TABLE, SHARED_TABLE, config_from_tables, validate_table
+        from shared_core import HATCH_TARGET_TABLE, SHARED_TABLE, config_from_tables
 
-        # The shared table on its own first: Hatch's generic keys are unknown there, not ignored.
-        validate_table(self.shared_table, SHARED_TABLE)
+        # Hatch's generic keys are Hatch's in the target table only; in the shared table they are unknown.
         return config_from_tables(
-            (self.shared_table, SHARED_TABLE), (self.target_config, HATCH_TARGET_TABLE), ignore=HATCH_GENERIC_KEYS
+            (self.shared_table, SHARED_TABLE), (self.target_config, HATCH_TARGET_TABLE),
+            ignore={HATCH_TARGET_TABLE: HATCH_GENERIC_KEYS},
         )
 
     def table_of(self, key: str) -> str:

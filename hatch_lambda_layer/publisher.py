@@ -62,7 +62,8 @@ class LambdaLayerHatchPublisher(PublisherInterface):
         root = Path(self.root).resolve()
         pyproject = read_pyproject(root / "pyproject.toml")
         settings = settings_from_tables(
-            (publish_table(pyproject), PUBLISH_TABLE), (self.project_config, HATCH_PUBLISH_TABLE), ignore=("disable",)
+            (publish_table(pyproject), PUBLISH_TABLE), (self.project_config, HATCH_PUBLISH_TABLE),
+            ignore={HATCH_PUBLISH_TABLE: ("disable",)},  # Hatch's own switch for a publisher
         )
         given = {key.replace("_", "-"): value for key, value in options.items() if key not in _HATCH_OPTIONS}
         flags = {key: _flag(given.pop(key), key) for key in _FLAGS if key in given}

@@ -191,21 +191,21 @@ CONFIG_KEYS: Tuple[str, ...] = tuple(_VALIDATORS)
 PUBLISH_KEY = "publish"
 
 
-def validate_key(key: str, value: Any, table: str = SHARED_TABLE) -> Any:
-    """Validate one key of ``table``; unknown keys are errors that list the known ones."""
-    dotted = f"{table}.{key}"
-    validator = _VALIDATORS.get(key)
-    if validator is None:
-        known = CONFIG_KEYS + ((PUBLISH_KEY,) if table == SHARED_TABLE else ())
-        raise ConfigError(f"Unknown field `{dotted}` in pyproject.toml. Known keys: {', '.join(known)}.")
-    return validator(value, f"Field `{dotted}`")
+#: Keys that belong to someone else in a table, by the table's dotted name (Hatch's own keys in
+#: its target and publisher tables); in any other table they are unknown keys.
+IgnoredKeys = Mapping[str, Tuple[str, ...]]
 
 
-def validate_table(table: Mapping[str, Any], name: str = SHARED_TABLE, *, ignore: Tuple[str, ...] = ()) -> Dict[str, Any]:
-    """Validate a whole table; returns ``{python_attribute_name: value}`` for the keys present.
+def validate_fields(
+    table: Any, name: str, validators: Mapping[str, Validator], *, ignore: Tuple[str, ...] = (),
+    also_known: Tuple[str, ...] = (),
+) -> Dict[str, Any]:
+    """``{python_attribute_name: value}`` for the keys of the table ``name``, each checked by its
+    validator as ``Field `<name>.<key>```; an unknown key is an error that lists the known ones.
 
-    ``ignore`` lists keys that belong to someone else in the same table (Hatch's generic target
-    keys such as ``dependencies``).
+    Every table of ours is validated here: ``[tool.lambda-layer]``, Hatch's target table and the
+    publish tables. ``ignore``: keys of this table that are someone else's; ``also_known``: keys
+    validated elsewhere (a sub-table), listed among the known ones.
     """
     if not isinstance(table, Mapping):
         raise ConfigError(f"Field `{name}` must be a table, got {table!r}.")
@@ -213,21 +213,35 @@ def validate_table(table: Mapping[str, Any], name: str = SHARED_TABLE, *, ignore
     for key, value in table.items():
         if key in ignore:
             continue
-        if key == PUBLISH_KEY and name == SHARED_TABLE:  # [tool.lambda-layer.publish]: not a build setting
-            from .publish.settings import validate_publish_table
-
-            validate_publish_table(value, f"{name}.{key}")
-            continue
-        values[key.replace("-", "_")] = validate_key(key, value, name)
+        validator = validators.get(key)
+        if validator is None:
+            known = ", ".join((*validators, *also_known))
+            raise ConfigError(f"Unknown field `{name}.{key}` in pyproject.toml. Known keys: {known}.")
+        values[key.replace("-", "_")] = validator(value, f"Field `{name}.{key}`")
     return values
 
 
-def config_from_tables(*tables: Tuple[Mapping[str, Any], str], ignore: Tuple[str, ...] = ()) -> LayerConfig:
+def validate_table(table: Mapping[str, Any], name: str = SHARED_TABLE, *, ignore: Tuple[str, ...] = ()) -> Dict[str, Any]:
+    """Validate a table of build settings; returns ``{python_attribute_name: value}`` for the keys present.
+
+    In ``[tool.lambda-layer]``, the ``publish`` sub-table is validated as publish settings, not
+    build settings.
+    """
+    if name != SHARED_TABLE:
+        return validate_fields(table, name, _VALIDATORS, ignore=ignore)
+    if isinstance(table, Mapping) and PUBLISH_KEY in table:
+        from .publish.settings import validate_publish_table
+
+        validate_publish_table(table[PUBLISH_KEY], f"{name}.{PUBLISH_KEY}")
+    return validate_fields(table, name, _VALIDATORS, ignore=(*ignore, PUBLISH_KEY), also_known=(PUBLISH_KEY,))
+
+
+def config_from_tables(*tables: Tuple[Mapping[str, Any], str], ignore: Optional[IgnoredKeys] = None) -> LayerConfig:
     """Merge validated tables, later ones winning key by key (Hatch's target table over the shared one)."""
     merged: Dict[str, Any] = {}
     origins: Dict[str, SettingOrigin] = {}
     for table, name in tables:
-        values = validate_table(table, name, ignore=ignore)
+        values = validate_table(table, name, ignore=(ignore or {}).get(name, ()))
         merged.update(values)
         origins.update({attribute: SettingOrigin(table=name, key=attribute.replace("_", "-")) for attribute in values})
     return LayerConfig(origins=origins, **merged)

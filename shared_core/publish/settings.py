@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 
+from ..config import IgnoredKeys, validate_fields
 from ..errors import ConfigError
 from ..names import normalize_name
 
@@ -53,64 +54,68 @@ class PublishSettings:
 
 # -- validation ----------------------------------------------------------------------------------
 
-def _text(value: Any, key: str, limit: int) -> str:
+# Each validator gets the setting's name as the user wrote it (``Field `tool.lambda-layer.publish.x```
+# or ``--x``), as the build settings' validators do, and puts it first in its message.
+
+
+def _text(value: Any, name: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"Field `{key}` must be a non-empty string, got {value!r}.")
+        raise ConfigError(f"{name} must be a non-empty string, got {value!r}.")
     if len(value.strip()) > limit:
-        raise ConfigError(f"Field `{key}` must be at most {limit} characters (Lambda's limit), got {len(value.strip())}.")
+        raise ConfigError(f"{name} must be at most {limit} characters (Lambda's limit), got {len(value.strip())}.")
     return value.strip()
 
 
-def _layer_name(value: Any, key: str) -> str:
-    name = _text(value, key, MAX_LAYER_NAME)
-    if not _LAYER_NAME.fullmatch(name):
+def _layer_name(value: Any, name: str) -> str:
+    layer_name = _text(value, name, MAX_LAYER_NAME)
+    if not _LAYER_NAME.fullmatch(layer_name):
         raise ConfigError(
-            f"Field `{key}` must be a Lambda layer name: 1-{MAX_LAYER_NAME} letters, digits, hyphens or "
+            f"{name} must be a Lambda layer name: 1-{MAX_LAYER_NAME} letters, digits, hyphens or "
             f"underscores, got {value!r}."
         )
-    return name
+    return layer_name
 
 
-def _bucket(value: Any, key: str) -> str:
-    bucket = _text(value, key, 63)
+def _bucket(value: Any, name: str) -> str:
+    bucket = _text(value, name, 63)
     if bucket.startswith("s3://") or not _BUCKET.fullmatch(bucket) or ".." in bucket:
         raise ConfigError(
-            f"Field `{key}` must be an S3 bucket name (3-63 lowercase letters, digits, dots or hyphens, "
+            f"{name} must be an S3 bucket name (3-63 lowercase letters, digits, dots or hyphens, "
             f'without "s3://"), got {value!r}.'
         )
     return bucket
 
 
-def _prefix(value: Any, key: str) -> str:
+def _prefix(value: Any, name: str) -> str:
     if not isinstance(value, str) or any(part in (".", "..") for part in value.split("/")) or "\\" in value:
-        raise ConfigError(f'Field `{key}` must be an S3 key prefix such as "lambda-layer/", got {value!r}.')
+        raise ConfigError(f'{name} must be an S3 key prefix such as "lambda-layer/", got {value!r}.')
     prefix = value.strip().strip("/")
     return f"{prefix}/" if prefix else ""
 
 
-def _region(value: Any, key: str) -> str:
-    region = _text(value, key, 32)
+def _region(value: Any, name: str) -> str:
+    region = _text(value, name, 32)
     if not _REGION.fullmatch(region):
-        raise ConfigError(f'Field `{key}` must be an AWS Region such as "eu-west-1", got {value!r}.')
+        raise ConfigError(f'{name} must be an AWS Region such as "eu-west-1", got {value!r}.')
     return region
 
 
-def _profile(value: Any, key: str) -> str:
-    return _text(value, key, 128)
+def _profile(value: Any, name: str) -> str:
+    return _text(value, name, 128)
 
 
-def _description(value: Any, key: str) -> str:
-    return _text(value, key, MAX_DESCRIPTION)
+def _description(value: Any, name: str) -> str:
+    return _text(value, name, MAX_DESCRIPTION)
 
 
-def _license_info(value: Any, key: str) -> str:
-    return _text(value, key, MAX_LICENSE_INFO)
+def _license_info(value: Any, name: str) -> str:
+    return _text(value, name, MAX_LICENSE_INFO)
 
 
-def _share_with(value: Any, key: str) -> Tuple[str, ...]:
+def _share_with(value: Any, name: str) -> Tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise ConfigError(
-            f'Field `{key}` must be an array of AWS account IDs and organization IDs, such as '
+            f'{name} must be an array of AWS account IDs and organization IDs, such as '
             f'["123456789012", "o-a1b2c3d4e5"], got {value!r}.'
         )
     entries = []
@@ -118,7 +123,7 @@ def _share_with(value: Any, key: str) -> Tuple[str, ...]:
         entry = item.strip() if isinstance(item, str) else item
         if not isinstance(entry, str) or not (_ACCOUNT.fullmatch(entry) or _ORGANIZATION.fullmatch(entry)):
             raise ConfigError(
-                f"Field `{key}` must list 12-digit AWS account IDs or organization IDs (o-...), got {item!r}."
+                f"{name} must list 12-digit AWS account IDs or organization IDs (o-...), got {item!r}."
             )
         if entry not in entries:
             entries.append(entry)
@@ -139,23 +144,9 @@ _VALIDATORS: Dict[str, Callable[[Any, str], Any]] = {
 PUBLISH_KEYS: Tuple[str, ...] = tuple(_VALIDATORS)
 
 
-def validate_publish_key(key: str, value: Any, table: str = PUBLISH_TABLE) -> Any:
-    dotted = f"{table}.{key}"
-    validator = _VALIDATORS.get(key)
-    if validator is None:
-        raise ConfigError(f"Unknown field `{dotted}` in pyproject.toml. Known keys: {', '.join(PUBLISH_KEYS)}.")
-    return validator(value, dotted)
-
-
 def validate_publish_table(table: Any, name: str = PUBLISH_TABLE, *, ignore: Tuple[str, ...] = ()) -> Dict[str, Any]:
     """Validate a publish table; returns ``{python_attribute_name: value}`` for the keys present."""
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"Field `{name}` must be a table, got {table!r}.")
-    return {
-        key.replace("-", "_"): validate_publish_key(key, value, name)
-        for key, value in table.items()
-        if key not in ignore
-    }
+    return validate_fields(table, name, _VALIDATORS, ignore=ignore)
 
 
 def publish_table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -164,11 +155,11 @@ def publish_table(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:
     return shared.get("publish", {}) if isinstance(shared, Mapping) else {}
 
 
-def settings_from_tables(*tables: Tuple[Any, str], ignore: Tuple[str, ...] = ()) -> PublishSettings:
+def settings_from_tables(*tables: Tuple[Any, str], ignore: Optional[IgnoredKeys] = None) -> PublishSettings:
     """Merge validated tables, later ones winning key by key (Hatch's publisher table over the shared one)."""
     merged: Dict[str, Any] = {}
     for table, name in tables:
-        merged.update(validate_publish_table(table, name, ignore=ignore))
+        merged.update(validate_publish_table(table, name, ignore=(ignore or {}).get(name, ())))
     return PublishSettings(**merged)
 
 

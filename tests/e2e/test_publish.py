@@ -307,7 +307,7 @@ def test_invalid_publish_table(make_project, capsys, table, needle):
 
 def test_invalid_layer_name_option(demo, capsys):
     assert publish(demo, "--layer-name", "bad/name") == 1
-    assert capsys.readouterr().err == ("error: Field `--layer-name` must be a Lambda layer name: 1-140 letters, digits, "
+    assert capsys.readouterr().err == ("error: --layer-name must be a Lambda layer name: 1-140 letters, digits, "
                                        "hyphens or underscores, got 'bad/name'.\n")
 
 
@@ -445,7 +445,7 @@ def test_poetry_lambda_layer_publish(aws, aws_env, index_url, tmp_path):
     again = poetry("lambda-layer", "publish", "-q")
     assert again.returncode == 0 and again.stdout == f"{arn}:1\n", again.stdout + again.stderr
     bad = poetry("lambda-layer", "publish", "--layer-name", "no spaces")
-    assert bad.returncode == 1 and "Field `--layer-name` must be a Lambda layer name" in bad.stderr
+    assert bad.returncode == 1 and "--layer-name must be a Lambda layer name" in bad.stderr
     assert "Traceback" not in bad.stderr
     assert aws.versions("poetry-app-py312-x86_64") == [1]
     assert aws.lambda_.get_layer_version(LayerName="poetry-app-py312-x86_64", VersionNumber=1)["CompatibleRuntimes"] \

@@ -248,6 +248,33 @@ def test_lambda_constants():
     assert (facts.DIRECT_UPLOAD_LIMIT, facts.UNZIPPED_LIMIT) == (52_428_800, 262_144_000)
 
 
+def test_hatchs_own_keys_are_ignored_in_hatchs_tables_only():
+    from shared_core.config import HATCH_TARGET_TABLE
+    from shared_core.publish.settings import HATCH_PUBLISH_TABLE, PUBLISH_TABLE, PublishSettings, settings_from_tables
+
+    ignore = {HATCH_PUBLISH_TABLE: ("disable",)}
+    settings = settings_from_tables(({"region": "eu-west-1"}, PUBLISH_TABLE), ({"disable": True}, HATCH_PUBLISH_TABLE),
+                                    ignore=ignore)
+    assert settings == PublishSettings(region="eu-west-1")
+    with pytest.raises(ConfigError) as error:
+        settings_from_tables(({"disable": True}, PUBLISH_TABLE), ignore=ignore)
+    assert str(error.value) == (
+        "Unknown field `tool.lambda-layer.publish.disable` in pyproject.toml. Known keys: layer-name, s3-bucket, "
+        "s3-prefix, region, profile, description, license-info, share-with."
+    )
+    target = {"dependencies": ["x"], "installer": "pip"}
+    config = config_from_tables(({}, SHARED_TABLE), (target, HATCH_TARGET_TABLE), ignore={HATCH_TARGET_TABLE: ("dependencies",)})
+    assert config.installer == "pip"
+    with pytest.raises(ConfigError) as error:
+        config_from_tables((target, SHARED_TABLE), ignore={HATCH_TARGET_TABLE: ("dependencies",)})
+    assert str(error.value) == (
+        "Unknown field `tool.lambda-layer.dependencies` in pyproject.toml. Known keys: python-version, architecture, "
+        "exclude-packages, default-excludes, output, compression-level, compile-bytecode, allow-sdist, installer, "
+        "extras, all-extras, with-groups, without-groups, only-groups, all-groups, requirements, allow-oversize, "
+        "drop-package-tests, publish."
+    )
+
+
 # -- indexes: a requirements file's source options -------------------------------------------------
 
 
