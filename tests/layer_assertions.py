@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import csv
-import hashlib
 import io
 import zipfile
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
+
+from wheelfactory import record_hash
 
 
 def names(zip_path: Path) -> Set[str]:
@@ -54,7 +54,7 @@ def record_check(zip_path: Path) -> Tuple[List[str], Dict[str, int]]:
                 if (digest, size) != ("", ""):
                     wrong.append(f"{name}: its own row states {digest!r}, {size!r}")
                 continue
-            expected = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(members[member]).digest()).rstrip(b"=").decode()
+            expected = record_hash(members[member])
             if (digest, size) != (expected, str(len(members[member]))):
                 wrong.append(f"{name}: {path} states {digest},{size}; the zip holds {expected},{len(members[member])}")
     return wrong, listed

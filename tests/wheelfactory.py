@@ -18,8 +18,14 @@ from typing import Dict, Iterable, Optional, Sequence
 from binaries import elf_shared_object, macho_bundle, pe_dll
 
 
-def _record_hash(data: bytes) -> str:
+def record_hash(data: bytes) -> str:
+    """A RECORD row's hash of ``data`` (PEP 376/427: urlsafe base64 sha256, unpadded)."""
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def wheel_sha256(wheelhouse: Path, filename: str) -> str:
+    """The hex sha256 of a built wheel, as a lock file or ``--hash=sha256:`` pins it."""
+    return hashlib.sha256((wheelhouse / filename).read_bytes()).hexdigest()
 
 
 def snake(name: str) -> str:
@@ -58,7 +64,7 @@ def make_wheel(
         contents[f"{dist_info}/entry_points.txt"] = (
             "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in scripts.items())
         ).encode()
-    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in sorted(contents.items()))
+    record = "".join(f"{path},{record_hash(data)},{len(data)}\n" for path, data in sorted(contents.items()))
     record += f"{dist_info}/RECORD,,\n"
     contents[f"{dist_info}/RECORD"] = record.encode()
     directory.mkdir(parents=True, exist_ok=True)

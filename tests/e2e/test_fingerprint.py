@@ -19,6 +19,7 @@ from typing import Callable, Dict, List
 
 import pytest
 from layer_assertions import dists
+from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
 from shared_core.tools import find_uv
@@ -222,10 +223,6 @@ dependencies = ["fake-versioned"]
 """
 
 
-def _wheel_sha256(wheelhouse: Path, name: str) -> str:
-    return hashlib.sha256((wheelhouse / name).read_bytes()).hexdigest()
-
-
 @pytest.fixture(scope="module")
 def uv_project(tmp_path_factory, offline_env) -> Path:
     root = tmp_path_factory.mktemp("uv-versioned")
@@ -270,8 +267,8 @@ def test_poetry_lock_moved_to_another_release_is_rebuilt(poetry_project, wheelho
     new, old = "fake_versioned-2.0-py3-none-any.whl", "fake_versioned-1.0-py3-none-any.whl"
     text = lock.read_text()
     edited = text.replace('name = "fake-versioned"\nversion = "2.0"', 'name = "fake-versioned"\nversion = "1.0"').replace(
-        f'{{file = "{new}", hash = "sha256:{_wheel_sha256(wheelhouse, new)}"}}',
-        f'{{file = "{old}", hash = "sha256:{_wheel_sha256(wheelhouse, old)}"}}')
+        f'{{file = "{new}", hash = "sha256:{wheel_sha256(wheelhouse, new)}"}}',
+        f'{{file = "{old}", hash = "sha256:{wheel_sha256(wheelhouse, old)}"}}')
     assert edited.count(old) == 1 and new not in edited and 'version = "2.0"' not in edited
     lock.write_text(edited)
     capsys.readouterr()

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 from layer_assertions import dists, names
-from wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
+from wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS, wheel_sha256
 
 from shared_core.cli import main
 from shared_core.install.bytecode import find_interpreter
@@ -119,20 +119,16 @@ def test_every_default_exclusion_is_left_out_before_install(core_env, make_proje
 # -- hashes ----------------------------------------------------------------------------------------
 
 
-def _wheel_sha256(wheelhouse: Path, filename: str) -> str:
-    return hashlib.sha256((wheelhouse / filename).read_bytes()).hexdigest()
-
-
 @pytest.mark.parametrize("installer, header, names_the_package", [
     ("uv", "error: uv pip install failed for fake-a==1.0 (exit 1):\n", r"^    cause: Hash mismatch for `fake-a==1\.0`$"),
     ("pip", "error: pip install failed for fake-a==1.0 (exit 1):\n",
      r"^      fake-a==1\.0 from file://\S+/fake_a-1\.0-py3-none-any\.whl:$"),
 ])
 def test_a_wrong_hash_is_refused(core_env, make_project, wheelhouse, capsys, installer, header, names_the_package):
-    real = _wheel_sha256(wheelhouse, "fake_a-1.0-py3-none-any.whl")
+    real = wheel_sha256(wheelhouse, "fake_a-1.0-py3-none-any.whl")
     wrong = hashlib.sha256(b"not the wheel").hexdigest()
     project = make_project(requirements__txt=f"fake-a==1.0 --hash=sha256:{wrong}\n"
-                                             f"fake-b==1.0 --hash=sha256:{_wheel_sha256(wheelhouse, 'fake_b-1.0-py3-none-any.whl')}\n")
+                                             f"fake-b==1.0 --hash=sha256:{wheel_sha256(wheelhouse, 'fake_b-1.0-py3-none-any.whl')}\n")
     assert build(project, "--installer", installer) == 1
     err = capsys.readouterr().err
     assert err.startswith(header)

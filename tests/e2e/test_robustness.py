@@ -8,7 +8,6 @@ once, a killed build, a file size limit) run ``lambda-layer`` as a subprocess.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import marshal
 import os
 import re
@@ -28,7 +27,7 @@ from conftest import serve_index
 from layer_assertions import dists, names
 from test_pipeline import run_cli as run_any_cli
 from test_poetry_plugin import SECRET, USERNAME, _BasicAuthHandler, poetry_app  # noqa: F401 (a fixture)
-from wheelfactory import make_wheel, module
+from wheelfactory import make_wheel, module, wheel_sha256
 
 from shared_core.fingerprint import fingerprint_path
 
@@ -240,16 +239,12 @@ def test_symlinked_output_is_replaced_not_written_through(core_env, make_project
 # -- 4. hashes: all or nothing is refused; a mismatch always stops ---------------------------------
 
 
-def wheel_hash(wheelhouse: Path, filename: str) -> str:
-    return "sha256:" + hashlib.sha256((wheelhouse / filename).read_bytes()).hexdigest()
-
-
 def test_partly_hashed_pins_are_refused(core_env, make_project, wheelhouse, capsys):
     """Checked before any installer runs (pip or uv alike)."""
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
     assert run_cli(project, "--no-compile") == 0
     before = (project / LAYER).read_bytes()
-    wrong = wheel_hash(wheelhouse, "fake_b-1.0-py3-none-any.whl")     # not fake-a's: must never install
+    wrong = "sha256:" + wheel_sha256(wheelhouse, "fake_b-1.0-py3-none-any.whl")     # not fake-a's: must never install
     (project / "requirements.txt").write_text(f"fake-a==1.0 --hash={wrong}\nfake-b==1.0\nsix==1.16.0\n")
     capsys.readouterr()
     assert run_cli(project, "--no-compile") == 1
@@ -267,7 +262,7 @@ def test_hash_mismatch_stops_the_build(core_env, make_project, wheelhouse, capsy
     project = make_project(requirements__txt="fake-b==1.0\n")
     assert run_cli(project, "--no-compile") == 0
     before = (project / LAYER).read_bytes()
-    right_b = wheel_hash(wheelhouse, "fake_b-1.0-py3-none-any.whl")
+    right_b = "sha256:" + wheel_sha256(wheelhouse, "fake_b-1.0-py3-none-any.whl")
     (project / "requirements.txt").write_text(f"fake-a==1.0 --hash={right_b}\nfake-b==1.0 --hash={right_b}\n")
     capsys.readouterr()
     assert run_cli(project, "--no-compile") == 1
