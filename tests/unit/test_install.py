@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from binaries import elf_shared_object
+from binaries import elf_shared_object, macho_bundle
 
 from shared_core.errors import PlatformMismatchError
 from shared_core.install.audit import audit_tree
@@ -55,15 +55,19 @@ def _dist(root: Path, name: str, tag: str) -> None:
     (info / "WHEEL").write_text(f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n")
 
 
-def _elf(path: Path, machine: int, elf_class: int = 2) -> None:
+def _elf(path: Path, machine: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = b"\x7fELF" + bytes([elf_class, 1, 1]) + bytes(9) + (3).to_bytes(2, "little") + machine.to_bytes(2, "little")
-    path.write_bytes(header + bytes(44))
+    path.write_bytes(elf_shared_object(machine))
+
+
+def _refusal(target: LambdaTarget, *problems: str) -> str:
+    return (f"Installed files do not match the target runtime {target.describe()}: {'; '.join(problems)}. "
+            "Pin versions that publish wheels for this runtime, or check `python-version` and `architecture`.")
 
 
 def test_audit_accepts_a_matching_tree(tmp_path):
     _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_aarch64")
-    _elf(tmp_path / "fast/_speed.cpython-312-aarch64-linux-gnu.so", 183)
+    _elf(tmp_path / "fast/_speed.cpython-312-aarch64-linux-gnu.so", "aarch64")
     audit_tree(tmp_path, ARM_312)
 
 
@@ -78,25 +82,17 @@ def test_audit_names_each_kind_of_mismatch(tmp_path, case, problem):
     _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_x86_64" if case == "tag" else "cp312-cp312-manylinux_2_17_aarch64")
     so = tmp_path / "fast/_speed.cpython-312-aarch64-linux-gnu.so"
     if case == "machine":
-        _elf(so, 62)
+        _elf(so, "x86_64")
     elif case == "32-bit":
-        _elf(so, 183, elf_class=1)
+        _elf(so, "i386")
     elif case == "suffix":
-        _elf(tmp_path / "fast/_speed.cpython-311-aarch64-linux-gnu.so", 183)
+        _elf(tmp_path / "fast/_speed.cpython-311-aarch64-linux-gnu.so", "aarch64")
     elif case == "mach-o":
         (tmp_path / "fast").mkdir()
-        (tmp_path / "fast/_speed.so").write_bytes(b"\xcf\xfa\xed\xfe" + bytes(60))
+        (tmp_path / "fast/_speed.so").write_bytes(macho_bundle())
     with pytest.raises(PlatformMismatchError) as error:
         audit_tree(tmp_path, ARM_312)
-    assert str(error.value) == (
-        f"Installed files do not match the target runtime {ARM_312.describe()}: {problem}. "
-        "Pin versions that publish wheels for this runtime, or check `python-version` and `architecture`."
-    )
-
-
-def _refusal(target: LambdaTarget, *problems: str) -> str:
-    return (f"Installed files do not match the target runtime {target.describe()}: {'; '.join(problems)}. "
-            "Pin versions that publish wheels for this runtime, or check `python-version` and `architecture`.")
+    assert str(error.value) == _refusal(ARM_312, problem)
 
 
 def test_audit_reads_only_loadable_native_files(tmp_path):
