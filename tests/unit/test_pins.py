@@ -148,7 +148,7 @@ def test_requirements_index_options_become_indexes_and_settings(tmp_path, monkey
         "--index-url https://bot:${CORP_TOKEN}@corp.example/simple\n"
         "--extra-index-url=https://extra.example/simple\n"
         "-fwheels\n--find-links https://links.example/files/\n"
-        "--trusted-host corp.example\n--no-index\n--only-binary :all:\n--require-hashes\n"
+        "--trusted-host corp.example\n--trusted-host links.example\n--no-index\n--only-binary :all:\n--require-hashes\n"
         "a==1.0 --hash=sha256:aa\n"
     )
     options = requirements_options(text, origin="requirements.txt", base=tmp_path)
@@ -157,23 +157,25 @@ def test_requirements_index_options_become_indexes_and_settings(tmp_path, monkey
         PackageIndex("requirements.txt --extra-index-url", "https://extra.example/simple", default=False),
     )
     assert options.settings == IndexSettings((str(tmp_path / "wheels"), "https://links.example/files/"), True,
-                                             ("corp.example",))
+                                             ("corp.example", "links.example"))
     assert options.require_hashes is True
     assert [line.requirement for line in parse_requirements_text(text, origin="t")] == ["a==1.0"]
     assert uv_index_env(options.indexes, options.settings) == {
         "UV_FIND_LINKS": f"{tmp_path / 'wheels'},https://links.example/files/",
-        "UV_INSECURE_HOST": "corp.example",
+        "UV_INSECURE_HOST": "corp.example links.example",
         "UV_DEFAULT_INDEX": "https://bot:t0k3n@corp.example/simple",
         "UV_INDEX": "https://extra.example/simple",
     }
     assert pip_index_env(options.indexes, options.settings) == {
         "PIP_FIND_LINKS": f"{tmp_path / 'wheels'} https://links.example/files/",
         "PIP_NO_INDEX": "1",
-        "PIP_TRUSTED_HOST": "corp.example",
+        "PIP_TRUSTED_HOST": "corp.example links.example",
         "PIP_INDEX_URL": "https://bot:t0k3n@corp.example/simple",
         "PIP_EXTRA_INDEX_URL": "https://extra.example/simple",
     }
     assert uv_index_args(options.settings) == ["--no-index"]
+    assert uv_index_args(IndexSettings(find_links=("wheels",))) == []
+    assert (uv_index_env([], IndexSettings()), pip_index_env([], IndexSettings())) == ({}, {})
 
 
 def test_hash_rule_names_the_pins_without_hashes():

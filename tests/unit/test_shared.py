@@ -36,6 +36,15 @@ def test_runtime_glibc_and_uv_platform(version, arch, glibc, uv_platform):
     ("py3-none-any", True),
     ("cp312-cp312-musllinux_1_2_aarch64", False),
     ("cp312-cp312-macosx_11_0_arm64", False),
+    ("py3-none", False),                                       # not a tag
+    ("cp311.cp312-cp311.cp312-manylinux_2_17_aarch64", True),  # compressed tag sets
+    ("cp311-cp311.cp312-manylinux_2_17_aarch64", False),
+    ("cp312-cp312-manylinux_x_17_aarch64", False),
+    ("cp312-cp312-manylinux2014_aarch64", True),
+    ("cp312-cp312-manylinux_2_34_aarch64.manylinux_2_35_aarch64", True),
+    ("cp32-abi3-manylinux_2_17_aarch64", True),
+    ("py2.py3-none-any", True),
+    ("cp313-cp313-manylinux_2_17_aarch64", False),
 ])
 def test_wheel_tags_for_arm64_312(tag, ok):
     assert LambdaTarget.create("3.12", "arm64").accepts_wheel_tag(tag) is ok
@@ -180,20 +189,6 @@ def test_unsupported_target_messages_are_exact():
                                 "Supported: x86_64, arm64 (aliases: aarch64, amd64, x86-64).")
 
 
-@pytest.mark.parametrize("tag, ok", [
-    ("py3-none", False),                                       # not a tag
-    ("cp311.cp312-cp311.cp312-manylinux_2_17_aarch64", True),  # compressed tag sets
-    ("cp311-cp311.cp312-manylinux_2_17_aarch64", False),
-    ("cp312-cp312-manylinux_x_17_aarch64", False),
-    ("cp312-cp312-manylinux2014_aarch64", True),
-    ("cp312-cp312-manylinux_2_34_aarch64.manylinux_2_35_aarch64", True),
-    ("cp32-abi3-manylinux_2_17_aarch64", True),
-    ("py2.py3-none-any", True),
-    ("cp313-cp313-manylinux_2_17_aarch64", False),
-])
-def test_more_wheel_tags_for_arm64_312(tag, ok):
-    assert LambdaTarget.create("3.12", "arm64").accepts_wheel_tag(tag) is ok
-
 
 @pytest.mark.parametrize("filename, ok", [
     ("_speed.so", True),                                    # no suffix to check
@@ -292,28 +287,6 @@ def test_an_index_url_with_credentials_keeps_them_apart(url, expected):
     for default in (True, False):
         index = index_from_url("extra", url, default=default)
         assert (index.name, index.url, index.username, index.password, index.default) == ("extra", *expected, default)
-
-
-def test_a_requirements_files_source_options_reach_uv_and_pip():
-    from shared_core.indexes import IndexSettings, uv_index_args
-
-    settings = IndexSettings(find_links=("./wheels", "https://h.example/links/"), no_index=True,
-                             trusted_hosts=("h.example", "pkgs.example:8443"))
-    indexes = [PackageIndex("main", "https://pkgs.example/simple", default=True)]
-    assert uv_index_env(indexes, settings) == {
-        "UV_FIND_LINKS": "./wheels,https://h.example/links/",
-        "UV_INSECURE_HOST": "h.example pkgs.example:8443",
-        "UV_DEFAULT_INDEX": "https://pkgs.example/simple",
-    }
-    assert uv_index_args(settings) == ["--no-index"]
-    assert uv_index_args(IndexSettings(find_links=("./wheels",))) == []
-    assert pip_index_env(indexes, settings) == {
-        "PIP_FIND_LINKS": "./wheels https://h.example/links/",
-        "PIP_NO_INDEX": "1",
-        "PIP_TRUSTED_HOST": "h.example pkgs.example:8443",
-        "PIP_INDEX_URL": "https://pkgs.example/simple",
-    }
-    assert (uv_index_env([], IndexSettings()), pip_index_env([], IndexSettings())) == ({}, {})
 
 
 # -- fingerprint: the record beside the zip -------------------------------------------------------
