@@ -69,13 +69,6 @@ def test_over_limit_error_lists_every_measure():
     )
 
 
-def test_size_check_passes_at_the_limit_and_with_allow_oversize():
-    check_unzipped_size(262_144_000, False, "ignored")
-    check_unzipped_size(300_000_000, True, "ignored")
-    with pytest.raises(SizeLimitError):
-        check_unzipped_size(262_144_001, False)
-
-
 def test_report_lines_near_the_limit():
     measures = fit_measures(260_771_520, package_tests_bytes=0, bytecode_bytes=15_435_303,
                             distribution_bytes=[("pyarrow", 169_291_037)], required_by={})

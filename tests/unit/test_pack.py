@@ -86,7 +86,9 @@ OVERSIZE = ("The layer unzips to 262,144,001 bytes, 1 over Lambda's limit of 262
 
 def test_unzipped_limit_boundary():
     check_unzipped_size(262_144_000, allow_oversize=False)
+    check_unzipped_size(262_144_000, False, "advice is only given when over")
     check_unzipped_size(262_144_001, allow_oversize=True)
+    check_unzipped_size(300_000_000, True, "advice is only given when over")
     with pytest.raises(SizeLimitError) as error:
         check_unzipped_size(262_144_001, allow_oversize=False)
     assert str(error.value) == OVERSIZE
