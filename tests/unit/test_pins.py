@@ -45,7 +45,6 @@ def test_orphans_only_behind_excluded_distributions():
 
 def test_select_pins_drops_excluded_then_their_orphans():
     from shared_core.pins.graph import select_pins
-    from shared_core.pins.pin import Pin
 
     pins = [Pin("boto3", "1"), Pin("jmespath", "1"), Pin("requests", "2"), Pin("six", "1")]
     graph = DependencyGraph.build(["boto3", "requests"], {"boto3": ["jmespath", "six"], "requests": ["six"]})
@@ -56,7 +55,6 @@ def test_select_pins_drops_excluded_then_their_orphans():
 
 
 def test_check_extras_normalises_dedupes_and_names_the_surface():
-    import pytest
 
     from shared_core.errors import ConfigError
     from shared_core.pins.extras import check_extras
@@ -126,9 +124,7 @@ requires-dist = [{requires}]
 
 
 def test_uv_lock_check_compares_recorded_and_declared_names(tmp_path):
-    import pytest
 
-    from shared_core.errors import LockError
     from shared_core.pins.uv_lock import check_uv_lock
 
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0"\ndependencies = ["Requests>=2"]\n')

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import errno
+import json
+import os
+import signal
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -293,8 +298,6 @@ def test_an_index_url_with_credentials_keeps_them_apart(url, expected):
 
 
 def test_inputs_digest_ignores_key_order_and_stringifies_paths():
-    from pathlib import Path
-
     from shared_core.fingerprint import inputs_digest
 
     assert inputs_digest({"a": 1, "b": [2, 3]}) == inputs_digest({"b": [2, 3], "a": 1})
@@ -315,9 +318,6 @@ def test_fingerprint_is_written_atomically_and_cleans_up_after_a_failure(tmp_pat
 
 
 def test_fingerprint_is_readable_by_the_team_whatever_the_umask(tmp_path):
-    import json
-    import os
-
     from shared_core.fingerprint import fingerprint_path, inputs_digest, write_fingerprint
 
     layer = tmp_path / "layer.zip"
@@ -337,8 +337,6 @@ def test_fingerprint_is_readable_by_the_team_whatever_the_umask(tmp_path):
 
 
 def test_a_failed_clean_up_of_the_fingerprint_does_not_hide_why_it_failed(tmp_path, monkeypatch):
-    import os
-
     from shared_core.fingerprint import write_fingerprint
 
     layer = tmp_path / "layer.zip"
@@ -375,11 +373,6 @@ write_fingerprint(folder / "layer.zip", {"a": 2})
 @pytest.mark.parametrize("writer", ["zip", "fingerprint"])
 def test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes(tmp_path, writer):
     """The temporary names the writers use and the patterns ``remove_leftovers`` cleans must agree."""
-    import os
-    import signal
-    import subprocess
-    from pathlib import Path
-
     from shared_core.build_lock import remove_leftovers
     from shared_core.fingerprint import write_fingerprint
     from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
