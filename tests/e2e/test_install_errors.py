@@ -7,45 +7,46 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
 
 WRONG_HASH = "fake-b==1.0 --hash=sha256:" + "0" * 64 + "\n"
 FOOTER = "With -v, the whole output of {what} is shown."
+LAYER = Path("build/lambda/layer/layer.zip")
 
 
 def run_cli(project: Path, *args: str) -> int:
     return main(["build", "--project", str(project), "--python", "3.12", *args])
 
 
-def test_uv_hash_mismatch_names_the_package_and_the_reason(core_env, make_project, capsys):
-    project = make_project(requirements__txt=WRONG_HASH)
-    assert run_cli(project) == 1
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_a_wrong_hash_stops_the_build_and_names_the_package(core_env, make_project, wheelhouse, capsys, installer):
+    """The previous layer stays; the message is the installer's reasons, first and whole, without its
+    hash dump; ``-v`` adds the installer's whole output, with both hashes, before the same message."""
+    project = make_project(requirements__txt="fake-b==1.0\n")
+    assert run_cli(project, "--no-compile") == 0
+    before = (project / LAYER).read_bytes()
+    (project / "requirements.txt").write_text(WRONG_HASH)
+    capsys.readouterr()
+    assert run_cli(project, "--no-compile", "--installer", installer) == 1
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0] == "error: uv pip install failed for fake-b==1.0 (exit 1):"
-    assert lines[-1] == FOOTER.format(what="uv pip install")
-    reasons = lines[1:-1]
-    assert reasons[0] == "  error: Failed to download `fake-b==1.0`"
-    # uv's cause chain, whole ("cause:" in uv 0.13, "Caused by:" before), and no hash dump
-    assert [line.split(":")[0].strip() for line in reasons[1:]] in (["cause"], ["Caused by"])
-    assert reasons[1].endswith(": Hash mismatch for `fake-b==1.0`")
-    assert not (project / "build/lambda/layer/layer.zip").exists()
+    what = {"uv": "uv pip install", "pip": "pip install"}[installer]
+    assert lines[0] == f"error: {what} failed for fake-b==1.0 (exit 1):"
+    if installer == "uv":
+        assert lines[1:-1] == ["  error: Failed to download `fake-b==1.0`", "    cause: Hash mismatch for `fake-b==1.0`"]
+    else:
+        assert len(lines) == 4
+        assert lines[1].startswith("  ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.")
+        assert lines[2].startswith("      fake-b==1.0 from file://") and lines[2].endswith("fake_b-1.0-py3-none-any.whl:")
+    assert lines[-1] == FOOTER.format(what=what)
+    assert (project / LAYER).read_bytes() == before
 
-    assert run_cli(project, "-v") == 1
+    assert run_cli(project, "--no-compile", "--installer", installer, "-v") == 1
     err = capsys.readouterr().err
-    verbose_tail = err[err.index("error: uv pip install failed"):]
-    assert verbose_tail.splitlines() == lines  # the same message, last
-    assert "sha256:" + "0" * 64 in err[: err.index("error: uv pip install failed")]  # the whole output, before it
-
-
-def test_pip_hash_mismatch_names_the_package(core_env, make_project, capsys):
-    project = make_project(requirements__txt=WRONG_HASH)
-    assert run_cli(project, "--installer", "pip") == 1
-    lines = capsys.readouterr().err.splitlines()
-    assert lines[0] == "error: pip install failed for fake-b==1.0 (exit 1):"
-    assert lines[1].startswith("  ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.")
-    assert lines[2].startswith("      fake-b==1.0 from file://") and lines[2].endswith("fake_b-1.0-py3-none-any.whl:")
-    assert lines[3:] == [FOOTER.format(what="pip install")]
+    message = err.index(f"error: {what} failed")
+    assert err[message:].splitlines() == lines  # the same message, last
+    assert "0" * 64 in err[:message] and wheel_sha256(wheelhouse, "fake_b-1.0-py3-none-any.whl") in err[:message]
 
 
 @pytest.mark.parametrize("installer, first", [

@@ -1,15 +1,13 @@
-"""Limits, defaults, hashes and determinism, through the console script on real installs.
+"""Limits, defaults and determinism, through the console script on real installs.
 
 Lambda's unzipped limit with and without ``allow-oversize`` (the Poetry flag and the Hatch target
 key are in their adapters' test files; the exact boundary is in ``tests/unit/test_pack.py``), the
-size report's top ten, every default exclusion, a wrong hash, and bytecode that does not depend
-on the hash seed.
+size report's top ten, every default exclusion, and bytecode that does not depend on the hash
+seed. A wrong hash is refused in ``test_install_errors.py``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -17,7 +15,7 @@ from typing import Iterator
 
 import pytest
 from layer_assertions import dists, names
-from wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS, wheel_sha256
+from wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
 
 from shared_core.cli import main
 from shared_core.install.bytecode import find_interpreter
@@ -114,30 +112,6 @@ def test_every_default_exclusion_is_left_out_before_install(core_env, make_proje
     assert dists(project / LAYER) == {"fake-b"}
     assert build(project, "--force", "--no-default-excludes") == 0
     assert dists(project / LAYER) == {"fake-b", *(pin.split("==")[0] for pin in DEFAULT_EXCLUDED)}
-
-
-# -- hashes ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("installer, header, names_the_package", [
-    ("uv", "error: uv pip install failed for fake-a==1.0 (exit 1):\n", r"^    cause: Hash mismatch for `fake-a==1\.0`$"),
-    ("pip", "error: pip install failed for fake-a==1.0 (exit 1):\n",
-     r"^      fake-a==1\.0 from file://\S+/fake_a-1\.0-py3-none-any\.whl:$"),
-])
-def test_a_wrong_hash_is_refused(core_env, make_project, wheelhouse, capsys, installer, header, names_the_package):
-    real = wheel_sha256(wheelhouse, "fake_a-1.0-py3-none-any.whl")
-    wrong = hashlib.sha256(b"not the wheel").hexdigest()
-    project = make_project(requirements__txt=f"fake-a==1.0 --hash=sha256:{wrong}\n"
-                                             f"fake-b==1.0 --hash=sha256:{wheel_sha256(wheelhouse, 'fake_b-1.0-py3-none-any.whl')}\n")
-    assert build(project, "--installer", installer) == 1
-    err = capsys.readouterr().err
-    assert err.startswith(header)
-    assert re.search(names_the_package, err, re.M)
-    # the reason comes first; the hashes themselves are in the installer's whole output, shown with -v
-    assert build(project, "--installer", installer, "-v") == 1
-    err = capsys.readouterr().err
-    assert wrong in err and real in err
-    assert not (project / LAYER).exists()
 
 
 # -- bytecode independent of the hash seed ----------------------------------------------------------

@@ -258,24 +258,6 @@ def test_partly_hashed_pins_are_refused(core_env, make_project, wheelhouse, caps
     assert leftovers(project / LAYER.parent) == []
 
 
-def test_hash_mismatch_stops_the_build(core_env, make_project, wheelhouse, capsys):
-    project = make_project(requirements__txt="fake-b==1.0\n")
-    assert run_cli(project, "--no-compile") == 0
-    before = (project / LAYER).read_bytes()
-    right_b = "sha256:" + wheel_sha256(wheelhouse, "fake_b-1.0-py3-none-any.whl")
-    (project / "requirements.txt").write_text(f"fake-a==1.0 --hash={right_b}\nfake-b==1.0 --hash={right_b}\n")
-    capsys.readouterr()
-    assert run_cli(project, "--no-compile") == 1
-    err = capsys.readouterr().err
-    assert err == (
-        "error: uv pip install failed for fake-a==1.0 (exit 1):\n"
-        "  error: Failed to download `fake-a==1.0`\n"
-        "    cause: Hash mismatch for `fake-a==1.0`\n"
-        "With -v, the whole output of uv pip install is shown.\n"
-    )
-    assert (project / LAYER).read_bytes() == before
-
-
 # -- 5. index options in a requirements file are honoured (or refused), never dropped ---------------
 
 
