@@ -192,6 +192,17 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture(scope="session")
+def seed_wheels() -> Path:
+    """The wheels the Makefile's set-up step downloads (hatchling, uv, deflate, ... at the venv's
+    versions) for the tests that install into a fresh environment; missing ones fail, not skip."""
+    for wheel in ("hatchling", "uv"):
+        if not any(SEED_WHEELS.glob(f"{wheel}-*.whl")):
+            pytest.fail(f"no {wheel} wheel in {SEED_WHEELS}: run `make test` (its set-up step downloads hatchling, uv, "
+                        "deflate, ... once) or set LAMBDA_LAYER_SEED_WHEELS")
+    return SEED_WHEELS
+
+
+@pytest.fixture(scope="session")
 def plugin_wheel(tmp_path_factory: pytest.TempPathFactory, offline_env: Dict[str, str]) -> Path:
     """lambda-layer-build's wheel, built from a fresh copy of this checkout (no cache serves an old build)."""
     source = tmp_path_factory.mktemp("plugin-source")

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from conftest import SEED_WHEELS
 from layer_assertions import dists, names
 
 LAYER = Path("build/lambda/layer/layer.zip")
@@ -38,18 +36,15 @@ python-version = "3.12"
 """
 
 
-def test_hatch_build_and_clean_lambda_layer(offline_env, wheelhouse, plugin_wheel, tmp_path):
-    if not any(SEED_WHEELS.glob("hatchling-*.whl")):
-        pytest.fail(f"no seed wheels in {SEED_WHEELS}: run `make test` (its set-up step downloads hatchling, uv, "
-                    "deflate, ... once) or set LAMBDA_LAYER_SEED_WHEELS")
+def test_hatch_build_and_clean_lambda_layer(offline_env, wheelhouse, plugin_wheel, seed_wheels, tmp_path):
     root = tmp_path / "demo"
     root.mkdir()
     (root / "pyproject.toml").write_text(PYPROJECT)
     env = dict(offline_env)
     env.update(
-        UV_FIND_LINKS=",".join(str(path) for path in (plugin_wheel.parent, SEED_WHEELS, wheelhouse)),
+        UV_FIND_LINKS=",".join(str(path) for path in (plugin_wheel.parent, seed_wheels, wheelhouse)),
         # older Hatch (the last for Python 3.9) sets up its build environment with pip
-        PIP_FIND_LINKS=" ".join(str(path) for path in (plugin_wheel.parent, SEED_WHEELS, wheelhouse)),
+        PIP_FIND_LINKS=" ".join(str(path) for path in (plugin_wheel.parent, seed_wheels, wheelhouse)),
         # a fresh hatch-build environment and uv cache for this test alone
         HATCH_DATA_DIR=str(tmp_path / "hatch-data"),
         HATCH_CACHE_DIR=str(tmp_path / "hatch-cache"),

@@ -235,13 +235,9 @@ def test_bytecode_cache_and_test_directories(core_env, make_project, capsys):
     assert layer.read_bytes() == first
 
 
-def test_allow_sdist_builds_a_pure_python_sdist(core_env, make_project, monkeypatch):
+def test_allow_sdist_builds_a_pure_python_sdist(core_env, make_project, monkeypatch, seed_wheels):
     """The way out the missing-wheel error offers; the build backend (hatchling) comes from the seed wheels."""
-    from test_hatch_cli import SEED_WHEELS
-
-    if not any(SEED_WHEELS.glob("hatchling-*.whl")):
-        pytest.fail(f"no seed wheels in {SEED_WHEELS}: run `make test`, whose set-up step downloads them")
-    monkeypatch.setenv("UV_FIND_LINKS", f"{core_env['UV_FIND_LINKS']},{SEED_WHEELS}")
+    monkeypatch.setenv("UV_FIND_LINKS", f"{core_env['UV_FIND_LINKS']},{seed_wheels}")
     project = make_project("[tool.lambda-layer]\nallow-sdist = ['fake-sdist-only']\n",
                            requirements__txt="fake-sdist-only==1.0\nfake-a==1.0\nfake-b==1.0\n")
     assert run_cli(project, "--python", "3.12", "--arch", "arm64", "--no-compile") == 0

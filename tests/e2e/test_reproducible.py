@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-from conftest import SEED_WHEELS
 from layer_assertions import names, record_check
 
 from shared_core.tools import find_uv
@@ -35,15 +34,13 @@ REQUIREMENTS = "fake-a==1.0\nfake-b==1.0\nfake-cli==1.0\nfake-native==1.0\nsix==
 
 
 @pytest.fixture(scope="module")
-def two_installs(tmp_path_factory: pytest.TempPathFactory, plugin_wheel: Path, offline_env: Dict[str, str]) -> List[Path]:
+def two_installs(tmp_path_factory: pytest.TempPathFactory, plugin_wheel: Path, offline_env: Dict[str, str],
+                 seed_wheels: Path) -> List[Path]:
     """Two virtualenvs at different paths, each with lambda-layer-build installed from its wheel."""
-    if not any(SEED_WHEELS.glob("uv-*.whl")):
-        pytest.fail(f"no seed wheels in {SEED_WHEELS}: run `make test` (its set-up step downloads them) "
-                    "or set LAMBDA_LAYER_SEED_WHEELS")
     installs = []
     for name in ("first-install", "somewhere/else/second-install"):
         venv = tmp_path_factory.mktemp("tools") / name
-        env = dict(offline_env, UV_FIND_LINKS=f"{plugin_wheel.parent},{SEED_WHEELS}")
+        env = dict(offline_env, UV_FIND_LINKS=f"{plugin_wheel.parent},{seed_wheels}")
         subprocess.run([find_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)],
                        env=env, check=True, capture_output=True, timeout=120)
         subprocess.run([find_uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), "lambda-layer-build"],
