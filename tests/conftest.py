@@ -6,6 +6,7 @@ or the loopback index; no user or machine configuration of pip, uv, Poetry or Ha
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import os
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Type
+from typing import Callable, Dict, Iterator, Tuple, Type
 
 import pytest
 
@@ -77,6 +78,48 @@ def serve_index(wheelhouse: Path, root: Path, handler: Type[SimpleHTTPRequestHan
     finally:
         server.shutdown()
         server.server_close()
+
+
+#: The private index's credentials: the Poetry, console-script and robustness tests log in with them.
+USERNAME = "layer-bot"
+SECRET = "s3cr3t-Pa55word-9731"
+
+
+class BasicAuthHandler(_QuietHandler):
+    """The loopback index, but only for a client that sends the right basic-auth header."""
+
+    expected = "Basic " + base64.b64encode(f"{USERNAME}:{SECRET}".encode()).decode()
+
+    def do_GET(self) -> None:
+        if self.headers.get("Authorization") != self.expected:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="fixture"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
+
+@pytest.fixture(scope="session")
+def private_index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_index(wheelhouse, tmp_path_factory.mktemp("private-index"), BasicAuthHandler) as url:
+        yield url
+
+
+@pytest.fixture
+def poetry_app(core_env):
+    """``run("lambda-layer ...") -> (exit code, stdout, stderr)`` on a fresh Poetry Application."""
+    from cleo.testers.application_tester import ApplicationTester
+    from poetry.console.application import Application
+
+    def run(command: str, decorated: bool = False) -> Tuple[int, str, str]:
+        application = Application()
+        application.auto_exits(False)
+        tester = ApplicationTester(application)
+        code = tester.execute(command, decorated=decorated)
+        return code, tester.io.fetch_output(), tester.io.fetch_error()
+
+    return run
 
 
 @pytest.fixture(scope="session")

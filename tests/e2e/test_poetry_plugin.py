@@ -8,7 +8,6 @@ through cleo's ``ApplicationTester`` for the fast cases (listing, help, errors).
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import re
@@ -17,10 +16,10 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import pytest
-from conftest import _QuietHandler, read_uv_records, serve_index
+from conftest import SECRET, USERNAME, read_uv_records
 from layer_assertions import dists, names
 from wheelfactory import HUGE_BLOB_BYTES
 
@@ -154,8 +153,6 @@ requires-python = ">=3.9"
 dependencies = ["fake-huge"]
 """ + SOURCE
 
-USERNAME = "layer-bot"
-SECRET = "s3cr3t-Pa55word-9731"
 
 
 # -- fixtures --------------------------------------------------------------------------------
@@ -173,27 +170,6 @@ def poetry_env(offline_env: Dict[str, str], tmp_path_factory: pytest.TempPathFac
     # Never read or write the machine's keyring; credentials come from env or auth.toml.
     env["POETRY_KEYRING_ENABLED"] = "false"
     return env
-
-
-class _BasicAuthHandler(_QuietHandler):
-    """The loopback index, but only for a client that sends the right basic-auth header."""
-
-    expected = "Basic " + base64.b64encode(f"{USERNAME}:{SECRET}".encode()).decode()
-
-    def do_GET(self) -> None:
-        if self.headers.get("Authorization") != self.expected:
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="fixture"')
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        super().do_GET()
-
-
-@pytest.fixture(scope="module")
-def private_index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve_index(wheelhouse, tmp_path_factory.mktemp("private-index"), _BasicAuthHandler) as url:
-        yield url
 
 
 def _credential_env(env: Dict[str, str], password: str = SECRET) -> Dict[str, str]:
@@ -499,20 +475,6 @@ def _sha256_of(root: Path, name: str) -> str:
 # -- in process: Poetry's Application through cleo's tester ----------------------------------
 
 
-@pytest.fixture
-def poetry_app(core_env):
-    """``run("lambda-layer ...") -> (exit code, stdout, stderr)`` on a fresh Poetry Application."""
-    from cleo.testers.application_tester import ApplicationTester
-    from poetry.console.application import Application
-
-    def run(command: str, decorated: bool = False) -> Tuple[int, str, str]:
-        application = Application()
-        application.auto_exits(False)
-        tester = ApplicationTester(application)
-        code = tester.execute(command, decorated=decorated)
-        return code, tester.io.fetch_output(), tester.io.fetch_error()
-
-    return run
 
 
 def test_poetry_list_shows_the_command(poetry_app):

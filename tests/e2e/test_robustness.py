@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Callable, Dict, List, Tuple, Union
 
 import pytest
-from conftest import serve_index
+from conftest import SECRET, USERNAME
 from layer_assertions import dists, names
 from test_pipeline import run_cli as run_any_cli
-from test_poetry_plugin import SECRET, USERNAME, _BasicAuthHandler, poetry_app  # noqa: F401 (a fixture)
 from wheelfactory import make_wheel, module, wheel_sha256
 
 from shared_core.fingerprint import fingerprint_path
@@ -261,19 +260,13 @@ def test_partly_hashed_pins_are_refused(core_env, make_project, wheelhouse, caps
 # -- 5. index options in a requirements file are honoured (or refused), never dropped ---------------
 
 
-@pytest.fixture(scope="module")
-def private_index(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory):
-    with serve_index(wheelhouse, tmp_path_factory.mktemp("robust-index"), _BasicAuthHandler) as url:
-        yield url
-
-
 @pytest.mark.parametrize("installer, pins", [
     ("uv", "fake-a==1.0\nfake-b==1.0\n"),
     ("pip", "fake-a==1.0\nfake-b==1.0\n"),
     ("uv", "fake-a\n"),  # not frozen: resolved with `uv pip compile` against the file's index
 ])
 def test_index_url_in_requirements_is_used_with_masked_credentials(
-    core_env, make_project, monkeypatch, tmp_path, capsys, private_index, installer, pins
+    core_env, make_project, monkeypatch, tmp_path, capsys, private_index_url, installer, pins
 ):
     for variable in ("UV_OFFLINE", "UV_FIND_LINKS", "PIP_NO_INDEX", "PIP_FIND_LINKS"):
         monkeypatch.delenv(variable)
@@ -283,7 +276,7 @@ def test_index_url_in_requirements_is_used_with_masked_credentials(
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     monkeypatch.setenv("LAYER_INDEX_USER", USERNAME)
     monkeypatch.setenv("LAYER_INDEX_PASSWORD", SECRET)
-    url = private_index.replace("http://", "http://${LAYER_INDEX_USER}:${LAYER_INDEX_PASSWORD}@")
+    url = private_index_url.replace("http://", "http://${LAYER_INDEX_USER}:${LAYER_INDEX_PASSWORD}@")
     project = make_project(requirements__txt=f"--index-url {url}\n{pins}")
     assert run_cli(project, "--installer", installer, "--no-compile", "-v") == 0
     out, err = capsys.readouterr()
@@ -616,7 +609,7 @@ FOUND_DURING_THE_BUILD = ("poetry.lock package without version", "output folder 
 
 
 @pytest.mark.parametrize("case", [case for case, bad in BAD_INPUTS.items() if "--tool" not in bad.args])
-def test_bad_inputs_through_the_poetry_command(poetry_app, make_project, case):  # noqa: F811
+def test_bad_inputs_through_the_poetry_command(poetry_app, make_project, case):
     bad = BAD_INPUTS[case]
     root = bad_project(make_project, bad)
     code, out, err = poetry_app(f"lambda-layer --project {root} --python {VERSION} {' '.join(bad.args)}")
