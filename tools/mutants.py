@@ -113,9 +113,14 @@ class ModuleResult:
         return 100.0 * self.killed / len(self.statuses) if self.statuses else 100.0
 
     @property
+    def equivalent(self) -> int:
+        """Survivors registered as unable to change behaviour."""
+        return len(self.survivors) - len(self.unexplained)
+
+    @property
     def rate_of_non_equivalent(self) -> float:
         """Killed among the mutants that could change behaviour."""
-        relevant = len(self.statuses) - (len(self.survivors) - len(self.unexplained))
+        relevant = len(self.statuses) - self.equivalent
         return 100.0 * self.killed / relevant if relevant else 100.0
 
 
@@ -136,12 +141,14 @@ def prepare(module: str, tests: Sequence[str]) -> Path:
         else:
             shutil.copy2(source, work / name)
     quoted = ", ".join(f'"{test}"' for test in tests)
+    # mutmut copies the source path and tests/ itself, and reads the copy's pyproject.toml
+    also_copy = ", ".join(f'"{name}"' for name in COPIED if name not in ("shared_core", "tests", "pyproject.toml"))
     with open(work / "pyproject.toml", "a", encoding="utf-8") as pyproject:
         pyproject.write(
             "\n[tool.mutmut]\n"
             'source_paths = ["shared_core"]\n'
             f'only_mutate = ["{module}"]\n'
-            'also_copy = ["hatch_lambda_layer", "poetry_lambda_layer", "README.md"]\n'
+            f"also_copy = [{also_copy}]\n"
             f"pytest_add_cli_args_test_selection = [{quoted}]\n"
             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]\n'
             "use_git_change_detection = false\n"
@@ -180,9 +187,8 @@ def report(results: Sequence[ModuleResult]) -> str:
     lines = [f"{'module':<{width}}  mutants  killed  equivalent  unexplained  kill rate  (of non-equivalent)   time"]
     for result in results:
         counts = Counter(result.statuses.values())
-        equivalent = len(result.survivors) - len(result.unexplained)
         lines.append(
-            f"{result.module:<{width}}  {len(result.statuses):>7}  {result.killed:>6}  {equivalent:>10}  "
+            f"{result.module:<{width}}  {len(result.statuses):>7}  {result.killed:>6}  {result.equivalent:>10}  "
             f"{len(result.unexplained):>11}  {result.rate:>8.1f}%  {result.rate_of_non_equivalent:>17.1f}%  "
             f"{result.seconds:>5.0f} s" + ("" if set(counts) <= KILLED | {"survived"} else f"  ({dict(counts)})")
         )
