@@ -27,15 +27,30 @@ FILES: Dict[str, bytes] = {
 HEADER = struct.Struct("<8sIQQ32s")
 
 
-@pytest.fixture
-def members(tmp_path: Path) -> List[ZipMember]:
+def make_members(root: Path, files: Dict[str, bytes]) -> List[ZipMember]:
     found = []
-    for name, content in FILES.items():
-        path = tmp_path / "tree" / name
+    for name, content in files.items():
+        path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
         found.append(ZipMember(name, path, False))
     return found
+
+
+@pytest.fixture
+def members(tmp_path: Path) -> List[ZipMember]:
+    return make_members(tmp_path / "tree", FILES)
+
+
+def raw_deflate(data: bytes, level: int) -> bytes:
+    """zlib's raw DEFLATE stream of ``data`` (no wrapper), as ZIP stores it."""
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return compressor.compress(data) + compressor.flush()
+
+
+def cache_entry(content: bytes, stream: bytes) -> bytes:
+    """A well-formed cache entry that says ``stream`` is ``content`` compressed."""
+    return HEADER.pack(b"LLBZMEM1", zlib.crc32(content), len(content), len(stream), hashlib.sha256(stream).digest()) + stream
 
 
 def build(members: List[ZipMember], out: Path, cache: Path, backend: str = "libdeflate", level: int = 9):
@@ -100,10 +115,9 @@ def _padding_bit_flipped(entry: bytes) -> bytes:
 
 def _wrong_stream_consistent_header(entry: bytes) -> bytes:
     """A well-formed entry for the right content holding another content's stream: only inflating it tells."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    stream = compressor.compress(OTHER[:8000]) + compressor.flush()
+    stream = raw_deflate(OTHER[:8000], 9)
     assert len(stream) < len(BIG)
-    return HEADER.pack(b"LLBZMEM1", zlib.crc32(BIG), len(BIG), len(stream), hashlib.sha256(stream).digest()) + stream
+    return cache_entry(BIG, stream)
 
 
 @pytest.mark.parametrize("corrupt", [
@@ -139,12 +153,9 @@ def test_an_entry_that_would_not_shrink_the_member_is_rejected(members, tmp_path
     _, cold_sha = build(members, tmp_path / "cold.zip", cache)
     # a valid DEFLATE stream of the content (stored blocks), but longer than the content: a cold
     # build would have stored the member instead, so this stream is not what it writes
-    compressor = zlib.compressobj(0, zlib.DEFLATED, -15)
-    stored = compressor.compress(BIG) + compressor.flush()
+    stored = raw_deflate(BIG, 0)
     assert zlib.decompress(stored, -15) == BIG and len(stored) > len(BIG)
-    entry_path(cache, BIG).write_bytes(
-        HEADER.pack(b"LLBZMEM1", zlib.crc32(BIG), len(BIG), len(stored), hashlib.sha256(stored).digest()) + stored
-    )
+    entry_path(cache, BIG).write_bytes(cache_entry(BIG, stored))
     result, sha = build(members, tmp_path / "again.zip", cache)
     assert (result.from_cache, result.cache_rejected, sha) == (1, 1, cold_sha)
 
@@ -161,8 +172,7 @@ def test_an_unwritable_cache_costs_only_speed(members, tmp_path):
 
 def test_store_then_load_round_trip_and_a_miss(tmp_path):
     cache = MemberCache(tmp_path, "zlib-test", 9)
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    stream = compressor.compress(BIG) + compressor.flush()
+    stream = raw_deflate(BIG, 9)
     digest = hashlib.sha256(BIG).digest()
     assert cache.load(digest, BIG, zlib.crc32(BIG)).stream is None
     assert cache.load(digest, BIG, zlib.crc32(BIG)).rejected is False
@@ -177,12 +187,7 @@ def test_store_then_load_round_trip_and_a_miss(tmp_path):
 def test_members_from_exactly_4_kib_are_cached(tmp_path):
     """MIN_CACHED_SIZE is inclusive: a 4,096-byte module is cached, a 4,095-byte one is not."""
     sizes = {"python/at.py": 4096, "python/below.py": 4095}
-    members = []
-    for name, size in sizes.items():
-        path = tmp_path / "tree" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes((b"x = %d\n" % size * size)[:size])
-        members.append(ZipMember(name, path, False))
+    members = make_members(tmp_path / "tree", {name: (b"x = %d\n" % size * size)[:size] for name, size in sizes.items()})
     cache = tmp_path / "cache"
     cold, _ = build(members, tmp_path / "cold.zip", cache)
     assert cache_files(cache) == [entry_path(cache, members[0].source.read_bytes())]
