@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import errno
 import os
+import resource
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -12,8 +14,9 @@ import threading
 import time
 import zipfile
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -492,44 +495,42 @@ def test_compression_runs_on_the_named_workers_only(tmp_path: Path, monkeypatch,
     assert set(threads) == {f"zip-writer_{n}" for n in range(workers)}
 
 
+@contextmanager
+def lowered_limit(kind: int, soft: int) -> Iterator[None]:
+    """A soft resource limit lowered for the block; the hard one stays, so it can be raised back."""
+    previous, hard = resource.getrlimit(kind)
+    resource.setrlimit(kind, (soft, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(kind, (previous, hard))
+
+
 def test_a_temporary_file_that_cannot_be_made_is_reported_as_the_zip(tmp_path: Path,
                                                                      members: List[ZipMember]) -> None:
     """No free file descriptor: the error names the zip the user asked for, not our temporary name."""
-    import resource
-
     destination = tmp_path / "out" / "layer.zip"
     destination.parent.mkdir()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     lowest_free = os.open(os.devnull, os.O_RDONLY)
     os.close(lowest_free)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (lowest_free, hard))
-    try:
-        with pytest.raises(OSError) as error:
-            write_deterministic_zip(members, destination, workers=1)
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    with lowered_limit(resource.RLIMIT_NOFILE, lowest_free), pytest.raises(OSError) as error:
+        write_deterministic_zip(members, destination, workers=1)
     assert (error.value.errno, error.value.filename) == (errno.EMFILE, str(destination))
     assert list(destination.parent.iterdir()) == []
 
 
 def test_a_write_that_fails_mid_way_is_reported_as_the_zip(tmp_path: Path) -> None:
     """A file size limit fails the write as a full disk does (EFBIG, no file name): name the zip."""
-    import resource
-    import signal
-
     tree = {f"python/m{i:03d}.py": (os.urandom(900), False) for i in range(40)}  # about 36 KB zipped
     members = make_tree(tmp_path / "tree", tree, list(tree))
     destination = tmp_path / "out" / "layer.zip"
     destination.parent.mkdir()
     destination.write_bytes(b"the previous layer")
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
-    resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, hard))
     try:
-        with pytest.raises(OSError) as error:
+        with lowered_limit(resource.RLIMIT_FSIZE, 16 * 1024), pytest.raises(OSError) as error:
             write_deterministic_zip(members, destination, workers=1)
     finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, previous)
     assert (error.value.errno, error.value.filename) == (errno.EFBIG, str(destination))
     assert sorted(path.name for path in destination.parent.iterdir()) == ["layer.zip"]
