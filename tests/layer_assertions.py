@@ -11,6 +11,17 @@ from typing import Dict, List, Set, Tuple
 from wheelfactory import record_hash
 
 
+def member_sizes(layer: Path) -> Dict[str, int]:
+    """Each member's unzipped size, by name."""
+    with zipfile.ZipFile(layer) as archive:
+        return {info.filename: info.file_size for info in archive.infolist()}
+
+
+def bytes_under(sizes: Dict[str, int], *prefixes: str) -> int:
+    """The unzipped bytes of the members under any of ``prefixes``."""
+    return sum(size for name, size in sizes.items() if name.startswith(prefixes))
+
+
 def names(zip_path: Path) -> Set[str]:
     with zipfile.ZipFile(zip_path) as archive:
         return set(archive.namelist())

@@ -9,10 +9,9 @@ import re
 import sys
 import zipfile
 from pathlib import Path
-from typing import Dict
 
 import deflate
-from layer_assertions import names
+from layer_assertions import bytes_under, member_sizes, names
 
 from shared_core import lambda_runtime
 from shared_core.cli import main
@@ -31,15 +30,6 @@ def run_cli(project: Path, *args: str) -> int:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def member_sizes(layer: Path) -> Dict[str, int]:
-    with zipfile.ZipFile(layer) as archive:
-        return {info.filename: info.file_size for info in archive.infolist()}
-
-
-def bytes_under(sizes: Dict[str, int], *prefixes: str) -> int:
-    return sum(size for name, size in sizes.items() if name.startswith(prefixes))
 
 
 # -- drop-package-tests --------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from layer_assertions import dists, names
+from layer_assertions import bytes_under, dists, member_sizes, names
 from wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
 
 from shared_core.cli import main
@@ -81,13 +81,11 @@ def test_size_report_shows_exactly_the_ten_largest(core_env, make_project, capsy
     project = make_project(requirements__txt="".join(f"fake-size-{i:02d}==1.0\n" for i in range(1, len(SIZED_PAYLOADS) + 1)))
     assert build(project) == 0
     out = capsys.readouterr().out.splitlines()
-    with zipfile.ZipFile(project / LAYER) as archive:
-        infos = archive.infolist()
-    sizes = {}
-    for index in range(1, len(SIZED_PAYLOADS) + 1):
-        prefixes = (f"python/fake_size_{index:02d}/", f"python/fake_size_{index:02d}-1.0.dist-info/")
-        sizes[f"fake-size-{index:02d}"] = sum(info.file_size for info in infos if info.filename.startswith(prefixes))
-    assert sum(sizes.values()) == sum(info.file_size for info in infos)
+    members = member_sizes(project / LAYER)
+    sizes = {f"fake-size-{index:02d}": bytes_under(members, f"python/fake_size_{index:02d}/",
+                                                   f"python/fake_size_{index:02d}-1.0.dist-info/")
+             for index in range(1, len(SIZED_PAYLOADS) + 1)}
+    assert sum(sizes.values()) == sum(members.values())
     table = out[out.index("Largest distributions (unzipped):") + 1:]
     expected = [f"  fake-size-{index:02d}  {sizes[f'fake-size-{index:02d}'] / 1024:>6.1f} KB" for index in range(12, 2, -1)]
     assert table[:10] == expected
