@@ -36,10 +36,10 @@ _POLL_SECONDS = 0.1
 #: Windows locks a byte range and then refuses to read it: lock a byte far past the pid we write.
 _WINDOWS_LOCK_OFFSET = 1 << 20
 
-#: What our builds create and delete again: ``tempfile`` names in the build folder (staging) and
-#: beside the zip (the zip and its fingerprint before their rename).
+#: What our builds create and delete again: ``tempfile`` names in the build folder (staging, the
+#: ``.gitignore`` before its rename) and beside the zip (the zip and its fingerprint before theirs).
 STAGING_PATTERN = ".staging-*"
-TEMPORARY_PATTERNS: Tuple[str, ...] = (".layer-*.zip.tmp", ".fingerprint-*.tmp")
+TEMPORARY_PATTERNS: Tuple[str, ...] = (".layer-*.zip.tmp", ".fingerprint-*.tmp", ".gitignore-*.tmp")
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,12 @@ version) and the zip's own sha256, so an edited zip is rebuilt too, even when it
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Optional
+
+from .atomic_file import write_atomically
 
 
 def fingerprint_path(zip_path: Path) -> Path:
@@ -57,17 +56,6 @@ def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
 
 
 def write_fingerprint(zip_path: Path, inputs: Dict[str, Any]) -> None:
-    """Write the record beside the zip, atomically: a temporary file that ``build_lock`` knows to clean up
-    if the build is killed, renamed over the old record."""
+    """Write the record beside the zip (atomically, like every small file of ours)."""
     record = {"inputs": inputs_digest(inputs), "sha256": file_sha256(zip_path), "size": zip_path.stat().st_size}
-    target = fingerprint_path(zip_path)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".fingerprint-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(json.dumps(record, indent=2).encode())
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide it from the rest of a team or CI; 0644 like the zip
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):  # a failed clean-up must not hide why the write failed
-            os.unlink(temporary)
-        raise
+    write_atomically(fingerprint_path(zip_path), json.dumps(record, indent=2).encode(), prefix=".fingerprint-")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
+from .atomic_file import write_atomically
 from .errors import LayoutError, OutputError
 from .fingerprint import fingerprint_path
 
@@ -70,20 +71,11 @@ def prepare_output(path: Path, how_to_change: str) -> None:
 
 
 def ensure_ignore_file(build_dir: Path) -> None:
-    """Create ``build_dir`` and, once, its ``.gitignore`` of ``*`` (written to a temporary file, then renamed)."""
+    """Create ``build_dir`` and, once, its ``.gitignore`` of ``*``."""
     build_dir.mkdir(parents=True, exist_ok=True)
     ignore = build_dir / ".gitignore"
-    if ignore.exists():
-        return
-    handle, temporary = tempfile.mkstemp(dir=build_dir, prefix=".gitignore-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(IGNORE_FILE_TEXT)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, ignore)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    if not ignore.exists():
+        write_atomically(ignore, IGNORE_FILE_TEXT.encode(), prefix=".gitignore-")
 
 
 class LayerBuildToolEnum(str, enum.Enum):

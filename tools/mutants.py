@@ -35,6 +35,7 @@ MODULES: Dict[str, Tuple[str, ...]] = {
     "shared_core/install/audit.py": ("tests/unit/test_install.py", "tests/e2e/test_audit.py"),
     "shared_core/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py",
                                    "tests/e2e/test_robustness.py::test_symlinked_output_is_replaced_not_written_through"),
+    "shared_core/atomic_file.py": ("tests/unit/test_shared.py", "tests/unit/test_member_cache.py"),
     "shared_core/pack/exclusion.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py",
                                       "tests/e2e/test_limits.py::test_every_default_exclusion_is_left_out_before_install"),
     "shared_core/names.py": ("tests/unit/test_shared.py", "tests/unit/test_pack.py"),

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import struct
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
+
+from ..atomic_file import write_atomically
 
 #: Below this many bytes a member is compressed every time (measured: all members under 4 KiB of
 #: a pandas + pyarrow layer, 2,388 files, take 0.1 s of CPU to compress at level 9).
@@ -92,21 +92,9 @@ class MemberCache:
         """Write the entry atomically; any OSError (read-only or full disk) just skips caching."""
         path = self.entry_path(digest)
         header = _HEADER.pack(_MAGIC, crc, content_size, len(stream), hashlib.sha256(stream).digest())
-        try:
+        with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-", suffix=".tmp")
-        except OSError:
-            return
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(header)
-                out.write(stream)
-            os.replace(temporary, path)
-        except OSError:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+            write_atomically(path, header + stream, prefix=".entry-")
 
 
 def verified_stream(entry: bytes, content: bytes, crc: int, inflate: Callable[[bytes, int], bytes]) -> Optional[bytes]:

@@ -398,6 +398,23 @@ def test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes(tm
     assert interrupted.read_bytes() == before[interrupted]  # the previous one, whole
 
 
+def test_what_a_killed_ignore_file_write_leaves_is_what_the_next_build_removes(tmp_path):
+    from shared_core.build_lock import remove_leftovers
+
+    build_dir = tmp_path / "build"
+    script = ("import os, signal, sys; sys.path.insert(0, sys.argv[2]); "
+              "os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL); "
+              "from pathlib import Path; from shared_core.paths import ensure_ignore_file; ensure_ignore_file(Path(sys.argv[1]))")
+    killed = subprocess.run([sys.executable, "-c", script, str(build_dir), str(Path(__file__).resolve().parents[2])],
+                            check=False)
+    assert killed.returncode == -signal.SIGKILL
+    left = sorted(build_dir.iterdir())
+    assert len(left) == 1
+    assert left[0].read_bytes() == b"# Created by lambda-layer-build: everything here is build output.\n*\n"
+    assert remove_leftovers(build_dir, tmp_path / "out").paths == tuple(left)
+    assert list(build_dir.iterdir()) == []
+
+
 def test_installer_reasons_from_older_uv_output_with_colour():
     from shared_core.tools import failure_message
 
