@@ -305,6 +305,22 @@ def test_inputs_digest_ignores_key_order_and_stringifies_paths():
     assert inputs_digest({"a": 1}) != inputs_digest({"a": 2})
 
 
+@pytest.mark.parametrize("text", ["[1]", '{"size": 22}', "{not json", ""])
+def test_anything_but_our_record_is_no_record(tmp_path, text):
+    import hashlib
+
+    from shared_core.fingerprint import fingerprint_path, is_up_to_date, read_fingerprint, write_fingerprint
+
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(b"PK\x05\x06" + bytes(18))
+    assert (read_fingerprint(layer), is_up_to_date(layer, {"a": 1})) == (None, False)
+    write_fingerprint(layer, {"a": 1})
+    assert read_fingerprint(layer) == hashlib.sha256(b'{"a": 1}').hexdigest()
+    assert is_up_to_date(layer, {"a": 1}) is True
+    fingerprint_path(layer).write_text(text)
+    assert (read_fingerprint(layer), is_up_to_date(layer, {"a": 1})) == (None, False)
+
+
 def test_fingerprint_is_written_atomically_and_cleans_up_after_a_failure(tmp_path):
     from shared_core.fingerprint import fingerprint_path, write_fingerprint
 
