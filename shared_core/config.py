@@ -10,7 +10,6 @@ from (:attr:`LayerConfig.origins`), so later messages can name it the same way.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
@@ -19,12 +18,7 @@ from .errors import ConfigError
 from .lambda_runtime import RUNTIME_PROVIDED, normalize_architecture, normalize_python_version
 from .pack.zip_writer import MAX_COMPRESSION_LEVEL
 from .paths import layer_output_path
-from .user_files import read_user_text
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python < 3.11 only
-    import tomli as tomllib
+from .user_files import read_user_text, tomllib
 
 SHARED_TABLE = "tool.lambda-layer"
 HATCH_TARGET_TABLE = "tool.hatch.build.targets.lambda-layer"

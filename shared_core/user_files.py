@@ -7,10 +7,16 @@ of a user's file goes through :func:`read_user_text` so the message names both.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Type
+from typing import Any, Dict, Tuple, Type
 
 from .errors import LayerError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python < 3.11 only
+    import tomli as tomllib
 
 
 def read_user_text(path: Path, *, error: Type[LayerError], fix: str) -> str:
@@ -30,3 +36,12 @@ def read_user_text(path: Path, *, error: Type[LayerError], fix: str) -> str:
             f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}): it may be a binary "
             f"or corrupted file. {fix}"
         ) from None
+
+
+def read_user_toml(path: Path, *, error: Type[LayerError], fix: str) -> Tuple[str, Dict[str, Any]]:
+    """``path``'s text and its TOML (a lock file), or ``error`` naming the file, what is wrong with it and ``fix``."""
+    text = read_user_text(path, error=error, fix=fix)
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path} is not valid TOML ({exc}). {fix}") from None

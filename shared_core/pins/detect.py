@@ -8,7 +8,7 @@ from typing import Any, Mapping, Optional
 from ..config import LayerConfig, read_pyproject
 from ..errors import LockError
 from ..paths import LayerBuildToolEnum, LayerPaths
-from ..user_files import read_user_text
+from ..user_files import read_user_toml
 from .dependency_list import DependencyListSource, project_requirements
 from .extras import check_extras, chosen_extras
 from .poetry_lock import PoetryLockSource, check_poetry_lock, lock_groups, poetry_extras, poetry_sources, select_groups
@@ -47,12 +47,7 @@ def pin_source_for_project(
         lock_path = project_root / "poetry.lock"
         if not lock_path.exists():
             raise LockError(f"{lock_path} does not exist. Run `poetry lock` in {project_root} first.")
-        from ..config import tomllib
-
-        try:
-            lock_data = tomllib.loads(read_user_text(lock_path, error=LockError, fix=POETRY_LOCK_FIX))
-        except tomllib.TOMLDecodeError as exc:
-            raise LockError(f"{lock_path} is not valid TOML ({exc}). Run `poetry lock` to regenerate it.") from None
+        _, lock_data = read_user_toml(lock_path, error=LockError, fix=POETRY_LOCK_FIX)
         check_poetry_lock(lock_path, lock_data, pyproject)
         groups = lock_groups(lock_data) if config.all_groups else select_groups(
             config.with_groups, config.without_groups, config.only_groups
@@ -68,7 +63,7 @@ def pin_source_for_project(
         extras = check_extras(config.extras, pyproject.get("project", {}).get("optional-dependencies", {}), name=extras_name)
         return UvLockSource(
             project_root, extras, config.all_extras, config.with_groups, config.without_groups, config.only_groups,
-            config.all_groups,
+            config.all_groups, pyproject=pyproject or None,
         )
     if build_tool is LayerBuildToolEnum.pip:
         path = (project_root / config.requirements).resolve()

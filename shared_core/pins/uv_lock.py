@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional, Set, Tuple
+from typing import Any, Dict, Mapping, Optional, Set, Tuple
 
 from ..errors import LockError
 from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
 from ..tools import find_uv, run_tool
-from ..user_files import read_user_text
+from ..user_files import read_user_toml
 from .graph import DependencyGraph
 from .pin import digest_text
 from .requirements_text import exact_pins, parse_requirements_text
@@ -30,23 +30,32 @@ class UvLockSource(PinSource):
     without_groups: Tuple[str, ...] = ()
     only_groups: Tuple[str, ...] = ()
     all_groups: bool = False
+    #: pyproject.toml as the caller already parsed it (None: read here, for the lock check).
+    pyproject: Optional[Mapping[str, Any]] = field(default=None, repr=False, compare=False)
+    _text: str = field(init=False, repr=False, compare=False)
+    _lock: Dict[str, Any] = field(init=False, repr=False, compare=False)
 
     @property
     def origin(self) -> str:  # type: ignore[override]
         return "uv.lock"
 
     def fingerprint(self) -> Dict[str, Any]:
-        lock = self.project_root / "uv.lock"
         return {
-            "lock": digest_text(read_user_text(lock, error=LockError, fix=UV_LOCK_FIX)),
+            "lock": digest_text(self._text),
             "extras": sorted(self.extras),
             "all_extras": self.all_extras,
             "groups": [sorted(self.groups), sorted(self.without_groups), sorted(self.only_groups), self.all_groups],
         }
 
     def __post_init__(self) -> None:
-        # Before any fingerprint is compared: an "up to date" zip from a stale lock is still stale.
-        check_uv_lock(self.project_root)
+        # uv.lock is read once, for the check, the fingerprint and the graph; checked before any
+        # fingerprint is compared: an "up to date" zip from a stale lock is still stale.
+        self._text, self._lock = read_user_toml(self.project_root / "uv.lock", error=LockError, fix=UV_LOCK_FIX)
+        if self.pyproject is None:
+            from ..config import read_pyproject
+
+            self.pyproject = read_pyproject(self.project_root / "pyproject.toml")
+        check_uv_lock_data(self._lock, self.pyproject)
 
     def resolve(self, target: LambdaTarget) -> Resolution:
         args = [
@@ -67,24 +76,16 @@ class UvLockSource(PinSource):
                 "uv.lock holds a requirement that is not an index release (a path, URL or editable "
                 "dependency); a layer is built from index wheels only. Publish it to an index and run `uv lock`."
             )
-        return Resolution(pins, (), uv_lock_graph(self.project_root / "uv.lock"))
+        return Resolution(pins, (), uv_lock_graph(self._lock))
 
 
-def check_uv_lock(project_root: Path) -> None:
+def check_uv_lock_data(lock: Mapping[str, Any], pyproject: Mapping[str, Any]) -> None:
     """Refuse a uv.lock that does not list the dependencies pyproject.toml declares now.
 
     ``uv export --frozen`` trusts the lock as it is; comparing the names the lock recorded for the
     project with pyproject.toml catches the common slip (a dependency added without `uv lock`)
     without resolving anything.
     """
-    from ..config import read_pyproject, tomllib
-
-    lock_path = project_root / "uv.lock"
-    try:
-        lock = tomllib.loads(read_user_text(lock_path, error=LockError, fix=UV_LOCK_FIX))
-    except tomllib.TOMLDecodeError as exc:
-        raise LockError(f"{lock_path} is not valid TOML ({exc}). Run `uv lock` to regenerate it.") from None
-    pyproject = read_pyproject(project_root / "pyproject.toml")
     name = normalize_name(str(pyproject.get("project", {}).get("name", "")))
     for package in lock.get("package", []):
         if normalize_name(package.get("name", "")) != name or not {"virtual", "editable"} & set(package.get("source", {})):
@@ -111,14 +112,8 @@ def check_uv_lock(project_root: Path) -> None:
         )
 
 
-def uv_lock_graph(lock_path: Path) -> Optional[DependencyGraph]:
+def uv_lock_graph(lock: Mapping[str, Any]) -> Optional[DependencyGraph]:
     """Edges from uv.lock's ``dependencies``/``optional-dependencies``; roots: the project's own entries."""
-    from ..config import tomllib
-
-    try:
-        lock = tomllib.loads(lock_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
     edges: Dict[str, Set[str]] = {}
     roots: Set[str] = set()
     for package in lock.get("package", []):

@@ -124,15 +124,14 @@ requires-dist = [{requires}]
 
 
 def test_uv_lock_check_compares_recorded_and_declared_names(tmp_path):
-
-    from shared_core.pins.uv_lock import check_uv_lock
+    from shared_core.pins.uv_lock import UvLockSource
 
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1.0"\ndependencies = ["Requests>=2"]\n')
     (tmp_path / "uv.lock").write_text(UV_LOCK.format(requires='{ name = "requests", specifier = ">=2" }'))
-    check_uv_lock(tmp_path)
+    UvLockSource(tmp_path)
     (tmp_path / "uv.lock").write_text(UV_LOCK.format(requires='{ name = "requests" }, { name = "six" }'))
     with pytest.raises(LockError) as error:
-        check_uv_lock(tmp_path)
+        UvLockSource(tmp_path)
     assert str(error.value) == "pyproject.toml changed since uv.lock was last generated (six). Run `uv lock` to update it."
 
 
