@@ -54,8 +54,10 @@ def audit_tree(root: Path, target: LambdaTarget) -> None:
     problems = wheel_tag_problems(root, target)
     for directory, _, files in os.walk(root):
         for name in sorted(files):
+            if not (name.endswith(_NATIVE_SUFFIXES) or ".so." in name):
+                continue
             path = Path(directory, name)
-            if path.is_symlink() or not (name.endswith(_NATIVE_SUFFIXES) or ".so." in name):
+            if path.is_symlink():
                 continue
             problem = native_file_problem(path, path.relative_to(root).as_posix(), target)
             if problem:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Collection, Dict, List, Sequence, Tuple
 
 from ..distributions import InstalledDistribution
+from ..fingerprint import file_sha256
 from .slimming import pyc_source
 from .tree import StagedFile
 
@@ -38,11 +38,7 @@ class RewrittenRecord:
 
 def record_digest(path: Path) -> str:
     """``sha256=<urlsafe base64 without padding>`` of a file, as RECORD rows state it."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return "sha256=" + base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
+    return "sha256=" + base64.urlsafe_b64encode(bytes.fromhex(file_sha256(path))).rstrip(b"=").decode("ascii")
 
 
 def _render(rows: Sequence[Tuple[str, str, str]]) -> str:

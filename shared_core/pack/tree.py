@@ -13,7 +13,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Set
+from typing import Dict, List
 
 from ..errors import SymlinkEscapeError
 
@@ -34,13 +34,9 @@ def walk_tree(root: Path) -> List[StagedFile]:
     """Every regular file below ``root`` (following in-tree links), sorted by relative path."""
     real_root = os.path.realpath(root)
     found: Dict[str, StagedFile] = {}
-    visited: Set[str] = set()
 
     def visit_dir(directory: str, prefix: str) -> None:
-        real_dir = os.path.realpath(directory)
-        if real_dir in visited:
-            return
-        visited.add(real_dir)
+        # Links to directories are skipped below, so each real directory is reached once, by its own path.
         with os.scandir(directory) as entries:
             for entry in entries:
                 relpath = f"{prefix}{entry.name}"

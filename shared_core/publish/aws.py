@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Optional, Set
 
 from ..errors import PublishError
+from ..indexes import mask_credentials
 from ..version import __version__
 
 BOTO3_MISSING = (
@@ -101,9 +102,7 @@ class LayerApi:
                                     getattr(frozen, "token", None)) if value}
 
     def _mask(self, text: str) -> str:
-        for secret in self._secrets():
-            text = text.replace(secret, "****")
-        return text
+        return mask_credentials(text, self._secrets())
 
     @contextmanager
     def call(self, action: str, resource: str) -> Iterator[None]:
