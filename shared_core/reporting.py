@@ -12,9 +12,6 @@ import sys
 import time
 from typing import Optional, Protocol, TextIO
 
-#: Stages that report progress, in the order a build runs them.
-PROGRESS_STAGES = ("download", "install", "compile", "zip")
-
 
 def count_of(count: int, noun: str) -> str:
     """``1 pin``, ``12 pins``: the messages read right for one too."""
@@ -86,6 +83,7 @@ class PrintReporter:
         self.verbose = verbose
         self.quiet = quiet
         self._bar: Optional[TerminalBar] = None
+        self._stream: Optional[TextIO] = None  # the sys.stderr that _bar was decided for
 
     def _clear_bar(self) -> None:
         if self._bar is not None:
@@ -109,11 +107,16 @@ class PrintReporter:
             self._clear_bar()
             print(message, flush=True)
 
+    def _bar_for_stderr(self) -> Optional[TerminalBar]:
+        """The bar for the current ``sys.stderr``, decided again only when it is replaced (as pytest does)."""
+        if self._stream is not sys.stderr:
+            self._stream, self._bar = sys.stderr, terminal_bar(sys.stderr, self.quiet)
+        return self._bar
+
     def shows_progress(self) -> bool:
-        return terminal_bar(sys.stderr, self.quiet) is not None
+        return self._bar_for_stderr() is not None
 
     def progress(self, stage: str, done: int, total: int) -> None:
-        if self._bar is None or self._bar.stream is not sys.stderr:
-            self._bar = terminal_bar(sys.stderr, self.quiet)
-        if self._bar is not None:
-            self._bar.update(stage, done, total)
+        bar = self._bar_for_stderr()
+        if bar is not None:
+            bar.update(stage, done, total)
