@@ -109,6 +109,16 @@ def test_audit_reads_only_loadable_native_files(tmp_path):
     assert str(error.value) == _refusal(ARM_312, "fast.libs/libz-1a2b.so.1.3 is built for ELF machine 62, not aarch64 (183)")
 
 
+def test_audit_reports_a_library_once_not_through_its_symlinks(tmp_path):
+    """``libfoo.so -> libfoo.so.1``: the file is checked once, by its own name, and so is every file after the link."""
+    _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_aarch64")
+    _elf(tmp_path / "fast.libs/libz.so.1", "x86_64")
+    (tmp_path / "fast.libs/libz.so").symlink_to("libz.so.1")  # sorted first
+    with pytest.raises(PlatformMismatchError) as error:
+        audit_tree(tmp_path, ARM_312)
+    assert str(error.value) == _refusal(ARM_312, "fast.libs/libz.so.1 is built for ELF machine 62, not aarch64 (183)")
+
+
 def test_audit_reads_big_endian_elf_headers(tmp_path):
     _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_aarch64")
     s390x = b"\x7fELF" + bytes([2, 2, 1]) + bytes(9) + (3).to_bytes(2, "big") + (22).to_bytes(2, "big") + bytes(44)
