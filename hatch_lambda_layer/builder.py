@@ -132,14 +132,14 @@ class LambdaLayerBuilder(BuilderInterface):
 
     def _pin_source(self, layer: Any, extras: Tuple[str, ...]) -> Any:
         """uv.lock when the project has one; else the dependency list, resolved for the target by uv."""
-        from shared_core import DependencyListSource, UvLockSource
+        from shared_core import DependencyListSource, UvLockSource, uv_lock_root
 
         root = Path(self.root).resolve()
-        if (root / "uv.lock").is_file():
+        if (uv_lock_root(root) / "uv.lock").is_file():
             return UvLockSource(
                 root, extras, layer.all_extras, layer.with_groups, layer.without_groups, layer.only_groups, layer.all_groups
             )
-        return DependencyListSource(root, self.requirements(extras))
+        return DependencyListSource(root, self.requirements(extras), extras, layer.allow_sdist, self.metadata.config)
 
     # -- cleaning ----------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from .pins.extras import check_extras, chosen_extras
 from .pins.poetry_lock import PoetryLockSource, check_poetry_lock, poetry_sources, select_groups
 from .pins.source import PinSource
 from .pins.uv_lock import UvLockSource
+from .pins.uv_lock import lock_root as uv_lock_root
 from .pipeline import LayerBuildOutcome, build_layer
 from .publish import (
     HATCH_PUBLISH_TABLE,
@@ -139,6 +140,7 @@ __all__ = [
     "split_option_values",
     "terminal_bar",
     "user_error",
+    "uv_lock_root",
     "validate_table",
     "with_layer_name",
 ]

@@ -15,7 +15,23 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from .errors import UnsupportedTargetError
 
-SUPPORTED_PYTHON_VERSIONS: Tuple[str, ...] = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+#: The full Python version each runtime runs, for PEP 508 markers such as ``python_full_version >=
+#: "3.12.1"``. AWS applies CPython's patch releases to the managed runtimes without publishing which
+#: one is live, so these are the patch releases CPython had published for each minor by mid-2025
+#: (3.14: its first release, which the runtime launched with in November 2025): a floor that only moves
+#: up. One table for every pin source, so a marker means the same whichever source evaluates it.
+#: Update a value (here only) when you learn a newer one (``print(sys.version)`` in a function).
+LAMBDA_PYTHON_RELEASES: Dict[str, str] = {
+    "3.9": "3.9.23",
+    "3.10": "3.10.18",
+    "3.11": "3.11.13",
+    "3.12": "3.12.11",
+    "3.13": "3.13.5",
+    "3.14": "3.14.0",
+}
+
+#: The Lambda Python runtimes, oldest first.
+SUPPORTED_PYTHON_VERSIONS: Tuple[str, ...] = tuple(LAMBDA_PYTHON_RELEASES)
 
 #: When AWS deprecates each Python runtime (no more security patches; creating and then updating
 #: functions on it is blocked some months later). Source: AWS Lambda's "Supported runtimes" table
@@ -31,6 +47,11 @@ RUNTIME_DEPRECATION: Dict[str, date] = {
     "3.13": date(2029, 6, 30),
     "3.14": date(2029, 6, 30),
 }
+
+#: ``platform.release()`` in a Lambda execution environment (``platform_release`` in markers), as
+#: AWS's "Lambda runtimes" page documents it for Amazon Linux 2 (4.14.165-102.205.amzn2.x86_64),
+#: without the machine suffix, which follows the target's architecture.
+LAMBDA_KERNEL_RELEASE = "4.14.165-102.205.amzn2"
 
 #: Distributions every Lambda Python runtime already provides: left out of a layer by default.
 RUNTIME_PROVIDED: Tuple[str, ...] = ("boto3", "botocore", "s3transfer", "urllib3")
@@ -147,6 +168,11 @@ class LambdaTarget:
         return _GLIBC_AL2023 if self.version_tuple >= (3, 12) else _GLIBC_AL2
 
     @property
+    def python_full_version(self) -> str:
+        """The X.Y.Z the runtime runs (:data:`LAMBDA_PYTHON_RELEASES`): what markers and resolvers see."""
+        return LAMBDA_PYTHON_RELEASES[self.python_version]
+
+    @property
     def runtime_name(self) -> str:
         return f"python{self.python_version}"
 
@@ -231,17 +257,18 @@ class LambdaTarget:
         return True
 
     def marker_environment(self) -> Dict[str, str]:
-        """A PEP 508 environment for the target, to evaluate markers the way Lambda would."""
+        """A PEP 508 environment for the target, to evaluate markers the way Lambda would: the same for
+        every pin source (uv resolves with the same full version, see ``pins/uv_compile.py``)."""
         return {
             "implementation_name": "cpython",
-            "implementation_version": f"{self.python_version}.0",
+            "implementation_version": self.python_full_version,
             "os_name": "posix",
             "platform_machine": self.machine,
             "platform_python_implementation": "CPython",
-            "platform_release": "",
+            "platform_release": f"{LAMBDA_KERNEL_RELEASE}.{self.machine}",
             "platform_system": "Linux",
             "platform_version": "",
-            "python_full_version": f"{self.python_version}.0",
+            "python_full_version": self.python_full_version,
             "python_version": self.python_version,
             "sys_platform": "linux",
         }

@@ -39,7 +39,7 @@ def run_tool(
     cwd: Optional[os.PathLike] = None,
     what: str,
     stdin: Optional[str] = None,
-    extra_env: Optional[Mapping[str, str]] = None,
+    extra_env: Optional[Mapping[str, Optional[str]]] = None,
     secrets: Sequence[str] = (),
     error: Type[LayerError] = InstallError,
     check: bool = True,
@@ -65,9 +65,14 @@ def run_tool(
 _TERMINAL_SIZE = (40, 160)
 
 
-def _environment(extra_env: Optional[Mapping[str, str]]) -> Dict[str, str]:
+def _environment(extra_env: Optional[Mapping[str, Optional[str]]]) -> Dict[str, str]:
+    """``os.environ`` with ``extra_env`` applied; a ``None`` value removes the variable."""
     env: Dict[str, str] = dict(os.environ)
-    env.update(extra_env or {})
+    for key, value in (extra_env or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 
@@ -78,7 +83,7 @@ def run_streaming(
     terminal: bool,
     what: str,
     cwd: Optional[os.PathLike] = None,
-    extra_env: Optional[Mapping[str, str]] = None,
+    extra_env: Optional[Mapping[str, Optional[str]]] = None,
     error: Type[LayerError] = InstallError,
 ) -> subprocess.CompletedProcess:
     """Run a tool, handing every line (or in-place redraw) of its output to ``on_text`` as it comes.

@@ -24,7 +24,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from wheelfactory import build_wheelhouse
+from wheelfactory import build_private_wheelhouse, build_wheelhouse
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Filled by the Makefile's set-up step (pip download of hatchling, uv, deflate, ... at the venv's versions).
@@ -106,9 +106,23 @@ def private_index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
         yield url
 
 
+@pytest.fixture(scope="session")
+def shadow_index_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second loopback index whose ``fake-confused 1.0`` is not the wheelhouse's (its "private" twin)."""
+    wheels = build_private_wheelhouse(tmp_path_factory.mktemp("private-wheels"))
+    with serve_index(wheels, tmp_path_factory.mktemp("shadow-index")) as url:
+        yield url
+
+
 @pytest.fixture
-def poetry_app(core_env):
-    """``run("lambda-layer ...") -> (exit code, stdout, stderr)`` on a fresh Poetry Application."""
+def poetry_app(core_env, monkeypatch):
+    """``run("lambda-layer ...") -> (exit code, stdout, stderr)`` on a fresh Poetry Application.
+
+    The Poetry projects lock their packages from a source (the loopback index), and a pin locked
+    from a source is installed from that source alone: the installer must reach it, not the wheelhouse.
+    """
+    for key in ("UV_OFFLINE", "UV_FIND_LINKS", "PIP_NO_INDEX", "PIP_FIND_LINKS"):
+        monkeypatch.delenv(key, raising=False)
     from cleo.testers.application_tester import ApplicationTester
     from poetry.console.application import Application
 

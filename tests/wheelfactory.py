@@ -136,6 +136,12 @@ HUGE_BLOB_BYTES = 262_144_001
 SIZED_PAYLOADS = tuple(1000 * index for index in range(1, 13))
 
 
+def build_private_wheelhouse(directory: Path) -> Path:
+    """A private index's wheels: one that shares a public package's name and version, not its content."""
+    make_wheel(directory, "fake-confused", "1.0", {"fake_confused/__init__.py": module("ORIGIN = 'private'\n")})
+    return directory
+
+
 def build_wheelhouse(directory: Path) -> Path:
     """The session's one wheelhouse: every distribution any test installs."""
     w = lambda name, version="1.0", **kw: make_wheel(directory, name, version, kw.pop("files", None) or {f"{snake(name)}/__init__.py": module()}, **kw)  # noqa: E731
@@ -220,6 +226,15 @@ def build_wheelhouse(directory: Path) -> Path:
     # Two releases of one distribution: a lock can move from one to the other with pyproject.toml unchanged.
     w("fake-versioned", "1.0", files={"fake_versioned/__init__.py": module("VERSION = 1\n")})
     w("fake-versioned", "2.0", files={"fake_versioned/__init__.py": module("VERSION = 2\n")})
+    # A requirement only a patch release of 3.12 needs: Lambda runs a recent patch, never 3.12.0.
+    w("fake-patchlevel", requires=['fake-c; python_full_version >= "3.12.1"'])
+    # Two releases for Python 3.11 on x86_64: 2.0's only wheel needs glibc 2.28 (Amazon Linux 2 has 2.26)
+    # and it has an sdist, so a resolver that ignores wheel availability picks it.
+    w("fake-glibc", "1.0", files={"fake_glibc/__init__.py": module("VERSION = 1\n")}, tag="cp311-cp311-manylinux_2_17_x86_64")
+    w("fake-glibc", "2.0", files={"fake_glibc/__init__.py": module("VERSION = 2\n")}, tag="cp311-cp311-manylinux_2_28_x86_64")
+    make_sdist(directory, "fake-glibc", "2.0")
+    # The public twin of a private package: what dependency confusion would install instead of it.
+    w("fake-confused", files={"fake_confused/__init__.py": module("ORIGIN = 'public'\n")})
     # Set and frozenset constants: marshalled in hash order by Python < 3.11, so PYTHONHASHSEED shows.
     w("fake-sets", files={"fake_sets/__init__.py": module(SET_CONSTANTS)})
     # Unzips to one byte more than Lambda allows (its zeros deflate to a few hundred KB).

@@ -10,16 +10,19 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..errors import InstallError, MissingWheelError
+from ..errors import InstallError
 from ..indexes import (
+    INDEX_VARIABLES,
     NO_SETTINGS,
     IndexSettings,
     PackageIndex,
     all_secrets,
+    bound_index,
+    bound_index_env,
     mask_credentials,
     pip_index_env,
     uv_index_args,
@@ -27,10 +30,10 @@ from ..indexes import (
 )
 from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
+from ..pins.availability import missing_wheel_error, newest_with_wheel, uv_missing
 from ..pins.pin import Pin
 from ..tools import failure_message, find_uv, full_output, python_has_module, run_streaming, run_tool, strip_terminal_codes
 
-_UV_NO_WHEEL = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+?) has no (?:usable wheels|wheels with a matching)")
 #: uv's counts on a terminal: "Preparing packages... (3/12)" (download and unpack), "[3/12]" (install).
 _UV_PREPARED = re.compile(r"\((\d+)/(\d+)\)\s*$")
 _UV_INSTALLED = re.compile(r"\[(\d+)/(\d+)\]")
@@ -59,6 +62,11 @@ class InstallRequest:
     #: The project root: uv reads the project's own index settings (``[tool.uv]``, uv.toml) from here.
     project_root: Optional[Path] = None
     settings: IndexSettings = NO_SETTINGS
+    #: Every index the project configures: the credentials of pins bound to one (``Pin.index``).
+    known_indexes: Tuple[PackageIndex, ...] = ()
+    #: Environment changes (``None`` removes) and arguments of one installer run: a run bound to one index.
+    env_override: Mapping[str, Optional[str]] = field(default_factory=dict)
+    extra_args: Tuple[str, ...] = ()
 
     @property
     def require_hashes(self) -> bool:
@@ -90,6 +98,7 @@ def uv_command(request: InstallRequest, requirements_file: Path, *, dry_run: boo
         command += [arg for name in binary_only for arg in ("--only-binary", name)]
     command += ["--require-hashes"] if request.require_hashes else []
     command += uv_index_args(request.settings)
+    command += list(request.extra_args)
     command += ["--dry-run"] if dry_run else []
     return command
 
@@ -112,21 +121,11 @@ def pip_command(request: InstallRequest, requirements_file: Path) -> List[str]:
     return command
 
 
-def _missing_wheel_error(missing: Sequence[Tuple[str, str]], target: LambdaTarget, *, caveat: str = "") -> MissingWheelError:
-    missing = list(dict.fromkeys(missing))
-    listed = "; ".join(f"{name} {version}" for name, version in missing)
-    tags = f"{target.cpython_tag}/abi3/py3, {target.platform_tags[0]} or older manylinux, or any"
-    first = missing[0][0]
-    return MissingWheelError(
-        f"No wheel for the target runtime ({target.describe()}) for: {listed}. Needed tags: {tags}. "
-        f"Ways out: pin a version that publishes wheels for this runtime; for a pure-Python package, "
-        f'allow its sdist with `allow-sdist = ["{first}"]` in [tool.lambda-layer]; or build on the '
-        f"target platform.{caveat}"
-    )
-
-
-def _uv_missing(output: str) -> List[Tuple[str, str]]:
-    return [(m["name"], m["version"]) for m in _UV_NO_WHEEL.finditer(output)]
+def _newest(missing: Sequence[Tuple[str, str]], request: InstallRequest, env: Mapping[str, Optional[str]]) -> Dict[str, Optional[str]]:
+    """For each pin without a wheel, the newest release that has one, from the indexes of this run."""
+    args = [*uv_index_args(request.settings), *request.extra_args]
+    return {name: newest_with_wheel(name, request.target, env=env, args=args, cwd=request.project_root,
+                                    secrets=all_secrets(request.indexes)) for name, _ in missing}
 
 
 def _uv_counts(progress: Progress) -> Callable[[str], None]:
@@ -155,7 +154,7 @@ def _pip_counts(progress: Progress, total: int) -> Callable[[str], None]:
 
 
 def _run_installer(
-    request: InstallRequest, command: List[str], what: str, env: Dict[str, str],
+    request: InstallRequest, command: List[str], what: str, env: Mapping[str, Optional[str]],
     counts: Optional[Callable[[str], None]], *, terminal: bool,
 ) -> subprocess.CompletedProcess:
     """Run the installer, capturing its output, or streaming it to ``counts`` for the progress bar."""
@@ -166,7 +165,7 @@ def _run_installer(
 
 
 def _install_with_uv(
-    request: InstallRequest, requirements_file: Path, env: Dict[str, str], progress: Optional[Progress] = None
+    request: InstallRequest, requirements_file: Path, env: Mapping[str, Optional[str]], progress: Optional[Progress] = None
 ) -> None:
     secrets = all_secrets(request.indexes)
     counts = _uv_counts(progress) if progress is not None else None
@@ -174,7 +173,7 @@ def _install_with_uv(
     completed = _run_installer(request, uv_command(request, requirements_file), "uv pip install", env, counts, terminal=True)
     if completed.returncode == 0:
         return
-    missing = _uv_missing(completed.stderr)
+    missing = uv_missing(completed.stderr)
     if not missing:
         raise InstallError(
             failure_message("uv pip install", completed.returncode, completed.stderr, secrets),
@@ -187,15 +186,16 @@ def _install_with_uv(
         requirements_file.write_text(request.requirements_text(remaining), encoding="utf-8")
         probe = run_tool(uv_command(request, requirements_file, dry_run=True), what="uv pip install --dry-run",
                          extra_env=env, secrets=secrets, check=False, cwd=request.project_root)
-        more = [item for item in _uv_missing(probe.stderr) if normalize_name(item[0]) not in names]
+        more = [item for item in uv_missing(probe.stderr) if normalize_name(item[0]) not in names]
         if probe.returncode == 0 or not more:
             break
         missing += more
-    raise _missing_wheel_error(sorted(missing, key=lambda item: normalize_name(item[0])), request.target)
+    missing = sorted(missing, key=lambda item: normalize_name(item[0]))
+    raise missing_wheel_error(missing, request.target, newest=_newest(missing, request, env))
 
 
 def _install_with_pip(
-    request: InstallRequest, requirements_file: Path, env: Dict[str, str], progress: Optional[Progress] = None
+    request: InstallRequest, requirements_file: Path, env: Mapping[str, Optional[str]], progress: Optional[Progress] = None
 ) -> None:
     if not python_has_module(sys.executable, "pip"):
         raise InstallError(
@@ -219,11 +219,46 @@ def _install_with_pip(
     if missing:
         # pip words "no wheel for this platform" and "no such release" alike ("from versions: none")
         caveat = " (pip reports a name or version the index does not have the same way: check those too.)"
-        raise _missing_wheel_error(missing, request.target, caveat=caveat)
+        raise missing_wheel_error(missing, request.target, caveat=caveat, newest=_newest(missing, request, env))
     raise InstallError(
         failure_message("pip install", completed.returncode, completed.stderr, secrets),
         details=full_output(completed, secrets),
     )
+
+
+def _run(request: InstallRequest, requirements_file: Path, progress: Optional[Progress]) -> None:
+    """One installer run over ``request.pins``, with its indexes (or the one it is bound to)."""
+    requirements_file.write_text(request.requirements_text(request.pins), encoding="utf-8")
+    if request.installer == "pip":
+        env: Dict[str, Optional[str]] = dict(pip_index_env(request.indexes, request.settings))
+        env.update(request.env_override)
+        _install_with_pip(request, requirements_file, env, progress)
+    else:
+        env = dict(uv_index_env(request.indexes, request.settings))
+        env.setdefault("UV_PYTHON_DOWNLOADS", os.environ.get("UV_PYTHON_DOWNLOADS", "never"))
+        env.update(request.env_override)
+        _install_with_uv(request, requirements_file, env, progress)
+
+
+def installer_runs(request: InstallRequest, local_wheels: Sequence[Pin]) -> List[InstallRequest]:
+    """One run for the pins from the configured indexes, one per index a pin is bound to (that index
+    alone), and one for the local wheels (no index at all)."""
+    default = tuple(pin for pin in request.pins if pin.index is None and pin.path is None)
+    runs: List[InstallRequest] = [replace(request, pins=default)] if default else []
+    bound: Dict[str, List[Pin]] = {}
+    for pin in request.pins:
+        if pin.index is not None and pin.path is None:
+            bound.setdefault(pin.index, []).append(pin)
+    for url, pins in sorted(bound.items()):
+        env, args = bound_index_env(bound_index(url, (*request.known_indexes, *request.indexes)), request.installer)
+        runs.append(replace(request, pins=tuple(pins), indexes=(), settings=NO_SETTINGS, env_override=env, extra_args=tuple(args)))
+    if local_wheels:
+        env = {variable: None for variable in INDEX_VARIABLES}
+        env.update({"PIP_NO_INDEX": "1"} if request.installer == "pip" else {})
+        args = () if request.installer == "pip" else ("--no-index",)
+        runs.append(replace(request, pins=tuple(local_wheels), indexes=(), settings=NO_SETTINGS, env_override=env,
+                            extra_args=args, allow_sdist=()))
+    return runs
 
 
 def install_pins(request: InstallRequest, scratch: Path, progress: Optional[Progress] = None) -> None:
@@ -235,11 +270,49 @@ def install_pins(request: InstallRequest, scratch: Path, progress: Optional[Prog
         request.destination.mkdir(parents=True, exist_ok=True)
         return
     scratch.mkdir(parents=True, exist_ok=True)
-    requirements_file = scratch / "pinned-requirements.txt"
-    requirements_file.write_text(request.requirements_text(request.pins), encoding="utf-8")
-    if request.installer == "pip":
-        _install_with_pip(request, requirements_file, pip_index_env(request.indexes, request.settings), progress)
-    else:
-        env = uv_index_env(request.indexes, request.settings)
-        env.setdefault("UV_PYTHON_DOWNLOADS", os.environ.get("UV_PYTHON_DOWNLOADS", "never"))
-        _install_with_uv(request, requirements_file, env, progress)
+    local = [pin for pin in request.pins if pin.path is not None]
+    wheels = build_local_wheels(local, scratch / "local-wheels", request.target) if local else []
+    for number, run in enumerate(installer_runs(request, wheels)):
+        _run(run, scratch / f"pinned-requirements-{number}.txt", progress)
+    for record in request.destination.glob("*.dist-info/direct_url.json"):
+        record.unlink()  # where this machine's scratch wheel was: not part of the layer
+
+
+def build_local_wheels(pins: Sequence[Pin], out_dir: Path, target: LambdaTarget) -> List[Pin]:
+    """Each local pin as a wheel (project folders and sdists built by their own backend, isolated)."""
+    wheels: List[Pin] = []
+    for number, pin in enumerate(pins):
+        assert pin.path is not None
+        wheel = pin.path
+        if not pin.path.name.endswith(".whl"):
+            out = out_dir / str(number)
+            run_tool([find_uv(), "build", "--wheel", "--out-dir", str(out), "--python", sys.executable, str(pin.path)],
+                     what=f"uv build ({pin.name} from {pin.path})", cwd=pin.path if pin.path.is_dir() else pin.path.parent,
+                     extra_env={"UV_PYTHON_DOWNLOADS": os.environ.get("UV_PYTHON_DOWNLOADS", "never")})
+            built = sorted(out.glob("*.whl"))
+            if len(built) != 1:
+                raise InstallError(f"Building {pin.name} from {pin.path} gave {len(built)} wheels instead of one.")
+            wheel = built[0]
+        name, version, tags = _wheel_filename(wheel)
+        if normalize_name(name) != pin.normalized_name:
+            raise InstallError(
+                f"The local distribution at {pin.path} is {name}, not {pin.name} as the pin source says. Fix the path "
+                "or the dependency's name."
+            )
+        if not any(target.accepts_wheel_tag(tag) for tag in tags):
+            raise InstallError(
+                f"The local distribution {pin.name} at {pin.path} builds the wheel {wheel.name} on this machine, which "
+                f"cannot run on {target.describe()} (its tags: {', '.join(tags)}). A layer can hold a local "
+                "distribution only when it is pure Python, or built for the target: build it on the target platform "
+                "and point the dependency at that wheel."
+            )
+        wheels.append(replace(pin, version=version, path=wheel))
+    return wheels
+
+
+def _wheel_filename(wheel: Path) -> Tuple[str, str, List[str]]:
+    """(name, version, expanded tags) from ``name-version(-build)?-py-abi-platform.whl``."""
+    parts = wheel.name[: -len(".whl")].split("-")
+    pythons, abis, platforms = parts[-3:]
+    tags = [f"{p}-{a}-{pl}" for p in pythons.split(".") for a in abis.split(".") for pl in platforms.split(".")]
+    return parts[0], parts[1], tags

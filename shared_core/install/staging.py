@@ -11,9 +11,9 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Mapping, Optional, Tuple
 
 from ..build_lock import layer_lock
 from ..config import LayerConfig, load_config
@@ -45,6 +45,10 @@ class LayerInstallResult:
     root: Path
     distributions: Tuple[InstalledDistribution, ...]
     bytecode: Optional[BytecodeResult]
+    #: ``{normalised name: extras}`` the pin source asks for: their requirements must be in the layer too.
+    requested_extras: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    #: How to complete the pin source when the layer misses a dependency, in its own terms.
+    closure_fix: str = ""
 
 
 def _seconds(started: float) -> str:
@@ -94,9 +98,12 @@ def stage_dependencies(
         )
     check_hash_rule(pins, source.origin)
     dropped = f"; excluded before install: {', '.join(selection.excluded)}{orphans}" if selection.excluded else ""
-    reporter.info(f"resolve: {count_of(len(pins), 'pin')} from {source.origin} for {target.describe()}{dropped} ({_seconds(started)})")
+    named = sum(1 for pin in pins if resolution.named is not None and pin.normalized_name in resolution.named)
+    added = "" if resolution.named is None or named == len(pins) else f" ({named} named there, {len(pins) - named} added)"
+    reporter.info(f"resolve: {count_of(len(pins), 'pin')} from {source.origin}{added} for {target.describe()}{dropped} "
+                  f"({_seconds(started)})")
     for pin in pins:
-        reporter.detail(f"  {pin.name}=={pin.version}")
+        reporter.detail(f"  {pin.describe()}")
 
     started = time.monotonic()
     paths.build_dir.mkdir(parents=True, exist_ok=True)
@@ -106,7 +113,7 @@ def stage_dependencies(
         progress = reporter.progress if reporter.shows_progress() else None
         install_pins(
             InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, resolution.indexes,
-                           paths.project_root, resolution.settings),
+                           paths.project_root, resolution.settings, resolution.known_indexes),
             scratch,
             progress,
         )
@@ -125,7 +132,8 @@ def stage_dependencies(
     root = paths.artifacts_python
     return LayerInstallResult(
         target, source.origin, pins, tuple(pin for pin in resolved if pin.name in selection.left_out), root,
-        tuple(scan_distributions(root)), bytecode
+        tuple(scan_distributions(root)), bytecode, resolution.extras,
+        resolution.fix or f"regenerate {source.origin} so that it lists every dependency",
     )
 
 

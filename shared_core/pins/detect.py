@@ -14,19 +14,48 @@ from .extras import check_extras, chosen_extras
 from .poetry_lock import PoetryLockSource, check_poetry_lock, lock_groups, poetry_extras, poetry_sources, select_groups
 from .requirements_file import RequirementsFileSource
 from .source import PinSource
-from .uv_lock import UvLockSource
+from .uv_lock import UvLockSource, lock_root
 
 POETRY_LOCK_FIX = "Run `poetry lock` to regenerate it."
 
 
+def managed_by(pyproject: Mapping[str, Any], project_root: Path) -> Optional[LayerBuildToolEnum]:
+    """Poetry or uv when the project is theirs (so its runtime set is their lock's), else None.
+
+    Poetry: a ``[tool.poetry]`` table or poetry-core as build backend. uv: a ``[tool.uv]`` table,
+    or membership of a uv workspace.
+    """
+    tool = pyproject.get("tool", {})
+    backend = str(pyproject.get("build-system", {}).get("build-backend", ""))
+    if "poetry" in tool or backend.startswith("poetry.core"):
+        return LayerBuildToolEnum.poetry
+    if "uv" in tool or lock_root(project_root) != project_root.resolve():
+        return LayerBuildToolEnum.uv
+    return None
+
+
 def detect_build_tool(project_root: Path, pyproject: Mapping[str, Any]) -> LayerBuildToolEnum:
-    """poetry.lock -> poetry, uv.lock -> uv, requirements.txt -> pip, else hatch-style [project] deps."""
+    """poetry.lock -> poetry, uv.lock (here or at the workspace root) -> uv, requirements.txt -> pip;
+    a Poetry- or uv-managed project without its lock is an error; else hatch-style [project] deps.
+
+    Resolving a managed project's ``[project.dependencies]`` without its lock would build a
+    different runtime set than the one its tool installs; ``--tool hatch`` does so on purpose.
+    """
     if (project_root / "poetry.lock").exists():
         return LayerBuildToolEnum.poetry
-    if (project_root / "uv.lock").exists():
+    if (lock_root(project_root) / "uv.lock").exists():
         return LayerBuildToolEnum.uv
     if (project_root / "requirements.txt").exists():
         return LayerBuildToolEnum.pip
+    manager = managed_by(pyproject, project_root)
+    if manager is not None:
+        lock = "poetry.lock" if manager is LayerBuildToolEnum.poetry else "uv.lock"
+        where = lock_root(project_root)
+        raise LockError(
+            f"{project_root} is a {manager.value}-managed project without its {lock}, so its locked runtime set is "
+            f"unknown. Run `{manager.value} lock` in {where} and build again; or pass --tool hatch to resolve "
+            "[project.dependencies] for the target without a lock, on purpose."
+        )
     if pyproject.get("project", {}).get("dependencies") is not None:
         return LayerBuildToolEnum.hatch
     raise LockError(
@@ -56,10 +85,8 @@ def pin_source_for_project(
         extras = chosen_extras(config.extras, config.all_extras, defined, name=extras_name, defined_in="pyproject.toml")
         return PoetryLockSource(lock_path, lock_data, groups, extras, poetry_sources(pyproject), pyproject)
     if build_tool is LayerBuildToolEnum.uv or (
-        build_tool is LayerBuildToolEnum.hatch and (project_root / "uv.lock").exists()
-    ):
-        if not (project_root / "uv.lock").exists():
-            raise LockError(f"{project_root / 'uv.lock'} does not exist. Run `uv lock` in {project_root} first.")
+        build_tool is LayerBuildToolEnum.hatch and (lock_root(project_root) / "uv.lock").exists()
+    ):  # as `hatch build -t lambda-layer` does
         extras = check_extras(config.extras, pyproject.get("project", {}).get("optional-dependencies", {}), name=extras_name)
         return UvLockSource(
             project_root, extras, config.all_extras, config.with_groups, config.without_groups, config.only_groups,
@@ -72,9 +99,11 @@ def pin_source_for_project(
                 f"{path} does not exist. Create it (e.g. `pip freeze > requirements.txt`) or point "
                 "`requirements` in [tool.lambda-layer] at your requirements file."
             )
-        return RequirementsFileSource(path)
+        return RequirementsFileSource(path, config.allow_sdist)
+    project = pyproject.get("project", {})
+    extras = chosen_extras(config.extras, config.all_extras, project.get("optional-dependencies", {}), name=extras_name)
     requirements = project_requirements(pyproject, config.extras, config.all_extras, extras_name=extras_name)
-    return DependencyListSource(project_root, requirements)
+    return DependencyListSource(project_root, requirements, extras, config.allow_sdist, pyproject)
 
 
 def default_pin_source(paths: LayerPaths, build_tool: Optional[LayerBuildToolEnum], config: LayerConfig) -> PinSource:

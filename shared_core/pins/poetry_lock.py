@@ -13,15 +13,20 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from ..errors import LockError
 from ..indexes import PackageIndex
 from ..lambda_runtime import LambdaTarget
 from ..names import normalize_name
 from .graph import DependencyGraph
+from .local import local_digest, local_pin
 from .pin import Pin, digest_text, marker_applies
 from .source import GROUP_AND_EXTRA_SETTINGS, PinSource, Resolution, pyproject_direct_dependencies, requirement_name
 
 MAIN_GROUP = "main"
+#: The lock format this module reads (Poetry 2 writes 2.1); a newer major one is refused, as Poetry refuses it.
+SUPPORTED_LOCK_MAJOR = 2
 
 
 def select_groups(with_groups: Sequence[str], without_groups: Sequence[str], only_groups: Sequence[str]) -> Set[str]:
@@ -83,10 +88,19 @@ def check_poetry_lock(lock_path: Path, lock_data: Mapping[str, Any], pyproject: 
             "Run `poetry lock` to regenerate it."
         )
     version = str(metadata["lock-version"])
-    if tuple(int(part) for part in version.split(".")[:2] if part.isdigit()) < (2, 1):
+    parsed = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+    if len(parsed) != 2:
+        raise LockError(f"{lock_path} has lock-version {version!r}, which is not a version Poetry writes. Run `poetry lock`.")
+    if parsed < (2, 1):
         raise LockError(
             f"{lock_path} has lock-version {version}, written by Poetry before 2.0; it does not record "
             "groups and markers per package. Run `poetry lock` with Poetry 2 to update it."
+        )
+    if parsed[0] > SUPPORTED_LOCK_MAJOR:
+        raise LockError(
+            f"{lock_path} has lock-version {version}, written by a newer Poetry than this tool reads (lock format "
+            f"{SUPPORTED_LOCK_MAJOR}.x). Its meaning may differ, so it is not guessed at: update lambda-layer-build, "
+            "or run `poetry lock` with Poetry 2."
         )
     if pyproject is not None:
         recorded = lock_data.get("metadata", {}).get("content-hash")
@@ -99,9 +113,14 @@ def check_poetry_lock(lock_path: Path, lock_data: Mapping[str, Any], pyproject: 
 
 
 def poetry_lock_pins(
-    lock_data: Mapping[str, Any], target: LambdaTarget, groups: Set[str], extras: Sequence[str], *, origin: str
+    lock_data: Mapping[str, Any], target: LambdaTarget, groups: Set[str], extras: Sequence[str], *, origin: str,
+    project_root: Path = Path("."),
 ) -> List[Pin]:
-    """The poetry-plugin-export walk over a 2.1 lock: selected groups, markers for the target."""
+    """The poetry-plugin-export walk over a 2.1 lock: selected groups, markers for the target.
+
+    A package from a source of its own (``source.url``) is bound to that index; one from a path
+    (``directory`` or ``file``) is a local distribution, relative paths from ``project_root``.
+    """
     pins: List[Pin] = []
     for number, package in enumerate(lock_data.get("package", []), start=1):
         name, version = _name_and_version(package, number, origin)
@@ -118,14 +137,19 @@ def poetry_lock_pins(
         if not any(marker_applies(marker, target, extras, where=where) for marker in group_markers):
             continue
         source = package.get("source", {})
-        if source.get("type") not in (None, "legacy"):
+        kind = source.get("type")
+        if kind in ("directory", "file"):
+            pins.append(local_pin(name, (project_root / str(source.get("url", ""))).resolve(), origin=origin))
+            continue
+        if kind not in (None, "legacy"):
             raise LockError(
-                f"{name} {version} comes from a {source.get('type')} source ({origin}); a layer is built "
-                "from index wheels only. Publish it to an index (or build a wheel and serve it from a "
-                "source) and lock again."
+                f"{name} {version} comes from a {kind} source ({origin}); a layer is built from index releases "
+                "and local paths only. Publish it to an index (or build a wheel and point a path dependency at "
+                "it) and lock again."
             )
         hashes = tuple(sorted(f["hash"] for f in package.get("files", []) if f.get("hash")))
-        pins.append(Pin(name, version, hashes))
+        index = source.get("url") if kind == "legacy" and isinstance(source.get("url"), str) else None
+        pins.append(Pin(name, version, hashes, index=index))
     return pins
 
 
@@ -183,12 +207,54 @@ class PoetryLockSource(PinSource):
             "groups": sorted(self.groups),
             "extras": sorted(self.extras),
             "indexes": [index.url for index in self.indexes],
+            "local": {name: local_digest(path) for name, path in sorted(poetry_local_paths(self.lock_data, self.lock_path.parent).items())},
         }
 
     def resolve(self, target: LambdaTarget) -> Resolution:
-        pins = poetry_lock_pins(self.lock_data, target, self.groups, self.extras, origin=self.lock_path.name)
+        pins = poetry_lock_pins(self.lock_data, target, self.groups, self.extras, origin=self.lock_path.name,
+                                project_root=self.lock_path.parent)
         graph = poetry_lock_graph(self.lock_data, self.pyproject) if self.pyproject is not None else None
-        return Resolution(pins, self.indexes, graph)
+        requesters = {pin.normalized_name for pin in pins}
+        return Resolution(
+            pins, (), graph, known_indexes=self.indexes,
+            extras=poetry_lock_extras(self.lock_data, self.pyproject or {}, requesters),
+            fix=f"{self.lock_path.name} misses them: run `poetry lock` (and check the project's dependencies)",
+        )
+
+
+def poetry_local_paths(lock_data: Mapping[str, Any], project_root: Path) -> Dict[str, Path]:
+    """``{name: path}`` of the lock's directory and file packages, for the fingerprint."""
+    found: Dict[str, Path] = {}
+    for package in lock_data.get("package", []):
+        source = package.get("source", {}) if isinstance(package, Mapping) else {}
+        if source.get("type") in ("directory", "file") and isinstance(source.get("url"), str):
+            path = (project_root / source["url"]).resolve()
+            if path.exists():
+                found[normalize_name(str(package.get("name", "")))] = path
+    return found
+
+
+def poetry_lock_extras(lock_data: Mapping[str, Any], pyproject: Mapping[str, Any], requesters: Set[str]) -> Dict[str, Tuple[str, ...]]:
+    """``{normalised name: extras}`` that the project and the packages in ``requesters`` ask of their dependencies."""
+    wanted: Dict[str, Set[str]] = {}
+    project = pyproject.get("project", {})
+    for spec in project.get("dependencies", []) if isinstance(project, Mapping) else []:
+        try:
+            requirement = Requirement(spec)
+        except InvalidRequirement:
+            continue
+        if requirement.extras:
+            wanted.setdefault(normalize_name(requirement.name), set()).update(requirement.extras)
+    for name, spec in pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}).items():
+        if isinstance(spec, Mapping) and spec.get("extras"):
+            wanted.setdefault(normalize_name(name), set()).update(spec["extras"])
+    for package in lock_data.get("package", []):
+        if not isinstance(package, Mapping) or normalize_name(str(package.get("name", ""))) not in requesters:
+            continue
+        for name, spec in package.get("dependencies", {}).items():
+            if isinstance(spec, Mapping) and spec.get("extras"):
+                wanted.setdefault(normalize_name(name), set()).update(spec["extras"])
+    return {name: tuple(sorted(extras)) for name, extras in wanted.items()}
 
 
 def poetry_lock_graph(lock_data: Mapping[str, Any], pyproject: Mapping[str, Any]) -> DependencyGraph:

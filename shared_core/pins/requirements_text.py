@@ -14,11 +14,15 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from packaging.requirements import InvalidRequirement, Requirement
 
 from ..errors import LockError
 from ..indexes import NO_SETTINGS, IndexSettings, PackageIndex, index_from_url, mask_credentials
 from ..lambda_runtime import LambdaTarget
+from ..names import normalize_name
+from .local import local_pin, path_from_reference
 from .pin import Pin, marker_applies
 
 _INDEX_URL = ("-i", "--index-url")
@@ -56,17 +60,53 @@ class RequirementLine:
     requirement: str
     hashes: Tuple[str, ...]
     marker: Optional[str]
+    #: ``-e PATH``: a local project, installed as a regular distribution all the same.
+    editable: bool = False
+
+    def parsed(self, origin: str) -> Optional[Requirement]:
+        """The PEP 508 requirement, None for a bare path or URL (``./lib``, ``file:///lib``)."""
+        if self.editable or (path_from_reference(self.requirement, Path(".")) is not None and "@" not in self.requirement):
+            return None
+        try:
+            return Requirement(self.requirement)
+        except InvalidRequirement as exc:
+            raise LockError(f"{origin}: `{mask_credentials(self.requirement)}` is not a valid requirement ({exc}).") from None
 
     def exact_pin(self) -> Optional[Tuple[str, str]]:
-        """(name, version) when the line is ``name==version`` with no extras or URL, else None."""
-        spec = self.requirement
-        if "==" not in spec or any(char in spec for char in "<>!~,@[") or "===" in spec:
+        """(name, version) when the line is ``name==version`` (extras allowed) with no URL, else None."""
+        try:
+            requirement = Requirement(self.requirement)
+        except InvalidRequirement:
             return None
-        name, _, version = spec.partition("==")
-        name, version = name.strip(), version.strip()
-        if not name or not version or "*" in version:
+        specifiers = list(requirement.specifier)
+        if requirement.url or len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
             return None
-        return name, version
+        return requirement.name, specifiers[0].version
+
+    def extras(self) -> Tuple[str, ...]:
+        try:
+            return tuple(sorted(Requirement(self.requirement).extras))
+        except InvalidRequirement:
+            return ()
+
+    def local(self, base: Path, origin: str) -> Optional[Pin]:
+        """The local distribution this line names (a path, ``file://`` URL or ``-e``), or None.
+
+        A remote direct reference (``name @ https://...``, ``git+...``) is refused: a layer is
+        built from index releases and local paths, whose content the build can vouch for.
+        """
+        requirement = self.parsed(origin)
+        reference = self.requirement if requirement is None else requirement.url
+        if reference is None:
+            return None
+        path = path_from_reference(reference, base)
+        if path is None:
+            raise LockError(
+                f"{origin}: `{mask_credentials(self.requirement)}` is a direct URL, which a layer build does not "
+                "download: a layer holds index releases and local paths only. Publish it to an index (and pin "
+                "it), or download it and name the local file or folder instead."
+            )
+        return local_pin(requirement.name if requirement is not None else None, path, origin=origin)
 
 
 def _option(line: str) -> Tuple[str, str]:
@@ -125,40 +165,101 @@ def requirements_options(text: str, *, origin: str, base: Optional[Path] = None)
     return RequirementsOptions(tuple(defaults + others), settings, require_hashes)
 
 
+def _hashes_and_body(tokens: Sequence[str]) -> Tuple[Tuple[str, ...], str]:
+    """``--hash=sha256:x`` and pip's other spelling, ``--hash sha256:x``, apart from the requirement."""
+    hashes: List[str] = []
+    body: List[str] = []
+    following = False
+    for token in tokens:
+        if following:
+            hashes.append(token)
+            following = False
+        elif token == "--hash":
+            following = True
+        elif token.startswith("--hash="):
+            hashes.append(token.split("=", 1)[1])
+        else:
+            body.append(token)
+    return tuple(hashes), " ".join(body)
+
+
 def parse_requirements_text(text: str, *, origin: str) -> List[RequirementLine]:
     """Parse ``requirements.txt`` / ``uv export`` output; an option line is honoured by
     :func:`requirements_options`, or refused here naming it."""
     parsed: List[RequirementLine] = []
     for line in _logical_lines(text):
+        editable = False
         if line.startswith("-"):
-            option, _ = _option(line)
-            if option in ("-e", "--editable", "-r", "--requirement", "-c", "--constraint"):
+            option, value = _option(line)
+            if option in ("-e", "--editable"):
+                line, editable = value, True
+            elif option in ("-r", "--requirement", "-c", "--constraint"):
                 raise LockError(
                     f"{origin}: `{line}` is not supported in a layer requirement set; list the "
                     "distributions themselves (a layer holds installed wheels only)."
                 )
-            if option not in _HONOURED_OPTIONS:
+            elif option not in _HONOURED_OPTIONS:
                 raise LockError(
                     f"{origin}: the option `{mask_credentials(line)}` is not one a layer build can honour. Supported: "
                     f"{', '.join(sorted(_HONOURED_OPTIONS))}. Remove the line (or move the setting to the "
                     "installer's own configuration) and build again."
                 )
-            continue
-        tokens = line.split()
-        hashes = tuple(token.split("=", 1)[1] for token in tokens if token.startswith("--hash="))
-        body = " ".join(token for token in tokens if not token.startswith("--hash"))
+            else:
+                continue
+        hashes, body = _hashes_and_body(line.split())
         requirement, _, marker = body.partition(";")
-        parsed.append(RequirementLine(requirement.strip(), hashes, marker.strip() or None))
+        parsed.append(RequirementLine(requirement.strip(), hashes, marker.strip() or None, editable))
     return parsed
 
 
-def exact_pins(lines: Sequence[RequirementLine], target: LambdaTarget, *, origin: str) -> Optional[List[Pin]]:
-    """Pins for the target when every line is an exact pin; None when something needs resolving."""
-    pins: List[Pin] = []
+def conflicting_pins(lines: Sequence[RequirementLine], *, origin: str) -> None:
+    """Refuse two exact pins of one distribution with different versions, as pip does.
+
+    ``foo==1.0`` and ``Foo==2.0`` (or ``foo_bar``/``foo-bar``) name one distribution: keeping
+    either silently builds a layer the file's author did not ask for.
+    """
+    seen: Dict[str, RequirementLine] = {}
     for line in lines:
         exact = line.exact_pin()
+        if exact is None or line.marker:
+            continue
+        key = normalize_name(exact[0])
+        first = seen.setdefault(key, line)
+        first_exact = first.exact_pin()
+        if first is not line and first_exact is not None and first_exact[1] != exact[1]:
+            raise LockError(
+                f"{origin} pins {exact[0]} twice with different versions: `{first.requirement}` and "
+                f"`{line.requirement}`. pip refuses such a file as a conflict; keep the one you mean and build again."
+            )
+
+
+def exact_pins(lines: Sequence[RequirementLine], target: LambdaTarget, *, origin: str, base: Path = Path(".")) -> Optional[List[Pin]]:
+    """Pins for the target when every line is an exact pin or a local distribution; None when
+    something needs resolving. ``base``: where relative paths start (the file's folder)."""
+    pins: List[Pin] = []
+    for line in lines:
+        local = line.local(base, origin)
+        exact = line.exact_pin() if local is None else (local.name, local.version)
         if exact is None:
             return None
         if marker_applies(line.marker, target, where=f" in {origin}"):
-            pins.append(Pin(exact[0], exact[1], line.hashes))
+            pins.append(local or Pin(exact[0], exact[1], line.hashes))
     return pins
+
+
+def requested_extras(lines: Sequence[RequirementLine]) -> Dict[str, Tuple[str, ...]]:
+    """``{normalised name: extras}`` the lines ask for (``requests[socks]``): what the layer must hold."""
+    wanted: Dict[str, Tuple[str, ...]] = {}
+    for line in lines:
+        extras = line.extras()
+        exact = line.exact_pin()
+        name = exact[0] if exact else None
+        if extras and name is None:
+            try:
+                name = Requirement(line.requirement).name
+            except InvalidRequirement:
+                continue
+        if extras and name:
+            key = normalize_name(name)
+            wanted[key] = tuple(sorted(set(wanted.get(key, ())) | set(extras)))
+    return wanted

@@ -8,7 +8,7 @@ exact pins for a target runtime.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from ..indexes import NO_SETTINGS, IndexSettings, PackageIndex
@@ -44,10 +44,20 @@ class Resolution:
     """The exact pins for a target, the indexes to fetch them from, and (when known) their graph."""
 
     pins: List[Pin]
+    #: The indexes of every pin not bound to one of its own (``Pin.index``); empty: the installer's.
     indexes: Tuple[PackageIndex, ...] = ()
     graph: Optional[DependencyGraph] = None
     #: A requirements file's ``--find-links``, ``--no-index``, ``--trusted-host``.
     settings: IndexSettings = NO_SETTINGS
+    #: Every index the project configures, for the credentials of pins bound to one.
+    known_indexes: Tuple[PackageIndex, ...] = ()
+    #: ``{normalised name: extras}`` the source asks for (``requests[socks]``): the layer must hold
+    #: what those extras require too.
+    extras: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    #: The (normalised) names the source named itself when a resolver added the rest (None: it named all).
+    named: Optional[FrozenSet[str]] = None
+    #: How to complete a pin set that misses a dependency, in the source's terms.
+    fix: str = ""
 
 
 class PinSource:

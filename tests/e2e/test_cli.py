@@ -13,6 +13,7 @@ from typing import Dict, List
 
 import pytest
 from layer_assertions import dists, names
+from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
 
@@ -162,9 +163,12 @@ BAR = re.compile(r"\r\x1b\[2K(download|install|compile|zip) \[[#.]{30}\] (\d+)/(
 LEFT_DRAWN = re.compile(BAR.pattern + r"(?![\d\r])")
 
 
-def test_progress_bars_on_a_terminal_only(offline_env, make_project, tmp_path):
-    project = make_project("[tool.lambda-layer]\npython-version = '3.12'\n",
-                           requirements__txt="fake-a==1.0\nfake-b==1.0\nsix==1.16.0\nfake-cli==1.0\n")
+def test_progress_bars_on_a_terminal_only(offline_env, make_project, wheelhouse, tmp_path):
+    # hash-pinned, so installed as written: the install (not a resolver before it) downloads all 4
+    pins = {"fake-a": "fake_a-1.0", "fake-b": "fake_b-1.0", "six": "six-1.16.0", "fake-cli": "fake_cli-1.0"}
+    project = make_project("[tool.lambda-layer]\npython-version = '3.12'\n", requirements__txt="".join(
+        f"{name}=={stem.split('-')[1]} --hash=sha256:{wheel_sha256(wheelhouse, stem + '-py3-none-any.whl')}\n"
+        for name, stem in pins.items()))
     offline_env = dict(offline_env, UV_CACHE_DIR=str(tmp_path / "uv-cache"))  # uv prepares (downloads) all 4
     command = [sys.executable, "-m", "shared_core.cli", "build", "--project", str(project), "--force"]
     shown = _run_on_terminal(command, offline_env)

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from wheelfactory import wheel_sha256
+
 from shared_core.cli import main
 
 SECRET = "t0ken-Xy7-cred"
@@ -23,9 +25,12 @@ def verbose_hint(what: str) -> str:
     return f"With -v, the whole output of {what} is shown.\n"
 
 
-def test_console_script_masks_the_installers_echo_of_an_index_url(core_env, make_project, monkeypatch, capsys):
+def test_console_script_masks_the_installers_echo_of_an_index_url(core_env, make_project, wheelhouse, monkeypatch, capsys):
     monkeypatch.setenv("UV_DEFAULT_INDEX", BROKEN_INDEX)
-    project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
+    # hash-pinned: installed as written, so the installer (not the resolver) meets the index
+    project = make_project(requirements__txt="".join(
+        f"{name}==1.0 --hash=sha256:{wheel_sha256(wheelhouse, name.replace('-', '_') + '-1.0-py3-none-any.whl')}\n"
+        for name in ("fake-a", "fake-b")))
     assert main(["build", "--project", str(project), "--python", "3.12", "--no-compile"]) == 1
     assert capsys.readouterr().err == (
         "error: uv pip install failed (exit 2):\n"

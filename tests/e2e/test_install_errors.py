@@ -53,8 +53,10 @@ def test_a_wrong_hash_stops_the_build_and_names_the_package(core_env, make_proje
     ("uv", "error: uv pip install failed for fake-zzz==1.0 (exit 1):"),
     ("pip", "error: No wheel for the target runtime (python3.12 x86_64 (manylinux, glibc 2.34)) for: fake-zzz 1.0. "),
 ])
-def test_missing_package_is_named(core_env, make_project, capsys, installer, first):
-    project = make_project(requirements__txt="fake-zzz==1.0\nfake-b==1.0\n")
+def test_missing_package_is_named(core_env, make_project, wheelhouse, capsys, installer, first):
+    """A hash-pinned set is installed as written (no resolver), so the installer meets the missing package."""
+    fake_b = wheel_sha256(wheelhouse, "fake_b-1.0-py3-none-any.whl")
+    project = make_project(requirements__txt=f"fake-zzz==1.0 --hash=sha256:{'1' * 64}\nfake-b==1.0 --hash=sha256:{fake_b}\n")
     assert run_cli(project, "--installer", installer) == 1
     err = capsys.readouterr().err
     assert err.startswith(first)
@@ -64,3 +66,14 @@ def test_missing_package_is_named(core_env, make_project, capsys, installer, fir
         assert "fake-zzz was not found" in lines[2] and lines[-1] == FOOTER.format(what="uv pip install")
     else:
         assert err.endswith("(pip reports a name or version the index does not have the same way: check those too.)\n")
+
+
+def test_missing_package_is_named_by_the_resolver(core_env, make_project, capsys):
+    """A requirements file without hashes is resolved first: the resolver names the package."""
+    project = make_project(requirements__txt="fake-zzz==1.0\nfake-b==1.0\n")
+    assert run_cli(project) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "error: uv pip compile (requirements.txt) failed for fake-zzz==1.0 (exit 1):"
+    assert lines[1] == "  error: No solution found when resolving dependencies"
+    assert "fake-zzz was not found" in lines[2]
+    assert not (project / LAYER).exists()

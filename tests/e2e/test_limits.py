@@ -8,6 +8,7 @@ seed. A wrong hash is refused in ``test_install_errors.py``.
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -103,10 +104,9 @@ def test_every_default_exclusion_is_left_out_before_install(core_env, make_proje
     assert build(project) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "target: python3.12 x86_64 (--python)"
-    assert out[1] == (
-        "resolve: 1 pin from requirements.txt for python3.12 x86_64 (manylinux, glibc 2.34); excluded before install: "
-        "boto3, botocore, pip, pytest, s3transfer, setuptools, twine, urllib3, wheel (0.00 s)"
-    )
+    assert re.fullmatch(
+        r"resolve: 1 pin from requirements\.txt for python3\.12 x86_64 \(manylinux, glibc 2\.34\); excluded before install: "
+        r"boto3, botocore, pip, pytest, s3transfer, setuptools, twine, urllib3, wheel \(\d+\.\d\d s\)", out[1])
     assert dists(project / LAYER) == {"fake-b"}
     assert build(project, "--force", "--no-default-excludes") == 0
     assert dists(project / LAYER) == {"fake-b", *(pin.split("==")[0] for pin in DEFAULT_EXCLUDED)}

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from layer_assertions import dists, names
+from wheelfactory import wheel_sha256
 
 from shared_core import LambdaLayerBuilder, LambdaLayerZipper, LayerBuildToolEnum
 from shared_core.cli import main
@@ -182,8 +183,10 @@ def test_pip_installer_gets_the_same_target_set(core_env, make_project, capsys):
         n for n in pip_names if not n.endswith(installer_files)}
 
 
-def test_pip_installer_missing_wheel(core_env, make_project, capsys):
-    project = make_project(requirements__txt="fake-sdist-only==1.0\n")
+def test_pip_installer_missing_wheel(core_env, make_project, wheelhouse, capsys):
+    """Hash-pinned, so pip meets the missing wheel itself (an unhashed file stops at the resolver)."""
+    sdist = wheel_sha256(wheelhouse, "fake_sdist_only-1.0.tar.gz")
+    project = make_project(requirements__txt=f"fake-sdist-only==1.0 --hash=sha256:{sdist}\n")
     assert run_cli(project, "--installer", "pip", "--python", "3.11") == 1
     assert capsys.readouterr().err == (
         # python3.11 for its older glibc (Amazon Linux 2); AWS has deprecated it, and the build says so first
@@ -273,7 +276,8 @@ def test_small_promises_of_a_build(core_env, make_project, capsys):
         os.umask(previous)
     layer = project / "build/lambda/layer/layer.zip"
     assert [(d.name, d.version, d.pattern, d.files, d.before_install) for d in outcome.zip.excluded] == [
-        ("boto3", "1.35.0", "boto3", frozenset(), True), ("urllib3", "2.2.3", "urllib3", frozenset(), True)]
+        ("boto3", "1.35.0", "boto3", frozenset(), True), ("botocore", "1.35.0", "botocore", frozenset(), True),
+        ("urllib3", "2.2.3", "urllib3", frozenset(), True)]
     assert stat.S_IMODE(fingerprint_path(layer).stat().st_mode) == 0o644
     out = capsys.readouterr().out
     assert "  slimmed 1 file of console scripts (" in out

@@ -209,16 +209,17 @@ def test_extension_suffixes_for_arm64_312(filename, ok):
 
 
 def test_marker_environment_is_lambdas():
+    """The full version Lambda runs (not X.Y.0: `python_full_version >= "3.12.1"` holds there) and its kernel."""
     assert LambdaTarget.create("3.12", "arm64").marker_environment() == {
         "implementation_name": "cpython",
-        "implementation_version": "3.12.0",
+        "implementation_version": "3.12.11",
         "os_name": "posix",
         "platform_machine": "aarch64",
         "platform_python_implementation": "CPython",
-        "platform_release": "",
+        "platform_release": "4.14.165-102.205.amzn2.aarch64",
         "platform_system": "Linux",
         "platform_version": "",
-        "python_full_version": "3.12.0",
+        "python_full_version": "3.12.11",
         "python_version": "3.12",
         "sys_platform": "linux",
     }
