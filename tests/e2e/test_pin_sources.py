@@ -325,3 +325,25 @@ def test_a_remote_direct_reference_is_refused_by_name(core_env, make_project, ca
         "a layer build does not download: a layer holds index releases and local paths only. Publish it to an index "
         "(and pin it), or download it and name the local file or folder instead.\n"
     )
+
+
+def test_a_poetry_path_dependency_is_built_and_installed(index_env, seed_wheels, index_url, tmp_path, monkeypatch):
+    """poetry.lock records `source = {type = "directory", url = "../local-c"}`: built from there, never the
+    index's fake-c; its own dependency (six) comes from the lock like any other pin."""
+    local = tmp_path / "local-c"
+    (local / "fake_c").mkdir(parents=True)
+    (local / "pyproject.toml").write_text(MEMBER + 'dependencies = ["six"]\n')
+    (local / "fake_c/__init__.py").write_text("MEMBER = True\n")
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\nrequires-python = ">=3.11"\ndependencies = ["fake-b", "fake-c"]\n'
+        '[tool.poetry]\npackage-mode = false\n[tool.poetry.dependencies]\nfake-c = { path = "../local-c" }\n'
+        f'[[tool.poetry.source]]\nname = "fixture"\nurl = "{index_url}"\npriority = "primary"\n')
+    lock_env = {key: value for key, value in index_env.items() if key not in ("UV_FIND_LINKS", "PIP_NO_INDEX", "PIP_FIND_LINKS")}
+    subprocess.run([sys.executable, "-m", "poetry", "lock"], cwd=project, env=dict(lock_env, POETRY_VIRTUALENVS_CREATE="false"),
+                   check=True, capture_output=True, timeout=300)
+    monkeypatch.setenv("UV_FIND_LINKS", str(seed_wheels))  # hatchling, to build fake-c; the rest from the source
+    assert build(project, "--python", "3.12") == 0
+    assert read_member(project, "python/fake_c/__init__.py") == "MEMBER = True\n"
+    assert dists(project / LAYER) == {"fake-c", "fake-b", "six"}
