@@ -164,7 +164,7 @@ def test_first_publish_unchanged_republish_and_dependency_change(aws, demo, caps
     assert publish(demo) == 0
     out = capsys.readouterr().out
     assert "Layer is up to date" in out
-    assert f"Layer demo-app-py312-arm64 is unchanged: version 1 has the same content; nothing uploaded or published ({ARN}:1)." in out
+    assert f"Layer demo-app-py312-arm64 is unchanged: version 1 has the same content and settings; nothing uploaded or published ({ARN}:1)." in out
     assert out.splitlines()[-1] == f"{ARN}:1"
     assert publish(demo, "-q") == 0
     assert capsys.readouterr().out == f"{ARN}:1\n"
@@ -207,7 +207,7 @@ def test_s3_content_addressed_key_upload_once(aws, demo, capsys):
     aws.lambda_.delete_layer_version(LayerName="shared-deps", VersionNumber=1)
     assert publish(demo) == 0
     out = capsys.readouterr().out
-    assert f"upload: s3://layers-bucket/{key} is already there (same content address and size); not uploaded again" in out
+    assert f"upload: s3://layers-bucket/{key} is already there with this zip's SHA-256 checksum; not uploaded again" in out
     assert out.splitlines()[-1] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-deps:2"
     assert aws.keys("layers-bucket") == [key]
 
@@ -293,7 +293,7 @@ def test_default_layer_name_and_description():
                                 "organization IDs (o-...), got '12345'.")),
     ('region = "Europe"', 'Field `tool.lambda-layer.publish.region` must be an AWS Region such as "eu-west-1"'),
     ("bucket = 'b'", ("Unknown field `tool.lambda-layer.publish.bucket` in pyproject.toml. Known keys: layer-name, "
-                      "s3-bucket, s3-prefix, region, profile, description, license-info, share-with.")),
+                      "s3-bucket, s3-prefix, region, profile, description, license-info, share-with, timeout.")),
 ])
 def test_invalid_publish_table(make_project, capsys, table, needle):
     project = make_project(PYPROJECT + f"\n[tool.lambda-layer.publish]\n{table}\n", requirements__txt="fake-a==1.0\n")
@@ -372,8 +372,8 @@ def test_access_denied_and_rejected_credentials(aws, tmp_path, code, message, ex
     from shared_core.publish.aws import LayerApi
 
     api = LayerApi()
-    with Stubber(api.lambda_client) as stub:
-        stub.add_response("list_layer_versions", {"LayerVersions": []}, {"LayerName": "guarded", "MaxItems": 1})
+    with Stubber(api.lambda_client) as reads, Stubber(api.publisher) as stub:
+        reads.add_response("list_layer_versions", {"LayerVersions": []}, {"LayerName": "guarded", "MaxItems": 1})
         stub.add_client_error("publish_layer_version", service_error_code=code, http_status_code=403,
                               service_message=message)
         with pytest.raises(PublishError) as error:
@@ -495,7 +495,7 @@ def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     version = aws.lambda_.get_layer_version(LayerName="hatch-layer", VersionNumber=1)
     assert version["CompatibleArchitectures"] == ["arm64"] and version["Description"].startswith("From Hatch (")
 
-    again = hatch("-q", "publish", "-p", "lambda-layer")
+    again = hatch("-q", "publish", "-p", "lambda-layer", "-o", "description=From Hatch")
     assert again.returncode == 0 and again.stdout == f"{arn}:1\n" and again.stderr == "", again.stderr
     bad = hatch("publish", "-p", "lambda-layer", "-o", "bucket=x")
     assert bad.returncode == 1 and "Unknown option for `hatch publish -p lambda-layer`: bucket." in bad.stderr
@@ -517,7 +517,7 @@ def test_upload_reports_progress_and_bar_only_on_a_terminal(aws, tmp_path):
     aws.bucket("progress-bucket")
     layer = small_zip(tmp_path / "layer.zip", "x = 1\n" * 1000)
     calls = []
-    LayerApi().upload(layer, "progress-bucket", "k.zip", lambda done, total: calls.append((done, total)))
+    LayerApi().upload(layer, "progress-bucket", "k.zip", code_sha256(layer), lambda done, total: calls.append((done, total)))
     size = layer.stat().st_size
     assert calls[-1] == (size, size) and all(total == size for _, total in calls)
 
