@@ -1,8 +1,4 @@
-"""Steps 3 and 4 against a real AWS emulator: moto's server over HTTP on 127.0.0.1.
-
-boto3 reaches it through ``AWS_ENDPOINT_URL`` with dummy credentials; no AWS configuration of the
-machine leaks in (config and credentials files point nowhere, instance metadata is off).
-"""
+"""Steps 3 and 4 against a real AWS emulator: moto's server over HTTP on 127.0.0.1 (``aws_emulator``)."""
 
 from __future__ import annotations
 
@@ -10,18 +6,13 @@ import base64
 import hashlib
 import io
 import json
-import logging
-import os
 import subprocess
 import sys
-import urllib.request
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterator
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+from aws_emulator import ACCOUNT, REGION, SECRET
 
 from shared_core import LambdaLayerPublisher, PublishResult, publish_layer
 from shared_core.cli import main
@@ -32,9 +23,6 @@ from shared_core.publish.publisher import layer_description, upload_method
 from shared_core.publish.settings import PublishSettings, default_layer_name
 from shared_core.version import __version__
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"  # moto's default account
-SECRET = "dummy-secret-Key-7f3a9c"
 LAYER = Path("build/lambda/layer/layer.zip")
 TARGET = LambdaTarget("3.12", "arm64")
 
@@ -50,76 +38,6 @@ architecture = "arm64"
 
 
 # -- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def aws_vars(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Dict[str, str]:
-    nowhere = tmp_path_factory.mktemp("aws") / "absent"
-    return {
-        "AWS_ENDPOINT_URL": moto_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(nowhere / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(nowhere / "credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-def _without_aws(env: Dict[str, str]) -> Dict[str, str]:
-    return {key: value for key, value in env.items() if not key.startswith("AWS_")}
-
-
-@pytest.fixture(scope="session")
-def aws_env(offline_env: Dict[str, str], aws_vars: Dict[str, str]) -> Dict[str, str]:
-    """The offline subprocess environment, pointed at the emulator."""
-    return dict(_without_aws(offline_env), **aws_vars)
-
-
-def _post(url: str, data: bytes = b"") -> None:
-    with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST",
-                                                       headers={"Content-Type": "text/plain"}), timeout=10) as response:
-        response.read()
-
-
-class Aws:
-    """Clients for assertions, on the emulator reset for each test."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.lambda_ = boto3.client("lambda", region_name=REGION)
-        self.s3 = boto3.client("s3", region_name=REGION)
-
-    def versions(self, layer: str) -> list:
-        return [v["Version"] for v in self.lambda_.list_layer_versions(LayerName=layer)["LayerVersions"]]
-
-    def keys(self, bucket: str) -> list:
-        return [item["Key"] for item in self.s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-
-    def bucket(self, name: str, region: str = REGION) -> None:
-        boto3.client("s3", region_name=region).create_bucket(
-            Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
-
-
-@pytest.fixture
-def aws(core_env: Dict[str, str], aws_vars: Dict[str, str], moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Aws:
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    for key, value in aws_vars.items():
-        monkeypatch.setenv(key, value)
-    _post(f"{moto_url}/moto-api/reset")
-    return Aws(moto_url)
 
 
 @pytest.fixture
