@@ -461,6 +461,14 @@ def test_credentials_travel_in_the_installers_environment_only(project, poetry_e
         "With -v, the whole output of uv pip install is shown.\n"
     )
     assert read_uv_records(record)[1]["env"]["UV_INDEX"] == f"http://ci-bot:{other}@127.0.0.1:99999/simple/"
+    # -v adds uv's whole output before the error: masked too
+    verbose = run_poetry(root, "lambda-layer", "--force", "--python", "3.12", "-v",
+                         env=dict(env, UV_INDEX=f"http://ci-bot:{other}@127.0.0.1:99999/simple/"))
+    assert verbose.returncode == 1
+    assert verbose.stderr.startswith(
+        "error: invalid value 'http://ci-bot:****@127.0.0.1:99999/simple/' for '--index <INDEX>': invalid port number\n"
+        "\nFor more information, try '--help'.\nuv pip install failed (exit 2):\n")
+    assert other not in verbose.stdout + verbose.stderr
 
 
 def _sha256_of(root: Path, name: str) -> str:
