@@ -136,7 +136,10 @@ def endpoint_secrets(environ: Mapping[str, str]) -> Set[str]:
     secrets = set()
     for key, value in environ.items():
         if key.startswith("AWS_ENDPOINT_URL"):
-            password = urlsplit(value.strip()).password
+            try:
+                password = urlsplit(value.strip()).password
+            except ValueError:  # not a URL at all: botocore says so, and the regex masks what looks like one
+                continue
             if password:
                 secrets |= {password, unquote(password)}
     return secrets

@@ -152,7 +152,8 @@ def _upload(api: LayerApi, snapshot: LayerSnapshot, bucket: str, key: str, repor
         return
     if stored is not None:
         reporter.warning(f"{s3_uri} exists, but S3's SHA-256 checksum of it is {stored or 'not recorded'}, not this "
-                         f"zip's {snapshot.code_sha256}: it is not this layer's zip and is replaced.")
+                         f"zip's {snapshot.code_sha256}: it is not this layer's zip and "
+                         f"{'would be' if dry_run else 'is'} replaced.")
     if dry_run:
         reporter.info(f"dry run: would upload {snapshot.size:,} bytes to {s3_uri}")
         return

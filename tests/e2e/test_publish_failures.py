@@ -244,3 +244,16 @@ def test_hatch_publish_lambda_layer(aws, aws_env, endpoints, tmp_path):
             assert err.endswith(f"{expected(case, endpoints.get(case, 0), layer)}\n"), (case, verbose, err)
             assert PASSWORD not in out + err and "Traceback" not in err
     assert aws.versions(layer) == []
+
+
+@pytest.mark.parametrize("verbose", [(), ("-v",)], ids=["plain", "verbose"])
+def test_an_endpoint_password_the_url_pattern_misses_is_masked_too(aws, demo, monkeypatch, capsys, verbose):
+    """A space ends what looks like a URL, so the password is masked as a known secret, not by its place."""
+    port = closed_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", f"http://ci-bot:pass word-{PASSWORD}@127.0.0.1:{port}")
+    assert main(["publish", "--project", str(demo), *verbose]) == 1
+    out, err = capsys.readouterr()
+    assert err == (f"error: Could not connect to AWS to call lambda:ListLayerVersions on layer '{NAME}' in {REGION} "
+                   f"(http://ci-bot:****@127.0.0.1:{port}/2018-10-31/layers/{NAME}/versions?MaxItems=1). "
+                   f"{NETWORK_FIX} and that Region '{REGION}' is right.\n")
+    assert PASSWORD not in out + err and "word" not in err

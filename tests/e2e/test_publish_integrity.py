@@ -208,6 +208,14 @@ def test_an_object_at_the_key_without_the_zips_sha256_checksum_is_replaced(aws, 
     assert stored == {"no checksum": "", "another checksum": sha256_b64(bytes(reversed(data))),
                       "multipart of the same bytes": sha256_b64(hashlib.sha256(data).digest())}[kind]
 
+    assert publish(demo, "--s3-bucket", "layers", "--dry-run") == 0
+    captured = capsys.readouterr()
+    assert captured.err == (f"warning: s3://layers/{key} exists, but S3's SHA-256 checksum of it is "
+                            f"{stored or 'not recorded'}, not this zip's {ours}: it is not this layer's zip and would "
+                            "be replaced.\n")
+    assert f"\ndry run: would upload {len(data):,} bytes to s3://layers/{key}\n" in captured.out
+    assert (aws.s3.head_object(Bucket="layers", Key=key, ChecksumMode="ENABLED").get("ChecksumSHA256") or "") == stored
+
     assert publish(demo, "--s3-bucket", "layers") == 0
     captured = capsys.readouterr()
     assert captured.err == (f"warning: s3://layers/{key} exists, but S3's SHA-256 checksum of it is "
