@@ -15,7 +15,7 @@ from .command import IOReporter, LambdaLayerCommand
 
 class LambdaLayerPublishCommand(LambdaLayerCommand):
     name = "lambda-layer publish"
-    description = "Publishes the Lambda layer as a new layer version, only when its content changed."
+    description = "Publishes the Lambda layer as a new layer version, only when the layer changed."
 
     options = [  # noqa: RUF012 - cleo's declaration style
         *LambdaLayerCommand.options,

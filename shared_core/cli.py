@@ -90,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"lambda-layer-build {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
     add_build_options(commands.add_parser("build", help="pin, install for the Lambda runtime, exclude, slim and zip"))
-    publish = commands.add_parser("publish", help="build if needed, then upload and publish a layer version (only when the zip changed)")
+    publish = commands.add_parser("publish", help="build if needed, then upload and publish a layer version (only when the layer changed)")
     add_build_options(publish)
     add_publish_options(publish)
     return root
