@@ -170,9 +170,6 @@ priority = "primary"
 
 [tool.lambda-layer]
 python-version = "3.12"
-
-[tool.lambda-layer.publish]
-timeout = 1
 """
 
 
@@ -201,7 +198,7 @@ def test_poetry_lambda_layer_publish(aws, poetry_app, poetry_project, endpoints,
             with monkeypatch.context() as patch:
                 for key, value in failing_env(case, endpoints).items():
                     patch.setenv(key, value)
-                code, out, err = poetry_app(f"lambda-layer publish --project {poetry_project}{verbose}")
+                code, out, err = poetry_app(f"lambda-layer publish --project {poetry_project} --timeout 1{verbose}")
             assert code == 1, (case, verbose, out, err)
             assert err == f"{expected(case, endpoints.get(case, 0), POETRY_LAYER)}\n", (case, verbose)
             assert PASSWORD not in out + err and "Traceback" not in out + err

@@ -177,6 +177,21 @@ def test_the_same_bytes_for_another_target_description_or_licence_are_a_new_vers
     assert [v["Description"].split(" (lambda-layer-build ")[0] for v in described[3:]] == ["Shared deps", "Shared deps"]
 
 
+def test_other_bytes_with_the_same_settings_are_a_new_version(aws, tmp_path, capsys):
+    """Through the Python API, with no build fingerprint: the description is the same, the content is not."""
+    target, settings = LambdaTarget("3.12", "arm64"), PublishSettings(layer_name="api-layer")
+    first = other_zip(tmp_path / "first.zip", "x = 1\n")
+    second = other_zip(tmp_path / "second.zip", "x = 2\n")
+    assert publish_layer(tmp_path / "first.zip", settings, target).version == 1
+    capsys.readouterr()
+    assert publish_layer(tmp_path / "second.zip", settings, target).version == 2
+    assert (f"Layer api-layer changed: its latest version 1 differs in content (CodeSha256 {sha256_b64(first)})\n"
+            in capsys.readouterr().out)
+    assert aws.lambda_.get_layer_version(LayerName="api-layer", VersionNumber=2)["Content"]["CodeSha256"] \
+        == sha256_b64(second)
+    assert publish_layer(tmp_path / "second.zip", settings, target).published is False
+
+
 # -- case 7: S3 objects by their checksum ------------------------------------------------------
 
 
@@ -270,6 +285,7 @@ def test_a_version_lambda_computed_another_code_sha256_for_is_deleted_and_an_err
 def test_a_500_after_lambda_created_the_version_adopts_it(aws, proxy, demo, capsys):
     proxy.arm("POST", VERSIONS_PATH, "after")
     assert publish(demo) == 0
+    assert aws.versions(NAME) == [1]  # botocore's own retry of the 500 would have made a version 2
     captured = capsys.readouterr()
     assert captured.err == (
         f"warning: lambda:PublishLayerVersion on layer '{NAME}' in {REGION} failed (HTTP 500 ServiceException), but it "
