@@ -260,7 +260,7 @@ def test_hatchs_own_keys_are_ignored_in_hatchs_tables_only():
         settings_from_tables(({"disable": True}, PUBLISH_TABLE), ignore=ignore)
     assert str(error.value) == (
         "Unknown field `tool.lambda-layer.publish.disable` in pyproject.toml. Known keys: layer-name, s3-bucket, "
-        "s3-prefix, region, profile, description, license-info, share-with."
+        "s3-prefix, region, profile, description, license-info, share-with, timeout."
     )
     target = {"dependencies": ["x"], "installer": "pip"}
     config = config_from_tables(({}, SHARED_TABLE), (target, HATCH_TARGET_TABLE), ignore={HATCH_TARGET_TABLE: ("dependencies",)})
