@@ -45,10 +45,12 @@ class LambdaLayerBuilder(BuilderInterface):
             abort_for_user(self.app, exc)
             raise  # pragma: no cover - abort exits
 
-    def build_layer_zip(self, reporter: HatchReporter, *, directory: str = "", force: bool = False) -> LayerBuildOutcome:
+    def build_layer_zip(self, reporter: HatchReporter, *, directory: str = "", force: bool = False,
+                        snapshot: bool = False) -> LayerBuildOutcome:
         """Build the layer unless it is up to date (also for ``hatch publish -p lambda-layer``).
 
         ``directory``: Hatch's artifact directory argument, which the layer does not use (said once).
+        ``snapshot``: for a publish, a copy of the zip taken under the build lock (the caller removes it).
         """
         from shared_core import HATCH_TARGET_TABLE, LayerBuildToolEnum, build_layer, from_specifier
 
@@ -69,12 +71,21 @@ class LambdaLayerBuilder(BuilderInterface):
             self._pyproject, layer, reporter, build_tool=LayerBuildToolEnum.hatch, pin_source=source,
             force=force, up_to_date_hint="`hatch build -t lambda-layer --clean` rebuilds",
             requires_python=from_specifier(self.metadata.core.requires_python or ""),
-            table=HATCH_TARGET_TABLE,
+            table=HATCH_TARGET_TABLE, snapshot=snapshot,
         )
-        leaked = self._sdist_files_under(outcome.path)
+        try:
+            self._warn_about_sdist(outcome.path, reporter)
+        except BaseException:
+            if outcome.snapshot is not None:
+                outcome.snapshot.remove()
+            raise
+        return outcome
+
+    def _warn_about_sdist(self, zip_path: Path, reporter: HatchReporter) -> None:
+        leaked = self._sdist_files_under(zip_path)
         if leaked:
             root = Path(self.root).resolve()
-            zip_name = outcome.path.relative_to(root).as_posix() if outcome.path.is_relative_to(root) else ""
+            zip_name = zip_path.relative_to(root).as_posix() if zip_path.is_relative_to(root) else ""
             example = zip_name if zip_name in leaked else leaked[0]
             reporter.warning(
                 f"`hatch build` would put {len(leaked)} file(s) of the layer build into the sdist (e.g. {example}): "
@@ -82,7 +93,6 @@ class LambdaLayerBuilder(BuilderInterface):
                 "build/lambda/layer/. Add `/build/` to .gitignore, or `exclude = [\"/build\"]` to "
                 "[tool.hatch.build.targets.sdist]."
             )
-        return outcome
 
     def _unused_directory(self, directory: str) -> str:
         """Why Hatch's artifact directory (``hatch build -t lambda-layer DIR``, ``directory``) is not used, if set."""

@@ -79,7 +79,8 @@ class LambdaLayerHatchPublisher(PublisherInterface):
 
         load_boto3()  # before the build, not after it
         reporter = HatchReporter(self.app)
-        outcome = LambdaLayerBuilder(str(root), app=self.app).build_layer_zip(reporter, force=flags.get("force", False))
+        outcome = LambdaLayerBuilder(str(root), app=self.app).build_layer_zip(reporter, force=flags.get("force", False),
+                                                                              snapshot=True)
         result = publish_built_layer(outcome, settings, pyproject, root, reporter, dry_run=flags.get("dry-run", False))
         return result.layer_version_arn
 

@@ -15,7 +15,7 @@ from .command import IOReporter, LambdaLayerCommand
 
 class LambdaLayerPublishCommand(LambdaLayerCommand):
     name = "lambda-layer publish"
-    description = "Publishes the Lambda layer as a new layer version, only when its content changed."
+    description = "Publishes the Lambda layer as a new layer version, only when the layer changed."
 
     options = [  # noqa: RUF012 - cleo's declaration style
         *LambdaLayerCommand.options,
@@ -29,20 +29,22 @@ class LambdaLayerPublishCommand(LambdaLayerCommand):
         option("license-info", None, "Layer version license info.", flag=False),
         option("share-with", None, "AWS account ID or organization ID (o-...) allowed to use the version"
                " (repeatable; comma or space separated).", flag=False, multiple=True),
+        option("timeout", None, "Seconds to wait for AWS to connect and to answer each call (default: 60).", flag=False),
         option("dry-run", None, "Say what would be uploaded and published; change nothing in AWS."),
     ]
 
     help = """\
 The <info>lambda-layer publish</info> command builds the layer exactly like <info>poetry lambda-layer</info>
 (same options; skipped when up to date), then publishes it as a new version of a Lambda layer,
-unless the layer's latest version already has the same content (CodeSha256).
+unless the layer's latest version is already the same layer (the same CodeSha256, compatible
+runtimes and architectures, description and licence info).
 
 <info>poetry lambda-layer publish --python 3.12 --arch arm64</info>
 <info>poetry lambda-layer publish --s3-bucket my-artifacts --share-with 123456789012</info>
 <info>ARN=$(poetry lambda-layer publish -q)</info>
 
 Settings live in <comment>[tool.lambda-layer.publish]</> (<comment>layer-name</>, <comment>s3-bucket</>, <comment>s3-prefix</>,
-<comment>region</>, <comment>profile</>, <comment>description</>, <comment>license-info</>, <comment>share-with</>); the command line wins.
+<comment>region</>, <comment>profile</>, <comment>description</>, <comment>license-info</>, <comment>share-with</>, <comment>timeout</>); the command line wins.
 Credentials come from boto3's standard chain. Needs boto3: <comment>poetry self add "lambda-layer-build[publish]"</>.
 """
 
@@ -70,6 +72,7 @@ Credentials come from boto3's standard chain. Needs boto3: <comment>poetry self 
             description=self.option("description"),
             license_info=self.option("license-info"),
             share_with=split_option_values(self.option("share-with")),
+            timeout=self.option("timeout"),
         )
         result = build_and_publish(
             self.poetry.pyproject_path, config, settings, reporter, build_tool=LayerBuildToolEnum.poetry,

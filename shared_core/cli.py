@@ -81,6 +81,7 @@ def add_publish_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--description", metavar="TEXT", help="layer version description (tool version and build fingerprint are appended)")
     command.add_argument("--license-info", metavar="TEXT", help="layer version license info")
     command.add_argument("--share-with", action="append", metavar="ID", help="AWS account ID or organization ID (o-...) allowed to use the version (repeatable or comma-separated)")
+    command.add_argument("--timeout", metavar="SECONDS", help="seconds to wait for AWS to connect and to answer each call (default: 60)")
     command.add_argument("--dry-run", action="store_true", help="say what would be uploaded and published; change nothing in AWS")
 
 
@@ -89,7 +90,7 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"lambda-layer-build {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
     add_build_options(commands.add_parser("build", help="pin, install for the Lambda runtime, exclude, slim and zip"))
-    publish = commands.add_parser("publish", help="build if needed, then upload and publish a layer version (only when the zip changed)")
+    publish = commands.add_parser("publish", help="build if needed, then upload and publish a layer version (only when the layer changed)")
     add_build_options(publish)
     add_publish_options(publish)
     return root
@@ -132,6 +133,7 @@ def _publish(args: argparse.Namespace, pyproject: Path, config: LayerConfig, too
         description=args.description,
         license_info=args.license_info,
         share_with=split_option_values(args.share_with),
+        timeout=args.timeout,
     )
     result = build_and_publish(pyproject, config, settings, reporter, build_tool=tool, force=args.force,
                                dry_run=args.dry_run)

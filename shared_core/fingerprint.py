@@ -46,6 +46,12 @@ def read_fingerprint(zip_path: Path) -> Optional[str]:
     return None if inputs is None else str(inputs)
 
 
+def recorded_sha256(zip_path: Path) -> Optional[str]:
+    """The zip's hex sha256 as its build recorded it (None for a zip we did not build, or not completely)."""
+    digest = _recorded(zip_path).get("sha256")
+    return None if digest is None else str(digest)
+
+
 def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
     """True when the recorded inputs equal ``inputs`` and the zip on disk is the one recorded."""
     recorded = _recorded(zip_path)

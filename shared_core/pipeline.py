@@ -19,6 +19,7 @@ from .pins.detect import default_pin_source
 from .pins.source import PinSource, ignored_settings
 from .reporting import Reporter
 from .requires_python import RequiresPython, of_pyproject_file
+from .snapshot import LayerSnapshot, take_snapshot
 from .target_selection import TargetChoice, announce_target, choose_target
 from .version import __version__
 
@@ -32,6 +33,9 @@ class LayerBuildOutcome:
     zip: Optional[LayerZipResult] = None
     #: False when the layer was written with a stated shortfall (e.g. missing bytecode): not fingerprinted.
     complete: bool = True
+    #: With ``build_layer(..., snapshot=True)``: a private copy of the zip taken under the build lock,
+    #: for a publish to read instead of the zip (which another build may write once the lock is released).
+    snapshot: Optional[LayerSnapshot] = None
 
 
 def _how_to_change_output(config: LayerConfig, table: str) -> str:
@@ -100,6 +104,7 @@ def build_layer(
     up_to_date_hint: str = "--force rebuilds",
     requires_python: Optional[RequiresPython] = None,
     table: str = SHARED_TABLE,
+    snapshot: bool = False,
 ) -> LayerBuildOutcome:
     """Pin, install, exclude, compile and zip, unless the fingerprint says nothing changed.
 
@@ -107,6 +112,7 @@ def build_layer(
     value came from, for messages); ``up_to_date_hint`` tells the user how to force a rebuild in
     the adapter's own terms. ``requires_python`` is the project's, as the adapter's build tool
     reads it (None: read from pyproject.toml); ``table`` is where the entry point's settings live.
+    ``snapshot``: also copy the zip while the lock is held (:mod:`snapshot`); the caller removes the copy.
     """
     paths = LayerPaths.for_pyproject(path_pyproject_toml)
     requires = requires_python if requires_python is not None else of_pyproject_file(paths.pyproject)
@@ -123,7 +129,8 @@ def build_layer(
     with layer_lock(paths, output, reporter):
         if not force and is_up_to_date(output, inputs):
             reporter.info(f"Layer is up to date (inputs unchanged; {up_to_date_hint}).")
-            return LayerBuildOutcome(output, up_to_date=True, target=choice)
+            return LayerBuildOutcome(output, up_to_date=True, target=choice,
+                                     snapshot=take_snapshot(output) if snapshot else None)
 
         prepare_output(output, how_to_change_output)
         ensure_ignore_file(paths.build_dir)
@@ -143,4 +150,5 @@ def build_layer(
             reporter.warning(_incomplete_message(shortfall, staged, target))
         else:
             write_fingerprint(zipped.path, inputs)
-    return LayerBuildOutcome(zipped.path, up_to_date=False, target=choice, install=staged, zip=zipped, complete=not shortfall)
+        return LayerBuildOutcome(zipped.path, up_to_date=False, target=choice, install=staged, zip=zipped,
+                                 complete=not shortfall, snapshot=take_snapshot(zipped.path) if snapshot else None)

@@ -26,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from wheelfactory import build_private_wheelhouse, build_wheelhouse
 
+#: The AWS emulator's fixtures (moto, the fault proxy) for the publish tests.
+pytest_plugins = ["aws_emulator"]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Filled by the Makefile's set-up step (pip download of hatchling, uv, deflate, ... at the venv's versions).
 SEED_WHEELS = Path(os.environ.get("LAMBDA_LAYER_SEED_WHEELS", REPO_ROOT / ".venv" / "seed-wheels"))

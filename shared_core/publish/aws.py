@@ -2,21 +2,31 @@
 
 boto3 is imported here only, on first use: building a layer never needs it. Credentials and the
 Region come from boto3's standard chain (environment, ``profile``, SSO, config files, container or
-instance roles); none is ever printed, and any that an AWS message might echo is masked.
+instance roles); none is ever printed, and any that an AWS message might echo is masked, as is a
+password in an endpoint URL (``AWS_ENDPOINT_URL*``).
+
+Every call has bounded connect and read timeouts (``timeout``). Reads are retried by botocore
+(5xx, throttling, broken connections). PublishLayerVersion is not: a retry after a 5xx that came
+*after* Lambda created the version would create a second one. It is tried by :meth:`LayerApi.publish`,
+which first looks for the version a failed try may have created.
 """
 
 from __future__ import annotations
 
+import enum
 import json
-import threading
+import os
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Optional, Set
+from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
+from urllib.parse import unquote, urlsplit
 
 from ..errors import PublishError
 from ..indexes import mask_credentials
 from ..version import __version__
+from .settings import DEFAULT_TIMEOUT, PUBLISH_TABLE
 
 BOTO3_MISSING = (
     "Publishing needs boto3, which is not installed in this environment. Install the publish extra: "
@@ -26,6 +36,13 @@ BOTO3_MISSING = (
 )
 
 ProgressCallback = Callable[[int, int], None]
+Notify = Callable[[str], None]
+
+#: Tries of each read, botocore's standard retry mode (the first try included).
+READ_ATTEMPTS = 3
+#: Our own tries of PublishLayerVersion, and the pause before each further one (seconds).
+PUBLISH_ATTEMPTS = 3
+PUBLISH_PAUSES = (0.5, 1.0)
 
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "Forbidden", "403"}
 _BAD_CREDENTIALS = {
@@ -33,6 +50,8 @@ _BAD_CREDENTIALS = {
     "ExpiredToken", "ExpiredTokenException", "InvalidToken",
 }
 _NOT_FOUND = {"ResourceNotFoundException", "NoSuchKey", "404", "NotFound"}
+_THROTTLED = {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded", "SlowDown"}
+_NETWORK_FIX = "Check the network (a proxy, a firewall, AWS_ENDPOINT_URL)"
 
 
 def load_boto3() -> Any:
@@ -46,24 +65,126 @@ def load_boto3() -> Any:
 
 
 @dataclass(frozen=True)
+class LayerSpec:
+    """What a version is published with; two versions with equal specs are the same layer."""
+
+    code_sha256: str
+    runtimes: Tuple[str, ...]
+    architectures: Tuple[str, ...]
+    description: str
+    license_info: Optional[str] = None
+
+    def request_fields(self) -> Dict[str, Any]:
+        """PublishLayerVersion's arguments besides the name and the content."""
+        fields: Dict[str, Any] = {"Description": self.description, "CompatibleRuntimes": list(self.runtimes),
+                                  "CompatibleArchitectures": list(self.architectures)}
+        if self.license_info:
+            fields["LicenseInfo"] = self.license_info
+        return fields
+
+
+def spec_of(version: Mapping[str, Any]) -> LayerSpec:
+    """The spec of a GetLayerVersion or PublishLayerVersion answer (an absent licence is None, as ours)."""
+    return LayerSpec(
+        str(version.get("Content", {}).get("CodeSha256") or ""),
+        tuple(sorted(version.get("CompatibleRuntimes") or ())),
+        tuple(sorted(version.get("CompatibleArchitectures") or ())),
+        str(version.get("Description") or ""),
+        version.get("LicenseInfo") or None,
+    )
+
+
+@dataclass(frozen=True)
 class LayerVersionInfo:
     version: int
     arn: str
-    code_sha256: str
+    spec: LayerSpec
+
+
+class _Reach(enum.Enum):
+    """How far a failed PublishLayerVersion may have got."""
+
+    REFUSED = "refused"      # Lambda answered no (4xx): nothing created, trying again changes nothing
+    NOT_SENT = "not sent"    # never reached Lambda (no connection) or throttled: nothing created
+    UNKNOWN = "unknown"      # 5xx, no answer, connection closed: the version may exist
 
 
 def _error_code(error: Any) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+def _http_status(error: Any) -> int:
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def _reach(error: Exception) -> _Reach:
+    from botocore import exceptions as aws
+
+    if isinstance(error, aws.ClientError):
+        if _error_code(error) in _THROTTLED or _http_status(error) == 429:
+            return _Reach.NOT_SENT
+        return _Reach.UNKNOWN if _http_status(error) >= 500 else _Reach.REFUSED
+    if isinstance(error, aws.ConnectionError):  # no connection (refused, connect timeout, TLS, proxy): never sent
+        return _Reach.NOT_SENT
+    if isinstance(error, aws.HTTPClientError):  # sent, but no answer: read timeout, connection closed, ...
+        return _Reach.UNKNOWN
+    return _Reach.REFUSED
+
+
+def endpoint_secrets(environ: Mapping[str, str]) -> Set[str]:
+    """Passwords in ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>``: masked wherever they might appear."""
+    secrets = set()
+    for key, value in environ.items():
+        if key.startswith("AWS_ENDPOINT_URL"):
+            try:
+                password = urlsplit(value.strip()).password
+            except ValueError:  # not a URL at all: botocore says so, and the regex masks what looks like one
+                continue
+            if password:
+                secrets |= {password, unquote(password)}
+    return secrets
+
+
+class ProgressReader:
+    """The zip as an upload body, calling ``progress(position, size)`` after each read.
+
+    The position, not a running sum: over plain HTTP botocore reads the body once to sign it and
+    again, from the start, to send it.
+    """
+
+    def __init__(self, handle: BinaryIO, size: int, progress: ProgressCallback) -> None:
+        self._handle = handle
+        self._size = size
+        self._progress = progress
+
+    def read(self, amount: int = -1) -> bytes:
+        data = self._handle.read(amount)
+        self._progress(min(self._handle.tell(), self._size), self._size)
+        return data
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self._handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+
 class LayerApi:
     """Lambda and S3 clients of one session, with every call's failure translated."""
 
-    def __init__(self, region: Optional[str] = None, profile: Optional[str] = None) -> None:
+    def __init__(self, region: Optional[str] = None, profile: Optional[str] = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         boto3 = load_boto3()
         from botocore.config import Config
-        from botocore.exceptions import ProfileNotFound
+        from botocore.exceptions import BotoCoreError, ProfileNotFound
 
+        self.profile = profile
+        self.timeout = timeout
+        # boto3 reads AWS_DEFAULT_REGION only; AWS_REGION wins over it, as in the AWS CLI and the other SDKs.
+        self._region_source = ("`region` / --region" if region else "AWS_REGION" if os.environ.get("AWS_REGION")
+                               else "AWS_DEFAULT_REGION or the profile's `region`")
+        region = region or os.environ.get("AWS_REGION") or None
+        self.region: str = region or ""
         try:
             self._session = boto3.session.Session(profile_name=profile, region_name=region)
         except ProfileNotFound:
@@ -71,77 +192,146 @@ class LayerApi:
                 f"The AWS profile {profile!r} (from `profile` / --profile) is not in the AWS config files. "
                 "Create it (`aws configure --profile NAME` or `aws configure sso`) or name an existing one."
             ) from None
-        self.profile = profile
+        except BotoCoreError as error:  # an unreadable config file, ...
+            raise self._setup_error(error) from None
         if not self._session.region_name:
             raise PublishError(
                 "No AWS Region is set, so the layer's Region is unknown. Set `region` in "
                 "[tool.lambda-layer.publish], pass --region, or set AWS_REGION / AWS_DEFAULT_REGION "
                 "(or `region` in the profile)."
             )
-        self.region: str = self._session.region_name
-        self._config = Config(retries={"max_attempts": 4, "mode": "standard"},
+        self.region = self._session.region_name
+        self._config = Config(connect_timeout=timeout, read_timeout=timeout,
+                              retries={"total_max_attempts": READ_ATTEMPTS, "mode": "standard"},
                               user_agent_extra=f"lambda-layer-build/{__version__}")
-        self.lambda_client = self._session.client("lambda", config=self._config)
+        self.lambda_client = self._client("lambda", self._config)
         self._s3: Any = None
+        self._publisher: Any = None
+
+    def _client(self, service: str, config: Any) -> Any:
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            return self._session.client(service, config=config)
+        except (BotoCoreError, ValueError) as error:  # a malformed Region; botocore's "Invalid endpoint: URL"
+            raise self._setup_error(error) from None
 
     @property
     def s3(self) -> Any:
         if self._s3 is None:
-            self._s3 = self._session.client("s3", config=self._config)
+            self._s3 = self._client("s3", self._config)
         return self._s3
+
+    @property
+    def publisher(self) -> Any:
+        """A Lambda client that never retries by itself: :meth:`publish` decides."""
+        from botocore.config import Config
+
+        if self._publisher is None:
+            self._publisher = self._client("lambda", self._config.merge(Config(retries={"total_max_attempts": 1})))
+        return self._publisher
 
     # -- error translation ---------------------------------------------------------------------
 
     def _secrets(self) -> Set[str]:
+        secrets = endpoint_secrets(os.environ)
         try:
             credentials = self._session.get_credentials()
             frozen = credentials.get_frozen_credentials() if credentials else None
         except Exception:
-            return set()
-        return {value for value in (getattr(frozen, "access_key", None), getattr(frozen, "secret_key", None),
-                                    getattr(frozen, "token", None)) if value}
+            return secrets
+        return secrets | {value for value in (getattr(frozen, "access_key", None), getattr(frozen, "secret_key", None),
+                                              getattr(frozen, "token", None)) if value}
 
     def _mask(self, text: str) -> str:
         return mask_credentials(text, self._secrets())
 
+    def _endpoint(self, error: Any) -> str:
+        return self._mask(str(getattr(error, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"))
+
+    def _setup_error(self, error: Exception) -> PublishError:
+        from botocore.exceptions import InvalidRegionError
+
+        if isinstance(error, InvalidRegionError):
+            return PublishError(
+                f"The AWS Region {self.region!r} (from {self._region_source}) is not a Region name, so no AWS client "
+                f'can be created. Set it to a Region such as "eu-west-1", or set `region` in [{PUBLISH_TABLE}] '
+                "(--region)."
+            )
+        return PublishError(
+            f"boto3 could not create its AWS clients ({self._mask(str(error))}). Check the AWS configuration in use: "
+            "the AWS_* environment variables (AWS_ENDPOINT_URL, AWS_REGION, ...), the profile and the AWS config files."
+        )
+
     @contextmanager
     def call(self, action: str, resource: str) -> Iterator[None]:
-        """Run AWS calls; any failure becomes one PublishError naming ``action`` and ``resource``."""
-        from boto3.exceptions import S3UploadFailedError
-        from botocore import exceptions as aws
-
+        """Run AWS calls; any AWS or network failure becomes one PublishError naming ``action`` and ``resource``."""
         try:
             yield
-        except aws.NoCredentialsError:
+        except Exception as error:
+            translated = self._translate(error, action, resource)
+            if translated is None:
+                raise
+            raise translated from None
+
+    def _translate(self, error: Exception, action: str, resource: str) -> Optional[PublishError]:
+        """The paragraph for an AWS or network failure; None for anything else (a bug keeps its traceback)."""
+        from botocore import exceptions as aws
+
+        if isinstance(error, aws.NoCredentialsError):
             where = f"profile {self.profile!r}" if self.profile else "the environment, AWS_PROFILE or the AWS config files"
-            raise PublishError(
+            return PublishError(
                 f"No AWS credentials found (looked in {where}, SSO and instance or container roles), so "
                 f"{action} cannot be called. Configure credentials for boto3: `aws configure`, `aws sso login`, "
                 "AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
-            ) from None
-        except aws.PartialCredentialsError as error:
-            raise PublishError(
+            )
+        if isinstance(error, aws.PartialCredentialsError):
+            return PublishError(
                 f"The AWS credentials are incomplete ({error.kwargs.get('cred_var', 'a value')} is missing, from "
                 f"{error.kwargs.get('provider', 'a provider')}). Complete them or use a profile."
-            ) from None
-        except (aws.SSOTokenLoadError, aws.UnauthorizedSSOTokenError, aws.TokenRetrievalError):
+            )
+        if isinstance(error, (aws.SSOTokenLoadError, aws.UnauthorizedSSOTokenError, aws.TokenRetrievalError)):
             profile = f" --profile {self.profile}" if self.profile else ""
-            raise PublishError(
+            return PublishError(
                 f"The AWS SSO session has expired or was never started, so {action} cannot be called. "
                 f"Run `aws sso login{profile}` and try again."
-            ) from None
-        except aws.EndpointConnectionError as error:
-            raise PublishError(
-                f"Could not connect to AWS to call {action} ({error.kwargs.get('endpoint_url', 'endpoint')}). "
-                f"Check the network and that Region {self.region!r} is right."
-            ) from None
-        except aws.ClientError as error:
-            raise self._client_error(error, action, resource) from None
-        except S3UploadFailedError as error:
-            cause = error.__context__
-            if isinstance(cause, aws.ClientError):
-                raise self._client_error(cause, action, resource) from None
-            raise PublishError(f"Uploading to {resource} failed: {self._mask(str(error))}") from None
+            )
+        if isinstance(error, aws.ConnectTimeoutError):
+            return PublishError(
+                f"Could not connect to AWS to call {action} on {resource} within {self.timeout:g} s ({self._endpoint(error)}). "
+                f"{_NETWORK_FIX} and that Region {self.region!r} is right; `timeout` in [{PUBLISH_TABLE}] (--timeout) "
+                "sets how long to wait."
+            )
+        if isinstance(error, aws.EndpointConnectionError):
+            return PublishError(
+                f"Could not connect to AWS to call {action} on {resource} ({self._endpoint(error)}). "
+                f"{_NETWORK_FIX} and that Region {self.region!r} is right."
+            )
+        if isinstance(error, aws.ReadTimeoutError):
+            return PublishError(
+                f"AWS did not answer {action} on {resource} within {self.timeout:g} s ({self._endpoint(error)}). "
+                f"{_NETWORK_FIX}, or raise `timeout` in [{PUBLISH_TABLE}] (--timeout) for a slow link, and run again."
+            )
+        if isinstance(error, aws.ConnectionClosedError):
+            return PublishError(
+                f"The connection to AWS was closed before {action} on {resource} was answered ({self._endpoint(error)}). "
+                f"{_NETWORK_FIX} and run again."
+            )
+        if isinstance(error, aws.InvalidRegionError):
+            return self._setup_error(error)
+        if isinstance(error, aws.ClientError):
+            return self._client_error(error, action, resource)
+        if isinstance(error, (aws.HTTPClientError, aws.ConnectionError)):
+            return PublishError(
+                f"The connection to AWS failed during {action} on {resource} ({self._mask(str(error))}). "
+                f"{_NETWORK_FIX} and run again."
+            )
+        if isinstance(error, aws.BotoCoreError):
+            return PublishError(
+                f"boto3 could not call {action} on {resource} ({self._mask(str(error))}). Check the AWS configuration "
+                "in use (the AWS_* environment variables, the profile, the AWS config files) and run again."
+            )
+        return None
 
     def _client_error(self, error: Any, action: str, resource: str) -> PublishError:
         code = _error_code(error)
@@ -156,28 +346,95 @@ class LayerApi:
                 f"AWS rejected the credentials in use when calling {action} ({code}: {message}). They are invalid "
                 "or expired: refresh them (`aws sso login`, new access keys) or choose another profile."
             )
+        if _http_status(error) >= 500:
+            return PublishError(
+                f"{action} on {resource} failed on AWS's side (HTTP {_http_status(error)}, {code}: {message}). Run again "
+                "later: a version published meanwhile is found, not published twice."
+            )
         return PublishError(f"{action} on {resource} failed ({code}: {message}).")
+
+    def _reason(self, error: Exception) -> str:
+        """A failure in a few words, for the line that says a try is repeated."""
+        from botocore.exceptions import ClientError
+
+        if isinstance(error, ClientError):
+            return f"HTTP {_http_status(error)} {_error_code(error)}".rstrip()
+        return self._mask(str(error))
 
     # -- Lambda ----------------------------------------------------------------------------------
 
     def layer_resource(self, layer_name: str) -> str:
         return f"layer {layer_name!r} in {self.region}"
 
-    def latest_version(self, layer_name: str) -> Optional[LayerVersionInfo]:
-        """The newest version (ListLayerVersions is newest first) with its CodeSha256 (GetLayerVersion)."""
-        with self.call("lambda:ListLayerVersions", self.layer_resource(layer_name)):
-            versions = self.lambda_client.list_layer_versions(LayerName=layer_name, MaxItems=1).get("LayerVersions", [])
-        if not versions:
-            return None
-        number = int(versions[0]["Version"])
+    def version_info(self, layer_name: str, number: int) -> LayerVersionInfo:
         with self.call("lambda:GetLayerVersion", f"version {number} of {self.layer_resource(layer_name)}"):
             version = self.lambda_client.get_layer_version(LayerName=layer_name, VersionNumber=number)
-        return LayerVersionInfo(number, version["LayerVersionArn"], version.get("Content", {}).get("CodeSha256", ""))
+        return LayerVersionInfo(number, str(version["LayerVersionArn"]), spec_of(version))
 
-    def publish(self, layer_name: str, content: Dict[str, Any], **fields: Any) -> Dict[str, Any]:
-        given = {key: value for key, value in fields.items() if value}
-        with self.call("lambda:PublishLayerVersion", self.layer_resource(layer_name)):
-            return self.lambda_client.publish_layer_version(LayerName=layer_name, Content=content, **given)
+    def latest_version(self, layer_name: str) -> Optional[LayerVersionInfo]:
+        """The newest version (ListLayerVersions is newest first) with its spec (GetLayerVersion)."""
+        with self.call("lambda:ListLayerVersions", self.layer_resource(layer_name)):
+            versions = self.lambda_client.list_layer_versions(LayerName=layer_name, MaxItems=1).get("LayerVersions", [])
+        return self.version_info(layer_name, int(versions[0]["Version"])) if versions else None
+
+    def versions_after(self, layer_name: str, number: int) -> List[int]:
+        """The numbers of the versions newer than ``number``, oldest first."""
+        newer: List[int] = []
+        with self.call("lambda:ListLayerVersions", self.layer_resource(layer_name)):
+            for page in self.lambda_client.get_paginator("list_layer_versions").paginate(LayerName=layer_name):
+                numbers = [int(item["Version"]) for item in page.get("LayerVersions", [])]
+                newer += [version for version in numbers if version > number]
+                if any(version <= number for version in numbers):
+                    break  # newest first: the rest are older
+        return sorted(newer)
+
+    def find_version(self, layer_name: str, spec: LayerSpec, newer_than: int) -> Optional[LayerVersionInfo]:
+        """The first version after ``newer_than`` published with ``spec``: what a failed try may have created."""
+        for number in self.versions_after(layer_name, newer_than):
+            info = self.version_info(layer_name, number)
+            if info.spec == spec:
+                return info
+        return None
+
+    def publish(self, layer_name: str, content: Dict[str, Any], spec: LayerSpec, *, newer_than: int,
+                notify: Notify) -> LayerVersionInfo:
+        """PublishLayerVersion, up to :data:`PUBLISH_ATTEMPTS` tries, never creating two versions.
+
+        After a try that may have reached Lambda (a 5xx, no answer, a closed connection), the versions
+        newer than ``newer_than`` (the latest before publishing) are searched for one with this spec;
+        found, it is the one published. ``notify`` tells the user about each failed try.
+        """
+        action, resource = "lambda:PublishLayerVersion", self.layer_resource(layer_name)
+        client = self.publisher
+        for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+            try:
+                response = client.publish_layer_version(LayerName=layer_name, Content=content, **spec.request_fields())
+                return LayerVersionInfo(int(response["Version"]), str(response["LayerVersionArn"]), spec_of(response))
+            except Exception as error:
+                failure = self._translate(error, action, resource)
+                reach = _reach(error)
+                if failure is None:
+                    raise
+                if reach is _Reach.REFUSED:
+                    raise failure from None
+                if reach is _Reach.UNKNOWN:
+                    found = self.find_version(layer_name, spec, newer_than)
+                    if found is not None:
+                        notify(f"{action} on {resource} failed ({self._reason(error)}), but it had created version "
+                               f"{found.version} with this content and these settings: that version is the one "
+                               "published, not published again.")
+                        return found
+                if attempt == PUBLISH_ATTEMPTS:
+                    raise failure from None
+                pause = PUBLISH_PAUSES[attempt - 1]
+                notify(f"{action} on {resource} failed ({self._reason(error)}) and created no version; trying again "
+                       f"in {pause:g} s ({attempt + 1} of {PUBLISH_ATTEMPTS}).")
+                time.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def delete_version(self, layer_name: str, version: int) -> None:
+        with self.call("lambda:DeleteLayerVersion", f"version {version} of {self.layer_resource(layer_name)}"):
+            self.lambda_client.delete_layer_version(LayerName=layer_name, VersionNumber=version)
 
     def policy_statement_ids(self, layer_name: str, version: int) -> Set[str]:
         from botocore.exceptions import ClientError
@@ -238,29 +495,29 @@ class LayerApi:
                 f"{self.region} (`s3-bucket`) or publish in {bucket_region} (`region` / --region)."
             )
 
-    def object_size(self, bucket: str, key: str) -> Optional[int]:
+    def object_checksum(self, bucket: str, key: str) -> Optional[str]:
+        """The object's SHA-256 checksum as S3 keeps it: None when there is no object, "" when it has none.
+
+        A multipart object's is a checksum of its parts' checksums (``...-N``), never equal to a zip's.
+        """
         from botocore.exceptions import ClientError
 
         with self.call("s3:GetObject", f"s3://{bucket}/{key}"):
             try:
-                return int(self.s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
+                head = self.s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
             except ClientError as error:
                 if _error_code(error) in _NOT_FOUND:
                     return None
                 raise
+        return str(head.get("ChecksumSHA256") or "")
 
-    def upload(self, path: Path, bucket: str, key: str, progress: Optional[ProgressCallback] = None) -> None:
-        """boto3's managed (multipart, parallel) upload; ``progress(done, total)`` as bytes go out."""
-        total = path.stat().st_size
-        callback = None
-        if progress is not None:
-            lock = threading.Lock()
-            sent = [0]
-
-            def callback(amount: int) -> None:
-                with lock:
-                    sent[0] += amount
-                    progress(min(sent[0], total), total)
-
-        with self.call("s3:PutObject", f"s3://{bucket}/{key}"):
-            self.s3.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": "application/zip"}, Callback=callback)
+    def upload(self, path: Path, bucket: str, key: str, code_sha256: str,
+               progress: Optional[ProgressCallback] = None) -> None:
+        """One PutObject carrying the zip's SHA-256: S3 refuses bytes that do not match it and keeps it with
+        the object, for the next publish to compare. One part: S3 takes up to 5 GB so, and layers are far smaller.
+        ``progress(done, total)`` as the bytes are read."""
+        size = path.stat().st_size
+        with open(path, "rb") as handle, self.call("s3:PutObject", f"s3://{bucket}/{key}"):
+            body = handle if progress is None else ProgressReader(handle, size, progress)
+            self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/zip",
+                               ChecksumAlgorithm="SHA256", ChecksumSHA256=code_sha256)

@@ -1,14 +1,17 @@
-"""Steps 3 and 4: upload the layer zip and publish a layer version, only when its content changed.
+"""Steps 3 and 4: upload the layer zip and publish a layer version, only when the layer changed.
 
 Our zips are byte-identical for identical inputs, so "changed" is decided by what Lambda already
-has: the zip's SHA-256 (base64, as ``Content.CodeSha256``) against the latest version's. A new
-version is published only when they differ; S3 keys are content-addressed, so two branches never
-overwrite each other's zip and a re-run after a failure finds what it already uploaded.
+has: the latest version is the same layer when its CodeSha256 (the zip's SHA-256, base64), compatible
+runtimes and architectures, description and licence info are the ones we would publish. S3 keys are
+content-addressed and an object there is reused only when S3's SHA-256 checksum of it is the zip's,
+so a re-run after a failure finds what it already uploaded, and nothing else.
+
+What is hashed, uploaded and compared is a snapshot of the zip taken under the build lock
+(:mod:`shared_core.snapshot`), never the zip itself, which another build may write meanwhile.
 """
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +19,6 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..config import LayerConfig, load_config, read_pyproject
 from ..errors import ConfigError, PublishError
-from ..fingerprint import file_sha256, read_fingerprint
 from ..lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
 from ..pack.size_report import human_size
 from ..paths import LayerBuildToolEnum, LayerPaths
@@ -24,8 +26,9 @@ from ..pins.source import PinSource
 from ..pipeline import LayerBuildOutcome, build_layer
 from ..reporting import PrintReporter, Reporter
 from ..requires_python import RequiresPython
+from ..snapshot import LayerSnapshot, take_snapshot
 from ..version import __version__
-from .aws import LayerApi, load_boto3
+from .aws import LayerApi, LayerSpec, LayerVersionInfo, load_boto3
 from .settings import (
     MAX_DESCRIPTION,
     PUBLISH_TABLE,
@@ -58,12 +61,6 @@ class PublishResult:
 
 
 # -- pure decisions ------------------------------------------------------------------------------
-
-def zip_digests(path: Path) -> Tuple[int, str, str]:
-    """``(size, hex sha256, base64 sha256)``; the base64 form is Lambda's ``CodeSha256``."""
-    sha256_hex = file_sha256(path)
-    return path.stat().st_size, sha256_hex, base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")
-
 
 def upload_method(zip_size: int, s3_bucket: Optional[str], limit: int = DIRECT_UPLOAD_LIMIT) -> str:
     """``"s3"`` with a bucket; else ``"direct"`` (ZipFile) up to Lambda's direct-upload limit, else an error."""
@@ -130,6 +127,130 @@ def _ensure_shared(api: LayerApi, layer_name: str, version: int, entries: Sequen
             reporter.detail(f"share: version {version} is already shared with {who}")
 
 
+def layer_differences(latest: LayerSpec, wanted: LayerSpec) -> List[str]:
+    """What makes the latest version another layer than the one to publish, in words (empty: the same)."""
+    differences = []
+    if latest.code_sha256 != wanted.code_sha256:
+        differences.append(f"content (CodeSha256 {latest.code_sha256 or 'none'})")
+    for what, theirs, ours in (("compatible runtimes", latest.runtimes, wanted.runtimes),
+                               ("compatible architectures", latest.architectures, wanted.architectures)):
+        if theirs != ours:
+            differences.append(f"{what} ({', '.join(theirs) or 'none'}, not {', '.join(ours)})")
+    if latest.description != wanted.description:
+        differences.append("description")
+    if latest.license_info != wanted.license_info:
+        differences.append("licence info")
+    return differences
+
+
+def _upload(api: LayerApi, snapshot: LayerSnapshot, bucket: str, key: str, reporter: Reporter, dry_run: bool) -> None:
+    """Put the snapshot at ``s3://bucket/key`` unless S3 keeps exactly it there (its SHA-256 checksum is the zip's)."""
+    s3_uri = f"s3://{bucket}/{key}"
+    stored = api.object_checksum(bucket, key)
+    if stored == snapshot.code_sha256:
+        reporter.info(f"upload: {s3_uri} is already there with this zip's SHA-256 checksum; not uploaded again")
+        return
+    if stored is not None:
+        reporter.warning(f"{s3_uri} exists, but S3's SHA-256 checksum of it is {stored or 'not recorded'}, not this "
+                         f"zip's {snapshot.code_sha256}: it is not this layer's zip and "
+                         f"{'would be' if dry_run else 'is'} replaced.")
+    if dry_run:
+        reporter.info(f"dry run: would upload {snapshot.size:,} bytes to {s3_uri}")
+        return
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        reporter.progress("upload", done, total)
+
+    api.upload(snapshot.path, bucket, key, snapshot.code_sha256, progress if snapshot.size >= PROGRESS_MIN_BYTES else None)
+    reporter.info(f"upload: {s3_uri} ({human_size(snapshot.size)}, {time.monotonic() - started:.2f} s)")
+
+
+def _refuse_other_content(api: LayerApi, name: str, published: LayerVersionInfo, snapshot: LayerSnapshot,
+                          source: str) -> None:
+    """A new version whose CodeSha256 is not the zip's is deleted and reported: it is not this layer."""
+    if published.spec.code_sha256 == snapshot.code_sha256:
+        return
+    try:
+        api.delete_version(name, published.version)
+        deleted = f"Version {published.version} was deleted again."
+    except PublishError as error:
+        deleted = (f"Version {published.version} could not be deleted ({error}); delete it: `aws lambda "
+                   f"delete-layer-version --layer-name {name} --version-number {published.version}`.")
+    raise PublishError(
+        f"Lambda computed CodeSha256 {published.spec.code_sha256 or '(none)'} for the new version {published.version} of "
+        f"layer {name}, not the zip's {snapshot.code_sha256}: what it read from {source} is not the zip that was "
+        f"uploaded (another writer to that key?). {deleted} Make sure nothing else writes there, and publish again."
+    )
+
+
+def publish_snapshot(
+    snapshot: LayerSnapshot,
+    settings: PublishSettings,
+    target: LambdaTarget,
+    *,
+    reporter: Optional[Reporter] = None,
+    fingerprint: Optional[str] = None,
+    dry_run: bool = False,
+    api: Optional[LayerApi] = None,
+) -> PublishResult:
+    """Publish the snapshot as a version of ``settings.layer_name`` unless the latest version is the same layer.
+
+    The same layer: the same CodeSha256, compatible runtimes and architectures, description and licence
+    info. Only the snapshot is read, never the zip it was copied from.
+    """
+    reporter = reporter or PrintReporter()
+    name = settings.layer_name
+    if not name:
+        raise ConfigError(f"No layer name: set `{PUBLISH_TABLE}.layer-name` or pass --layer-name.")
+    code_sha256 = snapshot.code_sha256
+    method = upload_method(snapshot.size, settings.s3_bucket)
+    api = api or LayerApi(settings.region, settings.profile, settings.timeout)
+    reporter.info(f"publish: {snapshot.source.name}, {snapshot.size:,} bytes, CodeSha256 {code_sha256}, as layer {name} "
+                  f"in {api.region}")
+    wanted = LayerSpec(code_sha256, (target.runtime_name,), (target.architecture,),
+                       layer_description(target, fingerprint, settings.description), settings.license_info)
+
+    latest = api.latest_version(name)
+    differences = layer_differences(latest.spec, wanted) if latest is not None else []
+    if latest is not None and not differences:
+        reporter.info(f"Layer {name} is unchanged: version {latest.version} has the same content and settings; nothing "
+                      f"uploaded or published ({latest.arn}).")
+        _ensure_shared(api, name, latest.version, settings.share_with, reporter, dry_run)
+        return PublishResult(latest.arn, latest.version, code_sha256, False, None, dry_run)
+    if latest is not None:
+        reporter.info(f"Layer {name} changed: its latest version {latest.version} differs in {'; '.join(differences)}")
+
+    s3_uri = None
+    content: Dict[str, Any] = {}
+    if method == "s3":
+        bucket = str(settings.s3_bucket)
+        key = s3_key(settings.s3_prefix, name, snapshot.sha256_hex)
+        s3_uri = f"s3://{bucket}/{key}"
+        api.check_bucket(bucket)
+        _upload(api, snapshot, bucket, key, reporter, dry_run)
+        content = {"S3Bucket": bucket, "S3Key": key}
+    elif not dry_run:
+        content = {"ZipFile": snapshot.path.read_bytes()}
+
+    source = s3_uri or "the zip sent directly"
+    if dry_run:
+        after = f"after version {latest.version}" if latest is not None else "(its first)"
+        reporter.info(f"dry run: would publish a new version {after} of layer {name} in {api.region} from {source} "
+                      f"for {target.runtime_name} {target.architecture}, described {wanted.description!r}")
+        for entry in settings.share_with:
+            reporter.info(f"dry run: would share it with {'organization' if entry.startswith('o-') else 'account'} {entry}")
+        return PublishResult(None, None, code_sha256, False, s3_uri, True)
+
+    published = api.publish(name, content, wanted, newer_than=latest.version if latest is not None else 0,
+                            notify=reporter.warning)
+    _refuse_other_content(api, name, published, snapshot, source)
+    reporter.info(f"Published version {published.version} of layer {name} from {source} for {target.runtime_name} "
+                  f"{target.architecture}")
+    _ensure_shared(api, name, published.version, settings.share_with, reporter, dry_run=False)
+    return PublishResult(published.arn, published.version, code_sha256, True, s3_uri)
+
+
 def publish_layer(
     zip_path: Path,
     settings: PublishSettings,
@@ -140,70 +261,13 @@ def publish_layer(
     dry_run: bool = False,
     api: Optional[LayerApi] = None,
 ) -> PublishResult:
-    """Publish ``zip_path`` as a version of ``settings.layer_name`` unless the latest version has the same content."""
-    reporter = reporter or PrintReporter()
-    name = settings.layer_name
-    if not name:
-        raise ConfigError(f"No layer name: set `{PUBLISH_TABLE}.layer-name` or pass --layer-name.")
-    size, sha256_hex, code_sha256 = zip_digests(zip_path)
-    method = upload_method(size, settings.s3_bucket)
-    api = api or LayerApi(settings.region, settings.profile)
-    reporter.info(f"publish: {zip_path.name}, {size:,} bytes, CodeSha256 {code_sha256}, as layer {name} in {api.region}")
-
-    latest = api.latest_version(name)
-    if latest is not None and latest.code_sha256 == code_sha256:
-        reporter.info(f"Layer {name} is unchanged: version {latest.version} has the same content; nothing uploaded "
-                      f"or published ({latest.arn}).")
-        _ensure_shared(api, name, latest.version, settings.share_with, reporter, dry_run)
-        return PublishResult(latest.arn, latest.version, code_sha256, False, None, dry_run)
-    if latest is not None:
-        reporter.detail(f"latest version {latest.version} has CodeSha256 {latest.code_sha256}")
-
-    s3_uri = None
-    content: Dict[str, Any] = {}
-    if method == "s3":
-        bucket = str(settings.s3_bucket)
-        key = s3_key(settings.s3_prefix, name, sha256_hex)
-        s3_uri = f"s3://{bucket}/{key}"
-        api.check_bucket(bucket)
-        if api.object_size(bucket, key) == size:
-            reporter.info(f"upload: {s3_uri} is already there (same content address and size); not uploaded again")
-        elif dry_run:
-            reporter.info(f"dry run: would upload {size:,} bytes to {s3_uri}")
-        else:
-            started = time.monotonic()
-            def progress(done: int, total: int) -> None:
-                reporter.progress("upload", done, total)
-
-            api.upload(zip_path, bucket, key, progress if size >= PROGRESS_MIN_BYTES else None)
-            reporter.info(f"upload: {s3_uri} ({human_size(size)}, {time.monotonic() - started:.2f} s)")
-        content = {"S3Bucket": bucket, "S3Key": key}
-    elif not dry_run:
-        content = {"ZipFile": zip_path.read_bytes()}
-
-    description = layer_description(target, fingerprint, settings.description)
-    source = s3_uri or "the zip sent directly"
-    if dry_run:
-        after = f"after version {latest.version}" if latest is not None else "(its first)"
-        reporter.info(f"dry run: would publish a new version {after} of layer {name} in {api.region} from {source} "
-                      f"for {target.runtime_name} {target.architecture}, described {description!r}")
-        for entry in settings.share_with:
-            reporter.info(f"dry run: would share it with {'organization' if entry.startswith('o-') else 'account'} {entry}")
-        return PublishResult(None, None, code_sha256, False, s3_uri, True)
-
-    response = api.publish(
-        name, content, Description=description, CompatibleRuntimes=[target.runtime_name],
-        CompatibleArchitectures=[target.architecture], LicenseInfo=settings.license_info,
-    )
-    version, arn = int(response["Version"]), str(response["LayerVersionArn"])
-    published_sha256 = response.get("Content", {}).get("CodeSha256")
-    if published_sha256 and published_sha256 != code_sha256:
-        reporter.warning(f"Lambda computed CodeSha256 {published_sha256} for version {version}, not {code_sha256}: "
-                         "the object in S3 differs from the local zip. The next publish will publish again.")
-    reporter.info(f"Published version {version} of layer {name} from {source} for {target.runtime_name} "
-                  f"{target.architecture}")
-    _ensure_shared(api, name, version, settings.share_with, reporter, dry_run=False)
-    return PublishResult(arn, version, code_sha256, True, s3_uri)
+    """Publish an existing zip (see :func:`publish_snapshot`): it is copied once, and only the copy is read."""
+    snapshot = take_snapshot(Path(zip_path))
+    try:
+        return publish_snapshot(snapshot, settings, target, reporter=reporter, fingerprint=fingerprint,
+                                dry_run=dry_run, api=api)
+    finally:
+        snapshot.remove()
 
 
 def build_and_publish(
@@ -228,7 +292,7 @@ def build_and_publish(
     pyproject = read_pyproject(paths.pyproject) if paths.pyproject.is_file() else {}
     load_boto3()  # a missing boto3 is reported before a build, not after it
     outcome = build_layer(path_pyproject_toml, config, reporter, build_tool=build_tool, pin_source=pin_source,
-                          force=force, up_to_date_hint=up_to_date_hint, requires_python=requires_python)
+                          force=force, up_to_date_hint=up_to_date_hint, requires_python=requires_python, snapshot=True)
     return publish_built_layer(outcome, settings, pyproject, paths.project_root, reporter, dry_run=dry_run)
 
 
@@ -237,11 +301,21 @@ def publish_built_layer(
     reporter: Reporter, *, dry_run: bool = False,
 ) -> PublishResult:
     """Publish what a build wrote, for the target it chose (which names the default layer), with the
-    build's fingerprint in the description: the second half of every entry point's publish."""
-    target = outcome.target.target
-    settings = with_layer_name(settings, pyproject, project_root, target)
-    return publish_layer(outcome.path, settings, target, reporter=reporter, fingerprint=read_fingerprint(outcome.path),
-                         dry_run=dry_run)
+    build's fingerprint in the description: the second half of every entry point's publish.
+
+    ``outcome`` comes from ``build_layer(..., snapshot=True)``: its snapshot, taken under the build lock,
+    is what is published (and removed afterwards, also after a failure).
+    """
+    snapshot = outcome.snapshot
+    if snapshot is None:
+        raise ValueError("publish_built_layer() needs the outcome of build_layer(..., snapshot=True)")
+    try:
+        target = outcome.target.target
+        settings = with_layer_name(settings, pyproject, project_root, target)
+        return publish_snapshot(snapshot, settings, target, reporter=reporter, fingerprint=snapshot.fingerprint,
+                                dry_run=dry_run)
+    finally:
+        snapshot.remove()
 
 
 @dataclass
@@ -262,6 +336,7 @@ class LambdaLayerPublisher:
     description: Optional[str] = None
     license_info: Optional[str] = None
     share_with: Sequence[str] = ()
+    timeout: Optional[float] = None
     dry_run: bool = False
     force: bool = False
     verbose: bool = True
@@ -275,7 +350,7 @@ class LambdaLayerPublisher:
         settings = apply_publish_options(
             settings, layer_name=self.layer_name, s3_bucket=self.s3_bucket, s3_prefix=self.s3_prefix,
             region=self.region, profile=self.profile, description=self.description,
-            license_info=self.license_info, share_with=tuple(self.share_with),
+            license_info=self.license_info, share_with=tuple(self.share_with), timeout=self.timeout,
         )
         return build_and_publish(
             paths.pyproject, self.config or load_config(paths.pyproject), settings,

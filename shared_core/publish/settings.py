@@ -1,17 +1,18 @@
 """``[tool.lambda-layer.publish]``: where and how the layer is published, validated like the rest.
 
 Keys (all optional): ``layer-name``, ``s3-bucket``, ``s3-prefix``, ``region``, ``profile``,
-``description``, ``license-info``, ``share-with``. A bad value is a :class:`ConfigError` naming the
+``description``, ``license-info``, ``share-with``, ``timeout``. A bad value is a :class:`ConfigError` naming the
 full dotted key (``tool.lambda-layer.publish.<key>``, ``tool.hatch.publish.lambda-layer.<key>``)
 or the option (``--layer-name``). Nothing here talks to AWS or imports boto3.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 from ..config import IgnoredKeys, validate_fields
 from ..errors import ConfigError
@@ -20,6 +21,9 @@ from ..names import normalize_name
 PUBLISH_TABLE = "tool.lambda-layer.publish"
 HATCH_PUBLISH_TABLE = "tool.hatch.publish.lambda-layer"
 DEFAULT_S3_PREFIX = "lambda-layer/"
+#: Seconds boto3 waits to connect and for each answer (botocore's own default read timeout).
+DEFAULT_TIMEOUT = 60.0
+MAX_TIMEOUT = 3600.0
 
 #: Lambda's limits (PublishLayerVersion, AddLayerVersionPermission).
 MAX_LAYER_NAME = 140
@@ -46,6 +50,7 @@ class PublishSettings:
     description: Optional[str] = None
     license_info: Optional[str] = None
     share_with: Tuple[str, ...] = ()
+    timeout: float = DEFAULT_TIMEOUT
 
     def with_overrides(self, **overrides: Any) -> "PublishSettings":
         """Given values win; ``None`` (option not given) keeps the configured value."""
@@ -130,6 +135,21 @@ def _share_with(value: Any, name: str) -> Tuple[str, ...]:
     return tuple(entries)
 
 
+def _timeout(value: Any, name: str) -> float:
+    """Seconds, from TOML (a number) or a command line (text); a bounded, positive, finite number."""
+    seconds: Optional[float] = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            seconds = float(value.strip())
+        except ValueError:
+            seconds = None
+    if seconds is None or not math.isfinite(seconds) or not 0 < seconds <= MAX_TIMEOUT:
+        raise ConfigError(f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, got {value!r}.")
+    return seconds
+
+
 _VALIDATORS: Dict[str, Callable[[Any, str], Any]] = {
     "layer-name": _layer_name,
     "s3-bucket": _bucket,
@@ -139,6 +159,7 @@ _VALIDATORS: Dict[str, Callable[[Any, str], Any]] = {
     "description": _description,
     "license-info": _license_info,
     "share-with": _share_with,
+    "timeout": _timeout,
 }
 
 PUBLISH_KEYS: Tuple[str, ...] = tuple(_VALIDATORS)
@@ -174,12 +195,13 @@ def apply_publish_options(
     description: Optional[str] = None,
     license_info: Optional[str] = None,
     share_with: Sequence[str] = (),
+    timeout: Optional[Union[str, float]] = None,
 ) -> PublishSettings:
     """Command-line values over the tables, validated with the option's name in errors."""
     given = {
         "layer-name": layer_name, "s3-bucket": s3_bucket, "s3-prefix": s3_prefix, "region": region,
         "profile": profile, "description": description, "license-info": license_info,
-        "share-with": list(share_with) if share_with else None,
+        "share-with": list(share_with) if share_with else None, "timeout": timeout,
     }
     return settings.with_overrides(**{
         key.replace("-", "_"): _VALIDATORS[key](value, f"--{key}") for key, value in given.items() if value is not None

@@ -71,3 +71,49 @@ def test_hatch_builder_masks_the_resolvers_echo_of_an_index_url(offline_env, tmp
         + verbose_hint("uv pip compile ([project.dependencies])")
     )
     assert not Path(root / "build/lambda/layer/layer.zip").exists()
+
+
+# -- with -v: the installer's whole output, masked too ---------------------------------------
+
+#: uv's whole output for that value (clap's usage tail), as -v shows it before the error line.
+VERBOSE_DETAILS = (
+    f"error: invalid value '{MASKED_INDEX}' for '--default-index <DEFAULT_INDEX>': invalid port number\n\n"
+    "For more information, try '--help'.\n"
+)
+
+
+def test_console_script_masks_the_installers_whole_output_with_verbose(core_env, make_project, monkeypatch, capsys):
+    monkeypatch.setenv("UV_DEFAULT_INDEX", BROKEN_INDEX)
+    project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
+    assert main(["build", "--project", str(project), "--python", "3.12", "--no-compile", "-v"]) == 1
+    out, err = capsys.readouterr()
+    assert err == VERBOSE_DETAILS + (
+        "error: uv pip install failed (exit 2):\n"
+        f"  error: invalid value '{MASKED_INDEX}' for '--default-index <DEFAULT_INDEX>': invalid port number\n"
+        + verbose_hint("uv pip install")
+    )
+    assert SECRET not in out + err
+
+
+def test_hatch_builder_masks_the_resolvers_whole_output_with_verbose(offline_env, tmp_path):
+    """Hatch's -v reaches hatchling as HATCH_VERBOSE (what `hatch -v build` sets)."""
+    root = tmp_path / "hatch"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "demo"\nversion = "1"\ndependencies = ["fake-a"]\n'
+        '[tool.hatch.build.targets.lambda-layer]\npython-version = "3.12"\n'
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "hatchling", "build", "-t", "lambda-layer"],
+        cwd=root, env=dict(offline_env, UV_DEFAULT_INDEX=BROKEN_INDEX, HATCH_VERBOSE="1"), capture_output=True,
+        text=True, timeout=120,
+    )
+    assert (completed.returncode, completed.stdout) == (1, "")
+    assert VERBOSE_DETAILS.rstrip("\n") + "\n" in completed.stderr
+    assert completed.stderr.endswith(
+        "uv pip compile ([project.dependencies]) failed (exit 2):\n"
+        f"  error: invalid value '{MASKED_INDEX}' for '--default-index <DEFAULT_INDEX>': invalid port number\n"
+        + verbose_hint("uv pip compile ([project.dependencies])")
+    )
+    assert SECRET not in completed.stdout + completed.stderr

@@ -459,6 +459,39 @@ def test_credentials_travel_in_the_installers_environment_only(project, poetry_e
     assert "UV_INDEX" not in second["env"] and second["env"]["UV_DEFAULT_INDEX"] == f"http://{USERNAME}:{SECRET}@{host}"
     assert other not in rebuilt.stdout + rebuilt.stderr
 
+    # A source whose URL uv cannot parse (a port out of range): uv echoes it with the password Poetry's
+    # configuration gave; masked in the message, and in uv's whole output with -v.
+    _move_source(root, host.split("/")[0], "127.0.0.1:99999")
+    masked = "http://layer-bot:****@127.0.0.1:99999/simple/"
+    failed = run_poetry(root, "lambda-layer", "--force", "--python", "3.12", env=env)
+    assert failed.returncode == 1
+    assert failed.stderr == (
+        "uv pip install failed (exit 2):\n"
+        f"  error: invalid value '{masked}' for '--default-index <DEFAULT_INDEX>': invalid port number\n"
+        "With -v, the whole output of uv pip install is shown.\n"
+    )
+    verbose = run_poetry(root, "lambda-layer", "--force", "--python", "3.12", "-v", env=env)
+    assert verbose.returncode == 1
+    assert verbose.stderr.startswith(
+        f"error: invalid value '{masked}' for '--default-index <DEFAULT_INDEX>': invalid port number\n"
+        "\nFor more information, try '--help'.\nuv pip install failed (exit 2):\n")
+    assert SECRET not in failed.stdout + failed.stderr + verbose.stdout + verbose.stderr
+
+
+def _move_source(root: Path, old: str, new: str) -> None:
+    """Point the project's source (pyproject.toml and poetry.lock) at ``new`` instead of ``old`` (host:port),
+    with the lock's content-hash recomputed as Poetry computes it, so the lock stays fresh."""
+    from shared_core.config import tomllib
+    from shared_core.pins.poetry_lock import poetry_content_hash
+
+    for name in ("pyproject.toml", "poetry.lock"):
+        (root / name).write_text((root / name).read_text().replace(old, new))
+    lock = (root / "poetry.lock").read_text()
+    recorded = tomllib.loads(lock)["metadata"]["content-hash"]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    fresh = poetry_content_hash(pyproject)
+    (root / "poetry.lock").write_text(lock.replace(f'content-hash = "{recorded}"', f'content-hash = "{fresh}"'))
+
 
 def _sha256_of(root: Path, name: str) -> str:
     """The hash poetry.lock records for ``name``'s only wheel."""

@@ -1,8 +1,4 @@
-"""Steps 3 and 4 against a real AWS emulator: moto's server over HTTP on 127.0.0.1.
-
-boto3 reaches it through ``AWS_ENDPOINT_URL`` with dummy credentials; no AWS configuration of the
-machine leaks in (config and credentials files point nowhere, instance metadata is off).
-"""
+"""Steps 3 and 4 against a real AWS emulator: moto's server over HTTP on 127.0.0.1 (``aws_emulator``)."""
 
 from __future__ import annotations
 
@@ -10,18 +6,13 @@ import base64
 import hashlib
 import io
 import json
-import logging
-import os
 import subprocess
 import sys
-import urllib.request
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterator
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+from aws_emulator import ACCOUNT, REGION, SECRET
 
 from shared_core import LambdaLayerPublisher, PublishResult, publish_layer
 from shared_core.cli import main
@@ -32,9 +23,6 @@ from shared_core.publish.publisher import layer_description, upload_method
 from shared_core.publish.settings import PublishSettings, default_layer_name
 from shared_core.version import __version__
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"  # moto's default account
-SECRET = "dummy-secret-Key-7f3a9c"
 LAYER = Path("build/lambda/layer/layer.zip")
 TARGET = LambdaTarget("3.12", "arm64")
 
@@ -50,76 +38,6 @@ architecture = "arm64"
 
 
 # -- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def aws_vars(moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Dict[str, str]:
-    nowhere = tmp_path_factory.mktemp("aws") / "absent"
-    return {
-        "AWS_ENDPOINT_URL": moto_url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_CONFIG_FILE": str(nowhere / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(nowhere / "credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-
-
-def _without_aws(env: Dict[str, str]) -> Dict[str, str]:
-    return {key: value for key, value in env.items() if not key.startswith("AWS_")}
-
-
-@pytest.fixture(scope="session")
-def aws_env(offline_env: Dict[str, str], aws_vars: Dict[str, str]) -> Dict[str, str]:
-    """The offline subprocess environment, pointed at the emulator."""
-    return dict(_without_aws(offline_env), **aws_vars)
-
-
-def _post(url: str, data: bytes = b"") -> None:
-    with urllib.request.urlopen(urllib.request.Request(url, data=data, method="POST",
-                                                       headers={"Content-Type": "text/plain"}), timeout=10) as response:
-        response.read()
-
-
-class Aws:
-    """Clients for assertions, on the emulator reset for each test."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.lambda_ = boto3.client("lambda", region_name=REGION)
-        self.s3 = boto3.client("s3", region_name=REGION)
-
-    def versions(self, layer: str) -> list:
-        return [v["Version"] for v in self.lambda_.list_layer_versions(LayerName=layer)["LayerVersions"]]
-
-    def keys(self, bucket: str) -> list:
-        return [item["Key"] for item in self.s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
-
-    def bucket(self, name: str, region: str = REGION) -> None:
-        boto3.client("s3", region_name=region).create_bucket(
-            Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
-
-
-@pytest.fixture
-def aws(core_env: Dict[str, str], aws_vars: Dict[str, str], moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Aws:
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    for key, value in aws_vars.items():
-        monkeypatch.setenv(key, value)
-    _post(f"{moto_url}/moto-api/reset")
-    return Aws(moto_url)
 
 
 @pytest.fixture
@@ -164,7 +82,7 @@ def test_first_publish_unchanged_republish_and_dependency_change(aws, demo, caps
     assert publish(demo) == 0
     out = capsys.readouterr().out
     assert "Layer is up to date" in out
-    assert f"Layer demo-app-py312-arm64 is unchanged: version 1 has the same content; nothing uploaded or published ({ARN}:1)." in out
+    assert f"Layer demo-app-py312-arm64 is unchanged: version 1 has the same content and settings; nothing uploaded or published ({ARN}:1)." in out
     assert out.splitlines()[-1] == f"{ARN}:1"
     assert publish(demo, "-q") == 0
     assert capsys.readouterr().out == f"{ARN}:1\n"
@@ -207,7 +125,7 @@ def test_s3_content_addressed_key_upload_once(aws, demo, capsys):
     aws.lambda_.delete_layer_version(LayerName="shared-deps", VersionNumber=1)
     assert publish(demo) == 0
     out = capsys.readouterr().out
-    assert f"upload: s3://layers-bucket/{key} is already there (same content address and size); not uploaded again" in out
+    assert f"upload: s3://layers-bucket/{key} is already there with this zip's SHA-256 checksum; not uploaded again" in out
     assert out.splitlines()[-1] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-deps:2"
     assert aws.keys("layers-bucket") == [key]
 
@@ -293,7 +211,7 @@ def test_default_layer_name_and_description():
                                 "organization IDs (o-...), got '12345'.")),
     ('region = "Europe"', 'Field `tool.lambda-layer.publish.region` must be an AWS Region such as "eu-west-1"'),
     ("bucket = 'b'", ("Unknown field `tool.lambda-layer.publish.bucket` in pyproject.toml. Known keys: layer-name, "
-                      "s3-bucket, s3-prefix, region, profile, description, license-info, share-with.")),
+                      "s3-bucket, s3-prefix, region, profile, description, license-info, share-with, timeout.")),
 ])
 def test_invalid_publish_table(make_project, capsys, table, needle):
     project = make_project(PYPROJECT + f"\n[tool.lambda-layer.publish]\n{table}\n", requirements__txt="fake-a==1.0\n")
@@ -372,8 +290,8 @@ def test_access_denied_and_rejected_credentials(aws, tmp_path, code, message, ex
     from shared_core.publish.aws import LayerApi
 
     api = LayerApi()
-    with Stubber(api.lambda_client) as stub:
-        stub.add_response("list_layer_versions", {"LayerVersions": []}, {"LayerName": "guarded", "MaxItems": 1})
+    with Stubber(api.lambda_client) as reads, Stubber(api.publisher) as stub:
+        reads.add_response("list_layer_versions", {"LayerVersions": []}, {"LayerName": "guarded", "MaxItems": 1})
         stub.add_client_error("publish_layer_version", service_error_code=code, http_status_code=403,
                               service_message=message)
         with pytest.raises(PublishError) as error:
@@ -495,7 +413,7 @@ def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     version = aws.lambda_.get_layer_version(LayerName="hatch-layer", VersionNumber=1)
     assert version["CompatibleArchitectures"] == ["arm64"] and version["Description"].startswith("From Hatch (")
 
-    again = hatch("-q", "publish", "-p", "lambda-layer")
+    again = hatch("-q", "publish", "-p", "lambda-layer", "-o", "description=From Hatch")
     assert again.returncode == 0 and again.stdout == f"{arn}:1\n" and again.stderr == "", again.stderr
     bad = hatch("publish", "-p", "lambda-layer", "-o", "bucket=x")
     assert bad.returncode == 1 and "Unknown option for `hatch publish -p lambda-layer`: bucket." in bad.stderr
@@ -517,7 +435,7 @@ def test_upload_reports_progress_and_bar_only_on_a_terminal(aws, tmp_path):
     aws.bucket("progress-bucket")
     layer = small_zip(tmp_path / "layer.zip", "x = 1\n" * 1000)
     calls = []
-    LayerApi().upload(layer, "progress-bucket", "k.zip", lambda done, total: calls.append((done, total)))
+    LayerApi().upload(layer, "progress-bucket", "k.zip", code_sha256(layer), lambda done, total: calls.append((done, total)))
     size = layer.stat().st_size
     assert calls[-1] == (size, size) and all(total == size for _, total in calls)
 

@@ -261,7 +261,7 @@ def test_hatchs_own_keys_are_ignored_in_hatchs_tables_only():
         settings_from_tables(({"disable": True}, PUBLISH_TABLE), ignore=ignore)
     assert str(error.value) == (
         "Unknown field `tool.lambda-layer.publish.disable` in pyproject.toml. Known keys: layer-name, s3-bucket, "
-        "s3-prefix, region, profile, description, license-info, share-with."
+        "s3-prefix, region, profile, description, license-info, share-with, timeout."
     )
     target = {"dependencies": ["x"], "installer": "pip"}
     config = config_from_tables(({}, SHARED_TABLE), (target, HATCH_TARGET_TABLE), ignore={HATCH_TARGET_TABLE: ("dependencies",)})
@@ -310,16 +310,54 @@ def test_inputs_digest_ignores_key_order_and_stringifies_paths():
 def test_anything_but_our_record_is_no_record(tmp_path, text):
     import hashlib
 
-    from shared_core.fingerprint import fingerprint_path, is_up_to_date, read_fingerprint, write_fingerprint
+    from shared_core.fingerprint import (
+        fingerprint_path,
+        is_up_to_date,
+        read_fingerprint,
+        recorded_sha256,
+        write_fingerprint,
+    )
 
     layer = tmp_path / "layer.zip"
     layer.write_bytes(b"PK\x05\x06" + bytes(18))
-    assert (read_fingerprint(layer), is_up_to_date(layer, {"a": 1})) == (None, False)
+    assert (read_fingerprint(layer), recorded_sha256(layer), is_up_to_date(layer, {"a": 1})) == (None, None, False)
     write_fingerprint(layer, {"a": 1})
     assert read_fingerprint(layer) == hashlib.sha256(b'{"a": 1}').hexdigest()
+    assert recorded_sha256(layer) == hashlib.sha256(b"PK\x05\x06" + bytes(18)).hexdigest()
     assert is_up_to_date(layer, {"a": 1}) is True
     fingerprint_path(layer).write_text(text)
-    assert (read_fingerprint(layer), is_up_to_date(layer, {"a": 1})) == (None, False)
+    assert (read_fingerprint(layer), recorded_sha256(layer), is_up_to_date(layer, {"a": 1})) == (None, None, False)
+
+
+def test_a_snapshot_is_a_private_hashed_copy_and_refuses_a_zip_its_build_did_not_record(tmp_path, monkeypatch):
+    import base64
+    import hashlib
+    import tempfile
+
+    from shared_core.errors import PublishError
+    from shared_core.fingerprint import write_fingerprint
+    from shared_core.snapshot import take_snapshot
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    layer = tmp_path / "layer.zip"
+    data = b"PK\x05\x06" + bytes(18) + b"x" * (3 << 20)  # more than one 1 MiB chunk
+    layer.write_bytes(data)
+    write_fingerprint(layer, {"a": 1})
+    snapshot = take_snapshot(layer)
+    assert snapshot.path.read_bytes() == data and snapshot.path.name == "layer.zip"
+    assert snapshot.path.parent.parent == tmp_path / "tmp" and snapshot.path.parent.name.startswith("lambda-layer-publish-")
+    assert oct(snapshot.path.parent.stat().st_mode & 0o777) == "0o700"
+    assert (snapshot.source, snapshot.size, snapshot.sha256_hex, snapshot.code_sha256, snapshot.fingerprint) == (
+        layer, len(data), hashlib.sha256(data).hexdigest(), base64.b64encode(hashlib.sha256(data).digest()).decode(),
+        hashlib.sha256(b'{"a": 1}').hexdigest())
+    snapshot.remove()
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+    layer.write_bytes(data + b"edited")
+    with pytest.raises(PublishError, match=r"is not the zip its build recorded"):
+        take_snapshot(layer)
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_fingerprint_is_written_atomically_and_cleans_up_after_a_failure(tmp_path):
