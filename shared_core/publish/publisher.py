@@ -12,6 +12,7 @@ What is hashed, uploaded and compared is a snapshot of the zip taken under the b
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,16 @@ def layer_description(target: LambdaTarget, fingerprint: Optional[str], descript
     return f"{description} ({record})"[:MAX_DESCRIPTION]
 
 
+#: The build's input digest in a description: how this build was made, not what the layer is.
+_INPUTS = re.compile(r"\binputs (?:[0-9a-f]{64}|unknown)\b")
+
+
+def _without_inputs(description: str) -> str:
+    """A description as it describes the layer: byte-identical zips built from other inputs (another entry
+    point, interpreter patch release or tool version with the same output) are the same layer."""
+    return _INPUTS.sub("inputs *", description)
+
+
 def share_statements(entries: Sequence[str]) -> List[Tuple[str, str, Optional[str]]]:
     """``(StatementId, Principal, OrganizationId)`` per ``share-with`` entry."""
     return [
@@ -136,7 +147,7 @@ def layer_differences(latest: LayerSpec, wanted: LayerSpec) -> List[str]:
                                ("compatible architectures", latest.architectures, wanted.architectures)):
         if theirs != ours:
             differences.append(f"{what} ({', '.join(theirs) or 'none'}, not {', '.join(ours)})")
-    if latest.description != wanted.description:
+    if _without_inputs(latest.description) != _without_inputs(wanted.description):
         differences.append("description")
     if latest.license_info != wanted.license_info:
         differences.append("licence info")

@@ -167,6 +167,12 @@ def test_the_same_bytes_for_another_target_description_or_licence_are_a_new_vers
     out = run(*options, "--license-info", "MIT")
     assert f"Layer shared is unchanged: version 5 has the same content and settings; nothing uploaded or published " \
            f"({shared_arn}:5).\n" in out
+    # the same bytes built from other inputs (allow-oversize is one, and changes no byte): another input digest,
+    # the layer is the same
+    out = run(*options, "--license-info", "MIT", "--allow-oversize")
+    assert "resolve: " in out and sha256_b64((demo / LAYER).read_bytes()) == built
+    assert f"Layer shared is unchanged: version 5 has the same content and settings; nothing uploaded or published " \
+           f"({shared_arn}:5).\n" in out
     assert aws.versions("shared") == [5, 4, 3, 2, 1]
     described = [aws.lambda_.get_layer_version(LayerName="shared", VersionNumber=number) for number in (1, 2, 3, 4, 5)]
     assert [(v["CompatibleRuntimes"], v["CompatibleArchitectures"], v["LicenseInfo"]) for v in described] == [
