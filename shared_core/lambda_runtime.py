@@ -32,6 +32,13 @@ RUNTIME_DEPRECATION: Dict[str, date] = {
     "3.14": date(2029, 6, 30),
 }
 
+#: The magic number in the first two bytes of each runtime's ``.pyc`` (then ``\r\n``): a
+#: sourceless ``.pyc`` with another one does not import. Source: CPython's
+#: Lib/importlib/_bootstrap_external.py (3.9: 3425, 3.10: 3439, 3.11: 3495, 3.12: 3531, 3.13:
+#: 3571, each checked against that interpreter's ``importlib.util.MAGIC_NUMBER`` by the tests where
+#: one is installed; 3.14: 3627, set by 3.14.0rc3 and kept by the 3.14 releases).
+PYC_MAGIC: Dict[str, int] = {"3.9": 3425, "3.10": 3439, "3.11": 3495, "3.12": 3531, "3.13": 3571, "3.14": 3627}
+
 #: Distributions every Lambda Python runtime already provides: left out of a layer by default.
 RUNTIME_PROVIDED: Tuple[str, ...] = ("boto3", "botocore", "s3transfer", "urllib3")
 
@@ -145,6 +152,11 @@ class LambdaTarget:
     @property
     def glibc(self) -> Tuple[int, int]:
         return _GLIBC_AL2023 if self.version_tuple >= (3, 12) else _GLIBC_AL2
+
+    @property
+    def pyc_magic(self) -> bytes:
+        """The first four bytes of a ``.pyc`` the runtime imports (``importlib.util.MAGIC_NUMBER``)."""
+        return PYC_MAGIC[self.python_version].to_bytes(2, "little") + b"\r\n"
 
     @property
     def runtime_name(self) -> str:

@@ -488,7 +488,8 @@ def test_help_documents_every_option(poetry_app):
     assert code == 0
     for option in ("--with", "--without", "--only", "--all-groups", "--extras", "--all-extras", "--python",
                    "--arch", "--exclude", "--no-default-excludes", "--output", "--force", "--no-compile",
-                   "--installer", "--compression-level", "--allow-oversize"):
+                   "--installer", "--compression-level", "--allow-oversize", "--drop-package-tests",
+                   "--allow-invalid-python"):
         line = next((line for line in out.splitlines() if re.search(rf"{option}\b(?!-)", line)), None)
         assert line is not None and len(line.split(option, 1)[1].strip()) > 10, f"{option} undocumented"
     assert "[tool.lambda-layer]" in out
