@@ -92,12 +92,11 @@ def _check_invalid_python(
     if not bytecode.invalid:
         return
     count = len(bytecode.invalid)
-    modules, them = (f"{count} modules do not", "them") if count > 1 else ("1 module does not", "it")
+    modules, ship, them = (f"{count} modules do not", "ship", "them") if count > 1 else ("1 module does not", "ships", "it")
     listed = _invalid_modules(bytecode, root)
     if allow:
         reporter.warning(
-            f"{modules} compile with Python {target.python_version} and {'ship' if count > 1 else 'ships'} as source "
-            f"only (allow-invalid-python): "
+            f"{modules} compile with Python {target.python_version} and {ship} as source only (allow-invalid-python): "
             f"{listed}; importing {them} on {target.runtime_name} fails."
         )
         return
