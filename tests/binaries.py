@@ -13,7 +13,8 @@
   without load commands: what ``file`` and the audit read. :func:`macho_universal` – a universal
   (fat) file holding one such bundle per architecture.
 * :func:`pe_dll` – a DOS stub, ``PE\\0\\0`` signature, COFF header and PE32+ optional header of a
-  ``.pyd``/``.dll`` (``IMAGE_FILE_DLL``) with no sections.
+  ``.pyd``/``.dll`` (``IMAGE_FILE_DLL``) with no sections; ``dll=False`` makes it an executable
+  (a launcher template such as distlib's ``t64.exe``).
 * :func:`java_class` – an empty public class ``Hello`` (extends ``java.lang.Object``), Java 8: it
   starts with ``cafebabe`` too, the magic of a universal Mach-O.
 """
@@ -218,8 +219,9 @@ def java_class(name: str = "Hello", major: int = 52) -> bytes:
             + struct.pack(">HHHHHHH", 0x0021, 1, 3, 0, 0, 0, 0))
 
 
-def pe_dll(machine: str = "x86_64") -> bytes:
-    """A PE32+ DLL header (a Windows ``.pyd``): DOS stub, signature, COFF and optional header, no sections."""
+def pe_dll(machine: str = "x86_64", dll: bool = True) -> bytes:
+    """A PE32+ DLL header (a Windows ``.pyd``): DOS stub, signature, COFF and optional header, no sections;
+    an executable's with ``dll=False``."""
     number = {"x86_64": 0x8664, "arm64": 0xAA64}[machine]
     dos = bytearray(64)
     dos[0:2] = b"MZ"
@@ -232,6 +234,6 @@ def pe_dll(machine: str = "x86_64") -> bytes:
     struct.pack_into("<II", optional, 56, 0x1000, 0x200)  # SizeOfImage, SizeOfHeaders
     struct.pack_into("<H", optional, 68, 3)  # Subsystem: Windows console
     struct.pack_into("<I", optional, 108, 16)  # NumberOfRvaAndSizes
-    characteristics = 0x2000 | 0x0020 | 0x0002  # DLL, large address aware, executable image
+    characteristics = (0x2000 if dll else 0) | 0x0020 | 0x0002  # DLL, large address aware, executable image
     coff = struct.pack("<HHIIIHH", number, 0, 0, 0, 0, len(optional), characteristics)
     return bytes(dos) + b"PE\0\0" + coff + bytes(optional)

@@ -266,7 +266,9 @@ def build_wheelhouse(directory: Path) -> Path:
     w("fake-fat-macho", files={"fake_fat_macho/__init__.py": module(),
                                "fake_fat_macho/.dylibs/libfoo": macho_universal("x86_64", "arm64")})
     w("fake-pe-bin", files={"fake_pe_bin/__init__.py": module(), "fake_pe_bin/tool.bin": pe_dll()})
+    # Not refused: a Java class (cafebabe), text starting "MZ", a Windows launcher template (distlib's t64.exe).
     w("fake-lookalikes", files={"fake_lookalikes/__init__.py": module(), "fake_lookalikes/Hello.class": java_class(),
+                                "fake_lookalikes/t64.exe": pe_dll(dll=False),
                                 "fake_lookalikes/mz.txt": b"MZ: the two letters a DOS executable starts with; this file "
                                                           b"is text that only starts like one.\n"})
     # Tagged for glibc 2.17, but its extension needs glibc 2.35 (python3.12's runtime has 2.34).

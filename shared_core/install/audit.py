@@ -11,7 +11,11 @@ and ``subprocess`` do not care what a file is called: every regular file's first
 - Mach-O, thin (``feedface``/``feedfacf`` in either byte order) or universal (``cafebabe`` /
   ``cafebabf`` followed by a small architecture count; a Java class file starts with ``cafebabe``
   too, but its major version, 45 or more, stands where the count would);
-- PE: ``MZ`` *and* a ``PE\\0\\0`` signature where ``e_lfanew`` points (a text file may start with "MZ").
+- PE libraries (a ``.pyd``, a ``.dll``, whatever their name): ``MZ`` *and* a ``PE\\0\\0`` signature
+  where ``e_lfanew`` points (a text file may start with "MZ"), with ``IMAGE_FILE_DLL`` set. A PE
+  *executable* is not refused: pip, setuptools and distlib ship Windows launcher templates
+  (``t64.exe``, ``cli-64.exe``) that they copy out for Windows installs and nothing on Linux runs,
+  and a wheel built for Windows is still caught by its ``.pyd`` and ``.dll`` files.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ _MACHO_FAT = (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf")
 #: A universal binary holds a few architectures; a Java class file has its major version (>= 45) there.
 _MAX_FAT_ARCHES = 20
 _PE_SIGNATURE = b"PE\0\0"
+#: COFF Characteristics (offset 18 of the header after the signature): the image is a DLL.
+_IMAGE_FILE_DLL = 0x2000
 #: The first byte of every header above: any other file is not looked at further.
 _FIRST_BYTES = frozenset(magic[:1] for magic in (_ELF_MAGIC, *_MACHO_THIN, *_MACHO_FAT, b"MZ"))
 
@@ -128,12 +134,14 @@ def _elf_problem(handle: BinaryIO, header: bytes, relpath: str, target: LambdaTa
     return None
 
 
-def _is_pe(handle: BinaryIO, header: bytes) -> bool:
-    """``MZ`` alone is two letters of text: a PE file has ``PE\\0\\0`` where ``e_lfanew`` (0x3C) points."""
+def _is_pe_library(handle: BinaryIO, header: bytes) -> bool:
+    """``MZ`` alone is two letters of text: a PE file has ``PE\\0\\0`` where ``e_lfanew`` (0x3C)
+    points, then its COFF header, whose Characteristics say whether it is a DLL."""
     if len(header) < HEADER_BYTES:
         return False
     (offset,) = struct.unpack_from("<I", header, 0x3C)
-    return _read_at(handle, offset, 4) == _PE_SIGNATURE
+    coff = _read_at(handle, offset, 24)
+    return len(coff) == 24 and coff[:4] == _PE_SIGNATURE and bool(struct.unpack_from("<H", coff, 22)[0] & _IMAGE_FILE_DLL)
 
 
 def _read_header(path: str) -> bytes:
@@ -159,7 +167,7 @@ def native_file_problem(path: Union[str, Path], relpath: str, target: LambdaTarg
     with open(path, "rb") as handle:  # ELF and PE are read further: version needs, the PE signature
         if header.startswith(_ELF_MAGIC):
             return _elf_problem(handle, header, relpath, target)
-        if _is_pe(handle, header):
+        if _is_pe_library(handle, header):
             return f"{relpath} is a Windows (PE) binary"
     return None
 

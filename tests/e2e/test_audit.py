@@ -42,7 +42,8 @@ def test_installed_wheel_that_cannot_load_on_the_target_is_refused(core_env, mak
 
 
 def test_genuine_aarch64_extension_passes(core_env, make_project, capsys):
-    """A Java class file (``cafebabe``, like a universal Mach-O) and text starting "MZ" are not binaries."""
+    """A Java class file (``cafebabe``, like a universal Mach-O) and text starting "MZ" are not binaries; a
+    Windows launcher template (an executable, not a library) is nothing Linux loads or runs."""
     project = make_project(requirements__txt="fake-native==1.0\nfake-lookalikes==1.0\n")
     assert main(["build", "--project", str(project), "--python", "3.12", "--arch", "arm64", "--no-compile"]) == 0
     assert capsys.readouterr().err == ""

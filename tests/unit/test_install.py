@@ -97,7 +97,8 @@ def test_audit_names_each_kind_of_mismatch(tmp_path, case, problem):
 
 def test_audit_reads_every_file_by_its_content_not_its_name(tmp_path):
     """Versioned libraries, executables and data that is ELF are all checked, whatever their name; a
-    text ``.so`` (a linker script), a Java class (``cafebabe`` too) and text starting "MZ" pass."""
+    text ``.so`` (a linker script), a Java class (``cafebabe`` too), text starting "MZ" and a PE
+    executable (distlib's ``t64.exe``, a template nothing on Linux runs) pass."""
     _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_aarch64")
     (tmp_path / "fast.libs").mkdir()
     (tmp_path / "fast.libs/libz-1a2b.so.1.3").write_bytes(elf_shared_object("x86_64"))
@@ -106,6 +107,7 @@ def test_audit_reads_every_file_by_its_content_not_its_name(tmp_path):
     (tmp_path / "fast/data/helper").write_bytes(elf_shared_object("x86_64", executable=True))
     (tmp_path / "fast/data/libfoo").write_bytes(macho_universal("x86_64", "arm64"))
     (tmp_path / "fast/data/tool.bin").write_bytes(pe_dll())
+    (tmp_path / "fast/data/t64.exe").write_bytes(pe_dll(dll=False))  # a launcher template: not a library
     (tmp_path / "fast/data/Hello.class").write_bytes(java_class())
     (tmp_path / "fast/data/mz.txt").write_bytes(b"MZ is how a DOS executable starts; this is text about it, long enough "
                                                 b"to have bytes where e_lfanew would be.\n")
@@ -151,6 +153,7 @@ def test_a_pe_signature_is_looked_for_where_e_lfanew_points(tmp_path):
     (tmp_path / "moved.dat").write_bytes(bytes(dll[:0x3C]) + (200).to_bytes(4, "little") + bytes(dll[0x40:64])
                                          + bytes(136) + bytes(dll[64:]))
     (tmp_path / "wrong.dat").write_bytes(bytes(dll[:0x3C]) + (72).to_bytes(4, "little") + bytes(dll[0x40:]))
+    (tmp_path / "unsigned.dat").write_bytes(bytes(dll).replace(b"PE\0\0", b"XY\0\0", 1))  # a DLL's COFF header, no signature
     with pytest.raises(PlatformMismatchError) as error:
         audit_tree(tmp_path, ARM_312)
     assert str(error.value) == _refusal(ARM_312, "moved.dat is a Windows (PE) binary")
