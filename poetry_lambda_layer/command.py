@@ -143,6 +143,11 @@ class LambdaLayerCommand(GroupCommand):
         ),
         option("allow-oversize", None, "Write the layer even if it exceeds Lambda's 250 MB unzipped limit."),
         option("drop-package-tests", None, "Leave out the test suites packages ship inside themselves (pandas/tests, ...)."),
+        option(
+            "allow-invalid-python",
+            None,
+            "Ship modules the target Python cannot compile as source (a warning, and an incomplete layer) instead of failing.",
+        ),
     ]
 
     help = """\
@@ -162,8 +167,9 @@ boto3, botocore, s3transfer and urllib3 (provided by the runtime) and build tool
 Every option can be set in <comment>[tool.lambda-layer]</> of pyproject.toml
 (<comment>python-version</>, <comment>architecture</>, <comment>exclude-packages</>, <comment>default-excludes</>,
 <comment>output</>, <comment>compile-bytecode</>, <comment>installer</>, <comment>compression-level</>,
-<comment>allow-oversize</>, <comment>drop-package-tests</>, <comment>allow-sdist</>, <comment>extras</>, <comment>all-extras</>,
-<comment>with-groups</>, <comment>without-groups</>, <comment>only-groups</>); the command line wins.
+<comment>allow-oversize</>, <comment>drop-package-tests</>, <comment>allow-invalid-python</>, <comment>allow-sdist</>,
+<comment>extras</>, <comment>all-extras</>, <comment>with-groups</>, <comment>without-groups</>, <comment>only-groups</>);
+the command line wins.
 <comment>--exclude</> adds to <comment>exclude-packages</>. Any of <comment>--with</>/<comment>--without</>/<comment>--only</>/<comment>--all-groups</>
 replaces the table's three group keys as a whole; <comment>-E</>/<comment>--all-extras</> replace
 <comment>extras</>/<comment>all-extras</>.
@@ -243,6 +249,7 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
             compression_level=self.option("compression-level"),
             allow_oversize=bool(self.option("allow-oversize")),
             drop_package_tests=bool(self.option("drop-package-tests")),
+            allow_invalid_python=bool(self.option("allow-invalid-python")),
         )
         groups = self._groups(config)
         extras = self._extras(config)

@@ -67,6 +67,7 @@ def add_build_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--compression-level", metavar=f"0-{MAX_COMPRESSION_LEVEL}", help="deflate level (default 9)")
     command.add_argument("--allow-oversize", action="store_true", help="write a layer over Lambda's 250 MB unzipped limit")
     command.add_argument("--drop-package-tests", action="store_true", help="leave out the test suites packages ship inside themselves (pandas/tests, ...)")
+    command.add_argument("--allow-invalid-python", action="store_true", help="ship modules the target Python cannot compile as source (a warning, and an incomplete layer) instead of failing")
     command.add_argument("-v", "--verbose", action="store_true", help="show every pin and exclusion, the installer's whole output on failure")
     command.add_argument("-q", "--quiet", action="store_true", help="print warnings and errors only")
 
@@ -115,6 +116,7 @@ def _config(args: argparse.Namespace, pyproject: Path) -> LayerConfig:
         compression_level=args.compression_level,
         allow_oversize=args.allow_oversize,
         drop_package_tests=args.drop_package_tests,
+        allow_invalid_python=args.allow_invalid_python,
     )
 
 

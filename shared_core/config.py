@@ -72,6 +72,8 @@ class LayerConfig:
     requirements: str = "requirements.txt"
     allow_oversize: bool = False
     drop_package_tests: bool = False
+    #: Ship modules the target's Python cannot compile as source (a warning and an incomplete layer), not an error.
+    allow_invalid_python: bool = False
 
     #: attribute name -> where its value came from; absent for defaults.
     origins: Mapping[str, SettingOrigin] = field(default_factory=dict, compare=False, hash=False)
@@ -178,6 +180,7 @@ _VALIDATORS: Dict[str, Validator] = {
     "requirements": _string,
     "allow-oversize": _bool,
     "drop-package-tests": _bool,
+    "allow-invalid-python": _bool,
 }
 
 CONFIG_KEYS: Tuple[str, ...] = tuple(_VALIDATORS)
@@ -280,6 +283,7 @@ OPTION_FLAGS: Mapping[str, str] = {
     "all_groups": "--all-groups",
     "compression_level": "--compression-level",
     "allow_oversize": "--allow-oversize",
+    "allow_invalid_python": "--allow-invalid-python",
 }
 
 _OPTION_SEPARATORS = re.compile(r"[,\s]+")
@@ -310,6 +314,7 @@ def apply_options(
     compression_level: Optional[str] = None,
     allow_oversize: bool = False,
     drop_package_tests: bool = False,
+    allow_invalid_python: bool = False,
 ) -> LayerConfig:
     """Command-line options over the configured table: given options win, ``--exclude`` adds.
 
@@ -346,4 +351,5 @@ def apply_options(
         compression_level=level,
         allow_oversize=True if allow_oversize else None,
         drop_package_tests=True if drop_package_tests else None,
+        allow_invalid_python=True if allow_invalid_python else None,
     )

@@ -47,6 +47,14 @@ class PlatformMismatchError(LayerError):
     """An installed wheel tag or shared object does not match the target runtime."""
 
 
+class IncompleteLayerError(LayerError):
+    """A kept distribution requires one the layer lacks, or another version of one it has."""
+
+
+class InvalidPythonError(LayerError):
+    """A module does not compile with the target's Python (``allow-invalid-python`` ships it anyway)."""
+
+
 class LayoutError(LayerError):
     """The staged packages are not where the build tool's layout says they are."""
 

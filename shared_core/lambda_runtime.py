@@ -53,6 +53,13 @@ RUNTIME_DEPRECATION: Dict[str, date] = {
 #: without the machine suffix, which follows the target's architecture.
 LAMBDA_KERNEL_RELEASE = "4.14.165-102.205.amzn2"
 
+#: The magic number in the first two bytes of each runtime's ``.pyc`` (then ``\r\n``): a
+#: sourceless ``.pyc`` with another one does not import. Source: CPython's
+#: Lib/importlib/_bootstrap_external.py (3.9: 3425, 3.10: 3439, 3.11: 3495, 3.12: 3531, 3.13:
+#: 3571, each checked against that interpreter's ``importlib.util.MAGIC_NUMBER`` by the tests where
+#: one is installed; 3.14: 3627, set by 3.14.0rc3 and kept by the 3.14 releases).
+PYC_MAGIC: Dict[str, int] = {"3.9": 3425, "3.10": 3439, "3.11": 3495, "3.12": 3531, "3.13": 3571, "3.14": 3627}
+
 #: Distributions every Lambda Python runtime already provides: left out of a layer by default.
 RUNTIME_PROVIDED: Tuple[str, ...] = ("boto3", "botocore", "s3transfer", "urllib3")
 
@@ -171,6 +178,11 @@ class LambdaTarget:
     def python_full_version(self) -> str:
         """The X.Y.Z the runtime runs (:data:`LAMBDA_PYTHON_RELEASES`): what markers and resolvers see."""
         return LAMBDA_PYTHON_RELEASES[self.python_version]
+
+    @property
+    def pyc_magic(self) -> bytes:
+        """The first four bytes of a ``.pyc`` the runtime imports (``importlib.util.MAGIC_NUMBER``)."""
+        return PYC_MAGIC[self.python_version].to_bytes(2, "little") + b"\r\n"
 
     @property
     def runtime_name(self) -> str:

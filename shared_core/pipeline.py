@@ -52,8 +52,8 @@ def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, targe
     installer, exclusions, the zip's timestamp (``SOURCE_DATE_EPOCH``'s effective value), the
     compression level and compressor, whether and with which interpreter (X.Y.Z) bytecode is
     compiled, ``allow-sdist`` (it changes what the installer may build) and our version.
-    ``allow-oversize`` does not change a byte, but it gates writing: it is here so that turning
-    it off re-checks the limit instead of calling an oversize layer "up to date".
+    ``allow-oversize`` and ``allow-invalid-python`` do not change a byte, but they gate writing:
+    they are here so that turning one off re-checks instead of calling the layer "up to date".
     """
     return {
         "tool": tool,
@@ -69,19 +69,25 @@ def _fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, targe
         "allow_sdist": sorted(config.allow_sdist),
         "allow_oversize": config.allow_oversize,
         "drop_package_tests": config.drop_package_tests,
+        "allow_invalid_python": config.allow_invalid_python,
     }
 
 
 def _incomplete_message(shortfall: str, staged: LayerInstallResult, target: LambdaTarget) -> str:
     version = target.python_version
-    fix = (
-        f"Make Python {version} available to the build (on PATH, in pyenv, or `uv python install {version}`)"
-        if staged.bytecode is not None and not staged.bytecode.compiled
-        else "Fix what stopped those modules from compiling"
-    )
+    bytecode = staged.bytecode
+    if bytecode is not None and bytecode.compiled and not bytecode.failed and bytecode.invalid:
+        fix = (f"Pin releases that are valid Python {version}, or exclude them; until then `allow-invalid-python` "
+               "ships them as source, on purpose.")
+    else:
+        fix = (
+            f"Make Python {version} available to the build (on PATH, in pyenv, or `uv python install {version}`)"
+            if bytecode is not None and not bytecode.compiled
+            else "Fix what stopped those modules from compiling"
+        ) + ", or set `compile-bytecode = false` (--no-compile) to build without bytecode on purpose."
     return (
         f"the layer is incomplete ({shortfall}), so it is not recorded as up to date: the next build rebuilds "
-        f"it. {fix}, or set `compile-bytecode = false` (--no-compile) to build without bytecode on purpose."
+        f"it. {fix}"
     )
 
 
@@ -140,6 +146,9 @@ def build_layer(
             excluded_before_install=staged.excluded_before_install,
             target=staged.target,
             interpreter=staged.bytecode.interpreter if staged.bytecode else None,
+            origin=staged.origin,
+            requested_extras=staged.requested_extras,
+            closure_fix=staged.closure_fix,
         )
         reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend}, "
                       f"{zipped.from_cache} from cache{_rejected(zipped.cache_rejected)} ({zipped.seconds:.2f} s)")

@@ -6,18 +6,24 @@
   ``.dynstr``, ``.text`` (one return instruction), ``.dynamic`` and ``.shstrtab``, with a
   ``DT_SONAME`` and one exported function. 64-bit x86_64 and aarch64, 32-bit i386. ``readelf -a``
   and ``file`` read them without a warning, and the one for the build machine's architecture
-  loads with ``dlopen`` (``ctypes.CDLL``).
+  loads with ``dlopen`` (``ctypes.CDLL``). ``executable=True`` makes it an ``ET_EXEC`` whose entry
+  point is that instruction; ``glibc_needs`` adds a ``.gnu.version_r`` section (and
+  ``DT_VERNEED``) needing those ``GLIBC_2.N`` versions of ``libc.so.6``, as a linker records them.
 * :func:`macho_bundle` – a 64-bit Mach-O ``MH_BUNDLE`` header (what a macOS extension module is)
-  without load commands: what ``file`` and the audit read.
+  without load commands: what ``file`` and the audit read. :func:`macho_universal` – a universal
+  (fat) file holding one such bundle per architecture.
 * :func:`pe_dll` – a DOS stub, ``PE\\0\\0`` signature, COFF header and PE32+ optional header of a
-  ``.pyd``/``.dll`` (``IMAGE_FILE_DLL``) with no sections.
+  ``.pyd``/``.dll`` (``IMAGE_FILE_DLL``) with no sections; ``dll=False`` makes it an executable
+  (a launcher template such as distlib's ``t64.exe``).
+* :func:`java_class` – an empty public class ``Hello`` (extends ``java.lang.Object``), Java 8: it
+  starts with ``cafebabe`` too, the magic of a universal Mach-O.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ _PF_X, _PF_W, _PF_R = 1, 2, 4
 _SHT_PROGBITS, _SHT_STRTAB, _SHT_HASH, _SHT_DYNAMIC, _SHT_DYNSYM = 1, 3, 5, 6, 11
 _SHF_WRITE, _SHF_ALLOC, _SHF_EXECINSTR = 1, 2, 4
 _DT_NULL, _DT_HASH, _DT_STRTAB, _DT_SYMTAB, _DT_STRSZ, _DT_SYMENT, _DT_SONAME = 0, 4, 5, 6, 10, 11, 14
+_SHT_GNU_VERNEED, _DT_VERNEED, _DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFE, 0x6FFFFFFF
+_ET_EXEC, _ET_DYN = 2, 3
 _SEGMENT_ALIGN = 0x10000  # 64 KiB: valid on every page size aarch64 kernels use
 
 
@@ -47,8 +55,24 @@ def _pad(data: bytearray, align: int) -> int:
     return len(data)
 
 
-def elf_shared_object(machine: str, soname: str = "libfixture.so", symbol: str = "lambda_layer_fixture") -> bytes:
-    """A minimal, complete ELF shared object for ``machine`` (``x86_64``, ``aarch64`` or ``i386``)."""
+def _elf_hash(name: bytes) -> int:
+    """The System V ELF hash (``vna_hash`` of a version need)."""
+    value = 0
+    for byte in name:
+        value = (value << 4) + byte
+        high = value & 0xF0000000
+        if high:
+            value ^= high >> 24
+        value &= ~high & 0xFFFFFFFF
+    return value
+
+
+def elf_shared_object(
+    machine: str, soname: str = "libfixture.so", symbol: str = "lambda_layer_fixture", *,
+    executable: bool = False, glibc_needs: Sequence[str] = (),
+) -> bytes:
+    """A minimal, complete ELF shared object for ``machine`` (``x86_64``, ``aarch64`` or ``i386``);
+    an executable with ``executable``; needing ``glibc_needs`` (``"2.35"``, ...) of libc.so.6."""
     spec = ELF_MACHINES[machine]
     wide = spec.elf_class == 2
     word = 8 if wide else 4
@@ -61,7 +85,16 @@ def elf_shared_object(machine: str, soname: str = "libfixture.so", symbol: str =
 
     dynstr = b"\0" + soname.encode() + b"\0" + symbol.encode() + b"\0"
     soname_offset, symbol_offset = 1, 2 + len(soname)
+    libc_offset = len(dynstr)
+    version_names = [f"GLIBC_{version}".encode() for version in glibc_needs]
+    if version_names:
+        dynstr += b"libc.so.6\0"
+    version_offsets = []
+    for name in version_names:
+        version_offsets.append(len(dynstr))
+        dynstr += name + b"\0"
     section_names = [b"", b".hash", b".dynsym", b".dynstr", b".text", b".dynamic", b".shstrtab"]
+    section_names += [b".gnu.version_r"] if version_names else []
     shstrtab = b"\0".join(section_names) + b"\0"
     name_offsets = [shstrtab.index(b"\0" + name + b"\0") + 1 if name else 0 for name in section_names]
 
@@ -77,6 +110,13 @@ def elf_shared_object(machine: str, soname: str = "libfixture.so", symbol: str =
     body += b"\0" * (2 * sym.size)
     offsets["dynstr"] = len(body)
     body += dynstr
+    if version_names:  # Elf_Verneed for libc.so.6, then one Elf_Vernaux per version (16 bytes each)
+        offsets["verneed"] = _pad(body, 4)
+        body += struct.pack("<HHIII", 1, len(version_names), libc_offset, 16, 0)
+        for index, (name, offset) in enumerate(zip(version_names, version_offsets)):
+            last = index == len(version_names) - 1
+            body += struct.pack("<IHHII", _elf_hash(name), 0, index + 2, offset, 0 if last else 16)
+        verneed_size = len(body) - offsets["verneed"]
     offsets["text"] = _pad(body, 16)
     body += spec.ret
     text_end = len(body)
@@ -92,8 +132,11 @@ def elf_shared_object(machine: str, soname: str = "libfixture.so", symbol: str =
     dynamic_vaddr = offsets["dynamic"] + _SEGMENT_ALIGN
     entries: List[Tuple[int, int]] = [
         (_DT_SONAME, soname_offset), (_DT_HASH, offsets["hash"]), (_DT_STRTAB, offsets["dynstr"]),
-        (_DT_SYMTAB, offsets["dynsym"]), (_DT_STRSZ, len(dynstr)), (_DT_SYMENT, sym.size), (_DT_NULL, 0),
+        (_DT_SYMTAB, offsets["dynsym"]), (_DT_STRSZ, len(dynstr)), (_DT_SYMENT, sym.size),
     ]
+    if version_names:
+        entries += [(_DT_VERNEED, offsets["verneed"]), (_DT_VERNEEDNUM, 1)]
+    entries.append((_DT_NULL, 0))
     for tag, value in entries:
         body += dyn.pack(tag, value)
     dynamic_size = len(entries) * dyn.size
@@ -129,11 +172,15 @@ def elf_shared_object(machine: str, soname: str = "libfixture.so", symbol: str =
                 align=word, entsize=dyn.size),
         section(6, _SHT_STRTAB, 0, 0, offsets["shstrtab"], len(shstrtab)),
     ]
+    if version_names:
+        sections.append(section(7, _SHT_GNU_VERNEED, _SHF_ALLOC, offsets["verneed"], offsets["verneed"], verneed_size,
+                                link=3, info=1, align=4))
     body += b"".join(sections)
 
     ident = b"\x7fELF" + bytes([spec.elf_class, 1, 1, 0]) + bytes(8)  # little endian, version 1, System V
     body[: ehdr.size] = ehdr.pack(
-        ident, 3, spec.number, 1, 0, ehdr.size, section_table, spec.flags,
+        ident, _ET_EXEC if executable else _ET_DYN, spec.number, 1, offsets["text"] if executable else 0, ehdr.size,
+        section_table, spec.flags,
         ehdr.size, phdr.size, phnum, shdr.size, len(sections), 6,
     )
     return bytes(body)
@@ -146,8 +193,35 @@ def macho_bundle(cpu: str = "arm64") -> bytes:
     return struct.pack("<IiiIIIII", 0xFEEDFACF, cpu_type, 0, mh_bundle, 0, 0, mh_noundefs_dyldlink_twolevel, 0)
 
 
-def pe_dll(machine: str = "x86_64") -> bytes:
-    """A PE32+ DLL header (a Windows ``.pyd``): DOS stub, signature, COFF and optional header, no sections."""
+def macho_universal(*cpus: str) -> bytes:
+    """A universal (fat) Mach-O holding a :func:`macho_bundle` per cpu, each slice 4 KiB aligned."""
+    cpu_types = {"arm64": (0x0100000C, 0), "x86_64": (0x01000007, 3)}
+    align = 12
+    header = struct.pack(">II", 0xCAFEBABE, len(cpus))
+    slices = [macho_bundle(cpu) for cpu in cpus]
+    offset = 1 << align
+    table = b""
+    body = b""
+    for cpu, data in zip(cpus, slices):
+        cpu_type, subtype = cpu_types[cpu]
+        table += struct.pack(">iiIII", cpu_type, subtype, offset + len(body), len(data), align)
+        body += data + b"\0" * (-len(data) % (1 << align))
+    return header + table + b"\0" * (offset - len(header) - len(table)) + body
+
+
+def java_class(name: str = "Hello", major: int = 52) -> bytes:
+    """An empty public class extending java.lang.Object (major 52: Java 8)."""
+    def utf8(text: str) -> bytes:
+        return b"\x01" + struct.pack(">H", len(text)) + text.encode()
+
+    pool = b"\x07\x00\x02" + utf8(name) + b"\x07\x00\x04" + utf8("java/lang/Object")
+    return (struct.pack(">IHHH", 0xCAFEBABE, 0, major, 5) + pool
+            + struct.pack(">HHHHHHH", 0x0021, 1, 3, 0, 0, 0, 0))
+
+
+def pe_dll(machine: str = "x86_64", dll: bool = True) -> bytes:
+    """A PE32+ DLL header (a Windows ``.pyd``): DOS stub, signature, COFF and optional header, no sections;
+    an executable's with ``dll=False``."""
     number = {"x86_64": 0x8664, "arm64": 0xAA64}[machine]
     dos = bytearray(64)
     dos[0:2] = b"MZ"
@@ -160,6 +234,6 @@ def pe_dll(machine: str = "x86_64") -> bytes:
     struct.pack_into("<II", optional, 56, 0x1000, 0x200)  # SizeOfImage, SizeOfHeaders
     struct.pack_into("<H", optional, 68, 3)  # Subsystem: Windows console
     struct.pack_into("<I", optional, 108, 16)  # NumberOfRvaAndSizes
-    characteristics = 0x2000 | 0x0020 | 0x0002  # DLL, large address aware, executable image
+    characteristics = (0x2000 if dll else 0) | 0x0020 | 0x0002  # DLL, large address aware, executable image
     coff = struct.pack("<HHIIIHH", number, 0, 0, 0, 0, len(optional), characteristics)
     return bytes(dos) + b"PE\0\0" + coff + bytes(optional)

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence
 
-from binaries import elf_shared_object, macho_bundle, pe_dll
+from binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
 
 
 def record_hash(data: bytes) -> str:
@@ -108,6 +108,22 @@ _WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hote
 
 def module(text: str = "VALUE = 1\n") -> bytes:
     return text.encode()
+
+
+def sourceless_pyc(text: str) -> bytes:
+    """A timestamp ``.pyc`` of ``text`` for the running Python, as a sourceless distribution ships it."""
+    import importlib.util
+    import marshal
+
+    code = compile(text, "<sourceless>", "exec", dont_inherit=True)
+    return importlib.util.MAGIC_NUMBER + bytes(4) + (1577836800).to_bytes(4, "little") + len(text).to_bytes(4, "little") + marshal.dumps(code)
+
+
+#: ``cv2/`` as opencv-python and opencv-contrib-python both ship it (each RECORD lists these files).
+SHARED_CV2 = {"cv2/__init__.py": module("from .core import VALUE\n"), "cv2/core.py": module("VALUE = 'cv2'\n")}
+
+#: The running Python's ``.pyc`` name tag (``cpython-311``): fake-sourceless ships bytecode for it.
+PYC_TAG = "cpython-%d%d" % sys.version_info[:2]
 
 
 def native_wheels(directory: Path, name: str, version: str, pythons: Sequence[str], machines: Sequence[str] = ("x86_64", "aarch64")) -> None:
@@ -237,6 +253,44 @@ def build_wheelhouse(directory: Path) -> Path:
     w("fake-confused", files={"fake_confused/__init__.py": module("ORIGIN = 'public'\n")})
     # Set and frozenset constants: marshalled in hash order by Python < 3.11, so PYTHONHASHSEED shows.
     w("fake-sets", files={"fake_sets/__init__.py": module(SET_CONSTANTS)})
+    # -- the layer verified as a whole (tests/e2e/test_verify_layer.py) --
+    # Closure: a requirement that needs a version, one that asks for an extra (fake-with-extra[speed]).
+    w("fake-needs-v2", requires=["fake-versioned>=2"])
+    w("fake-wants-extra", requires=["fake-with-extra[speed]>=1"])
+    # Ownership: a top-level package called bin, a script from *.data/scripts, sourceless bytecode
+    # for the running Python (with stale bytecode beside it), two distributions owning cv2/.
+    w("fake-bin-pkg", files={"bin/__init__.py": module(), "bin/tool.py": module("def main():\n    return 'tool'\n")})
+    w("fake-data-script", files={"fake_data_script/__init__.py": module(),
+                                 "fake_data_script-1.0.data/scripts/fake-data-tool": b"#!python\nprint('tool')\n"})
+    w("fake-sourceless", files={
+        "fake_sourceless/__init__.py": module("from .compiled import VALUE\n"),
+        "fake_sourceless/compiled.pyc": sourceless_pyc("VALUE = 'sourceless'\n"),
+        "fake_sourceless/__init__.pyc": sourceless_pyc("from .compiled import VALUE\n"),  # legacy, beside its source
+        f"fake_sourceless/__pycache__/gone.{PYC_TAG}.pyc": sourceless_pyc("GONE = 1\n"),  # its source is not shipped
+    })
+    w("fake-opencv", files={**SHARED_CV2, "cv2/only_main.py": module()})
+    w("fake-opencv-contrib", files={**SHARED_CV2, "cv2/contrib.py": module()})
+    # Syntax newer than Python 3.11 (PEP 695), in a module and in a test directory (which is not compiled).
+    w("fake-new-syntax", files={"fake_new_syntax/__init__.py": module("from .aliases import Alias\n"),
+                                "fake_new_syntax/aliases.py": module("type Alias = int\n"),
+                                "fake_new_syntax/tests/__init__.py": module(),
+                                "fake_new_syntax/tests/test_aliases.py": module("type Other = str\n")})
+    # Binaries the audit knows by content: not one has a native file's name.
+    w("fake-elf-exe", files={"fake_elf_exe/__init__.py": module(),
+                             "fake_elf_exe/bin/helper": elf_shared_object("x86_64", executable=True)})
+    w("fake-fat-macho", files={"fake_fat_macho/__init__.py": module(),
+                               "fake_fat_macho/.dylibs/libfoo": macho_universal("x86_64", "arm64")})
+    w("fake-pe-bin", files={"fake_pe_bin/__init__.py": module(), "fake_pe_bin/tool.bin": pe_dll()})
+    # Not refused: a Java class (cafebabe), text starting "MZ", a Windows launcher template (distlib's t64.exe).
+    w("fake-lookalikes", files={"fake_lookalikes/__init__.py": module(), "fake_lookalikes/Hello.class": java_class(),
+                                "fake_lookalikes/t64.exe": pe_dll(dll=False),
+                                "fake_lookalikes/mz.txt": b"MZ: the two letters a DOS executable starts with; this file "
+                                                          b"is text that only starts like one.\n"})
+    # Tagged for glibc 2.17, but its extension needs glibc 2.35 (python3.12's runtime has 2.34).
+    w("fake-new-glibc", files={"fake_new_glibc/__init__.py": module(),
+                               "fake_new_glibc/_native.cpython-312-aarch64-linux-gnu.so":
+                                   elf_shared_object("aarch64", glibc_needs=("2.17", "2.35"))},
+      tag="cp312-cp312-manylinux_2_17_aarch64")
     # Unzips to one byte more than Lambda allows (its zeros deflate to a few hundred KB).
     w("fake-huge", files={"fake_huge/__init__.py": module(), "fake_huge/blob.bin": bytes(HUGE_BLOB_BYTES)})
     # More than ten distributions of distinct, known payload sizes, for the size report's top 10.

@@ -9,6 +9,10 @@ header against this source and interpreter, a code object that unmarshals, the r
 anything else is recompiled and the entry replaced. A cache that cannot be read or written costs
 speed, never a .pyc. ``tests``/``test`` directories inside packages are not compiled: nothing
 imports them on Lambda, and they would double their share of the layer.
+
+Compiling with the target's interpreter also proves each module parses for the target: one that
+does not (syntax of a newer Python, null bytes) is reported as ``invalid`` with the compiler's
+reason, and the build refuses it unless ``allow-invalid-python`` says to ship it as source.
 """
 
 from __future__ import annotations
@@ -43,12 +47,21 @@ DIGEST = 32  # a cache entry is the .pyc followed by the sha256 of the .pyc
 NOT_PYTHON = ("SyntaxError", "IndentationError", "TabError", "ValueError")  # not Python for this version
 
 
+def not_python(error):
+    # The compiler's reason, short: "SyntaxError: invalid syntax at line 3".
+    line = getattr(error, "lineno", None)
+    reason = getattr(error, "msg", None) or str(error) or type(error).__name__
+    return "%s: %s" % (type(error).__name__, reason) + (" at line %d" % line if line else "")
+
+
 def sources():
     for directory, dirs, files in os.walk(root):
         relative = os.path.relpath(directory, root)
         depth = 0 if relative == "." else relative.count(os.sep) + 1
         if depth == 0:
-            dirs[:] = sorted(d for d in dirs if d != "bin" and not d.endswith((".dist-info", ".data")))
+            # bin/ holds the installer's scripts (slimmed away), unless it is a package called bin
+            scripts = () if os.path.isfile(os.path.join(root, "bin", "__init__.py")) else ("bin",)
+            dirs[:] = sorted(d for d in dirs if d not in scripts and not d.endswith((".dist-info", ".data")))
         else:
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
@@ -143,7 +156,7 @@ def reuse(job):
 
 
 def compile_one(job):
-    # (outcome, relative path, detail): compiled, invalid (not Python for this version) or failed.
+    # (outcome, relative path, detail): compiled, invalid (not Python for this version, and why) or failed.
     path, dfile = job
     relative = os.path.relpath(path, root).replace(os.sep, "/")
     try:
@@ -153,7 +166,7 @@ def compile_one(job):
             pyc = pyc_bytes(source, dfile)
         except Exception as error:
             if type(error).__name__ in NOT_PYTHON:
-                return "invalid", relative, ""  # e.g. a py2 test fixture: ship the source only
+                return "invalid", relative, not_python(error)
             raise
         write_pyc(path, pyc)
         return "compiled", relative, store(entry_path(source, dfile), pyc) if cache else ""
@@ -183,8 +196,8 @@ def main():
         if done % step == 0 or done == total:
             print("progress", done, total, flush=True)
 
-    counts = {"reused": 0, "compiled": 0, "damaged": 0, "invalid": 0}
-    failed, cache_errors, misses = [], [], []
+    counts = {"reused": 0, "compiled": 0, "damaged": 0}
+    failed, invalid, cache_errors, misses = [], [], [], []
     for job in jobs:
         try:
             reused, existed = reuse(job)
@@ -200,11 +213,13 @@ def main():
         advance()
         if outcome == "failed":
             failed.append([relative, detail])
+        elif outcome == "invalid":
+            invalid.append([relative, detail])
         else:
             counts[outcome] += 1
         if outcome == "compiled" and detail:
             cache_errors.append(detail)
-    print(json.dumps(dict(counts, failed=failed, cache_errors=len(cache_errors),
+    print(json.dumps(dict(counts, failed=failed, invalid=sorted(invalid), cache_errors=len(cache_errors),
                           cache_error=cache_errors[0] if cache_errors else "")))
 
 
@@ -230,8 +245,9 @@ class BytecodeResult:
     fresh: int = 0
     #: Cache entries that failed verification (truncated, altered, swapped, a directory): recompiled.
     damaged: int = 0
-    #: Sources that are not Python for the target version (e.g. py2 fixtures): shipped as source only.
-    not_python: int = 0
+    #: (relative path, the compiler's reason) for sources that are not Python for the target version:
+    #: an error unless ``allow-invalid-python``, then shipped as source and the layer is incomplete.
+    invalid: Tuple[Tuple[str, str], ...] = ()
     #: (relative path, why) for modules that are Python but got no .pyc: the layer is incomplete.
     failed: Tuple[Tuple[str, str], ...] = ()
     #: Why the cache could not be written (first of ``cache_errors``); costs speed, not completeness.
@@ -240,15 +256,20 @@ class BytecodeResult:
 
     @property
     def complete(self) -> bool:
-        return self.compiled and not self.failed
+        return self.compiled and not self.failed and not self.invalid
 
     def shortfall(self) -> str:
         """Why the layer lacks bytecode, for the user; empty when it is complete."""
         if not self.compiled:
             return f"no bytecode: {self.reason}"
+        missing = len(self.failed) + len(self.invalid)
         if self.failed:
             first, why = self.failed[0]
-            return f"{len(self.failed)} of {self.files + len(self.failed)} modules have no .pyc (first: {first}: {why})"
+            return f"{missing} of {self.files + missing} modules have no .pyc (first: {first}: {why})"
+        if self.invalid:
+            first, why = self.invalid[0]
+            return (f"{missing} of {self.files + missing} modules are not valid Python for the target and ship as "
+                    f"source only (first: {first}: {why})")
         return ""
 
 
@@ -371,7 +392,7 @@ def compile_bytecode(
     return BytecodeResult(
         True, interpreter, f"compiled with {interpreter}",
         files=report["reused"] + report["compiled"], from_cache=report["reused"], fresh=report["compiled"],
-        damaged=report["damaged"], not_python=report["invalid"],
+        damaged=report["damaged"], invalid=tuple((path, why) for path, why in report["invalid"]),
         failed=tuple((path, why) for path, why in report["failed"]),
         cache_error=unusable or report["cache_error"], cache_errors=report["cache_errors"] + bool(unusable),
     )

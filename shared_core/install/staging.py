@@ -13,12 +13,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
+from typing import FrozenSet, Mapping, Optional, Tuple
 
 from ..build_lock import layer_lock
 from ..config import LayerConfig, load_config
 from ..distributions import InstalledDistribution, scan_distributions
-from ..errors import EmptyLayerError
+from ..errors import EmptyLayerError, InvalidPythonError
 from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LambdaTarget
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..pins.detect import default_pin_source
@@ -46,7 +46,7 @@ class LayerInstallResult:
     distributions: Tuple[InstalledDistribution, ...]
     bytecode: Optional[BytecodeResult]
     #: ``{normalised name: extras}`` the pin source asks for: their requirements must be in the layer too.
-    requested_extras: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    requested_extras: Mapping[str, FrozenSet[str]] = field(default_factory=dict)
     #: How to complete the pin source when the layer misses a dependency, in its own terms.
     closure_fix: str = ""
 
@@ -72,6 +72,44 @@ def _report_bytecode(bytecode: BytecodeResult, target: LambdaTarget, started: fl
         )
     if bytecode.failed:
         reporter.warning(f"bytecode incomplete: {bytecode.shortfall()}; cold starts will compile those modules.")
+
+
+#: How many modules that do not compile a message names before it counts the rest.
+INVALID_SHOWN = 5
+
+
+def _invalid_modules(bytecode: BytecodeResult, root: Path) -> str:
+    """``path of dist version (reason)`` for the first few modules that do not compile, then a count."""
+    owners = {path: f"{dist.name} {dist.version}" for dist in scan_distributions(root) for path in dist.files}
+    shown = "; ".join(
+        f"{path}{' of ' + owners[path] if path in owners else ''} ({why})" for path, why in bytecode.invalid[:INVALID_SHOWN]
+    )
+    more = len(bytecode.invalid) - INVALID_SHOWN
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _check_invalid_python(
+    bytecode: BytecodeResult, root: Path, target: LambdaTarget, allow: bool, reporter: Reporter
+) -> None:
+    """A module the target's Python cannot compile fails on import there: an error, or with
+    ``allow-invalid-python`` a warning (the layer is then incomplete: see the pipeline)."""
+    if not bytecode.invalid:
+        return
+    count = len(bytecode.invalid)
+    modules, ship, them = (f"{count} modules do not", "ship", "them") if count > 1 else ("1 module does not", "ships", "it")
+    listed = _invalid_modules(bytecode, root)
+    if allow:
+        reporter.warning(
+            f"{modules} compile with Python {target.python_version} and {ship} as source only (allow-invalid-python): "
+            f"{listed}; importing {them} on {target.runtime_name} fails."
+        )
+        return
+    raise InvalidPythonError(
+        f"{modules} compile with Python {target.python_version}, so importing {them} on {target.runtime_name} fails: "
+        f"{listed}. Pin releases that support Python {target.python_version} (or target the runtime they need), or "
+        "exclude their distributions (`exclude-packages`, --exclude); to ship them as source anyway, set "
+        "`allow-invalid-python = true` (--allow-invalid-python). Nothing was written; the previous layer zip is unchanged."
+    )
 
 
 def stage_dependencies(
@@ -124,6 +162,7 @@ def stage_dependencies(
             started = time.monotonic()
             bytecode = compile_bytecode(staged_python, target, progress)
             _report_bytecode(bytecode, target, started, reporter)
+            _check_invalid_python(bytecode, staged_python, target, config.allow_invalid_python, reporter)
         if paths.artifacts_dir.exists():
             shutil.rmtree(paths.artifacts_dir)
         (scratch / "artifacts").rename(paths.artifacts_dir)
@@ -132,8 +171,7 @@ def stage_dependencies(
     root = paths.artifacts_python
     return LayerInstallResult(
         target, source.origin, pins, tuple(pin for pin in resolved if pin.name in selection.left_out), root,
-        tuple(scan_distributions(root)), bytecode, resolution.extras,
-        resolution.fix or f"regenerate {source.origin} so that it lists every dependency",
+        tuple(scan_distributions(root)), bytecode, resolution.extras, resolution.fix,
     )
 
 

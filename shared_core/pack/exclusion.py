@@ -1,4 +1,9 @@
-"""Choose which installed distributions to leave out, by normalised name or glob, never by prefix."""
+"""Choose which installed distributions to leave out, by normalised name or glob, never by prefix.
+
+What leaving one out removes is decided by ownership: a file goes only when the RECORD of an
+excluded distribution lists it and no kept distribution's RECORD does (``opencv-python`` and
+``opencv-contrib-python`` both own ``cv2/...``: excluding one keeps what the other needs).
+"""
 
 from __future__ import annotations
 
@@ -36,10 +41,14 @@ class ExclusionPlan:
     broken_requirements: Tuple[Tuple[str, str], ...]
     #: Kept distributions that rely on runtime-provided ones (expected; said once).
     runtime_dependents: Tuple[Tuple[str, str], ...]
+    #: The files to leave out: owned by an excluded distribution and by no kept one.
+    excluded_files: FrozenSet[str] = frozenset()
 
-    @property
-    def excluded_files(self) -> FrozenSet[str]:
-        return frozenset().union(*(dist.files for dist in self.excluded)) if self.excluded else frozenset()
+
+def _removed_files(excluded: Sequence[ExcludedDistribution], kept: Sequence[InstalledDistribution]) -> FrozenSet[str]:
+    """What the excluded distributions own that no kept distribution also owns."""
+    owned: FrozenSet[str] = frozenset().union(*(dist.files for dist in excluded))
+    return owned.difference(*(dist.files for dist in kept)) if owned else owned
 
 
 def before_install_exclusions(pins: Sequence[Pin], patterns: Sequence[str]) -> Tuple[ExcludedDistribution, ...]:
@@ -81,7 +90,7 @@ def plan_exclusions(
     broken: List[Tuple[str, str]] = []
     expected: List[Tuple[str, str]] = []
     for dist in kept:
-        for requirement in dist.requires:
+        for requirement in dist.requirement_names:
             normalized = normalize_name(requirement)
             if normalized in excluded_names:
                 (expected if normalized in runtime else broken).append((dist.name, excluded_names[normalized]))
@@ -90,4 +99,5 @@ def plan_exclusions(
         unmatched_patterns=tuple(p for p in patterns if p not in used),
         broken_requirements=tuple(broken),
         runtime_dependents=tuple(expected),
+        excluded_files=_removed_files(excluded, kept),
     )

@@ -74,14 +74,15 @@ class ImportCheck:
 
 def top_level_modules(relpaths: Iterable[str]) -> Tuple[str, ...]:
     """The importable top-level names of a layer: ``pkg/...`` holding Python or extension modules,
-    ``mod.py`` and ``mod.cpython-312-x86_64-linux-gnu.so``; never ``*.dist-info``, ``bin``, ``__pycache__``."""
+    ``mod.py`` and ``mod.cpython-312-x86_64-linux-gnu.so``; never ``*.dist-info`` or ``__pycache__``
+    (a ``bin`` left after slimming is a package: the installer's scripts are gone by then)."""
     names = set()
     for relpath in relpaths:
         top, _, rest = relpath.partition("/")
         if not relpath.endswith((".py", ".so", ".pyd")):
             continue
         name = top.split(".", 1)[0] if not rest else top
-        if name.isidentifier() and name not in ("__pycache__", "bin") and (rest or name != "__init__"):
+        if name.isidentifier() and name != "__pycache__" and (rest or name != "__init__"):
             names.add(name)
     return tuple(sorted(names))
 

@@ -9,28 +9,29 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from .. import lambda_runtime
 from ..build_lock import layer_lock
 from ..cache import cache_dir
 from ..config import LayerConfig, load_config
 from ..distributions import InstalledDistribution, scan_distributions
-from ..errors import EmptyLayerError, PackageTestsError
+from ..errors import EmptyLayerError, PackageTestsError, PlatformMismatchError
 from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX, LambdaTarget
 from ..names import normalize_name
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..pins.pin import Pin
 from ..reporting import PrintReporter, Reporter
+from .closure import NO_EXTRAS, incomplete_layer_error, unmet_requirements
 from .exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
 from .fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit
 from .import_check import check_imports, top_level_modules
 from .package_tests import PackageTestsPlan, plan_package_tests
 from .record import layer_records, listed_row_bytes
 from .size_report import SizeReport, check_unzipped_size, human_size, zipped_size_warning
-from .slimming import pyc_source, slim_reason
+from .slimming import SlimmingContext, pyc_source, slim_reason, sourceless_bytecode_problems
 from .tree import StagedFile, walk_tree
 from .zip_writer import ZipMember, write_deterministic_zip
 
@@ -78,7 +79,7 @@ def _largest(files: Sequence[StagedFile], owners: Dict[str, str], count: int = 1
 def _required_by(kept: Sequence[InstalledDistribution]) -> Dict[str, Tuple[str, ...]]:
     """name -> the kept distributions that require it (what excluding it would break)."""
     return {
-        dist.name: tuple(other.name for other in kept if dist.normalized_name in {normalize_name(r) for r in other.requires})
+        dist.name: tuple(other.name for other in kept if dist.normalized_name in {normalize_name(r) for r in other.requirement_names})
         for dist in kept
     }
 
@@ -158,6 +159,43 @@ def _drop_package_tests(
     return plan
 
 
+def _check_closure(
+    kept: Sequence[InstalledDistribution], excluded: Collection[str], patterns: Sequence[str], target: LambdaTarget,
+    origin: str, requested_extras: Mapping[str, FrozenSet[str]], fix: str,
+) -> None:
+    """Refuse a layer whose kept distributions require what it lacks (see :mod:`.closure`)."""
+    unmet = unmet_requirements(kept, target, excluded=excluded, patterns=patterns, requested_extras=requested_extras)
+    if unmet:
+        raise incomplete_layer_error(unmet, target, origin, fix)
+
+
+def _slim(files: Sequence[StagedFile], context: SlimmingContext) -> Tuple[List[StagedFile], Dict[str, List[int]]]:
+    """The files to pack, and {reason: [files, bytes]} of those slimmed away."""
+    kept: List[StagedFile] = []
+    slimmed: Dict[str, List[int]] = {}
+    for staged_file in files:
+        reason = slim_reason(staged_file.relpath, staged_file.source, context)
+        if reason is None:
+            kept.append(staged_file)
+        else:
+            counts = slimmed.setdefault(reason, [0, 0])
+            counts[0] += 1
+            counts[1] += staged_file.size
+    return kept, slimmed
+
+
+def _check_sourceless_bytecode(kept: Sequence[StagedFile], context: SlimmingContext, target: LambdaTarget) -> None:
+    """A sourceless ``.pyc`` of another Python fails to import on Lambda: refuse it, naming each."""
+    problems = sourceless_bytecode_problems(kept, context, target)
+    if problems:
+        raise PlatformMismatchError(
+            f"Sourceless bytecode in the layer is not for Python {target.python_version}, so it cannot be imported on "
+            f"{target.runtime_name}: {'; '.join(problems)}. A distribution that ships .pyc without sources must be "
+            "installed in its release for the target Python: pin that release, or exclude the distribution "
+            "(`exclude-packages`, --exclude). Nothing was written; the previous layer zip is unchanged."
+        )
+
+
 def _announce_exclusions(plan: ExclusionPlan, excluded_bytes: int, user_patterns: Sequence[str], reporter: Reporter) -> None:
     for pattern in plan.unmatched_patterns:
         if pattern in user_patterns:
@@ -187,35 +225,38 @@ def pack_layer(
     excluded_before_install: Sequence[Pin] = (),
     target: Optional[LambdaTarget] = None,
     interpreter: Optional[str] = None,
+    origin: str = "",
+    requested_extras: Mapping[str, FrozenSet[str]] = NO_EXTRAS,
+    closure_fix: str = "",
 ) -> LayerZipResult:
-    """Step 2 over what Step 1 staged: exclude, slim, check the limits, write ``output``.
+    """Step 2 over what Step 1 staged: exclude, check the closure, slim, check the limits, write ``output``.
 
     ``patterns``: ``None`` uses the configured exclusions; a list is used exactly as given (and
     then its unmatched names are warned about). ``excluded_before_install`` are the pins Step 1 did not install
     (reported in the result's ``excluded`` too). The tree under ``root`` is only read.
     ``target``/``interpreter``: Step 1's target and its interpreter of the target version, for
-    drop-package-tests' import check (``None``: the configured target, an interpreter looked up).
+    the closure check's markers and drop-package-tests' import check (``None``: the configured
+    target, an interpreter looked up). ``origin``: the pin source the tree was installed from, for
+    messages (empty: a tree packed as it is). ``requested_extras``: normalised distribution name ->
+    the extras the pin source asked of it, whose requirements the closure check then counts;
+    ``closure_fix``: how to complete that pin source, in its own terms.
     """
     started = time.monotonic()
     user_patterns = config.exclude_packages if patterns is None else tuple(patterns)
     patterns = config.excluded_patterns if patterns is None else tuple(patterns)
     plan = plan_exclusions(distributions, patterns, already_excluded=[pin.name for pin in excluded_before_install])
+    target = target or LambdaTarget.create(config.python_version, config.architecture)
+    excluded_names = {dist.name for dist in plan.excluded} | {pin.name for pin in excluded_before_install}
+    kept_distributions = [dist for dist in distributions if dist.name not in excluded_names]
+    _check_closure(kept_distributions, excluded_names, patterns, target, origin, requested_extras, closure_fix)
     excluded_files = plan.excluded_files
     staged = walk_tree(root)
 
     after_exclusion = [f for f in staged if f.relpath not in excluded_files]
     excluded_bytes = sum(f.size for f in staged if f.relpath in excluded_files)
-    kept_paths = {f.relpath for f in after_exclusion}
-    kept: List[StagedFile] = []
-    slimmed: Dict[str, List[int]] = {}
-    for staged_file in after_exclusion:
-        reason = slim_reason(staged_file.relpath, staged_file.source, kept_paths)
-        if reason is None:
-            kept.append(staged_file)
-        else:
-            counts = slimmed.setdefault(reason, [0, 0])
-            counts[0] += 1
-            counts[1] += staged_file.size
+    context = SlimmingContext.create((f.relpath for f in after_exclusion), kept_distributions, distributions)
+    kept, slimmed = _slim(after_exclusion, context)
+    _check_sourceless_bytecode(kept, context, target)
     _announce_exclusions(plan, excluded_bytes, user_patterns, reporter)
     for reason, (count, size) in sorted(slimmed.items()):
         reporter.detail(f"  slimmed {count} file{'s' if count != 1 else ''} of {reason} ({human_size(size)})")
@@ -223,7 +264,6 @@ def pack_layer(
     tests: Optional[PackageTestsPlan] = None
     if config.drop_package_tests:
         tests_started = time.monotonic()
-        target = target or LambdaTarget.create(config.python_version, config.architecture)
         tests = _drop_package_tests(root, kept, target, reporter, interpreter)
         kept = [staged for staged in kept if staged.relpath not in tests.dropped_files]
         started += time.monotonic() - tests_started  # reported on its own lines, not as zip time
@@ -296,6 +336,8 @@ class LambdaLayerZipper:
     verbose: bool = True
     config: Optional[LayerConfig] = None
     reporter: Optional[Reporter] = None
+    #: normalised distribution name -> extras asked of it (their requirements must be in the tree too).
+    requested_extras: Mapping[str, FrozenSet[str]] = field(default_factory=dict)
 
     def run(self) -> LayerZipResult:
         paths = LayerPaths.for_pyproject(self.path_pyproject_toml)
@@ -306,4 +348,5 @@ class LambdaLayerZipper:
         with layer_lock(paths, output, reporter):
             return pack_layer(
                 root, scan_distributions(root), config, reporter, output, patterns=self.ignore_package_list,
+                requested_extras=self.requested_extras,
             )

@@ -1,16 +1,32 @@
 """Drop what is provably dead weight on Lambda, and nothing that code might need.
 
-Dropped: ``bin/`` console scripts (their shebang names the build machine's Python), installer
-leftovers (uv's ``.lock``, ``uv_cache.json``, ``uv_build.json``), and bytecode that is not our unchecked-hash
-``.pyc`` for a kept source (the build machine's timestamp ``.pyc`` would be stale under a fixed
-zip timestamp and is for the wrong Python anyway). Every ``.dist-info`` and every ``.so`` stays.
+Decided by what the distributions' RECORDs say they own, never by a path alone:
+
+- scripts the installer generated in ``bin/`` (console and gui entry points, ``*.data/scripts``):
+  their shebang names the build machine's Python. A *package* called ``bin`` (its
+  ``bin/__init__.py`` in a RECORD) is code and stays;
+- installer leftovers: uv's ``.lock``, ``uv_cache.json``, ``uv_build.json``;
+- bytecode that is neither ours nor shipped to be imported: a ``__pycache__`` ``.pyc`` that is
+  not our unchecked-hash one (the build machine's timestamp ``.pyc`` would be stale under a fixed
+  zip timestamp and is for the wrong Python anyway) or whose source is gone, a legacy ``mod.pyc``
+  beside its ``mod.py``, and ``.pyo``. A legacy ``mod.pyc`` *without* ``mod.py`` that a kept
+  distribution's RECORD lists stays: that is how sourceless distributions ship, and Python
+  imports it as it is. It must then be bytecode of the target's Python (its magic number),
+  or the import fails on Lambda: :func:`sourceless_bytecode_problems` says which do not.
+
+Every ``.dist-info`` and every ``.so`` stays.
 """
 
 from __future__ import annotations
 
 import posixpath
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection
+from typing import AbstractSet, Iterable, List, Sequence
+
+from ..distributions import InstalledDistribution
+from ..lambda_runtime import LambdaTarget
+from .tree import StagedFile
 
 #: What uv leaves in a dist-info about its own cache and builds: machine state, not metadata.
 INSTALLER_LEFTOVERS = (".dist-info/uv_cache.json", ".dist-info/uv_build.json")
@@ -19,13 +35,17 @@ INSTALLER_LEFTOVERS = (".dist-info/uv_cache.json", ".dist-info/uv_build.json")
 _UNCHECKED_HASH_FLAGS = 0b01
 
 
-def is_unchecked_hash_pyc(path: Path) -> bool:
-    """True for a PEP 552 unchecked-hash ``.pyc``: valid forever, whatever the file timestamps."""
+def _header(path: Path, size: int) -> bytes:
     try:
         with open(path, "rb") as handle:
-            header = handle.read(8)
+            return handle.read(size)
     except OSError:
-        return False
+        return b""
+
+
+def is_unchecked_hash_pyc(path: Path) -> bool:
+    """True for a PEP 552 unchecked-hash ``.pyc``: valid forever, whatever the file timestamps."""
+    header = _header(path, 8)
     return len(header) == 8 and int.from_bytes(header[4:8], "little") == _UNCHECKED_HASH_FLAGS
 
 
@@ -38,16 +58,63 @@ def pyc_source(relpath: str) -> str | None:
     return posixpath.join(posixpath.dirname(directory), module + ".py")
 
 
-def slim_reason(relpath: str, source: Path, kept_paths: Collection[str]) -> str | None:
+@dataclass(frozen=True)
+class SlimmingContext:
+    """What the decisions depend on beyond the file itself (sets, for lookups per file)."""
+
+    #: The files left after exclusion, scripts aside: what a ``.pyc`` may be compiled from.
+    sources: AbstractSet[str]
+    #: Every file a kept distribution's RECORD lists.
+    owned: AbstractSet[str]
+    #: The ``bin/`` scripts installers generated, for any distribution of the tree.
+    scripts: AbstractSet[str]
+
+    @classmethod
+    def create(
+        cls, paths: Iterable[str], kept: Sequence[InstalledDistribution], everything: Sequence[InstalledDistribution]
+    ) -> "SlimmingContext":
+        """``paths``: the files left after exclusion; ``kept``: the distributions left; ``everything``: all of them."""
+        scripts = frozenset().union(*(dist.scripts for dist in everything))
+        package_files = frozenset().union(*(dist.files for dist in kept if "bin/__init__.py" in dist.files))
+        scripts = scripts - package_files  # a module of a package called bin is never a script
+        return cls(
+            sources=frozenset(paths) - scripts,
+            owned=frozenset().union(*(dist.files for dist in kept)),
+            scripts=scripts,
+        )
+
+    def is_sourceless(self, relpath: str) -> bool:
+        """A legacy ``mod.pyc`` without ``mod.py`` that a kept distribution ships: imported as it is."""
+        return (relpath.endswith(".pyc") and pyc_source(relpath) is None and relpath[:-1] not in self.sources
+                and relpath in self.owned)
+
+
+def slim_reason(relpath: str, source: Path, context: SlimmingContext) -> str | None:
     """Why ``relpath`` is dropped (a short label for the report), or None to keep it."""
-    if relpath.startswith("bin/"):
+    if relpath in context.scripts:
         return "console scripts"
     if relpath == ".lock" or relpath.endswith(INSTALLER_LEFTOVERS):
         return "installer leftovers"
     if relpath.endswith((".pyc", ".pyo")):
+        if context.is_sourceless(relpath):
+            return None
         origin = pyc_source(relpath)
-        if origin is None or origin not in kept_paths or not is_unchecked_hash_pyc(source):
+        if origin is None or origin not in context.sources or not is_unchecked_hash_pyc(source):
             return "stale bytecode"
     if "/__pycache__/" in f"/{relpath}" and not relpath.endswith(".pyc"):
         return "stale bytecode"
     return None
+
+
+def sourceless_bytecode_problems(kept: Sequence[StagedFile], context: SlimmingContext, target: LambdaTarget) -> List[str]:
+    """The kept sourceless ``.pyc`` whose magic number is not the target Python's (first 4 bytes)."""
+    expected = target.pyc_magic
+    problems = []
+    for staged in kept:
+        if context.is_sourceless(staged.relpath):
+            header = _header(staged.source, 4)
+            if header != expected:
+                found = f"magic number {int.from_bytes(header[:2], 'little')}" if header[2:4] == b"\r\n" else "no magic number"
+                problems.append(f"{staged.relpath} ({found}; Python {target.python_version} reads "
+                                f"{int.from_bytes(expected[:2], 'little')})")
+    return problems

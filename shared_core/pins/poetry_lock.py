@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from hashlib import sha256
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -218,7 +218,7 @@ class PoetryLockSource(PinSource):
         return Resolution(
             pins, (), graph, known_indexes=self.indexes,
             extras=poetry_lock_extras(self.lock_data, self.pyproject or {}, requesters),
-            fix=f"{self.lock_path.name} misses them: run `poetry lock` (and check the project's dependencies)",
+            fix="run `poetry lock` so that it records every dependency",
         )
 
 
@@ -234,7 +234,7 @@ def poetry_local_paths(lock_data: Mapping[str, Any], project_root: Path) -> Dict
     return found
 
 
-def poetry_lock_extras(lock_data: Mapping[str, Any], pyproject: Mapping[str, Any], requesters: Set[str]) -> Dict[str, Tuple[str, ...]]:
+def poetry_lock_extras(lock_data: Mapping[str, Any], pyproject: Mapping[str, Any], requesters: Set[str]) -> Dict[str, FrozenSet[str]]:
     """``{normalised name: extras}`` that the project and the packages in ``requesters`` ask of their dependencies."""
     wanted: Dict[str, Set[str]] = {}
     project = pyproject.get("project", {})
@@ -254,7 +254,7 @@ def poetry_lock_extras(lock_data: Mapping[str, Any], pyproject: Mapping[str, Any
         for name, spec in package.get("dependencies", {}).items():
             if isinstance(spec, Mapping) and spec.get("extras"):
                 wanted.setdefault(normalize_name(name), set()).update(spec["extras"])
-    return {name: tuple(sorted(extras)) for name, extras in wanted.items()}
+    return {name: frozenset(extras) for name, extras in wanted.items()}
 
 
 def poetry_lock_graph(lock_data: Mapping[str, Any], pyproject: Mapping[str, Any]) -> DependencyGraph:

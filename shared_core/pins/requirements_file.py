@@ -28,13 +28,12 @@ from .requirements_text import (
 from .source import PinSource, Resolution
 from .uv_compile import CompileInput, compile_for_target
 
-
-def _hashed_fix(name: str) -> str:
-    return (
-        f"{name} is hash-pinned (pip's --require-hashes mode), so it must list every dependency with its hash: "
-        "add the missing ones (`uv pip compile --generate-hashes` writes the complete set), or remove the "
-        "hashes to let the build resolve them"
-    )
+#: How to complete a hash-pinned file that misses a dependency (said after "The pins came from <file>: ").
+HASHED_FIX = (
+    "it is hash-pinned (pip's --require-hashes mode), so it is installed as written and must list every "
+    "dependency with its hash: add the missing ones (`uv pip compile --generate-hashes` writes the complete set), "
+    "or remove every --hash to let the build resolve the file"
+)
 
 
 @dataclass
@@ -84,7 +83,7 @@ class RequirementsFileSource(PinSource):
                 )
             # A frozen list has no graph: every pin counts as wanted.
             return Resolution(pins, options.indexes, None, options.settings, known_indexes=options.indexes,
-                              extras=requested_extras(lines), fix=_hashed_fix(self.path.name))
+                              extras=requested_extras(lines), fix=HASHED_FIX)
         specs = tuple(line.requirement + (f"; {line.marker}" if line.marker else "") for line in lines)
         return compile_for_target(CompileInput(specs), target, origin=self.path.name, cwd=self.path.parent,
                                   indexes=options.indexes, settings=options.settings, allow_sdist=self.allow_sdist)

@@ -14,7 +14,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 
@@ -82,12 +82,6 @@ class RequirementLine:
         if requirement.url or len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
             return None
         return requirement.name, specifiers[0].version
-
-    def extras(self) -> Tuple[str, ...]:
-        try:
-            return tuple(sorted(Requirement(self.requirement).extras))
-        except InvalidRequirement:
-            return ()
 
     def local(self, base: Path, origin: str) -> Optional[Pin]:
         """The local distribution this line names (a path, ``file://`` URL or ``-e``), or None.
@@ -247,19 +241,15 @@ def exact_pins(lines: Sequence[RequirementLine], target: LambdaTarget, *, origin
     return pins
 
 
-def requested_extras(lines: Sequence[RequirementLine]) -> Dict[str, Tuple[str, ...]]:
+def requested_extras(lines: Sequence[RequirementLine]) -> Dict[str, FrozenSet[str]]:
     """``{normalised name: extras}`` the lines ask for (``requests[socks]``): what the layer must hold."""
-    wanted: Dict[str, Tuple[str, ...]] = {}
+    wanted: Dict[str, FrozenSet[str]] = {}
     for line in lines:
-        extras = line.extras()
-        exact = line.exact_pin()
-        name = exact[0] if exact else None
-        if extras and name is None:
-            try:
-                name = Requirement(line.requirement).name
-            except InvalidRequirement:
-                continue
-        if extras and name:
-            key = normalize_name(name)
-            wanted[key] = tuple(sorted(set(wanted.get(key, ())) | set(extras)))
+        try:
+            requirement = Requirement(line.requirement)
+        except InvalidRequirement:
+            continue
+        if requirement.extras:
+            key = normalize_name(requirement.name)
+            wanted[key] = wanted.get(key, frozenset()) | frozenset(requirement.extras)
     return wanted

@@ -53,7 +53,7 @@ class Resolution:
     known_indexes: Tuple[PackageIndex, ...] = ()
     #: ``{normalised name: extras}`` the source asks for (``requests[socks]``): the layer must hold
     #: what those extras require too.
-    extras: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    extras: Mapping[str, FrozenSet[str]] = field(default_factory=dict)
     #: The (normalised) names the source named itself when a resolver added the rest (None: it named all).
     named: Optional[FrozenSet[str]] = None
     #: How to complete a pin set that misses a dependency, in the source's terms.

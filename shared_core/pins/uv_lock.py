@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from ..errors import LockError
 from ..indexes import is_pypi, uv_project_indexes
@@ -159,11 +159,11 @@ class UvLockSource(PinSource):
         return Resolution(
             pins, (), uv_lock_graph(self._lock), known_indexes=uv_project_indexes(self.pyproject or {}),
             extras=uv_lock_extras(self._lock, {pin.normalized_name for pin in pins} | {self._project_name()}),
-            fix=f"{self.origin} misses them: run `uv lock` in {self._root} (and check the project's dependencies)",
+            fix=f"run `uv lock` in {self._root} so that it records every dependency",
         )
 
 
-def uv_lock_extras(lock: Mapping[str, Any], requesters: Set[str]) -> Dict[str, Tuple[str, ...]]:
+def uv_lock_extras(lock: Mapping[str, Any], requesters: Set[str]) -> Dict[str, FrozenSet[str]]:
     """``{normalised name: extras}`` that the packages in ``requesters`` ask of their dependencies."""
     wanted: Dict[str, Set[str]] = {}
     for package in lock.get("package", []):
@@ -174,7 +174,7 @@ def uv_lock_extras(lock: Mapping[str, Any], requesters: Set[str]) -> Dict[str, T
             extras = dependency.get("extra", [])
             if extras and isinstance(dependency.get("name"), str):
                 wanted.setdefault(normalize_name(dependency["name"]), set()).update(extras)
-    return {name: tuple(sorted(extras)) for name, extras in wanted.items()}
+    return {name: frozenset(extras) for name, extras in wanted.items()}
 
 
 def check_uv_lock_data(lock: Mapping[str, Any], pyproject: Mapping[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """The audit on real installs: uv installs each wheel for python3.12/arm64, the audit refuses it.
 
-One test per audit branch (wheel tag, ELF machine, ELF class, extension suffix, Mach-O, PE), each
-wheel holding a genuine binary from ``tests/binaries.py``; the unit tests in
-``tests/unit/test_install.py`` cover the same branches on hand-made trees.
+One test per audit branch (wheel tag, ELF machine, ELF class, extension suffix, glibc version
+needs, Mach-O thin and universal, PE), each wheel holding a genuine binary from
+``tests/binaries.py``, most under names no native file has: the audit reads content, not names.
+The unit tests in ``tests/unit/test_install.py`` cover the same branches on hand-made trees.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ ADVICE = "Pin versions that publish wheels for this runtime, or check `python-ve
                     "Python version or machine"),
     ("fake-macho", "fake_macho/_native.so is a macOS (Mach-O) binary"),
     ("fake-pe", "fake_pe/_native.pyd is a Windows (PE) binary"),
+    ("fake-elf-exe", "fake_elf_exe/bin/helper is built for ELF machine 62, not aarch64 (183)"),
+    ("fake-fat-macho", "fake_fat_macho/.dylibs/libfoo is a macOS (Mach-O universal) binary"),
+    ("fake-pe-bin", "fake_pe_bin/tool.bin is a Windows (PE) binary"),
+    ("fake-new-glibc", "fake_new_glibc/_native.cpython-312-aarch64-linux-gnu.so needs glibc 2.35 (GLIBC_2.35), "
+                       "newer than the runtime's 2.34"),
 ])
 def test_installed_wheel_that_cannot_load_on_the_target_is_refused(core_env, make_project, capsys, distribution, problem):
     project = make_project(requirements__txt=f"{distribution}==1.0\nfake-native==1.0\n")
@@ -36,6 +42,8 @@ def test_installed_wheel_that_cannot_load_on_the_target_is_refused(core_env, mak
 
 
 def test_genuine_aarch64_extension_passes(core_env, make_project, capsys):
-    project = make_project(requirements__txt="fake-native==1.0\n")
+    """A Java class file (``cafebabe``, like a universal Mach-O) and text starting "MZ" are not binaries; a
+    Windows launcher template (an executable, not a library) is nothing Linux loads or runs."""
+    project = make_project(requirements__txt="fake-native==1.0\nfake-lookalikes==1.0\n")
     assert main(["build", "--project", str(project), "--python", "3.12", "--arch", "arm64", "--no-compile"]) == 0
     assert capsys.readouterr().err == ""

@@ -20,6 +20,12 @@ from shared_core.cli import main
 SECRET = "t0ken-Xy7-cred"
 BROKEN_INDEX = f"http://ci-bot:{SECRET}@127.0.0.1:99999/simple/"
 MASKED_INDEX = "http://ci-bot:****@127.0.0.1:99999/simple/"
+def hash_pinned(wheelhouse: Path) -> str:
+    """fake-a and fake-b with their hashes: installed as written, so the installer (not a resolver) meets the index."""
+    return "".join(f"{name}==1.0 --hash=sha256:{wheel_sha256(wheelhouse, name.replace('-', '_') + '-1.0-py3-none-any.whl')}\n"
+                   for name in ("fake-a", "fake-b"))
+
+
 def verbose_hint(what: str) -> str:
     """The last line of an installer failure: its whole output (clap's usage tail included) is for -v."""
     return f"With -v, the whole output of {what} is shown.\n"
@@ -27,10 +33,7 @@ def verbose_hint(what: str) -> str:
 
 def test_console_script_masks_the_installers_echo_of_an_index_url(core_env, make_project, wheelhouse, monkeypatch, capsys):
     monkeypatch.setenv("UV_DEFAULT_INDEX", BROKEN_INDEX)
-    # hash-pinned: installed as written, so the installer (not the resolver) meets the index
-    project = make_project(requirements__txt="".join(
-        f"{name}==1.0 --hash=sha256:{wheel_sha256(wheelhouse, name.replace('-', '_') + '-1.0-py3-none-any.whl')}\n"
-        for name in ("fake-a", "fake-b")))
+    project = make_project(requirements__txt=hash_pinned(wheelhouse))
     assert main(["build", "--project", str(project), "--python", "3.12", "--no-compile"]) == 1
     assert capsys.readouterr().err == (
         "error: uv pip install failed (exit 2):\n"
@@ -82,9 +85,10 @@ VERBOSE_DETAILS = (
 )
 
 
-def test_console_script_masks_the_installers_whole_output_with_verbose(core_env, make_project, monkeypatch, capsys):
+def test_console_script_masks_the_installers_whole_output_with_verbose(core_env, make_project, wheelhouse, monkeypatch,
+                                                                        capsys):
     monkeypatch.setenv("UV_DEFAULT_INDEX", BROKEN_INDEX)
-    project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
+    project = make_project(requirements__txt=hash_pinned(wheelhouse))
     assert main(["build", "--project", str(project), "--python", "3.12", "--no-compile", "-v"]) == 1
     out, err = capsys.readouterr()
     assert err == VERBOSE_DETAILS + (

@@ -185,9 +185,10 @@ def _add_six(project: Path, monkeypatch: pytest.MonkeyPatch) -> List[str]:
     pytest.param(_args("--no-default-excludes"), _with_runtime_provided, id="default-excludes"),
     pytest.param(_add_six, _with_six, id="requirements-content"),
     # Same bytes, but a different decision: the installer may build fake-a from an sdist (it has a
-    # wheel, so it does not); turning allow-oversize off must re-check the limit.
+    # wheel, so it does not); turning allow-oversize or allow-invalid-python off must re-check.
     pytest.param(_set_table('allow-sdist = ["fake-a"]'), _same_members, id="allow-sdist"),
     pytest.param(_args("--allow-oversize"), _same_members, id="allow-oversize"),
+    pytest.param(_args("--allow-invalid-python"), _same_members, id="allow-invalid-python"),
 ])
 def test_each_input_forces_a_rebuild_that_shows_in_the_zip(copy, tmp_path, capsys, monkeypatch, change, check):
     before = tmp_path / "before.zip"

@@ -174,6 +174,23 @@ def test_drop_package_tests_from_the_target_table(core_env, tmp_path, capsys):
     assert {"python/fake_suite/core.py", "python/fake_suite/needs/tests/helper.py"} <= names(root / LAYER)
 
 
+def test_allow_invalid_python_from_the_target_table(core_env, tmp_path, capsys):
+    """fake-new-syntax uses Python 3.12 syntax; refused for python3.11 unless the target table allows it."""
+    root = tmp_path / "new-syntax"
+    invalid = "fake_new_syntax/aliases.py of fake-new-syntax 1.0 (SyntaxError: invalid syntax at line 1)"
+    with pytest.raises(SystemExit):
+        list(in_process_builder(root, pyproject(["fake-new-syntax"], target={"python-version": "3.11"})).build())
+    assert (f"1 module does not compile with Python 3.11, so importing it on python3.11 fails: {invalid}. "
+            in capsys.readouterr().err)
+    assert not (root / LAYER).exists()
+    target = {"python-version": "3.11", "allow-invalid-python": True}
+    [artifact] = list(in_process_builder(root, pyproject(["fake-new-syntax"], target=target)).build())
+    assert (f"warning: 1 module does not compile with Python 3.11 and ships as source only (allow-invalid-python): "
+            f"{invalid}; importing it on python3.11 fails.") in capsys.readouterr().err
+    assert "python/fake_new_syntax/aliases.py" in names(Path(artifact))
+    assert not fingerprint_path(Path(artifact)).exists()
+
+
 def test_hatch_generic_keys_keep_their_meaning(core_env, tmp_path, capsys):
     """``exclude`` is Hatch's file selection: the layer ignores it (with a hint), ``exclude-packages`` is ours."""
     target = {"exclude": ["fake_b"], "versions": ["standard"], "require-runtime-dependencies": False,

@@ -347,3 +347,18 @@ def test_a_poetry_path_dependency_is_built_and_installed(index_env, seed_wheels,
     assert build(project, "--python", "3.12") == 0
     assert read_member(project, "python/fake_c/__init__.py") == "MEMBER = True\n"
     assert dists(project / LAYER) == {"fake-c", "fake-b", "six"}
+
+
+def test_extras_a_hash_pinned_line_asks_for_must_be_in_the_layer(core_env, make_project, wheelhouse, capsys):
+    """`fake-with-extra[speed]==1.0` asks for its extra: what the extra requires is part of the closure."""
+    line = hashed(wheelhouse, "fake-with-extra", "1.0", "fake_with_extra-1.0-py3-none-any.whl").replace(
+        "fake-with-extra==", "fake-with-extra[speed]==")
+    project = make_project(requirements__txt=line)
+    assert build(project, "--python", "3.12") == 1
+    assert capsys.readouterr().err.startswith(
+        "error: The layer would not work on python3.12 x86_64 (manylinux, glibc 2.34): fake-with-extra 1.0 requires "
+        "fake-extra-dep (for its extra 'speed'), which is not in the layer. The pins came from requirements.txt: it is "
+        "hash-pinned")
+    (project / "requirements.txt").write_text(line + hashed(wheelhouse, "fake-extra-dep", "1.0", "fake_extra_dep-1.0-py3-none-any.whl"))
+    assert build(project, "--python", "3.12") == 0
+    assert dists(project / LAYER) == {"fake-with-extra", "fake-extra-dep"}

@@ -145,6 +145,17 @@ requires-python = ">=3.9"
 dependencies = ["fake-suite"]
 """ + SOURCE
 
+NEW_SYNTAX = """
+[project]
+name = "new-syntax-app"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["fake-new-syntax"]
+""" + SOURCE + """
+[tool.lambda-layer]
+python-version = "3.11"
+"""
+
 HUGE = """
 [project]
 name = "huge-app"
@@ -196,6 +207,7 @@ def locked(
         "private": (PRIVATE.replace("INDEX_URL", private_index_url), _credential_env(poetry_env)),
         "caret": (CARET.replace("INDEX_URL", index_url), poetry_env),
         "huge": (HUGE.replace("INDEX_URL", index_url), poetry_env),
+        "new-syntax": (NEW_SYNTAX.replace("INDEX_URL", index_url), poetry_env),
     }
     running: List[Tuple[str, Path, subprocess.Popen]] = []
     for name, (pyproject, env) in templates.items():
@@ -349,6 +361,22 @@ def test_drop_package_tests_option(project, poetry_env):
     assert suite == {f"python/fake_suite/{path}" for path in (
         "__init__.py", "core.py", "testing/__init__.py", "needs/__init__.py", "needs/tests/__init__.py", "needs/tests/helper.py",
     )}
+
+
+def test_allow_invalid_python_option(project, poetry_env):
+    """fake-new-syntax uses Python 3.12 syntax; the project targets python3.11."""
+    root = project("new-syntax")
+    invalid = "fake_new_syntax/aliases.py of fake-new-syntax 1.0 (SyntaxError: invalid syntax at line 1)"
+    assert_error(run_poetry(root, "lambda-layer", env=poetry_env),
+                 f"1 module does not compile with Python 3.11, so importing it on python3.11 fails: {invalid}.",
+                 "set `allow-invalid-python = true` (--allow-invalid-python). Nothing was written")
+    assert not (root / LAYER).exists()
+    allowed = run_poetry(root, "lambda-layer", "--allow-invalid-python", env=poetry_env)
+    assert_ok(allowed)
+    assert (f"warning: 1 module does not compile with Python 3.11 and ships as source only (allow-invalid-python): "
+            f"{invalid}; importing it on python3.11 fails.") in " ".join(allowed.stderr.split())
+    assert "python/fake_new_syntax/aliases.py" in names(root / LAYER)
+    assert not (root / "build/lambda/layer/layer.zip.fingerprint.json").exists()
 
 
 # -- end to end: errors ----------------------------------------------------------------------
@@ -518,7 +546,8 @@ def test_help_documents_every_option(poetry_app):
     assert code == 0
     for option in ("--with", "--without", "--only", "--all-groups", "--extras", "--all-extras", "--python",
                    "--arch", "--exclude", "--no-default-excludes", "--output", "--force", "--no-compile",
-                   "--installer", "--compression-level", "--allow-oversize"):
+                   "--installer", "--compression-level", "--allow-oversize", "--drop-package-tests",
+                   "--allow-invalid-python"):
         line = next((line for line in out.splitlines() if re.search(rf"{option}\b(?!-)", line)), None)
         assert line is not None and len(line.split(option, 1)[1].strip()) > 10, f"{option} undocumented"
     assert "[tool.lambda-layer]" in out

@@ -7,7 +7,7 @@ import platform
 import struct
 
 import pytest
-from binaries import elf_shared_object, macho_bundle, pe_dll
+from binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
 
 HOST_MACHINE = {"x86_64": "x86_64", "AMD64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine()]
 
@@ -44,3 +44,39 @@ def test_macho_and_pe_headers():
     machine, _sections, _time, _symbols, _count, optional_size, characteristics = struct.unpack_from("<HHIIIHH", dll, offset + 4)
     assert (machine, optional_size, characteristics & 0x2000) == (0x8664, 240, 0x2000)  # x86-64 DLL
     assert struct.unpack_from("<H", dll, offset + 24)[0] == 0x20B  # PE32+
+
+
+def test_an_executable_and_version_needs():
+    executable = elf_shared_object("x86_64", executable=True)
+    e_type, _machine, _version, entry = struct.unpack_from("<HHIQ", executable, 16)
+    assert (e_type, executable[entry:entry + 1]) == (2, b"\xc3")  # ET_EXEC, entry at the return instruction
+    data = elf_shared_object("aarch64", glibc_needs=("2.17", "2.35"))
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shnum, = struct.unpack_from("<H", data, 0x3C)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + 64 * index) for index in range(shnum)]
+    [verneed] = [section for section in sections if section[1] == 0x6FFFFFFE]
+    dynstr = sections[verneed[6]]
+    offset = verneed[4]
+    _version, count, file_name, aux, _next = struct.unpack_from("<HHIII", data, offset)
+
+    def string(at: int) -> bytes:
+        start = dynstr[4] + at
+        return data[start:data.index(b"\0", start)]
+
+    names = []
+    position = offset + aux
+    for _ in range(count):
+        _hash, _flags, _other, name, following = struct.unpack_from("<IHHII", data, position)
+        names.append(string(name))
+        position += following
+    assert (string(file_name), names) == (b"libc.so.6", [b"GLIBC_2.17", b"GLIBC_2.35"])
+
+
+def test_universal_macho_and_java_class_headers():
+    fat = macho_universal("x86_64", "arm64")
+    magic, count = struct.unpack_from(">II", fat)
+    slices = [struct.unpack_from(">iiIII", fat, 8 + 20 * index) for index in range(count)]
+    assert (magic, [(cpu, offset % 4096) for cpu, _sub, offset, _size, _align in slices]) == (
+        0xCAFEBABE, [(0x01000007, 0), (0x0100000C, 0)])
+    assert [fat[offset:offset + 4] for _cpu, _sub, offset, _size, _align in slices] == [b"\xcf\xfa\xed\xfe"] * 2
+    assert struct.unpack_from(">IHH", java_class()) == (0xCAFEBABE, 0, 52)  # the major version where fat's count is

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from binaries import elf_shared_object, macho_bundle
+from binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
 
 from shared_core.errors import PlatformMismatchError
 from shared_core.install.audit import audit_tree
@@ -95,18 +95,106 @@ def test_audit_names_each_kind_of_mismatch(tmp_path, case, problem):
     assert str(error.value) == _refusal(ARM_312, problem)
 
 
-def test_audit_reads_only_loadable_native_files(tmp_path):
-    """Versioned libraries (``libfoo.so.1``) are checked; data that merely looks like ELF, and a
-    text ``.so`` (a linker script), are not loaded by Python and pass."""
+def test_audit_reads_every_file_by_its_content_not_its_name(tmp_path):
+    """Versioned libraries, executables and data that is ELF are all checked, whatever their name; a
+    text ``.so`` (a linker script), a Java class (``cafebabe`` too), text starting "MZ" and a PE
+    executable (distlib's ``t64.exe``, a template nothing on Linux runs) pass."""
     _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_aarch64")
     (tmp_path / "fast.libs").mkdir()
     (tmp_path / "fast.libs/libz-1a2b.so.1.3").write_bytes(elf_shared_object("x86_64"))
     (tmp_path / "fast/data").mkdir(parents=True)
     (tmp_path / "fast/data/firmware.elf").write_bytes(elf_shared_object("x86_64"))
+    (tmp_path / "fast/data/helper").write_bytes(elf_shared_object("x86_64", executable=True))
+    (tmp_path / "fast/data/libfoo").write_bytes(macho_universal("x86_64", "arm64"))
+    (tmp_path / "fast/data/tool.bin").write_bytes(pe_dll())
+    (tmp_path / "fast/data/t64.exe").write_bytes(pe_dll(dll=False))  # a launcher template: not a library
+    (tmp_path / "fast/data/Hello.class").write_bytes(java_class())
+    (tmp_path / "fast/data/mz.txt").write_bytes(b"MZ is how a DOS executable starts; this is text about it, long enough "
+                                                b"to have bytes where e_lfanew would be.\n")
+    (tmp_path / "fast/data/short").write_bytes(b"MZ")
     (tmp_path / "fast/libc.so").write_bytes(b"/* GNU ld script */\nINPUT(-lc)\n")
+    (tmp_path / "fast/_native.cpython-312-aarch64-linux-gnu.so").write_bytes(elf_shared_object("aarch64"))
     with pytest.raises(PlatformMismatchError) as error:
         audit_tree(tmp_path, ARM_312)
-    assert str(error.value) == _refusal(ARM_312, "fast.libs/libz-1a2b.so.1.3 is built for ELF machine 62, not aarch64 (183)")
+    assert str(error.value) == _refusal(
+        ARM_312,
+        "fast/data/firmware.elf is built for ELF machine 62, not aarch64 (183)",
+        "fast/data/helper is built for ELF machine 62, not aarch64 (183)",
+        "fast/data/libfoo is a macOS (Mach-O universal) binary",
+        "fast/data/tool.bin is a Windows (PE) binary",
+        "fast.libs/libz-1a2b.so.1.3 is built for ELF machine 62, not aarch64 (183)",
+    )
+
+
+@pytest.mark.parametrize("header", [
+    b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",  # thin, both byte orders
+])
+def test_audit_knows_each_thin_macho_magic(tmp_path, header):
+    (tmp_path / "libthing").write_bytes(header + bytes(60))
+    with pytest.raises(PlatformMismatchError) as error:
+        audit_tree(tmp_path, ARM_312)
+    assert str(error.value) == _refusal(ARM_312, "libthing is a macOS (Mach-O) binary")
+
+
+@pytest.mark.parametrize("count, flagged", [(0, False), (1, True), (19, True), (20, False), (45, False)])
+def test_a_universal_macho_has_a_small_architecture_count_a_java_class_its_version(tmp_path, count, flagged):
+    for magic in (b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf"):
+        (tmp_path / "blob").write_bytes(magic + count.to_bytes(4, "big") + bytes(56))
+        if flagged:
+            with pytest.raises(PlatformMismatchError) as error:
+                audit_tree(tmp_path, ARM_312)
+            assert str(error.value) == _refusal(ARM_312, "blob is a macOS (Mach-O universal) binary")
+        else:
+            audit_tree(tmp_path, ARM_312)
+
+
+def test_a_pe_signature_is_looked_for_where_e_lfanew_points(tmp_path):
+    dll = bytearray(pe_dll())
+    (tmp_path / "moved.dat").write_bytes(bytes(dll[:0x3C]) + (200).to_bytes(4, "little") + bytes(dll[0x40:64])
+                                         + bytes(136) + bytes(dll[64:]))
+    (tmp_path / "wrong.dat").write_bytes(bytes(dll[:0x3C]) + (72).to_bytes(4, "little") + bytes(dll[0x40:]))
+    (tmp_path / "unsigned.dat").write_bytes(bytes(dll).replace(b"PE\0\0", b"XY\0\0", 1))  # a DLL's COFF header, no signature
+    with pytest.raises(PlatformMismatchError) as error:
+        audit_tree(tmp_path, ARM_312)
+    assert str(error.value) == _refusal(ARM_312, "moved.dat is a Windows (PE) binary")
+
+
+@pytest.mark.parametrize("target, needs, problem", [
+    (ARM_312, ("2.17", "2.34"), None),
+    (ARM_312, ("2.17", "2.35", "2.28"), "needs glibc 2.35 (GLIBC_2.35), newer than the runtime's 2.34"),
+    (LambdaTarget.create("3.11", "arm64"), ("2.26",), None),
+    (LambdaTarget.create("3.11", "arm64"), ("2.27",), "needs glibc 2.27 (GLIBC_2.27), newer than the runtime's 2.26"),
+    (ARM_312, ("2.4", "2.100"), "needs glibc 2.100 (GLIBC_2.100), newer than the runtime's 2.34"),  # numbers, not text
+])
+def test_audit_refuses_a_binary_needing_a_newer_glibc_than_the_runtimes(tmp_path, target, needs, problem):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib/libneeds.so.1").write_bytes(elf_shared_object("aarch64", glibc_needs=needs))
+    if problem is None:
+        audit_tree(tmp_path, target)
+        return
+    with pytest.raises(PlatformMismatchError) as error:
+        audit_tree(tmp_path, target)
+    assert str(error.value) == _refusal(target, f"lib/libneeds.so.1 {problem}")
+
+
+def test_pyc_magic_numbers_are_those_of_each_interpreter_here():
+    """lambda_runtime's table against every interpreter of a Lambda version this machine has."""
+    import subprocess
+
+    from shared_core.install.bytecode import find_interpreter
+    from shared_core.lambda_runtime import SUPPORTED_PYTHON_VERSIONS
+
+    checked = []
+    for version in SUPPORTED_PYTHON_VERSIONS:
+        target = LambdaTarget.create(version, "x86_64")
+        interpreter = find_interpreter(target)
+        if interpreter is None:
+            continue
+        magic = subprocess.run([interpreter, "-c", "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
+                               capture_output=True, text=True, check=True).stdout
+        assert bytes.fromhex(magic) == target.pyc_magic, version
+        checked.append(version)
+    assert "%d.%d" % sys.version_info[:2] in checked
 
 
 def test_audit_reports_a_library_once_not_through_its_symlinks(tmp_path):
@@ -179,3 +267,30 @@ def test_an_interpreter_named_for_the_target_but_of_another_version_is_not_used(
     reported = subprocess.run([found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                               capture_output=True, text=True, check=True).stdout.strip()
     assert reported == "3.13"
+
+
+def test_modules_that_do_not_compile_are_named_five_then_counted(tmp_path):
+    """The plural message: owners where a RECORD names them, the first five, then how many more."""
+    from shared_core.errors import InvalidPythonError
+    from shared_core.install.bytecode import BytecodeResult
+    from shared_core.install.staging import _check_invalid_python
+    from shared_core.reporting import PrintReporter
+
+    info = tmp_path / "newer-2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: newer\nVersion: 2.0\n")
+    (info / "RECORD").write_text("".join(f"newer/m{index}.py,,\n" for index in range(7)))
+    invalid = tuple((f"newer/m{index}.py", "SyntaxError: invalid syntax at line 1") for index in range(7))
+    bytecode = BytecodeResult(True, sys.executable, "compiled", files=3, invalid=invalid)
+    with pytest.raises(InvalidPythonError) as error:
+        _check_invalid_python(bytecode, tmp_path, LambdaTarget.create("3.11", "x86_64"), False, PrintReporter())
+    shown = "; ".join(f"newer/m{index}.py of newer 2.0 (SyntaxError: invalid syntax at line 1)" for index in range(5))
+    assert str(error.value) == (
+        f"7 modules do not compile with Python 3.11, so importing them on python3.11 fails: {shown}; and 2 more. Pin "
+        "releases that support Python 3.11 (or target the runtime they need), or exclude their distributions "
+        "(`exclude-packages`, --exclude); to ship them as source anyway, set `allow-invalid-python = true` "
+        "(--allow-invalid-python). Nothing was written; the previous layer zip is unchanged."
+    )
+    assert bytecode.shortfall() == ("7 of 10 modules are not valid Python for the target and ship as source only "
+                                    "(first: newer/m0.py: SyntaxError: invalid syntax at line 1)")
+    assert not bytecode.complete
