@@ -110,10 +110,15 @@ def private_index_url(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
-def shadow_index_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A second loopback index whose ``fake-confused 1.0`` is not the wheelhouse's (its "private" twin)."""
-    wheels = build_private_wheelhouse(tmp_path_factory.mktemp("private-wheels"))
-    with serve_index(wheels, tmp_path_factory.mktemp("shadow-index")) as url:
+def private_wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The "private" twin of the wheelhouse's ``fake-confused 1.0``: same name and version, other content."""
+    return build_private_wheelhouse(tmp_path_factory.mktemp("private-wheels"))
+
+
+@pytest.fixture(scope="session")
+def shadow_index_url(private_wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second loopback index, serving :func:`private_wheelhouse`."""
+    with serve_index(private_wheelhouse, tmp_path_factory.mktemp("shadow-index")) as url:
         yield url
 
 

@@ -256,6 +256,7 @@ def build_wheelhouse(directory: Path) -> Path:
     # -- the layer verified as a whole (tests/e2e/test_verify_layer.py) --
     # Closure: a requirement that needs a version, one that asks for an extra (fake-with-extra[speed]).
     w("fake-needs-v2", requires=["fake-versioned>=2"])
+    w("fake-needs-ghost", requires=["fake-ghost>=1"])  # no index has fake-ghost
     w("fake-wants-extra", requires=["fake-with-extra[speed]>=1"])
     # Ownership: a top-level package called bin, a script from *.data/scripts, sourceless bytecode
     # for the running Python (with stale bytecode beside it), two distributions owning cv2/.
