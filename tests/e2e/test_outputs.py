@@ -524,11 +524,29 @@ def test_reading_a_fifo_record_returns_at_once(tmp_path):
         assert (read_fingerprint(layer), is_up_to_date(layer, {"a": 1})) == (None, False)
 
 
+def test_a_link_at_the_zip_path_is_never_up_to_date(tmp_path):
+    """The record may match the file a link points to; a link is still not the zip this tool wrote."""
+    from shared_core.fingerprint import is_up_to_date, write_fingerprint
+
+    layer_zip(tmp_path / "real.zip")
+    write_fingerprint(tmp_path / "real.zip", {"a": 1})
+    (tmp_path / "layer.zip").symlink_to(tmp_path / "real.zip")
+    fingerprint_path(tmp_path / "real.zip").rename(fingerprint_path(tmp_path / "layer.zip"))
+    assert (is_up_to_date(tmp_path / "layer.zip", {"a": 1}), is_up_to_date(tmp_path / "layer.zip", {"a": 2})) == (False, False)
+    (tmp_path / "layer.zip").unlink()
+    (tmp_path / "real.zip").rename(tmp_path / "layer.zip")
+    assert is_up_to_date(tmp_path / "layer.zip", {"a": 1}) is True
+
+
+class StillWaiting(Exception):
+    """Not an OSError (as TimeoutError is), so no ``except OSError`` around a blocking open swallows it."""
+
+
 @contextlib.contextmanager
 def deadline(seconds: int) -> Iterator[None]:
     """Turn a hang into a failure (SIGALRM)."""
     def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still waiting after {seconds} s")
+        raise StillWaiting(f"still waiting after {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.alarm(seconds)
