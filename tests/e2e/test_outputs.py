@@ -382,9 +382,12 @@ def test_clean_removes_our_outputs_elsewhere_and_nothing_else(core_env, make_pro
     for path in mine:
         path.unlink()
     kept = layer_zip(project / "kept.zip")
-    output.symlink_to(project / "kept.zip")  # a link to a layer zip is not ours either
+    (project / "kept.json").write_text('{"inputs": "0", "sha256": "0", "size": 1}')  # a record of ours, elsewhere
+    output.symlink_to(project / "kept.zip")  # links to a layer zip and to a record are not ours either
+    fingerprint_path(output).symlink_to(project / "kept.json")
     assert clean_layer(project, output) == []
-    assert (os.readlink(output), (project / "kept.zip").read_bytes()) == (str(project / "kept.zip"), kept)
+    assert [os.readlink(output), os.readlink(fingerprint_path(output))] == [str(project / "kept.zip"), str(project / "kept.json")]
+    assert (project / "kept.zip").read_bytes() == kept
 
 
 # -- case 19: a symlinked pyproject.toml ------------------------------------------------------------------
