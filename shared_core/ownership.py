@@ -98,9 +98,7 @@ def _standing_reason(path: Path, ours: Callable[[Path], bool], what: str) -> Opt
                 "replaces one nor writes through it")
     if not stat.S_ISREG(mode):
         return f"it is {file_kind(mode)}, not {what}: the build replaces only what it wrote"
-    if not os.access(path, os.R_OK):
-        return f"it cannot be read, so the build cannot tell whether it is {what}, the only file it replaces"
-    if ours(path):
+    if ours(path):  # a file this user cannot read is not known to be ours
         return None
     return f"it is a file that is not {what}: the build replaces only what it wrote"
 
