@@ -15,8 +15,10 @@ killed (SIGKILL, OOM, a CI timeout): they are removed.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import shutil
+import stat
 import sys
 import time
 from contextlib import ExitStack, contextmanager
@@ -28,6 +30,7 @@ from .errors import BuildLockError, ConfigError
 from .pack.size_report import human_size
 from .paths import LayerPaths
 from .reporting import Reporter
+from .user_files import file_kind
 
 LOCK_NAME = ".lambda-layer.lock"
 TIMEOUT_VARIABLE = "LAMBDA_LAYER_LOCK_TIMEOUT"
@@ -51,17 +54,21 @@ class Leftovers:
 
 
 def lock_timeout() -> float:
-    """``LAMBDA_LAYER_LOCK_TIMEOUT`` in seconds (0: do not wait), else :data:`DEFAULT_TIMEOUT`."""
+    """``LAMBDA_LAYER_LOCK_TIMEOUT`` in seconds (0: do not wait), else :data:`DEFAULT_TIMEOUT`.
+
+    Finite only: ``nan`` compares false with every deadline and ``inf`` is one, so either would
+    wait forever; ``-0`` is 0.
+    """
     configured = os.environ.get(TIMEOUT_VARIABLE)
     if configured is None or not configured.strip():
         return DEFAULT_TIMEOUT
     try:
         value = float(configured)
     except ValueError:
-        value = -1.0
-    if value < 0:
-        raise ConfigError(f"{TIMEOUT_VARIABLE} must be a number of seconds (0 or more), got {configured!r}.")
-    return value
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise ConfigError(f"{TIMEOUT_VARIABLE} must be a finite number of seconds (0 or more), got {configured!r}.")
+    return abs(value)
 
 
 def _try_lock(fd: int) -> bool:
@@ -100,13 +107,22 @@ def _open_lock(lock_path: Path) -> Optional[int]:
     """The lock file, opened (created if need be); None when its folder cannot be written at all (or a
     file stands where it should be): no other build can write there either, an up-to-date layer in a
     read-only checkout still is one, and the output check names the problem in the user's terms."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)  # a FIFO: no wait
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        fd = os.open(lock_path, flags, 0o644)
     except OSError as error:
         if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.EEXIST, errno.ENOTDIR):
             return None  # whatever this build tries to write there fails with its own clear message
         raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise BuildLockError(
+            f"{lock_path} is {file_kind(mode)}, not the lock file builds keep there, and the build does not remove what "
+            "it did not write. Remove it and build again."
+        )
+    return fd
 
 
 @contextmanager

@@ -3,20 +3,36 @@
 The fingerprint covers what decides the zip's bytes (the inputs ``pipeline`` lists: lock content,
 groups and extras, target, exclusions, SOURCE_DATE_EPOCH, compression, bytecode interpreter, our
 version) and the zip's own sha256, so an edited zip is rebuilt too, even when its size is unchanged.
+
+It also says what the build may replace: a layer zip (:func:`is_layer_zip`) and our own record
+(:func:`is_own_record`). Neither reads anything but a regular file, so a FIFO there never blocks.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
+import zipfile
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, BinaryIO, Dict, Optional
 
 from .atomic_file import write_atomically
+from .lambda_runtime import LAYER_PREFIX
+from .user_files import open_regular
+
+#: The record's name is the zip's plus this.
+RECORD_SUFFIX = ".fingerprint.json"
+#: A zip entry's local header: its signature, and its size up to the entry's name.
+_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
+_LOCAL_HEADER_SIZE = 30
+#: The keys every record of ours holds: a JSON object with them is ours to replace.
+RECORD_KEYS = frozenset({"inputs", "sha256", "size"})
 
 
 def fingerprint_path(zip_path: Path) -> Path:
-    return zip_path.with_name(zip_path.name + ".fingerprint.json")
+    return zip_path.with_name(zip_path.name + RECORD_SUFFIX)
 
 
 def file_sha256(path: Path) -> str:
@@ -31,13 +47,57 @@ def inputs_digest(inputs: Dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _read_json(path: Path) -> Any:
+    """The JSON at ``path`` (a regular file, not a symlink), or None when there is none."""
+    try:
+        stream = open_regular(path, follow_symlinks=False)
+        if stream is None:
+            return None
+        with stream:
+            return json.loads(stream.read())  # JSON is UTF-8, whatever the locale
+    except (OSError, ValueError):
+        return None
+
+
 def _recorded(zip_path: Path) -> Dict[str, Any]:
     """The record beside ``zip_path``; empty when there is none or it is not one of ours."""
-    try:
-        recorded = json.loads(fingerprint_path(zip_path).read_bytes())  # JSON is UTF-8, whatever the locale
-    except (OSError, ValueError):
-        return {}
+    recorded = _read_json(fingerprint_path(zip_path))
     return recorded if isinstance(recorded, dict) else {}
+
+
+def is_own_record(path: Path) -> bool:
+    """True when ``path`` is a record this tool writes: a regular file holding a JSON object with :data:`RECORD_KEYS`."""
+    recorded = _read_json(path)
+    return isinstance(recorded, dict) and RECORD_KEYS <= recorded.keys()
+
+
+def is_layer_zip(path: Path) -> bool:
+    """True when ``path`` is a regular file holding a layer zip, even one cut short.
+
+    A layer zip's directory lists at least one member and only members under ``python/``: the
+    shape of every zip this tool writes (an empty layer is refused before writing) and of any
+    Lambda layer of Python packages. A zip without a readable directory (a copy or a write cut
+    short) is one when its first entry is under ``python/``. Only the directory is read.
+    """
+    try:
+        stream = open_regular(path, follow_symlinks=False)
+        if stream is None:
+            return False
+        with stream:
+            return _holds_a_layer(stream)
+    except OSError:
+        return False
+
+
+def _holds_a_layer(stream: BinaryIO) -> bool:
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            names = archive.namelist()
+    except (EOFError, ValueError, zipfile.BadZipFile):
+        stream.seek(0)
+        head = stream.read(_LOCAL_HEADER_SIZE + len(LAYER_PREFIX))
+        return head[:4] == _LOCAL_HEADER_SIGNATURE and head[_LOCAL_HEADER_SIZE:] == LAYER_PREFIX.encode()
+    return bool(names) and all(name.startswith(LAYER_PREFIX) for name in names)
 
 
 def read_fingerprint(zip_path: Path) -> Optional[str]:
@@ -52,10 +112,18 @@ def recorded_sha256(zip_path: Path) -> Optional[str]:
     return None if digest is None else str(digest)
 
 
+def _is_regular(path: Path) -> bool:
+    """A regular file itself, not through a symlink (hashing a FIFO would wait forever)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
     """True when the recorded inputs equal ``inputs`` and the zip on disk is the one recorded."""
     recorded = _recorded(zip_path)
-    if recorded.get("inputs") != inputs_digest(inputs) or not zip_path.is_file():
+    if recorded.get("inputs") != inputs_digest(inputs) or not _is_regular(zip_path):
         return False
     # The size is only a cheap first filter; the hash is what recognises the zip.
     return recorded.get("size") == zip_path.stat().st_size and recorded.get("sha256") == file_sha256(zip_path)

@@ -10,19 +10,20 @@ import enum
 import os
 import shutil
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
 from .atomic_file import write_atomically
 from .errors import LayoutError, OutputError
-from .fingerprint import fingerprint_path
+from .fingerprint import fingerprint_path, is_layer_zip, is_own_record
 
 #: The layer zip's path relative to the project when ``output`` is not set.
 DEFAULT_OUTPUT = "build/lambda/layer/layer.zip"
 #: The file name used when ``output`` names a directory.
 LAYER_ZIP_NAME = "layer.zip"
+#: The ignore file's name, and (below) its text.
+IGNORE_FILE_NAME = ".gitignore"
 #: Written into the build directory we own so that git (and every tool that honours nested
 #: ignore files: poetry-core in a git repository, setuptools-scm, ...) leaves our output alone.
 #: ``*`` ignores the file itself too, as virtualenv's does.
@@ -73,7 +74,7 @@ def prepare_output(path: Path, how_to_change: str) -> None:
 def ensure_ignore_file(build_dir: Path) -> None:
     """Create ``build_dir`` and, once, its ``.gitignore`` of ``*``."""
     build_dir.mkdir(parents=True, exist_ok=True)
-    ignore = build_dir / ".gitignore"
+    ignore = build_dir / IGNORE_FILE_NAME
     if not ignore.exists():
         write_atomically(ignore, IGNORE_FILE_TEXT.encode(), prefix=".gitignore-")
 
@@ -95,7 +96,12 @@ class LayerPaths:
 
     @classmethod
     def for_pyproject(cls, path_pyproject_toml: Path) -> "LayerPaths":
-        return cls(Path(path_pyproject_toml).resolve().parent)
+        """The project is the folder the given pyproject.toml path is in (that folder resolved).
+
+        The file itself is not followed: a pyproject.toml that links to another project's builds
+        here, into this folder's ``build/``, from this folder's locks.
+        """
+        return cls(Path(os.path.abspath(Path(path_pyproject_toml).expanduser())).parent.resolve())
 
     @property
     def pyproject(self) -> Path:
@@ -160,8 +166,9 @@ def clean_layer(project_root: Path, output: Path) -> List[Path]:
     """Remove what a layer build wrote, nothing else; returns the removed paths.
 
     That is ``build/lambda/layer/`` (staging, default zip, fingerprint) and, when ``output``
-    points elsewhere, that zip (only if it is a zip) and its fingerprint; ``build/lambda`` goes
-    too once empty, since it holds only our files.
+    points elsewhere, that zip and its fingerprint, each only if it is what a build writes there
+    (a layer zip, our record: never a link or another file); ``build/lambda`` goes too once empty,
+    since it holds only our files.
     """
     paths = LayerPaths(Path(project_root).resolve())
     removed: List[Path] = []
@@ -169,8 +176,8 @@ def clean_layer(project_root: Path, output: Path) -> List[Path]:
         shutil.rmtree(paths.build_dir)
         removed.append(paths.build_dir)
     if paths.build_dir not in output.parents:
-        for path, ours in ((output, zipfile.is_zipfile), (fingerprint_path(output), Path.is_file)):
-            if path.is_file() and ours(path):
+        for path, ours in ((output, is_layer_zip), (fingerprint_path(output), is_own_record)):
+            if ours(path):
                 path.unlink()
                 removed.append(path)
     lambda_dir = paths.build_dir.parent

@@ -12,6 +12,7 @@ from .fingerprint import fingerprint_path, is_up_to_date, write_fingerprint
 from .install.bytecode import interpreter_version
 from .install.staging import LayerInstallResult, stage_dependencies
 from .lambda_runtime import LambdaTarget
+from .ownership import check_output_ownership
 from .pack.layer_zip import LayerZipResult, pack_layer
 from .pack.zip_writer import compression_backend, compressor_id, reproducible_date_time
 from .paths import LayerBuildToolEnum, LayerPaths, check_output_path, ensure_ignore_file, prepare_output
@@ -132,6 +133,7 @@ def build_layer(
     inputs = _fingerprint_inputs(source, config, str(getattr(build_tool, "value", build_tool)), target)
     how_to_change_output = _how_to_change_output(config, table)
     check_output_path(output, how_to_change_output)
+    check_output_ownership(paths, config.requirements, output, how_to_change_output)
     with layer_lock(paths, output, reporter):
         if not force and is_up_to_date(output, inputs):
             reporter.info(f"Layer is up to date (inputs unchanged; {up_to_date_hint}).")

@@ -33,8 +33,10 @@ MODULES: Dict[str, Tuple[str, ...]] = {
     "shared_core/lambda_runtime.py": ("tests/unit/test_shared.py", "tests/unit/test_target.py", "tests/unit/test_install.py",
                                       "tests/e2e/test_audit.py"),
     "shared_core/install/audit.py": ("tests/unit/test_install.py", "tests/e2e/test_audit.py"),
-    "shared_core/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py",
-                                   "tests/e2e/test_robustness.py::test_symlinked_output_is_replaced_not_written_through"),
+    "shared_core/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py", "tests/e2e/test_outputs.py",
+                                   "tests/e2e/test_robustness.py::test_symlinked_output_is_neither_replaced_nor_written_through"),
+    "shared_core/ownership.py": ("tests/e2e/test_outputs.py",
+                                 "tests/e2e/test_robustness.py::test_symlinked_output_is_neither_replaced_nor_written_through"),
     "shared_core/atomic_file.py": ("tests/unit/test_shared.py", "tests/unit/test_member_cache.py"),
     "shared_core/pack/exclusion.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py",
                                       "tests/e2e/test_limits.py::test_every_default_exclusion_is_left_out_before_install",
@@ -47,7 +49,6 @@ MODULES: Dict[str, Tuple[str, ...]] = {
     "shared_core/pack/size_report.py": ("tests/unit/test_pack.py", "tests/e2e/test_limits.py"),
     "shared_core/pack/zip_writer.py": ("tests/unit/test_zip_writer.py", "tests/unit/test_member_cache.py",
                                        "tests/unit/test_shared.py::test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes",
-                                       "tests/e2e/test_robustness.py::test_symlinked_output_is_replaced_not_written_through",
                                        "tests/e2e/test_robustness.py::test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip"),
 }
 

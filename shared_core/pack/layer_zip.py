@@ -21,6 +21,7 @@ from ..distributions import InstalledDistribution, scan_distributions
 from ..errors import EmptyLayerError, PackageTestsError, PlatformMismatchError
 from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX, LambdaTarget
 from ..names import normalize_name
+from ..ownership import check_output_ownership
 from ..paths import LayerBuildToolEnum, LayerPaths
 from ..pins.pin import Pin
 from ..reporting import PrintReporter, Reporter
@@ -342,9 +343,10 @@ class LambdaLayerZipper:
     def run(self) -> LayerZipResult:
         paths = LayerPaths.for_pyproject(self.path_pyproject_toml)
         config = self.config or load_config(paths.pyproject)
+        output = config.output_path(paths.project_root)
+        check_output_ownership(paths, config.requirements, output, "Change `output` in [tool.lambda-layer].")
         root = paths.staged_site_packages(LayerBuildToolEnum(self.build_tool))
         reporter = self.reporter or PrintReporter(verbose=self.verbose, quiet=not self.verbose)
-        output = config.output_path(paths.project_root)
         with layer_lock(paths, output, reporter):
             return pack_layer(
                 root, scan_distributions(root), config, reporter, output, patterns=self.ignore_package_list,

@@ -206,33 +206,30 @@ def test_module_that_gets_no_pyc_makes_the_layer_incomplete(core_env, make_proje
         f"python/fake_b/__pycache__/__init__.cpython-{VERSION.replace('.', '')}.pyc"]
 
 
-# -- 3. a symlinked output is replaced, never written through --------------------------------------
+# -- 3. a symlinked output is refused: neither replaced nor written through --------------------------
 
 
 @pytest.mark.parametrize("output", [None, "dist/layer.zip"])
-def test_symlinked_output_is_replaced_not_written_through(core_env, make_project, tmp_path, capsys, output):
+def test_symlinked_output_is_neither_replaced_nor_written_through(core_env, make_project, tmp_path, capsys, output):
+    """The tool writes no links, so a link at the zip's path is never its own to delete, even one to a layer."""
     project = make_project(requirements__txt="fake-b==1.0\n")
     zip_path = project / (output or LAYER)
     elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (elsewhere / "shared.zip").write_bytes(b"someone else's zip")
-    (elsewhere / "shared.zip").chmod(0o600)  # a mode the new zip must not take over
-    (elsewhere / "record.json").write_text("someone else's record")
-    zip_path.parent.mkdir(parents=True)
+    assert run_cli(project, "--output", str(elsewhere / "shared.zip")) == 0  # a layer of ours, and its record
+    shared = {path.name: path.read_bytes() for path in elsewhere.iterdir()}
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
     zip_path.symlink_to(elsewhere / "shared.zip")
-    fingerprint_path(zip_path).symlink_to(elsewhere / "record.json")
+    capsys.readouterr()
     args = ["--output", output] if output else []
+    fix = "change --output" if output else "set `output` in [tool.lambda-layer] or pass --output to a writable place"
 
-    assert run_cli(project, *args) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == str(zip_path)
-    assert not zip_path.is_symlink() and dists(zip_path) == {"fake-b"}
-    assert not fingerprint_path(zip_path).is_symlink() and fingerprint_path(zip_path).is_file()
-    assert (elsewhere / "shared.zip").read_bytes() == b"someone else's zip"
-    assert (elsewhere / "record.json").read_text() == "someone else's record"
-    assert sorted(path.name for path in elsewhere.iterdir()) == ["record.json", "shared.zip"]
-    assert oct(zip_path.stat().st_mode & 0o777) == "0o644"
-    assert run_cli(project, *args) == 0
-    assert "Layer is up to date" in capsys.readouterr().out
+    assert run_cli(project, *args) == 1
+    assert capsys.readouterr() == (f"target: python{VERSION} x86_64 (--python)\n", (
+        f"error: Cannot write the layer to {zip_path}: it is a symbolic link (to {elsewhere / 'shared.zip'}): the "
+        f"build writes no links, so it neither replaces one nor writes through it. Move it away or {fix}.\n"))
+    assert os.readlink(zip_path) == str(elsewhere / "shared.zip")
+    assert {path.name: path.read_bytes() for path in elsewhere.iterdir()} == shared
+    assert not fingerprint_path(zip_path).exists()
 
 
 # -- 4. hashes: all or nothing is refused; a mismatch always stops ---------------------------------

@@ -518,9 +518,16 @@ def test_a_bug_is_not_translated():
     assert user_error(original) is original
 
 
-@pytest.mark.parametrize("value", ["soon", "-1"])
-def test_lock_timeout_must_be_seconds(monkeypatch, value):
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "NaN", "inf", "-inf", "1e400", "-0.5"])
+def test_lock_timeout_must_be_finite_seconds(monkeypatch, value):
+    """``nan`` and ``inf`` would wait forever: nan never reaches a deadline, inf is none."""
     monkeypatch.setenv("LAMBDA_LAYER_LOCK_TIMEOUT", value)
     with pytest.raises(ConfigError) as error:
         lock_timeout()
-    assert str(error.value) == f"LAMBDA_LAYER_LOCK_TIMEOUT must be a number of seconds (0 or more), got {value!r}."
+    assert str(error.value) == f"LAMBDA_LAYER_LOCK_TIMEOUT must be a finite number of seconds (0 or more), got {value!r}."
+
+
+@pytest.mark.parametrize("value, seconds", [("-0", "0.0"), ("0", "0.0"), (" 2.5 ", "2.5"), ("", "600.0")])
+def test_lock_timeout_values(monkeypatch, value, seconds):
+    monkeypatch.setenv("LAMBDA_LAYER_LOCK_TIMEOUT", value)
+    assert repr(lock_timeout()) == seconds  # repr: -0.0 would print as "-0" in the waiting message

@@ -327,6 +327,18 @@ def test_replaced_zip_keeps_its_mode_and_a_new_one_is_0644(tmp_path: Path, membe
     assert (tmp_path / "kept.zip").stat().st_mode & 0o777 == 0o640
 
 
+def test_the_writer_replaces_a_symlink_without_writing_through_it(tmp_path: Path, members: List[ZipMember]) -> None:
+    """The API writer's own rule (a build refuses a link at its output before it gets here): the link
+    becomes a 0644 zip, and its target (a 0600 file) keeps its bytes and mode."""
+    (tmp_path / "target.zip").write_bytes(b"someone else's")
+    os.chmod(tmp_path / "target.zip", 0o600)
+    (tmp_path / "link.zip").symlink_to(tmp_path / "target.zip")
+    write_deterministic_zip(members, tmp_path / "link.zip")
+    assert not (tmp_path / "link.zip").is_symlink() and (tmp_path / "link.zip").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "target.zip").read_bytes() == b"someone else's"
+    assert (tmp_path / "target.zip").stat().st_mode & 0o777 == 0o600
+
+
 def test_names_are_ascii_unless_they_need_utf8() -> None:
     assert zw._encode_name("python/a.py") == (b"python/a.py", 0)
     assert zw._encode_name("python/caf\u00e9.py") == ("python/caf\u00e9.py".encode("utf-8"), 0x0800)

@@ -1,0 +1,130 @@
+"""Where a build may put its zip and record: never over something it did not write.
+
+The zip is renamed over ``output`` and its record over ``<output>.fingerprint.json``, so whatever
+stands there is gone. :func:`check_output_ownership` runs before the build takes its locks or
+installs anything, and refuses with one paragraph naming the path and the fix:
+
+- the project's inputs: pyproject.toml, poetry.lock, uv.lock and the requirements file, compared
+  as resolved paths and, when both exist, as the same file (a hard link, a symlink, another case
+  of the name on a case-insensitive file system);
+- the build's own files: the staging folders every build deletes and swaps, the lock files, the
+  build folder's ``.gitignore``, a name the next build deletes as a crash leftover, a record's name;
+- anything at the zip's path that is not a layer zip (:func:`fingerprint.is_layer_zip`), and
+  anything at the record's path that is not our record (:func:`fingerprint.is_own_record`):
+  another file, a directory, a FIFO, a socket, a device, or a symbolic link. The tool writes no
+  links, so a link there is never ours: it is neither replaced nor written through.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Tuple
+
+from .build_lock import LOCK_NAME, STAGING_PATTERN, TEMPORARY_PATTERNS
+from .errors import OutputError
+from .fingerprint import RECORD_SUFFIX, fingerprint_path, is_layer_zip, is_own_record
+from .paths import IGNORE_FILE_NAME, LayerPaths
+from .user_files import file_kind
+
+#: What may stand at the zip's path, and at the record's, in messages.
+LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"
+OWN_RECORD = "a record this tool wrote (a JSON object with inputs, sha256 and size)"
+
+
+@dataclass(frozen=True)
+class ProjectInput:
+    """One of the project's own files, which an output must never replace."""
+
+    role: str  # "pyproject.toml", "lock file", "requirements file"
+    path: Path
+
+
+def project_inputs(paths: LayerPaths, requirements: str) -> Tuple[ProjectInput, ...]:
+    """The files a build reads from the project; ``requirements`` is the configured requirements file."""
+    root = paths.project_root
+    return (
+        ProjectInput("pyproject.toml", paths.pyproject),
+        ProjectInput("lock file", root / "poetry.lock"),
+        ProjectInput("lock file", root / "uv.lock"),
+        ProjectInput("requirements file", root / requirements),
+    )
+
+
+def _located(path: Path) -> Path:
+    """``path`` with its folder resolved and its own name kept, as outputs are located."""
+    absolute = Path(os.path.abspath(path))
+    return absolute.parent.resolve() / absolute.name
+
+
+def same_file(path: Path, other: Path) -> bool:
+    """One file under two names: the same located path, or (both existing) the same inode."""
+    if _located(path) == _located(other):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:  # either is missing (or unreadable): nothing there to replace
+        return False
+
+
+def _build_file_reason(paths: LayerPaths, output: Path) -> Optional[str]:
+    """Why ``output`` is one of the build's own files (which the build deletes or needs), or None."""
+    for folder in (output, *output.parents):
+        if folder == paths.artifacts_dir or (folder.parent == paths.build_dir and fnmatch.fnmatch(folder.name, STAGING_PATTERN)):
+            return f"{folder} is a staging folder that every build deletes and replaces"
+    if output.name == LOCK_NAME:
+        return f"{LOCK_NAME} is the lock file every build holds in its folders"
+    if output == paths.build_dir / IGNORE_FILE_NAME:
+        return f"it is the {IGNORE_FILE_NAME} that keeps {paths.build_dir} out of git"
+    if output.name.endswith(RECORD_SUFFIX):
+        return f"names ending in {RECORD_SUFFIX} are the records a build keeps beside each zip"
+    for pattern in TEMPORARY_PATTERNS:
+        if fnmatch.fnmatch(output.name, pattern):
+            return f"the next build would delete it as a leftover of an interrupted build (the name matches {pattern})"
+    return None
+
+
+def _standing_reason(path: Path, ours: Callable[[Path], bool], what: str) -> Optional[str]:
+    """Why what stands at ``path`` may not be replaced, or None when nothing is there or it is ``what``."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:  # nothing there; a file in the way of its folder is check_output_path's to say
+        return None
+    if stat.S_ISLNK(mode):
+        return (f"it is a symbolic link (to {os.readlink(path)}): the build writes no links, so it neither "
+                "replaces one nor writes through it")
+    if not stat.S_ISREG(mode):
+        return f"it is {file_kind(mode)}, not {what}: the build replaces only what it wrote"
+    if ours(path):  # a file this user cannot read is not known to be ours
+        return None
+    return f"it is a file that is not {what}: the build replaces only what it wrote"
+
+
+def _lowercase_first(sentence: str) -> str:
+    return sentence[:1].lower() + sentence[1:]
+
+
+def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, how_to_change: str) -> None:
+    """Refuse an ``output`` whose zip or record would replace something this build did not write.
+
+    Writes nothing, so it runs before the locks are taken. ``requirements``: the configured
+    requirements file; ``how_to_change`` says which setting to change (``Change --output.``).
+    """
+    for project_input in project_inputs(paths, requirements):
+        if same_file(output, project_input.path):
+            raise OutputError(
+                f"Cannot write the layer to {output}: it is the project's {project_input.role} {project_input.path}, "
+                f"which the zip would replace. {how_to_change}"
+            )
+    reason = _build_file_reason(paths, output)
+    if reason is not None:
+        raise OutputError(f"Cannot write the layer to {output}: {reason}. {how_to_change}")
+    record = fingerprint_path(output)
+    for path, ours, what, written in ((output, is_layer_zip, LAYER_ZIP, "the layer"),
+                                      (record, is_own_record, OWN_RECORD, "the layer's record")):
+        reason = _standing_reason(path, ours, what)
+        if reason is not None:
+            raise OutputError(f"Cannot write {written} to {path}: {reason}. Move it away or {_lowercase_first(how_to_change)}")
