@@ -290,12 +290,19 @@ def _probe(python: str) -> Optional[Tuple[str, str]]:
 
 
 def _candidates(version: str) -> List[str]:
-    """Where interpreters of ``version`` usually live: PATH, pyenv, the Windows launcher."""
-    found = [path for path in (shutil.which(f"python{version}"),) if path]
+    """Where interpreters of ``version`` usually live: PATH, pyenv, the Windows launcher.
+
+    A pyenv shim on PATH is tried after pyenv's own interpreters: it is a shell script that costs a
+    tenth of a second to run (more to fail, when pyenv's selected version is another), on every
+    build, the up-to-date ones included; the interpreters it would choose from are tried directly.
+    """
+    on_path = [path for path in (shutil.which(f"python{version}"),) if path]
     pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    shims = [path for path in on_path if Path(path).parent == Path(pyenv_root, "shims")]
+    found = [path for path in on_path if path not in shims]
     for pattern in (f"{version}.*/bin/python{version}", f"{version}/bin/python{version}", f"{version}.*/python.exe"):
         found += sorted(glob.glob(os.path.join(pyenv_root, "versions", pattern)), reverse=True)
-    return found
+    return found + shims
 
 
 def find_interpreter(target: LambdaTarget) -> Optional[str]:

@@ -294,3 +294,21 @@ def test_modules_that_do_not_compile_are_named_five_then_counted(tmp_path):
     assert bytecode.shortfall() == ("7 of 10 modules are not valid Python for the target and ship as source only "
                                     "(first: newer/m0.py: SyntaxError: invalid syntax at line 1)")
     assert not bytecode.complete
+
+
+def test_a_pyenv_shim_is_tried_after_the_interpreters_it_chooses_from(tmp_path, monkeypatch):
+    """A shim is a shell script that costs a tenth of a second on every build (up-to-date ones too)."""
+    import os
+
+    from shared_core.install.bytecode import _candidates
+
+    root = tmp_path / "pyenv"
+    shim = root / "shims" / "python3.12"
+    versions = [root / "versions" / release / "bin" / "python3.12" for release in ("3.12.1", "3.12.4")]
+    for path in (shim, *versions):
+        path.parent.mkdir(parents=True)
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
+    monkeypatch.setenv("PYENV_ROOT", str(root))
+    monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}/nonexistent")
+    assert _candidates("3.12") == [str(versions[1]), str(versions[0]), str(shim)]
