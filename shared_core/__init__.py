@@ -5,7 +5,7 @@ Imports neither Poetry nor Hatchling. Everything the adapters in ``poetry_lambda
 ``pins`` (Step 1a), ``install`` (Step 1b), ``pack`` (Step 2).
 """
 
-from .config import (
+from shared_core.config import (
     DEFAULT_EXCLUDES,
     HATCH_TARGET_TABLE,
     SHARED_TABLE,
@@ -17,7 +17,7 @@ from .config import (
     split_option_values,
     validate_table,
 )
-from .errors import (
+from shared_core.errors import (
     BuildLockError,
     ConfigError,
     EmptyLayerError,
@@ -36,20 +36,20 @@ from .errors import (
     UnsupportedTargetError,
     user_error,
 )
-from .fingerprint import fingerprint_path, read_fingerprint
-from .indexes import mask_credentials
-from .install.staging import LambdaLayerBuilder, LambdaLayerInstaller, LayerInstallResult
-from .lambda_runtime import LambdaTarget
-from .pack.layer_zip import LambdaLayerZipper, LayerZipResult
-from .paths import LayerBuildToolEnum, LayerPaths, clean_layer
-from .pins.dependency_list import DependencyListSource, requirements_with_extras
-from .pins.extras import check_extras, chosen_extras
-from .pins.poetry_lock import PoetryLockSource, check_poetry_lock, poetry_sources, select_groups
-from .pins.source import PinSource
-from .pins.uv_lock import UvLockSource
-from .pins.uv_lock import lock_root as uv_lock_root
-from .pipeline import LayerBuildOutcome, build_layer
-from .publish import (
+from shared_core.fingerprint import fingerprint_path, read_fingerprint
+from shared_core.indexes import mask_credentials
+from shared_core.install.staging import LambdaLayerBuilder, LambdaLayerInstaller, LayerInstallResult
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.pack.layer_zip import LambdaLayerZipper, LayerZipResult
+from shared_core.paths import LayerBuildToolEnum, LayerPaths, clean_layer
+from shared_core.pins.dependency_list import DependencyListSource, requirements_with_extras
+from shared_core.pins.extras import check_extras, chosen_extras
+from shared_core.pins.poetry_lock import PoetryLockSource, check_poetry_lock, poetry_sources, select_groups
+from shared_core.pins.source import PinSource
+from shared_core.pins.uv_lock import UvLockSource
+from shared_core.pins.uv_lock import lock_root as uv_lock_root
+from shared_core.pipeline import LayerBuildOutcome, build_layer
+from shared_core.publish import (
     HATCH_PUBLISH_TABLE,
     PUBLISH_KEYS,
     PUBLISH_TABLE,
@@ -65,10 +65,10 @@ from .publish import (
     settings_from_tables,
     with_layer_name,
 )
-from .reporting import PrintReporter, TerminalBar, terminal_bar
-from .requires_python import RequiresPython, allowed_minors, from_poetry_constraint, from_specifier
-from .target_selection import TargetChoice, choose_target
-from .version import __version__
+from shared_core.reporting import PrintReporter, TerminalBar, terminal_bar
+from shared_core.requires_python import RequiresPython, allowed_minors, from_poetry_constraint, from_specifier
+from shared_core.target_selection import TargetChoice, choose_target
+from shared_core.version import __version__
 
 __all__ = [
     "DEFAULT_EXCLUDES",

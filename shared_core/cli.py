@@ -8,12 +8,12 @@ import traceback
 from pathlib import Path
 from typing import List, Optional
 
-from .config import MAX_COMPRESSION_LEVEL, LayerConfig, apply_options, load_config, split_option_values
-from .errors import ConfigError, LayerError, user_error
-from .lambda_runtime import ARCHITECTURE_ALIASES, ARCHITECTURES
-from .paths import LayerBuildToolEnum
-from .reporting import PrintReporter
-from .version import __version__
+from shared_core.config import MAX_COMPRESSION_LEVEL, LayerConfig, apply_options, load_config, split_option_values
+from shared_core.errors import ConfigError, LayerError, user_error
+from shared_core.lambda_runtime import ARCHITECTURE_ALIASES, ARCHITECTURES
+from shared_core.paths import LayerBuildToolEnum
+from shared_core.reporting import PrintReporter
+from shared_core.version import __version__
 
 #: What marks a project directory when looking upwards from the working directory.
 PROJECT_MARKERS = ("pyproject.toml", "requirements.txt")
@@ -122,8 +122,8 @@ def _config(args: argparse.Namespace, pyproject: Path) -> LayerConfig:
 
 def _publish(args: argparse.Namespace, pyproject: Path, config: LayerConfig, tool: Optional[LayerBuildToolEnum],
              reporter: PrintReporter) -> Optional[str]:
-    from .publish.publisher import build_and_publish, load_publish_settings
-    from .publish.settings import apply_publish_options
+    from shared_core.publish.publisher import build_and_publish, load_publish_settings
+    from shared_core.publish.settings import apply_publish_options
 
     settings = apply_publish_options(
         load_publish_settings(pyproject),
@@ -146,7 +146,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
     reporter = PrintReporter(verbose=args.verbose, quiet=args.quiet)
     try:
-        from .pipeline import build_layer
+        from shared_core.pipeline import build_layer
 
         pyproject = project_pyproject(args.project, Path.cwd())
         config = _config(args, pyproject)

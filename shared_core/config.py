@@ -14,11 +14,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple
 
-from .errors import ConfigError
-from .lambda_runtime import RUNTIME_PROVIDED, normalize_architecture, normalize_python_version
-from .pack.zip_writer import MAX_COMPRESSION_LEVEL
-from .paths import layer_output_path
-from .user_files import read_user_text, tomllib
+from shared_core.errors import ConfigError
+from shared_core.lambda_runtime import RUNTIME_PROVIDED, normalize_architecture, normalize_python_version
+from shared_core.pack.zip_writer import MAX_COMPRESSION_LEVEL
+from shared_core.paths import layer_output_path
+from shared_core.user_files import read_user_text, tomllib
 
 SHARED_TABLE = "tool.lambda-layer"
 HATCH_TARGET_TABLE = "tool.hatch.build.targets.lambda-layer"
@@ -227,7 +227,7 @@ def validate_table(table: Mapping[str, Any], name: str = SHARED_TABLE, *, ignore
     if name != SHARED_TABLE:
         return validate_fields(table, name, _VALIDATORS, ignore=ignore)
     if isinstance(table, Mapping) and PUBLISH_KEY in table:
-        from .publish.settings import validate_publish_table
+        from shared_core.publish.settings import validate_publish_table
 
         validate_publish_table(table[PUBLISH_KEY], f"{name}.{PUBLISH_KEY}")
     return validate_fields(table, name, _VALIDATORS, ignore=(*ignore, PUBLISH_KEY), also_known=(PUBLISH_KEY,))

@@ -18,9 +18,9 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO, Dict, Optional
 
-from .atomic_file import write_atomically
-from .lambda_runtime import LAYER_PREFIX
-from .user_files import open_regular
+from shared_core.atomic_file import write_atomically
+from shared_core.lambda_runtime import LAYER_PREFIX
+from shared_core.user_files import open_regular
 
 #: The record's name is the zip's plus this.
 RECORD_SUFFIX = ".fingerprint.json"

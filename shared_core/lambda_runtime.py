@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
-from .errors import UnsupportedTargetError
+from shared_core.errors import UnsupportedTargetError
 
 #: The full Python version each runtime runs, for PEP 508 markers such as ``python_full_version >=
 #: "3.12.1"``. AWS applies CPython's patch releases to the managed runtimes without publishing which

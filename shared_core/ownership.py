@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Tuple
 
-from .build_lock import LOCK_NAME, STAGING_PATTERN, TEMPORARY_PATTERNS
-from .errors import OutputError
-from .fingerprint import RECORD_SUFFIX, fingerprint_path, is_layer_zip, is_own_record
-from .paths import IGNORE_FILE_NAME, LayerPaths
-from .user_files import file_kind
+from shared_core.build_lock import LOCK_NAME, STAGING_PATTERN, TEMPORARY_PATTERNS
+from shared_core.errors import OutputError
+from shared_core.fingerprint import RECORD_SUFFIX, fingerprint_path, is_layer_zip, is_own_record
+from shared_core.paths import IGNORE_FILE_NAME, LayerPaths
+from shared_core.user_files import file_kind
 
 #: What may stand at the zip's path, and at the record's, in messages.
 LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from .atomic_file import write_atomically
-from .errors import LayoutError, OutputError
-from .fingerprint import fingerprint_path, is_layer_zip, is_own_record
+from shared_core.atomic_file import write_atomically
+from shared_core.errors import LayoutError, OutputError
+from shared_core.fingerprint import fingerprint_path, is_layer_zip, is_own_record
 
 #: The layer zip's path relative to the project when ``output`` is not set.
 DEFAULT_OUTPUT = "build/lambda/layer/layer.zip"

@@ -6,23 +6,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
 
-from .build_lock import layer_lock
-from .config import SHARED_TABLE, LayerConfig
-from .fingerprint import fingerprint_path, is_up_to_date, write_fingerprint
-from .install.bytecode import interpreter_version
-from .install.staging import LayerInstallResult, stage_dependencies
-from .lambda_runtime import LambdaTarget
-from .ownership import check_output_ownership
-from .pack.layer_zip import LayerZipResult, pack_layer
-from .pack.zip_writer import compression_backend, compressor_id, reproducible_date_time
-from .paths import LayerBuildToolEnum, LayerPaths, check_output_path, ensure_ignore_file, prepare_output
-from .pins.detect import default_pin_source
-from .pins.source import PinSource, ignored_settings
-from .reporting import Reporter
-from .requires_python import RequiresPython, of_pyproject_file
-from .snapshot import LayerSnapshot, take_snapshot
-from .target_selection import TargetChoice, announce_target, choose_target
-from .version import __version__
+from shared_core.build_lock import layer_lock
+from shared_core.config import SHARED_TABLE, LayerConfig
+from shared_core.fingerprint import fingerprint_path, is_up_to_date, write_fingerprint
+from shared_core.install.bytecode import interpreter_version
+from shared_core.install.staging import LayerInstallResult, stage_dependencies
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.ownership import check_output_ownership
+from shared_core.pack.layer_zip import LayerZipResult, pack_layer
+from shared_core.pack.zip_writer import compression_backend, compressor_id, reproducible_date_time
+from shared_core.paths import LayerBuildToolEnum, LayerPaths, check_output_path, ensure_ignore_file, prepare_output
+from shared_core.pins.detect import default_pin_source
+from shared_core.pins.source import PinSource, ignored_settings
+from shared_core.reporting import Reporter
+from shared_core.requires_python import RequiresPython, of_pyproject_file
+from shared_core.snapshot import LayerSnapshot, take_snapshot
+from shared_core.target_selection import TargetChoice, announce_target, choose_target
+from shared_core.version import __version__
 
 
 @dataclass(frozen=True)

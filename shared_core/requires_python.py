@@ -17,8 +17,8 @@ from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from .errors import ConfigError
-from .lambda_runtime import SUPPORTED_PYTHON_VERSIONS
+from shared_core.errors import ConfigError
+from shared_core.lambda_runtime import SUPPORTED_PYTHON_VERSIONS
 
 #: Patch releases probed per minor: enough for any real ``>=3.12.N`` bound.
 _PATCHES = range(0, 100)
@@ -133,6 +133,6 @@ def of_pyproject(pyproject: Mapping[str, Any]) -> Optional[RequiresPython]:
 
 def of_pyproject_file(path: Path) -> Optional[RequiresPython]:
     """:func:`of_pyproject` for a file on disk; None when there is no pyproject.toml (a pip project)."""
-    from .config import read_pyproject
+    from shared_core.config import read_pyproject
 
     return of_pyproject(read_pyproject(path)) if Path(path).is_file() else None

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .errors import PublishError
-from .fingerprint import read_fingerprint, recorded_sha256
+from shared_core.errors import PublishError
+from shared_core.fingerprint import read_fingerprint, recorded_sha256
 
 _CHUNK = 1 << 20
 

@@ -9,8 +9,8 @@ import shutil
 import subprocess
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Type
 
-from .errors import InstallError, LayerError
-from .indexes import mask_credentials
+from shared_core.errors import InstallError, LayerError
+from shared_core.indexes import mask_credentials
 
 
 def find_uv() -> str:

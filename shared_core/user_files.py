@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO, Dict, Optional, Tuple, Type
 
-from .errors import LayerError
+from shared_core.errors import LayerError
 
 if sys.version_info >= (3, 11):
     import tomllib

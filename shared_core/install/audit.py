@@ -27,8 +27,8 @@ from email.parser import HeaderParser
 from pathlib import Path
 from typing import BinaryIO, Iterator, List, Optional, Tuple, Union
 
-from ..errors import PlatformMismatchError
-from ..lambda_runtime import LambdaTarget
+from shared_core.errors import PlatformMismatchError
+from shared_core.lambda_runtime import LambdaTarget
 
 #: Bytes read from every file: an ELF64 header, and PE's ``e_lfanew`` at 0x3C.
 HEADER_BYTES = 64

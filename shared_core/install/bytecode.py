@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Tuple
 
-from ..cache import cache_dir
-from ..lambda_runtime import LAYER_PYTHON_DIR, LambdaTarget
-from ..tools import find_uv, run_tool
+from shared_core.cache import cache_dir
+from shared_core.lambda_runtime import LAYER_PYTHON_DIR, LambdaTarget
+from shared_core.tools import find_uv, run_tool
 
 # Runs under the *target* interpreter (any version 3.9+), so it only uses the standard library.
 _COMPILE_SCRIPT = r"""

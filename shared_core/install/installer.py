@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..errors import InstallError
-from ..indexes import (
+from shared_core.errors import InstallError
+from shared_core.indexes import (
     INDEX_VARIABLES,
     NO_SETTINGS,
     IndexSettings,
@@ -28,11 +28,19 @@ from ..indexes import (
     uv_index_args,
     uv_index_env,
 )
-from ..lambda_runtime import LambdaTarget
-from ..names import normalize_name
-from ..pins.availability import missing_wheel_error, newest_with_wheel, uv_missing
-from ..pins.pin import Pin
-from ..tools import failure_message, find_uv, full_output, python_has_module, run_streaming, run_tool, strip_terminal_codes
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.names import normalize_name
+from shared_core.pins.availability import missing_wheel_error, newest_with_wheel, uv_missing
+from shared_core.pins.pin import Pin
+from shared_core.tools import (
+    failure_message,
+    find_uv,
+    full_output,
+    python_has_module,
+    run_streaming,
+    run_tool,
+    strip_terminal_codes,
+)
 
 #: uv's counts on a terminal: "Preparing packages... (3/12)" (download and unpack), "[3/12]" (install).
 _UV_PREPARED = re.compile(r"\((\d+)/(\d+)\)\s*$")

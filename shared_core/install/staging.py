@@ -15,22 +15,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import FrozenSet, Mapping, Optional, Tuple
 
-from ..build_lock import layer_lock
-from ..config import LayerConfig, load_config
-from ..distributions import InstalledDistribution, scan_distributions
-from ..errors import EmptyLayerError, InvalidPythonError
-from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LambdaTarget
-from ..paths import LayerBuildToolEnum, LayerPaths
-from ..pins.detect import default_pin_source
-from ..pins.graph import select_pins
-from ..pins.pin import Pin, check_hash_rule, sorted_pins
-from ..pins.source import PinSource
-from ..reporting import PrintReporter, Reporter, count_of
-from ..requires_python import of_pyproject_file
-from ..target_selection import announce_target, choose_target
-from .audit import audit_tree
-from .bytecode import BytecodeResult, compile_bytecode
-from .installer import InstallRequest, install_pins
+from shared_core.build_lock import layer_lock
+from shared_core.config import LayerConfig, load_config
+from shared_core.distributions import InstalledDistribution, scan_distributions
+from shared_core.errors import EmptyLayerError, InvalidPythonError
+from shared_core.install.audit import audit_tree
+from shared_core.install.bytecode import BytecodeResult, compile_bytecode
+from shared_core.install.installer import InstallRequest, install_pins
+from shared_core.lambda_runtime import EMPTY_ZIP_REFUSAL, LambdaTarget
+from shared_core.paths import LayerBuildToolEnum, LayerPaths
+from shared_core.pins.detect import default_pin_source
+from shared_core.pins.graph import select_pins
+from shared_core.pins.pin import Pin, check_hash_rule, sorted_pins
+from shared_core.pins.source import PinSource
+from shared_core.reporting import PrintReporter, Reporter, count_of
+from shared_core.requires_python import of_pyproject_file
+from shared_core.target_selection import announce_target, choose_target
 
 
 @dataclass(frozen=True)

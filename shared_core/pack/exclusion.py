@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Sequence, Tuple
 
-from ..distributions import InstalledDistribution
-from ..lambda_runtime import RUNTIME_PROVIDED
-from ..names import matching_pattern, normalize_name
-from ..pins.pin import Pin
+from shared_core.distributions import InstalledDistribution
+from shared_core.lambda_runtime import RUNTIME_PROVIDED
+from shared_core.names import matching_pattern, normalize_name
+from shared_core.pins.pin import Pin
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Mapping, Sequence, Tuple
 
-from ..lambda_runtime import UNZIPPED_LIMIT
+from shared_core.lambda_runtime import UNZIPPED_LIMIT
 
 #: A layer over this share of the limit gets the measures in its size report (within 10%).
 NEAR_LIMIT_PERCENT = 90

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
-from ..install.bytecode import find_interpreter
-from ..lambda_runtime import LambdaTarget
+from shared_core.install.bytecode import find_interpreter
+from shared_core.lambda_runtime import LambdaTarget
 
 #: Runs under the target interpreter (3.9+), standard library only. argv: tree, blocked, modules (JSON).
 _IMPORT_SCRIPT = r"""

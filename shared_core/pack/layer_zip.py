@@ -13,28 +13,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
-from .. import lambda_runtime
-from ..build_lock import layer_lock
-from ..cache import cache_dir
-from ..config import LayerConfig, load_config
-from ..distributions import InstalledDistribution, scan_distributions
-from ..errors import EmptyLayerError, PackageTestsError, PlatformMismatchError
-from ..lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX, LambdaTarget
-from ..names import normalize_name
-from ..ownership import check_output_ownership
-from ..paths import LayerBuildToolEnum, LayerPaths
-from ..pins.pin import Pin
-from ..reporting import PrintReporter, Reporter
-from .closure import NO_EXTRAS, incomplete_layer_error, unmet_requirements
-from .exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
-from .fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit
-from .import_check import check_imports, top_level_modules
-from .package_tests import PackageTestsPlan, plan_package_tests
-from .record import layer_records, listed_row_bytes
-from .size_report import SizeReport, check_unzipped_size, human_size, zipped_size_warning
-from .slimming import SlimmingContext, pyc_source, slim_reason, sourceless_bytecode_problems
-from .tree import StagedFile, walk_tree
-from .zip_writer import ZipMember, write_deterministic_zip
+from shared_core import lambda_runtime
+from shared_core.build_lock import layer_lock
+from shared_core.cache import cache_dir
+from shared_core.config import LayerConfig, load_config
+from shared_core.distributions import InstalledDistribution, scan_distributions
+from shared_core.errors import EmptyLayerError, PackageTestsError, PlatformMismatchError
+from shared_core.lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX, LambdaTarget
+from shared_core.names import normalize_name
+from shared_core.ownership import check_output_ownership
+from shared_core.pack.closure import NO_EXTRAS, incomplete_layer_error, unmet_requirements
+from shared_core.pack.exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
+from shared_core.pack.fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit
+from shared_core.pack.import_check import check_imports, top_level_modules
+from shared_core.pack.package_tests import PackageTestsPlan, plan_package_tests
+from shared_core.pack.record import layer_records, listed_row_bytes
+from shared_core.pack.size_report import SizeReport, check_unzipped_size, human_size, zipped_size_warning
+from shared_core.pack.slimming import SlimmingContext, pyc_source, slim_reason, sourceless_bytecode_problems
+from shared_core.pack.tree import StagedFile, walk_tree
+from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
+from shared_core.paths import LayerBuildToolEnum, LayerPaths
+from shared_core.pins.pin import Pin
+from shared_core.reporting import PrintReporter, Reporter
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Deque, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
-from .tree import StagedFile
+from shared_core.pack.tree import StagedFile
 
 #: Directory names that hold a package's own test suite (below the top level only).
 TEST_DIRECTORY_NAMES: FrozenSet[str] = frozenset({"tests", "test"})

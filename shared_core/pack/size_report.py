@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
-from ..errors import SizeLimitError
-from ..lambda_runtime import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
+from shared_core.errors import SizeLimitError
+from shared_core.lambda_runtime import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
 
 
 def human_size(size: int) -> str:

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import AbstractSet, Iterable, List, Sequence
 
-from ..distributions import InstalledDistribution
-from ..lambda_runtime import LambdaTarget
-from .tree import StagedFile
+from shared_core.distributions import InstalledDistribution
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.pack.tree import StagedFile
 
 #: What uv leaves in a dist-info about its own cache and builds: machine state, not metadata.
 INSTALLER_LEFTOVERS = (".dist-info/uv_cache.json", ".dist-info/uv_build.json")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List
 
-from ..errors import SymlinkEscapeError
+from shared_core.errors import SymlinkEscapeError
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Callable, Deque, Iterator, List, Optional, Sequence, Tuple
 
-from ..errors import SourceDateEpochError
-from .member_cache import MIN_CACHED_SIZE, MemberCache
+from shared_core.errors import SourceDateEpochError
+from shared_core.pack.member_cache import MIN_CACHED_SIZE, MemberCache
 
 __all__ = [
     "MAX_COMPRESSION_LEVEL",

@@ -5,16 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-from ..config import LayerConfig, read_pyproject
-from ..errors import LockError
-from ..paths import LayerBuildToolEnum, LayerPaths
-from ..user_files import read_user_toml
-from .dependency_list import DependencyListSource, project_requirements
-from .extras import check_extras, chosen_extras
-from .poetry_lock import PoetryLockSource, check_poetry_lock, lock_groups, poetry_extras, poetry_sources, select_groups
-from .requirements_file import RequirementsFileSource
-from .source import PinSource
-from .uv_lock import UvLockSource, lock_root
+from shared_core.config import LayerConfig, read_pyproject
+from shared_core.errors import LockError
+from shared_core.paths import LayerBuildToolEnum, LayerPaths
+from shared_core.pins.dependency_list import DependencyListSource, project_requirements
+from shared_core.pins.extras import check_extras, chosen_extras
+from shared_core.pins.poetry_lock import (
+    PoetryLockSource,
+    check_poetry_lock,
+    lock_groups,
+    poetry_extras,
+    poetry_sources,
+    select_groups,
+)
+from shared_core.pins.requirements_file import RequirementsFileSource
+from shared_core.pins.source import PinSource
+from shared_core.pins.uv_lock import UvLockSource, lock_root
+from shared_core.user_files import read_user_toml
 
 POETRY_LOCK_FIX = "Run `poetry lock` to regenerate it."
 

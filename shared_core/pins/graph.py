@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from ..names import matching_pattern, normalize_name
-from .pin import Pin
+from shared_core.names import matching_pattern, normalize_name
+from shared_core.pins.pin import Pin
 
 
 @dataclass(frozen=True)

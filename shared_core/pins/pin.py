@@ -15,9 +15,9 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from packaging.markers import InvalidMarker, Marker
 
-from ..errors import LockError
-from ..lambda_runtime import LambdaTarget
-from ..names import normalize_name
+from shared_core.errors import LockError
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.names import normalize_name
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,20 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set,
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from ..errors import LockError
-from ..indexes import PackageIndex
-from ..lambda_runtime import LambdaTarget
-from ..names import normalize_name
-from .graph import DependencyGraph
-from .local import local_digest, local_pin
-from .pin import Pin, digest_text, marker_applies
-from .source import GROUP_AND_EXTRA_SETTINGS, PinSource, Resolution, pyproject_direct_dependencies, requirement_name
+from shared_core.errors import LockError
+from shared_core.indexes import PackageIndex
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.names import normalize_name
+from shared_core.pins.graph import DependencyGraph
+from shared_core.pins.local import local_digest, local_pin
+from shared_core.pins.pin import Pin, digest_text, marker_applies
+from shared_core.pins.source import (
+    GROUP_AND_EXTRA_SETTINGS,
+    PinSource,
+    Resolution,
+    pyproject_direct_dependencies,
+    requirement_name,
+)
 
 MAIN_GROUP = "main"
 #: The lock format this module reads (Poetry 2 writes 2.1); a newer major one is refused, as Poetry refuses it.

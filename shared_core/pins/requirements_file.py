@@ -13,20 +13,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-from ..errors import LockError
-from ..lambda_runtime import LambdaTarget
-from ..user_files import read_user_text
-from .local import local_digest
-from .pin import Pin, digest_text
-from .requirements_text import (
+from shared_core.errors import LockError
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.pins.local import local_digest
+from shared_core.pins.pin import Pin, digest_text
+from shared_core.pins.requirements_text import (
     conflicting_pins,
     exact_pins,
     parse_requirements_text,
     requested_extras,
     requirements_options,
 )
-from .source import PinSource, Resolution
-from .uv_compile import CompileInput, compile_for_target
+from shared_core.pins.source import PinSource, Resolution
+from shared_core.pins.uv_compile import CompileInput, compile_for_target
+from shared_core.user_files import read_user_text
 
 #: How to complete a hash-pinned file that misses a dependency (said after "The pins came from <file>: ").
 HASHED_FIX = (

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from ..errors import LayerError, LockError
-from ..indexes import (
+from shared_core.errors import LayerError, LockError
+from shared_core.indexes import (
     NO_SETTINGS,
     IndexSettings,
     PackageIndex,
@@ -28,13 +28,13 @@ from ..indexes import (
     uv_index_args,
     uv_index_env,
 )
-from ..lambda_runtime import LambdaTarget
-from ..names import normalize_name
-from ..tools import failure_message, find_uv, run_tool
-from .availability import missing_wheel_error, newest_with_wheel, uv_missing
-from .graph import DependencyGraph
-from .requirements_text import exact_pins, parse_requirements_text, requested_extras
-from .source import Resolution, requirement_name
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.names import normalize_name
+from shared_core.pins.availability import missing_wheel_error, newest_with_wheel, uv_missing
+from shared_core.pins.graph import DependencyGraph
+from shared_core.pins.requirements_text import exact_pins, parse_requirements_text, requested_extras
+from shared_core.pins.source import Resolution, requirement_name
+from shared_core.tools import failure_message, find_uv, run_tool
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
-from ..errors import LockError
-from ..indexes import is_pypi, uv_project_indexes
-from ..lambda_runtime import LambdaTarget
-from ..names import normalize_name
-from ..tools import find_uv, run_tool
-from ..user_files import read_user_toml
-from .graph import DependencyGraph
-from .local import local_digest
-from .pin import Pin, digest_text
-from .requirements_text import exact_pins, parse_requirements_text
-from .source import GROUP_AND_EXTRA_SETTINGS, PinSource, Resolution, pyproject_direct_dependencies
+from shared_core.errors import LockError
+from shared_core.indexes import is_pypi, uv_project_indexes
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.names import normalize_name
+from shared_core.pins.graph import DependencyGraph
+from shared_core.pins.local import local_digest
+from shared_core.pins.pin import Pin, digest_text
+from shared_core.pins.requirements_text import exact_pins, parse_requirements_text
+from shared_core.pins.source import GROUP_AND_EXTRA_SETTINGS, PinSource, Resolution, pyproject_direct_dependencies
+from shared_core.tools import find_uv, run_tool
+from shared_core.user_files import read_user_toml
 
 UV_LOCK_FIX = "Run `uv lock` to regenerate it."
 #: What a uv.lock records for a package that is not an index release.
@@ -105,7 +105,7 @@ class UvLockSource(PinSource):
             raise LockError(f"{lock_path} does not exist. Run `uv lock` in {self._root}{where} first.")
         self._text, self._lock = read_user_toml(lock_path, error=LockError, fix=UV_LOCK_FIX)
         if self.pyproject is None:
-            from ..config import read_pyproject
+            from shared_core.config import read_pyproject
 
             self.pyproject = read_pyproject(self.project_root / "pyproject.toml")
         check_uv_lock_data(self._lock, self.pyproject)

@@ -1,7 +1,7 @@
 """Steps 3 and 4: upload the layer zip and publish a Lambda layer version (boto3 imported on use)."""
 
-from .aws import load_boto3
-from .publisher import (
+from shared_core.publish.aws import load_boto3
+from shared_core.publish.publisher import (
     LambdaLayerPublisher,
     PublishResult,
     build_and_publish,
@@ -9,7 +9,7 @@ from .publisher import (
     publish_layer,
     with_layer_name,
 )
-from .settings import (
+from shared_core.publish.settings import (
     HATCH_PUBLISH_TABLE,
     PUBLISH_KEYS,
     PUBLISH_TABLE,

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 from urllib.parse import unquote, urlsplit
 
-from ..errors import PublishError
-from ..indexes import mask_credentials
-from ..version import __version__
-from .settings import DEFAULT_TIMEOUT, PUBLISH_TABLE
+from shared_core.errors import PublishError
+from shared_core.indexes import mask_credentials
+from shared_core.publish.settings import DEFAULT_TIMEOUT, PUBLISH_TABLE
+from shared_core.version import __version__
 
 BOTO3_MISSING = (
     "Publishing needs boto3, which is not installed in this environment. Install the publish extra: "

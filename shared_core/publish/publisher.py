@@ -18,19 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..config import LayerConfig, load_config, read_pyproject
-from ..errors import ConfigError, PublishError
-from ..lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
-from ..pack.size_report import human_size
-from ..paths import LayerBuildToolEnum, LayerPaths
-from ..pins.source import PinSource
-from ..pipeline import LayerBuildOutcome, build_layer
-from ..reporting import PrintReporter, Reporter
-from ..requires_python import RequiresPython
-from ..snapshot import LayerSnapshot, take_snapshot
-from ..version import __version__
-from .aws import LayerApi, LayerSpec, LayerVersionInfo, load_boto3
-from .settings import (
+from shared_core.config import LayerConfig, load_config, read_pyproject
+from shared_core.errors import ConfigError, PublishError
+from shared_core.lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
+from shared_core.pack.size_report import human_size
+from shared_core.paths import LayerBuildToolEnum, LayerPaths
+from shared_core.pins.source import PinSource
+from shared_core.pipeline import LayerBuildOutcome, build_layer
+from shared_core.publish.aws import LayerApi, LayerSpec, LayerVersionInfo, load_boto3
+from shared_core.publish.settings import (
     MAX_DESCRIPTION,
     PUBLISH_TABLE,
     PublishSettings,
@@ -40,6 +36,10 @@ from .settings import (
     publish_table,
     settings_from_tables,
 )
+from shared_core.reporting import PrintReporter, Reporter
+from shared_core.requires_python import RequiresPython
+from shared_core.snapshot import LayerSnapshot, take_snapshot
+from shared_core.version import __version__
 
 #: Statement ids of our AddLayerVersionPermission calls: ``lambda-layer-build-<account or org id>``.
 STATEMENT_PREFIX = "lambda-layer-build-"

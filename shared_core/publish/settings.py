@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
-from ..config import IgnoredKeys, validate_fields
-from ..errors import ConfigError
-from ..names import normalize_name
+from shared_core.config import IgnoredKeys, validate_fields
+from shared_core.errors import ConfigError
+from shared_core.names import normalize_name
 
 PUBLISH_TABLE = "tool.lambda-layer.publish"
 HATCH_PUBLISH_TABLE = "tool.hatch.publish.lambda-layer"
