@@ -7,12 +7,12 @@ from typing import Any
 
 from hatchling.plugin import hookimpl
 
-from .builder import LambdaLayerBuilder
+from .builder import LambdaLayerHatchBuilder
 
 
 @hookimpl
-def hatch_register_builder() -> type[LambdaLayerBuilder]:
-    return LambdaLayerBuilder
+def hatch_register_builder() -> type[LambdaLayerHatchBuilder]:
+    return LambdaLayerHatchBuilder
 
 
 @hookimpl

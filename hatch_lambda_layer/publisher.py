@@ -30,28 +30,16 @@ class LambdaLayerHatchPublisher(PublisherInterface):
 
         try:
             arn = self._publish(artifacts, options)
-        except Exception as exc:  # LayerError, and disk full, read-only folder, undecodable file
-            abort_for_user(self.app, exc)
+        except (Exception, KeyboardInterrupt) as exc:  # LayerError, disk full, read-only folder, undecodable file
+            abort_for_user(self.app, exc, publishing=True)
             return
         if arn:  # stdout's only line (Hatch's messages go to stderr): scripts capture it
             self.app.display(arn)
 
     def _publish(self, artifacts: List[str], options: Dict[str, Any]) -> Any:
-        from shared_core import (
-            HATCH_PUBLISH_TABLE,
-            PUBLISH_KEYS,
-            PUBLISH_TABLE,
-            ConfigError,
-            apply_publish_options,
-            load_boto3,
-            publish_built_layer,
-            publish_table,
-            read_pyproject,
-            settings_from_tables,
-            split_option_values,
-        )
+        from shared_core import ConfigError, PublishSettings, load_boto3, publish_built_layer
 
-        from .builder import LambdaLayerBuilder
+        from .builder import LambdaLayerHatchBuilder
         from .reporting import HatchReporter
 
         if artifacts:
@@ -59,29 +47,23 @@ class LambdaLayerHatchPublisher(PublisherInterface):
                 f"`hatch publish -p {PLUGIN_NAME}` builds and publishes the layer itself; pass no artifacts "
                 f"(got {' '.join(artifacts)})."
             )
-        root = Path(self.root).resolve()
-        pyproject = read_pyproject(root / "pyproject.toml")
-        settings = settings_from_tables(
-            (publish_table(pyproject), PUBLISH_TABLE), (self.project_config, HATCH_PUBLISH_TABLE),
-            ignore={HATCH_PUBLISH_TABLE: ("disable",)},  # Hatch's own switch for a publisher
-        )
         given = {key.replace("_", "-"): value for key, value in options.items() if key not in _HATCH_OPTIONS}
         flags = {key: _flag(given.pop(key), key) for key in _FLAGS if key in given}
-        if "share-with" in given:
-            given["share-with"] = split_option_values([given["share-with"]])
-        unknown = sorted(set(given) - set(PUBLISH_KEYS))
+        keys = {setting.key: setting.attribute for setting in PublishSettings.settings()}
+        unknown = sorted(set(given) - set(keys))
         if unknown:
             raise ConfigError(
                 f"Unknown option for `hatch publish -p {PLUGIN_NAME}`: {', '.join(unknown)}. Options (-o key=value): "
-                f"{', '.join(PUBLISH_KEYS + _FLAGS)}."
+                f"{', '.join((*keys, *_FLAGS))}."
             )
-        settings = apply_publish_options(settings, **{key.replace("-", "_"): value for key, value in given.items()})
-
         load_boto3()  # before the build, not after it
+        builder = LambdaLayerHatchBuilder(str(Path(self.root).resolve()), app=self.app)
+        project = builder.project()
+        settings = project.publish_settings({keys[key]: value for key, value in given.items()},
+                                            named={attribute: f"Option `-o {key}`" for key, attribute in keys.items()})
         reporter = HatchReporter(self.app)
-        outcome = LambdaLayerBuilder(str(root), app=self.app).build_layer_zip(reporter, force=flags.get("force", False),
-                                                                              snapshot=True)
-        result = publish_built_layer(outcome, settings, pyproject, root, reporter, dry_run=flags.get("dry-run", False))
+        outcome = builder.build_layer_zip(reporter, force=flags.get("force", False), snapshot=True)
+        result = publish_built_layer(outcome, settings, project, reporter, dry_run=flags.get("dry-run", False))
         return result.layer_version_arn
 
 

@@ -1,61 +1,44 @@
-"""The core's progress and size report through Hatch's display (verbosity from ``hatch -v/-q``)."""
+"""The core's reporting policy through Hatch's display (verbosity from ``hatch -v/-q``)."""
 
 from __future__ import annotations
 
 import sys
 from typing import Any, Optional
 
+from shared_core import ReporterBase, failure_of, terminal_bar
 
-def abort_for_user(app: Any, exc: Exception) -> None:
+
+def abort_for_user(app: Any, exc: BaseException, reporter: Optional[ReporterBase] = None, *,
+                   publishing: bool = False) -> None:
     """Show a failure the user can fix the Hatch way (one paragraph via ``app.abort``, its details
     with ``hatch -v``); a bug is re-raised, for Hatch to show its traceback."""
-    from shared_core import user_error
-
-    error = user_error(exc)
-    if error is None:
+    failure = failure_of(exc, publishing=publishing)
+    if failure is None:
         raise exc
-    if error.details:
-        app.display_debug(error.details)
-    app.abort(str(error))
+    reporter = reporter or HatchReporter(app)
+    reporter.end_progress()
+    if failure.details:
+        app.display_debug(reporter.mask(failure.details))
+    app.abort(reporter.mask(failure.message))
 
 
-class HatchReporter:
-    """The core's ``Reporter`` over a Hatch builder's ``self.app``; bars on stderr when it is a terminal."""
+class HatchReporter(ReporterBase):
+    """Lines through Hatch's ``app`` (which applies its own verbosity), a bar on stderr when it is a terminal."""
 
     def __init__(self, app: Any) -> None:
-        from shared_core import terminal_bar
-
+        verbosity = getattr(app, "verbosity", 0)
+        super().__init__(verbose=verbosity > 0, quiet=verbosity < 0)
         self.app = app
-        self._bar: Optional[Any] = terminal_bar(sys.stderr, quiet=getattr(app, "verbosity", 0) < 0)
+        self._bar = terminal_bar(sys.stderr, quiet=verbosity < 0)
 
-    def _clear_bar(self) -> None:
-        if self._bar is not None:
-            self._bar.clear()
+    def show(self, kind: str, text: str) -> None:
+        {"info": self.app.display_info, "warning": self.app.display_warning, "detail": self.app.display_debug,
+         "error": self.app.display_error}[kind](text)
 
-    def end_progress(self) -> None:
-        """Clear a bar left drawn by a stage that failed, before Hatch prints the error."""
-        self._clear_bar()
+    def bar(self) -> Optional[Any]:
+        return self._bar
 
     def waiting(self, message: str) -> None:
         """Before a step that may take a while (resolving and installing)."""
-        self._clear_bar()
-        self.app.display_waiting(message)
-
-    def info(self, message: str) -> None:
-        self._clear_bar()
-        self.app.display_info(message)
-
-    def warning(self, message: str) -> None:
-        self._clear_bar()
-        self.app.display_warning(f"warning: {message}")
-
-    def detail(self, message: str) -> None:
-        self._clear_bar()
-        self.app.display_debug(message)
-
-    def shows_progress(self) -> bool:
-        return self._bar is not None
-
-    def progress(self, stage: str, done: int, total: int) -> None:
-        if self._bar is not None:
-            self._bar.update(stage, done, total)
+        self.end_progress()
+        self.app.display_waiting(self.mask(message))

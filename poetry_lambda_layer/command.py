@@ -1,78 +1,65 @@
 """``poetry lambda-layer``: build the layer from ``poetry.lock`` through Poetry's own locker.
 
-A thin adapter: read ``[tool.lambda-layer]`` and the command line into one
-:class:`shared_core.LayerConfig`, check the lock with Poetry's locker, choose the groups
-and extras the way ``poetry install`` does, look up the sources' credentials in Poetry's
-configuration, and hand everything to :func:`shared_core.build_layer`. Output goes
-through Poetry's IO, so ``-v``/``-q``/``--ansi`` behave as in every other Poetry command.
+A thin adapter: its options are the core's setting declarations; it hands the core the project
+as Poetry parsed it (with its ``python`` constraint as poetry-core reads it), the lock Poetry's
+locker checked, and the sources' credentials from Poetry's configuration. Output goes through
+Poetry's IO, so ``-v``/``-q``/``--ansi`` behave as in every other Poetry command.
 
-``shared_core`` is imported inside :meth:`LambdaLayerCommand.handle` only.
+Only the settings' declarations (a few small modules) are imported with the command class, for
+its options; the rest of ``shared_core`` inside :meth:`LambdaLayerCommand.handle`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Mapping, Optional, Sequence, Set, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Type
 
 from cleo.formatters.formatter import Formatter
 from cleo.helpers import option
+from cleo.io.inputs.option import Option
 from cleo.io.outputs.output import Verbosity
-from poetry.console.commands.group_command import GroupCommand
+from poetry.console.commands.command import Command
 
 if TYPE_CHECKING:  # pragma: no cover
     from cleo.ui.progress_bar import ProgressBar
 
+    from shared_core import Project
+
+def setting_options(settings: Type[Any]) -> List[Option]:
+    """A cleo option for every setting ``settings`` declares with a flag, as its declaration says."""
+    from shared_core import Action
+
+    options = []
+    for setting in settings.settings():
+        if not setting.on_command_line:
+            continue
+        switch = setting.action in (Action.ENABLE, Action.DISABLE)
+        repeated = setting.action in (Action.LIST, Action.EXTEND)
+        text = setting.help[0].upper() + setting.help[1:] + "."
+        options.append(option(setting.flag[2:], setting.short[1:] if setting.short else None, text,
+                              flag=switch, multiple=repeated))
+    return options
+
+
+def _layer_config_class() -> Type[Any]:
     from shared_core import LayerConfig
 
-#: Stages with fewer items than this finish before a bar is worth drawing.
-PROGRESS_MIN_ITEMS = 20
+    return LayerConfig
 
-class IOReporter:
-    """the core's ``Reporter`` over Poetry's (cleo's) IO.
 
-    info -> stdout at normal verbosity (``-q`` hides it), detail -> stdout with ``-v``,
-    warning -> stderr always (also with ``-q``), progress -> a bar per stage on stderr, only when
-    stderr is a terminal (decorated) and the stage has enough items to be worth one. Every message is escaped for cleo's
-    formatter and passed through the core's credential masking.
-    """
+class _CleoBar:
+    """A cleo progress bar per stage, behind the core's ``Bar`` protocol."""
 
-    def __init__(self, command: "LambdaLayerCommand", secrets: Sequence[str] = ()) -> None:
+    def __init__(self, command: "LambdaLayerCommand") -> None:
         self._command = command
-        self._secrets = tuple(secrets)
         self._bar: Optional["ProgressBar"] = None
         self._stage: Optional[str] = None
 
-    def add_secrets(self, secrets: Iterable[str]) -> None:
-        self._secrets += tuple(secret for secret in secrets if secret)
-
-    def text(self, message: str) -> str:
-        from shared_core import mask_credentials
-
-        return Formatter.escape(mask_credentials(str(message), self._secrets))
-
-    def info(self, message: str) -> None:
-        self._clear_bar()
-        self._command.line(self.text(message))
-
-    def warning(self, message: str) -> None:
-        self._clear_bar()
-        self._command.line_error(f"<warning>warning: {self.text(message)}</warning>", verbosity=Verbosity.QUIET)
-
-    def error(self, message: str) -> None:
-        self._clear_bar()  # a failure mid-stage: the error goes on a clean line
-        self._command.line_error(f"<error>{self.text(message)}</error>", verbosity=Verbosity.QUIET)
-
-    def detail(self, message: str) -> None:
-        self._command.line(self.text(message), verbosity=Verbosity.VERBOSE)
-
-    def shows_progress(self) -> bool:
-        output = self._command.io.error_output
-        return not output.is_quiet() and output.is_decorated()
-
-    def progress(self, stage: str, done: int, total: int) -> None:
-        """A cleo bar per stage (``download``, ``install``, ``compile``, ``zip``), cleared when done."""
+    def update(self, stage: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
         if self._bar is None or self._stage != stage:
-            self._clear_bar()
-            if total < PROGRESS_MIN_ITEMS or done >= total or not self.shows_progress():
+            self.clear()
+            if done >= total:
                 return
             self._bar = self._command.progress_bar(total)
             self._bar.set_format(f"{stage} %current%/%max% [%bar%] %percent:3s%%")
@@ -80,9 +67,9 @@ class IOReporter:
             self._stage = stage
         self._bar.set_progress(done)
         if done >= total:
-            self._clear_bar()
+            self.clear()
 
-    def _clear_bar(self) -> None:
+    def clear(self) -> None:
         if self._bar is not None:
             self._bar.finish()
             self._bar.clear()
@@ -90,64 +77,39 @@ class IOReporter:
             self._stage = None
 
 
-class LambdaLayerCommand(GroupCommand):
+def io_reporter(command: "LambdaLayerCommand") -> Any:
+    """The core's reporting policy over Poetry's (cleo's) IO: info and detail on stdout (``-q`` hides
+    them, ``-v`` shows detail), warnings and errors on stderr always, a bar on stderr when it is a
+    terminal; every line escaped for cleo's formatter (the core has masked it)."""
+    from shared_core import ReporterBase
+
+    class IOReporter(ReporterBase):
+        def __init__(self) -> None:
+            super().__init__(verbose=command.io.is_verbose(), quiet=command.io.output.is_quiet())
+            output = command.io.error_output
+            self._bar = _CleoBar(command) if not output.is_quiet() and output.is_decorated() else None
+
+        def show(self, kind: str, text: str) -> None:
+            escaped = Formatter.escape(text)
+            if kind in ("info", "detail"):
+                command.line(escaped)
+            else:
+                style = "warning" if kind == "warning" else "error"
+                command.line_error(f"<{style}>{escaped}</{style}>", verbosity=Verbosity.QUIET)
+
+        def bar(self) -> Optional[_CleoBar]:
+            return self._bar
+
+    return IOReporter()
+
+
+class LambdaLayerCommand(Command):
     name = "lambda-layer"
     description = "Builds an AWS Lambda layer zip of the locked runtime dependencies."
 
     options = [  # noqa: RUF012 - cleo's declaration style
-        *GroupCommand._group_dependency_options(),
-        option("all-groups", None, "Include dependencies from all groups."),
-        option(
-            "extras",
-            "E",
-            "Extra sets of dependencies to include (repeatable; comma or space separated).",
-            flag=False,
-            multiple=True,
-        ),
-        option("all-extras", None, "Include all extra dependencies."),
-        option(
-            "python",
-            None,
-            "Lambda Python version, X.Y (3.9-3.14; default: the one requires-python allows, else this interpreter's).",
-            flag=False,
-        ),
-        option("arch", None, "Lambda architecture: x86_64 or arm64, aliases amd64, aarch64 (default: x86_64).", flag=False),
-        option(
-            "exclude",
-            None,
-            "Also leave out this distribution (name or glob; repeatable), on top of the defaults"
-            " and <comment>exclude-packages</>.",
-            flag=False,
-            multiple=True,
-        ),
-        option(
-            "no-default-excludes",
-            None,
-            "Keep what is excluded by default (boto3, botocore, s3transfer, urllib3, pip, setuptools, ...).",
-        ),
-        option(
-            "output",
-            "o",
-            "Path of the zip, relative to the project, or a directory (existing, or ending in /) to put"
-            " layer.zip in (default: build/lambda/layer/layer.zip).",
-            flag=False,
-        ),
+        *setting_options(_layer_config_class()),
         option("force", None, "Rebuild even when nothing changed since the last build."),
-        option("no-compile", None, "Ship no bytecode (.pyc) in the layer."),
-        option("installer", None, "Installer used to unpack the wheels: uv or pip (default: uv).", flag=False),
-        option(
-            "compression-level",
-            None,
-            "Deflate level, 0 (store) to 12 (default: 9; above 9 needs libdeflate).",
-            flag=False,
-        ),
-        option("allow-oversize", None, "Write the layer even if it exceeds Lambda's 250 MB unzipped limit."),
-        option("drop-package-tests", None, "Leave out the test suites packages ship inside themselves (pandas/tests, ...)."),
-        option(
-            "allow-invalid-python",
-            None,
-            "Ship modules the target Python cannot compile as source (a warning, and an incomplete layer) instead of failing.",
-        ),
     ]
 
     help = """\
@@ -165,139 +127,75 @@ boto3, botocore, s3transfer and urllib3 (provided by the runtime) and build tool
 (pip, setuptools, wheel, pytest, ...) are left out unless <comment>--no-default-excludes</> is given.
 
 Every option can be set in <comment>[tool.lambda-layer]</> of pyproject.toml
-(<comment>python-version</>, <comment>architecture</>, <comment>exclude-packages</>, <comment>default-excludes</>,
-<comment>output</>, <comment>compile-bytecode</>, <comment>installer</>, <comment>compression-level</>,
-<comment>allow-oversize</>, <comment>drop-package-tests</>, <comment>allow-invalid-python</>, <comment>allow-sdist</>,
-<comment>extras</>, <comment>all-extras</>, <comment>with-groups</>, <comment>without-groups</>, <comment>only-groups</>);
-the command line wins.
-<comment>--exclude</> adds to <comment>exclude-packages</>. Any of <comment>--with</>/<comment>--without</>/<comment>--only</>/<comment>--all-groups</>
-replaces the table's three group keys as a whole; <comment>-E</>/<comment>--all-extras</> replace
-<comment>extras</>/<comment>all-extras</>.
+(""" + ", ".join(f"<comment>{setting.key}</>" for setting in _layer_config_class().settings()) + """);
+the command line wins. <comment>--exclude</> adds to <comment>exclude-packages</>. Any of
+<comment>--with</>/<comment>--without</>/<comment>--only</>/<comment>--all-groups</> replaces the table's group keys as a whole;
+<comment>-E</>/<comment>--all-extras</> replace <comment>extras</>/<comment>all-extras</>.
 
 An unchanged project is not rebuilt ("up to date"); <comment>--force</> rebuilds.
 Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configuration
 (<comment>poetry config http-basic.NAME</>, the keyring or <comment>POETRY_HTTP_BASIC_NAME_*</>).
 """
 
-    @property
-    def default_groups(self) -> Set[str]:
-        return {"main"}
-
-    # -- the command -------------------------------------------------------------------------
-
-    #: Said when Ctrl-C stops the command.
-    interrupted = "Interrupted; the previous layer zip (if any) is unchanged."
+    #: True for the publish command: how an interruption is explained.
+    publishing = False
 
     def handle(self) -> int:
-        from shared_core import LayerError, user_error
+        from shared_core import LayerError, failure_of
 
-        reporter = IOReporter(self)
+        reporter = io_reporter(self)
         try:
             return self._run(reporter)
-        except LayerError as error:
-            if error.details:
-                self.line_error(reporter.text(error.details), verbosity=Verbosity.VERBOSE)
-            reporter.error(str(error))
-            return 1
-        except KeyboardInterrupt:
-            reporter.error(self.interrupted)
-            return 130
-        except Exception as exc:  # disk full, read-only folder, undecodable file: one line; a bug: cleo's trace
-            error = user_error(exc)
-            if error is None or self.io.is_debug():
+        except (Exception, KeyboardInterrupt) as exc:  # one line for what the user can fix; a bug: cleo's trace
+            failure = failure_of(exc, publishing=self.publishing)
+            if failure is None or (self.io.is_debug() and not isinstance(exc, LayerError)):
                 raise
-            reporter.error(str(error))
-            return 1
+            if failure.details:
+                self.line_error(Formatter.escape(reporter.mask(failure.details)), verbosity=Verbosity.VERBOSE)
+            reporter.error(failure.message)
+            return failure.exit_code
 
-    def _run(self, reporter: IOReporter) -> int:
-        """Build the layer (the publish command runs its own ``_run`` on the same configuration)."""
+    def _run(self, reporter: Any) -> int:
+        """Build the layer (the publish command runs its own ``_run`` on the same project)."""
         from shared_core import LayerBuildToolEnum, build_layer
 
-        config, source = self._config_and_source(reporter)
-        outcome = build_layer(
-            self.poetry.pyproject_path,
-            config,
-            reporter,
-            build_tool=LayerBuildToolEnum.poetry,
-            pin_source=source,
-            force=bool(self.option("force")),
-            requires_python=self._requires_python(),
-        )
+        project = self._project()
+        config = project.layer_config(self._given(self._layer_settings()))
+        outcome = build_layer(project, config, reporter, build_tool=LayerBuildToolEnum.poetry,
+                              pin_source=self._lock_source(project, config, reporter), force=bool(self.option("force")))
         reporter.info(str(outcome.path))
         return 0
 
-    def _config_and_source(self, reporter: IOReporter) -> Tuple["LayerConfig", Any]:
-        """The build options over ``[tool.lambda-layer]``, and the checked poetry.lock as pin source."""
-        from shared_core import SHARED_TABLE, apply_options, config_from_tables, split_option_values
+    @staticmethod
+    def _layer_settings() -> Type[Any]:
+        return _layer_config_class()
 
-        poetry = self.poetry
-        pyproject: Mapping[str, Any] = poetry.pyproject.data
-        table = pyproject.get("tool", {}).get("lambda-layer", {})
-        config = config_from_tables((table, SHARED_TABLE))
+    def _given(self, settings: Type[Any]) -> Dict[str, Any]:
+        """``{attribute: value}`` of the settings given as options (falsy: not given)."""
+        return {setting.attribute: self.option(setting.flag[2:]) for setting in settings.settings() if setting.on_command_line}
 
-        config = apply_options(
-            config,
-            python_version=self.option("python"),
-            architecture=self.option("arch"),
-            exclude=split_option_values(self.option("exclude")),
-            no_default_excludes=bool(self.option("no-default-excludes")),
-            output=self.option("output"),
-            no_compile=bool(self.option("no-compile")),
-            installer=self.option("installer"),
-            extras=split_option_values(self.option("extras")),
-            all_extras=bool(self.option("all-extras")),
-            compression_level=self.option("compression-level"),
-            allow_oversize=bool(self.option("allow-oversize")),
-            drop_package_tests=bool(self.option("drop-package-tests")),
-            allow_invalid_python=bool(self.option("allow-invalid-python")),
-        )
-        groups = self._groups(config)
-        extras = self._extras(config)
+    def _project(self) -> "Project":
+        """The project as Poetry parsed it, with its Python constraint as poetry-core reads it (``requires-python``
+        or the ``python`` dependency, carets and tildes included), as the Lambda runtimes it allows."""
+        from poetry.core.constraints.version import Version
 
-        source = self._lock_source(groups, extras)
-        reporter.add_secrets(secret for index in source.indexes for secret in index.secrets)
-        return config, source
+        from shared_core import POETRY, Project, RequiresPython, allowed_minors
 
-    # -- groups and extras ---------------------------------------------------------------------
-
-    def _groups(self, config: "LayerConfig") -> Set[str]:
-        """The command line's groups when it names any, else the table's (main by default)."""
-        from packaging.utils import canonicalize_name
-
-        from shared_core import SHARED_TABLE, ConfigError, select_groups
-
-        if any(self.option(key) for key in ("with", "without", "only", "all-groups")):
-            return {str(group) for group in self.activated_groups}
         package = self.poetry.package
-        for key, names in (
-            ("with-groups", config.with_groups),
-            ("without-groups", config.without_groups),
-            ("only-groups", config.only_groups),
-        ):
-            for name in names:
-                if not package.has_dependency_group(canonicalize_name(name)):
-                    known = ", ".join(sorted(package.dependency_group_names(include_optional=True))) or "none"
-                    raise ConfigError(
-                        f"Field `{SHARED_TABLE}.{key}` names the group {name!r}, which pyproject.toml does not "
-                        f"define (groups: {known})."
-                    )
-        if config.all_groups:
-            return {str(group) for group in package.dependency_group_names(include_optional=True)}
-        return select_groups(config.with_groups, config.without_groups, config.only_groups)
-
-    def _extras(self, config: "LayerConfig") -> Tuple[str, ...]:
-        """``-E``/``--all-extras`` when given, else the table's ``extras``/``all-extras``; checked."""
-        from shared_core import chosen_extras
-
-        # [project.optional-dependencies] or [tool.poetry.extras], as `poetry install -E` checks them
-        defined = [str(name) for name in self.poetry.package.extras]
-        return chosen_extras(config.extras, config.all_extras, defined, name=config.label("extras"),
-                             defined_in="pyproject.toml")
+        poetry_table = self.poetry.pyproject.data.get("tool", {}).get("poetry", {})
+        where = "python in [tool.poetry.dependencies]" if "python" in poetry_table.get("dependencies", {}) else "requires-python"
+        constraint = package.python_constraint
+        requires = RequiresPython(str(package.python_versions), where,
+                                  allowed_minors(lambda version: constraint.allows(Version.parse(version))))
+        return Project.from_data(self.poetry.pyproject_path.parent, self.poetry.pyproject.data, surface=POETRY,
+                                 requires_python=requires)
 
     # -- the lock ------------------------------------------------------------------------------
 
-    def _lock_source(self, groups: Set[str], extras: Tuple[str, ...]) -> Any:
-        from shared_core import LockError, PoetryLockSource, check_poetry_lock, poetry_sources
+    def _lock_source(self, project: "Project", config: Any, reporter: Any) -> Any:
+        """poetry.lock as Poetry's own locker reads it and finds it fresh, with the groups and extras the
+        core chooses and checks, and the sources' credentials (added to what the reporter masks)."""
+        from shared_core import LockError, poetry_lock_source
 
         locker = self.poetry.locker
         lock_path = locker.lock
@@ -318,24 +216,9 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
                 f"pyproject.toml changed significantly since {lock_path.name} was last generated. "
                 "Run `poetry lock` to fix the lock file."
             )
-        check_poetry_lock(lock_path, lock_data, None)
-        pyproject = self.poetry.pyproject.data
-        indexes = poetry_sources(pyproject, self._credentials(pyproject))
-        return PoetryLockSource(lock_path, lock_data, set(groups), extras, indexes, pyproject)
-
-    def _requires_python(self) -> Any:
-        """The project's Python constraint as Poetry reads it (``requires-python`` or the ``python``
-        dependency, carets and tildes included), as the Lambda runtimes it allows."""
-        from poetry.core.constraints.version import Version
-
-        from shared_core import RequiresPython, allowed_minors
-
-        package = self.poetry.package
-        text = str(package.python_versions)
-        poetry_table = self.poetry.pyproject.data.get("tool", {}).get("poetry", {})
-        where = "python in [tool.poetry.dependencies]" if "python" in poetry_table.get("dependencies", {}) else "requires-python"
-        constraint = package.python_constraint
-        return RequiresPython(text, where, allowed_minors(lambda version: constraint.allows(Version.parse(version))))
+        credentials = self._credentials(project.data)
+        reporter.add_secrets(password for _, password in credentials.values() if password)
+        return poetry_lock_source(project.root, project.data, config, lock_data=lock_data, credentials=credentials)
 
     def _credentials(self, pyproject: Mapping[str, Any]) -> Dict[str, Tuple[Optional[str], Optional[str]]]:
         """``{source name: (username, password)}`` from Poetry's config, environment and keyring."""

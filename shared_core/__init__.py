@@ -1,150 +1,92 @@
-"""lambda-layer-build's core: pin, install for the Lambda runtime, exclude, slim and zip.
+"""lambda-layer-build's core: pin, install for the Lambda runtime, exclude, slim, zip and publish.
 
-Imports neither Poetry nor Hatchling. Everything the adapters in ``poetry_lambda_layer`` and
-``hatch_lambda_layer`` use is exported here, so they never reach into the subpackages:
-``pins`` (Step 1a), ``install`` (Step 1b), ``pack`` (Step 2).
+Imports neither Poetry nor Hatchling. The names below are the whole public surface, each loaded
+on first use (so ``lambda-layer build`` on an up-to-date layer imports only what it needs):
+
+- the Python API: :class:`LambdaLayerBuilder` (Step 1), :class:`LambdaLayerZipper` (Step 2),
+  :class:`LambdaLayerPublisher` (Steps 3-4), :class:`LayerBuildToolEnum`, :class:`LayerConfig`,
+  :class:`PublishSettings`, :func:`build_layer`, :func:`build_and_publish`, :func:`publish_layer`,
+  the results they return and the errors they raise (:class:`LayerError` and its subclasses);
+- what the build tools' plugins (``poetry_lambda_layer``, ``hatch_lambda_layer``) need besides:
+  :class:`Project` and its surfaces, :class:`ReporterBase`, :func:`failure_of`, the settings'
+  declarations, and the pin sources a tool hands over itself.
 """
 
-from shared_core.config import (
-    DEFAULT_EXCLUDES,
-    HATCH_TARGET_TABLE,
-    SHARED_TABLE,
-    LayerConfig,
-    apply_options,
-    config_from_tables,
-    load_config,
-    read_pyproject,
-    split_option_values,
-    validate_table,
-)
-from shared_core.errors import (
-    BuildLockError,
-    ConfigError,
-    EmptyLayerError,
-    IncompleteLayerError,
-    InstallError,
-    InvalidPythonError,
-    LayerError,
-    LayoutError,
-    LockError,
-    MissingWheelError,
-    PackageTestsError,
-    PlatformMismatchError,
-    PublishError,
-    SizeLimitError,
-    SymlinkEscapeError,
-    UnsupportedTargetError,
-    user_error,
-)
-from shared_core.fingerprint import fingerprint_path, read_fingerprint
-from shared_core.indexes import mask_credentials
-from shared_core.install.staging import LambdaLayerBuilder, LambdaLayerInstaller, LayerInstallResult
-from shared_core.lambda_runtime import LambdaTarget
-from shared_core.pack.layer_zip import LambdaLayerZipper, LayerZipResult
-from shared_core.paths import LayerBuildToolEnum, LayerPaths, clean_layer
-from shared_core.pins.dependency_list import DependencyListSource, requirements_with_extras
-from shared_core.pins.extras import check_extras, chosen_extras
-from shared_core.pins.poetry_lock import PoetryLockSource, check_poetry_lock, poetry_sources, select_groups
-from shared_core.pins.source import PinSource
-from shared_core.pins.uv_lock import UvLockSource
-from shared_core.pins.uv_lock import lock_root as uv_lock_root
-from shared_core.pipeline import LayerBuildOutcome, build_layer
-from shared_core.publish import (
-    HATCH_PUBLISH_TABLE,
-    PUBLISH_KEYS,
-    PUBLISH_TABLE,
-    LambdaLayerPublisher,
-    PublishResult,
-    PublishSettings,
-    apply_publish_options,
-    build_and_publish,
-    load_boto3,
-    publish_built_layer,
-    publish_layer,
-    publish_table,
-    settings_from_tables,
-    with_layer_name,
-)
-from shared_core.reporting import PrintReporter, TerminalBar, terminal_bar
-from shared_core.requires_python import RequiresPython, allowed_minors, from_poetry_constraint, from_specifier
-from shared_core.target_selection import TargetChoice, choose_target
-from shared_core.version import __version__
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_EXCLUDES",
-    "HATCH_PUBLISH_TABLE",
-    "HATCH_TARGET_TABLE",
-    "PUBLISH_KEYS",
-    "PUBLISH_TABLE",
-    "SHARED_TABLE",
-    "BuildLockError",
-    "ConfigError",
-    "DependencyListSource",
-    "EmptyLayerError",
-    "IncompleteLayerError",
-    "InstallError",
-    "InvalidPythonError",
-    "LambdaLayerBuilder",
-    "LambdaLayerInstaller",
-    "LambdaLayerPublisher",
-    "LambdaLayerZipper",
-    "LambdaTarget",
-    "LayerBuildOutcome",
-    "LayerBuildToolEnum",
-    "LayerConfig",
-    "LayerError",
-    "LayerInstallResult",
-    "LayerPaths",
-    "LayerZipResult",
-    "LayoutError",
-    "LockError",
-    "MissingWheelError",
-    "PackageTestsError",
-    "PinSource",
-    "PlatformMismatchError",
-    "PoetryLockSource",
-    "PrintReporter",
-    "PublishError",
-    "PublishResult",
-    "PublishSettings",
-    "RequiresPython",
-    "SizeLimitError",
-    "SymlinkEscapeError",
-    "TargetChoice",
-    "TerminalBar",
-    "UnsupportedTargetError",
-    "UvLockSource",
-    "__version__",
-    "allowed_minors",
-    "apply_options",
-    "apply_publish_options",
-    "build_and_publish",
-    "build_layer",
-    "check_extras",
-    "check_poetry_lock",
-    "choose_target",
-    "chosen_extras",
-    "clean_layer",
-    "config_from_tables",
-    "fingerprint_path",
-    "from_poetry_constraint",
-    "from_specifier",
-    "load_boto3",
-    "load_config",
-    "mask_credentials",
-    "poetry_sources",
-    "publish_built_layer",
-    "publish_layer",
-    "publish_table",
-    "read_fingerprint",
-    "read_pyproject",
-    "requirements_with_extras",
-    "select_groups",
-    "settings_from_tables",
-    "split_option_values",
-    "terminal_bar",
-    "user_error",
-    "uv_lock_root",
-    "validate_table",
-    "with_layer_name",
-]
+import importlib
+from typing import Any, Dict
+
+_EXPORTS: Dict[str, str] = {
+    # the Python API
+    "LambdaLayerBuilder": "shared_core.api",
+    "LambdaLayerZipper": "shared_core.api",
+    "LambdaLayerPublisher": "shared_core.api",
+    "LayerBuildToolEnum": "shared_core.layout",
+    "LayerConfig": "shared_core.settings.layer",
+    "PublishSettings": "shared_core.settings.publish",
+    "build_layer": "shared_core.pipeline.layer_build",
+    "LayerBuildOutcome": "shared_core.pipeline.layer_build",
+    "build_and_publish": "shared_core.pipeline.layer_publish",
+    "publish_layer": "shared_core.pipeline.layer_publish",
+    "PublishResult": "shared_core.publish.layer_version",
+    "LayerInstallResult": "shared_core.install.staging",
+    "LayerZipResult": "shared_core.pack.layer_zip",
+    "LambdaTarget": "shared_core.lambda_runtime",
+    "__version__": "shared_core.version",
+    # errors
+    "LayerError": "shared_core.errors",
+    "BuildLockError": "shared_core.errors",
+    "ConfigError": "shared_core.errors",
+    "EmptyLayerError": "shared_core.errors",
+    "IncompleteLayerError": "shared_core.errors",
+    "InstallError": "shared_core.errors",
+    "InvalidPythonError": "shared_core.errors",
+    "LayoutError": "shared_core.errors",
+    "LockError": "shared_core.errors",
+    "MissingWheelError": "shared_core.errors",
+    "OutputError": "shared_core.errors",
+    "PackageTestsError": "shared_core.errors",
+    "PlatformMismatchError": "shared_core.errors",
+    "PublishError": "shared_core.errors",
+    "SizeLimitError": "shared_core.errors",
+    "SymlinkEscapeError": "shared_core.errors",
+    "UnsupportedTargetError": "shared_core.errors",
+    # for the build tools' plugins
+    "Project": "shared_core.pipeline.project",
+    "POETRY": "shared_core.pipeline.project",
+    "HATCH": "shared_core.pipeline.project",
+    "RequiresPython": "shared_core.pipeline.requires_python",
+    "allowed_minors": "shared_core.pipeline.requires_python",
+    "from_specifier": "shared_core.pipeline.requires_python",
+    "publish_built_layer": "shared_core.pipeline.layer_publish",
+    "clean_layer": "shared_core.pipeline.outputs",
+    "LayerPaths": "shared_core.layout",
+    "fingerprint_path": "shared_core.pipeline.fingerprint",
+    "ReporterBase": "shared_core.support.reporting",
+    "terminal_bar": "shared_core.support.reporting",
+    "failure_of": "shared_core.errors",
+    "load_boto3": "shared_core.publish.aws",
+    "Action": "shared_core.settings.declaration",
+    "SHARED_TABLE": "shared_core.settings.layer",
+    "HATCH_TARGET_TABLE": "shared_core.settings.layer",
+    "HATCH_PUBLISH_TABLE": "shared_core.settings.publish",
+    "poetry_lock_source": "shared_core.pins.detect",
+    "hatch_pin_source": "shared_core.pins.detect",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shared_core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return __all__

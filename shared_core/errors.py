@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from dataclasses import dataclass
 from typing import Optional
 
 
@@ -128,3 +129,26 @@ def user_error(error: BaseException) -> Optional[LayerError]:
             "pyproject.toml, the lock file and the requirements file are text, then build again."
         )
     return None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """How an entry point ends a command that failed: the paragraph, what ``-v`` adds, the exit status."""
+
+    message: str
+    details: str = ""
+    exit_code: int = 1
+
+
+#: Said when Ctrl-C stops a build, and a publish (which, run again, finds what it already published).
+INTERRUPTED_BUILD = "Interrupted; the previous layer zip (if any) is unchanged."
+INTERRUPTED_PUBLISH = "Interrupted; run the command again to finish: a version already published is found unchanged."
+
+
+def failure_of(error: BaseException, *, publishing: bool = False) -> Optional[Failure]:
+    """The failure to show for ``error``, the same in every entry point; None for a bug in this tool
+    (the entry point then shows its traceback the way its tool does)."""
+    if isinstance(error, KeyboardInterrupt):
+        return Failure(INTERRUPTED_PUBLISH if publishing else INTERRUPTED_BUILD, exit_code=130)
+    user = user_error(error)
+    return None if user is None else Failure(str(user), user.details)

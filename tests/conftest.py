@@ -226,7 +226,7 @@ def uv_recorder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An executable that records its argv, UV_*/PIP_* environment, stdin and ``-r`` file, then runs
     the real uv. Point ``HATCH_UV`` at it (our code's first choice of uv) and ``LAYER_TEST_UV_RECORD``
     at a file to append to; :func:`read_uv_records` reads that file back."""
-    from shared_core.tools import find_uv
+    from shared_core.support.toolchain import find_uv
 
     shim = tmp_path_factory.mktemp("uv-recorder") / "uv"
     shim.write_text(_RECORDING_SHIM.format(python=sys.executable, uv=find_uv()))

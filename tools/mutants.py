@@ -7,7 +7,7 @@ end-to-end tests that call it in process. Prints the kill rate per module and ev
 (``cd build/mutants/<module> && ../../../.venv/bin/mutmut show <name>`` shows its diff).
 
     .venv/bin/python tools/mutants.py                      # every module below
-    .venv/bin/python tools/mutants.py shared_core/names.py # one module
+    .venv/bin/python tools/mutants.py shared_core/support/names.py # one module
 """
 
 from __future__ import annotations
@@ -33,18 +33,18 @@ MODULES: Dict[str, Tuple[str, ...]] = {
     "shared_core/lambda_runtime.py": ("tests/unit/test_shared.py", "tests/unit/test_target.py", "tests/unit/test_install.py",
                                       "tests/e2e/test_audit.py"),
     "shared_core/install/audit.py": ("tests/unit/test_install.py", "tests/e2e/test_audit.py"),
-    "shared_core/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py", "tests/e2e/test_outputs.py",
+    "shared_core/pipeline/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py", "tests/e2e/test_outputs.py",
                                    "tests/e2e/test_robustness.py::test_symlinked_output_is_neither_replaced_nor_written_through"),
-    "shared_core/ownership.py": ("tests/e2e/test_outputs.py",
+    "shared_core/pipeline/outputs.py": ("tests/e2e/test_outputs.py",
                                  "tests/e2e/test_robustness.py::test_symlinked_output_is_neither_replaced_nor_written_through"),
-    "shared_core/atomic_file.py": ("tests/unit/test_shared.py", "tests/unit/test_member_cache.py"),
+    "shared_core/support/atomic_file.py": ("tests/unit/test_shared.py", "tests/unit/test_member_cache.py"),
     "shared_core/pack/exclusion.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py",
                                       "tests/e2e/test_limits.py::test_every_default_exclusion_is_left_out_before_install",
                                       "tests/e2e/test_verify_layer.py"),
     "shared_core/pack/closure.py": ("tests/unit/test_closure.py", "tests/e2e/test_verify_layer.py"),
     "shared_core/pack/slimming.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py", "tests/e2e/test_verify_layer.py"),
-    "shared_core/names.py": ("tests/unit/test_shared.py", "tests/unit/test_pack.py"),
-    "shared_core/indexes.py": ("tests/unit/test_shared.py", "tests/e2e/test_credentials.py",
+    "shared_core/support/names.py": ("tests/unit/test_shared.py", "tests/unit/test_pack.py"),
+    "shared_core/pins/indexes.py": ("tests/unit/test_shared.py", "tests/e2e/test_credentials.py",
                                "tests/unit/test_pins.py::test_requirements_index_options_become_indexes_and_settings"),
     "shared_core/pack/size_report.py": ("tests/unit/test_pack.py", "tests/e2e/test_limits.py"),
     "shared_core/pack/zip_writer.py": ("tests/unit/test_zip_writer.py", "tests/unit/test_member_cache.py",
@@ -72,14 +72,14 @@ EQUIVALENT: Dict[str, str] = {
     "shared_core.install.audit.x_wheel_tag_problems__mutmut_14": "codec names are case-insensitive",
     "shared_core.install.audit.x_wheel_tag_problems__mutmut_21": "email header names are case-insensitive",
     "shared_core.install.audit.x_wheel_tag_problems__mutmut_22": "email header names are case-insensitive",
-    "shared_core.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_10": "rsplit(...)[-1] is the last part whatever maxsplit",
-    "shared_core.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_13": "rsplit(...)[-1] is the last part whatever maxsplit",
-    "shared_core.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_23": "quote() never escapes the letter X",
-    "shared_core.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_32": "quote() never escapes the letter X",
-    "shared_core.indexes.x_mask_credentials__mutmut_35": "quote() never escapes the letter X",
-    "shared_core.fingerprint.x_file_sha256__mutmut_13": _CHUNK,
-    "shared_core.fingerprint.x_file_sha256__mutmut_15": _CHUNK,
-    "shared_core.fingerprint.x_file_sha256__mutmut_16": _CHUNK,
+    "shared_core.pins.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_10": "rsplit(...)[-1] is the last part whatever maxsplit",
+    "shared_core.pins.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_13": "rsplit(...)[-1] is the last part whatever maxsplit",
+    "shared_core.pins.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_23": "quote() never escapes the letter X",
+    "shared_core.pins.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_32": "quote() never escapes the letter X",
+    "shared_core.pins.indexes.x_mask_credentials__mutmut_35": "quote() never escapes the letter X",
+    "shared_core.pipeline.fingerprint.x_file_sha256__mutmut_13": _CHUNK,
+    "shared_core.pipeline.fingerprint.x_file_sha256__mutmut_15": _CHUNK,
+    "shared_core.pipeline.fingerprint.x_file_sha256__mutmut_16": _CHUNK,
     # zip_writer: sizes and settings that never change the archive's bytes
     "shared_core.pack.zip_writer.x__local_header__mutmut_5": "needs a member that deflates to exactly 4 GiB",
     **{f"shared_core.pack.zip_writer.x_write_deterministic_zip__mutmut_{n}":

@@ -17,22 +17,16 @@ reason, and the build refuses it unless ``allow-invalid-python`` says to ship it
 
 from __future__ import annotations
 
-import functools
-import glob
 import json
 import os
-import platform
-import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
-from shared_core.cache import cache_dir
 from shared_core.lambda_runtime import LAYER_PYTHON_DIR, LambdaTarget
-from shared_core.tools import find_uv, run_tool
+from shared_core.support.cache import cache_dir
 
 # Runs under the *target* interpreter (any version 3.9+), so it only uses the standard library.
 _COMPILE_SCRIPT = r"""
@@ -273,79 +267,16 @@ class BytecodeResult:
         return ""
 
 
-def _ask(python: str, code: str) -> Optional[str]:
-    """What ``python -c code`` prints, or None when it does not run (a pyenv shim may not) or fails."""
-    try:
-        probe = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return probe.stdout.strip() if probe.returncode == 0 else None
 
 
-def _probe(python: str) -> Optional[Tuple[str, str]]:
-    """``(X.Y, sys.executable)`` of ``python``, or None when it does not run."""
-    answer = _ask(python, "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)")
-    lines = answer.splitlines() if answer is not None else []
-    return (lines[0], lines[1]) if len(lines) == 2 else None
 
 
-def _candidates(version: str) -> List[str]:
-    """Where interpreters of ``version`` usually live: PATH, pyenv, the Windows launcher.
-
-    A pyenv shim on PATH is tried after pyenv's own interpreters: it is a shell script that costs a
-    tenth of a second to run (more to fail, when pyenv's selected version is another), on every
-    build, the up-to-date ones included; the interpreters it would choose from are tried directly.
-    """
-    on_path = [path for path in (shutil.which(f"python{version}"),) if path]
-    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
-    shims = [path for path in on_path if Path(path).parent == Path(pyenv_root, "shims")]
-    found = [path for path in on_path if path not in shims]
-    for pattern in (f"{version}.*/bin/python{version}", f"{version}/bin/python{version}", f"{version}.*/python.exe"):
-        found += sorted(glob.glob(os.path.join(pyenv_root, "versions", pattern)), reverse=True)
-    return found + shims
 
 
-def find_interpreter(target: LambdaTarget) -> Optional[str]:
-    """An interpreter of the target's version: this one, one on PATH or in pyenv, or ``uv python find``.
-
-    The fingerprint, the compile step and the import check each ask; the search (a few
-    subprocesses) runs once per environment, so a changed PATH or PYENV_ROOT searches again.
-    """
-    return _search_interpreter(target.python_version, tuple(sorted(os.environ.items())))
 
 
-@functools.lru_cache(maxsize=16)
-def _search_interpreter(version: str, environment: Tuple[Tuple[str, str], ...]) -> Optional[str]:
-    """:func:`find_interpreter`'s search; ``environment`` only keys the cache."""
-    if "%d.%d" % sys.version_info[:2] == version:
-        return sys.executable
-    for candidate in _candidates(version):
-        probed = _probe(candidate)
-        if probed is not None and probed[0] == version:
-            return probed[1]
-    try:
-        completed = run_tool(
-            [find_uv(), "python", "find", "--no-project", version], what="uv python find",
-            extra_env={"UV_PYTHON_DOWNLOADS": "never"}, check=False,
-        )
-    except Exception:
-        return None
-    found = completed.stdout.strip()
-    return found if completed.returncode == 0 and found else None
 
 
-def interpreter_version(target: LambdaTarget) -> Optional[str]:
-    """The full X.Y.Z of the interpreter that would compile the layer's bytecode, or None without one.
-
-    Part of the build fingerprint: a patch release may compile the same source to different
-    bytes (compiler fixes), so a new 3.12.x is a reason to rebuild.
-    """
-    interpreter = find_interpreter(target)
-    if interpreter is None:
-        return None
-    if interpreter == sys.executable:
-        return platform.python_version()
-    return _ask(interpreter, "import platform; print(platform.python_version())")
 
 
 def _last_line(output: str) -> str:
@@ -355,13 +286,14 @@ def _last_line(output: str) -> str:
 
 
 def compile_bytecode(
-    root: Path, target: LambdaTarget, progress: Optional[Callable[[str, int, int], None]] = None
+    root: Path, target: LambdaTarget, interpreter: Optional[str],
+    progress: Optional[Callable[[str, int, int], None]] = None,
 ) -> BytecodeResult:
-    """Compile every module under ``root``; hash seed fixed so the bytes are reproducible.
+    """Compile every module under ``root`` with ``interpreter`` (the target's version, found once by
+    the pipeline; None: there is none); hash seed fixed so the bytes are reproducible.
 
     ``progress`` receives ``("compile", done, total)`` as the target interpreter reports it.
     """
-    interpreter = find_interpreter(target)
     if interpreter is None:
         return BytecodeResult(False, None, f"no Python {target.python_version} interpreter found on this machine")
     cache = cache_dir() / CACHE_LAYOUT

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from shared_core.errors import InstallError
-from shared_core.indexes import (
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.pins.availability import missing_wheel_error, newest_with_wheel, uv_missing
+from shared_core.pins.indexes import (
     INDEX_VARIABLES,
     NO_SETTINGS,
     IndexSettings,
@@ -23,16 +25,14 @@ from shared_core.indexes import (
     all_secrets,
     bound_index,
     bound_index_env,
-    mask_credentials,
     pip_index_env,
     uv_index_args,
     uv_index_env,
 )
-from shared_core.lambda_runtime import LambdaTarget
-from shared_core.names import normalize_name
-from shared_core.pins.availability import missing_wheel_error, newest_with_wheel, uv_missing
 from shared_core.pins.pin import Pin
-from shared_core.tools import (
+from shared_core.support.names import normalize_name
+from shared_core.support.reporting import mask_credentials
+from shared_core.support.toolchain import (
     failure_message,
     find_uv,
     full_output,

@@ -13,24 +13,21 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import FrozenSet, Mapping, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 
-from shared_core.build_lock import layer_lock
-from shared_core.config import LayerConfig, load_config
-from shared_core.distributions import InstalledDistribution, scan_distributions
 from shared_core.errors import EmptyLayerError, InvalidPythonError
 from shared_core.install.audit import audit_tree
 from shared_core.install.bytecode import BytecodeResult, compile_bytecode
+from shared_core.install.distributions import InstalledDistribution, scan_distributions
 from shared_core.install.installer import InstallRequest, install_pins
 from shared_core.lambda_runtime import EMPTY_ZIP_REFUSAL, LambdaTarget
-from shared_core.paths import LayerBuildToolEnum, LayerPaths
-from shared_core.pins.detect import default_pin_source
+from shared_core.layout import LayerPaths
 from shared_core.pins.graph import select_pins
 from shared_core.pins.pin import Pin, check_hash_rule, sorted_pins
 from shared_core.pins.source import PinSource
-from shared_core.reporting import PrintReporter, Reporter, count_of
-from shared_core.requires_python import of_pyproject_file
-from shared_core.target_selection import announce_target, choose_target
+from shared_core.settings.layer import LayerConfig
+from shared_core.support.reporting import Reporter
+from shared_core.support.sizes import count_of
 
 
 @dataclass(frozen=True)
@@ -40,15 +37,36 @@ class LayerInstallResult:
     target: LambdaTarget
     origin: str
     pins: Tuple[Pin, ...]
-    #: Pins left out before install: excluded ones, then those only they needed.
-    excluded_before_install: Tuple[Pin, ...]
+    #: Pins left out before install, each with the exclusion pattern that matched it ("" for one
+    #: only excluded distributions needed).
+    left_out: Tuple[Tuple[Pin, str], ...]
     root: Path
     distributions: Tuple[InstalledDistribution, ...]
     bytecode: Optional[BytecodeResult]
+    #: The interpreter of the target's version (compile, import check), or None without one.
+    interpreter: Optional[str] = None
     #: ``{normalised name: extras}`` the pin source asks for: their requirements must be in the layer too.
     requested_extras: Mapping[str, FrozenSet[str]] = field(default_factory=dict)
     #: How to complete the pin source when the layer misses a dependency, in its own terms.
     closure_fix: str = ""
+
+    @classmethod
+    def of_tree(cls, root: Path, target: LambdaTarget, interpreter: Optional[str]) -> "LayerInstallResult":
+        """A tree staged by something else (a virtualenv, an earlier Step 1), packed as it is."""
+        return cls(target, "", (), (), root, tuple(scan_distributions(root)), None, interpreter)
+
+
+def fingerprint_inputs(config: LayerConfig, interpreter_release: Optional[str]) -> Dict[str, Any]:
+    """What Step 1 contributes to the build's fingerprint: what decides the installed and compiled bytes
+    (the installer, what may build from an sdist, bytecode and the compiling interpreter's X.Y.Z), and
+    ``allow-invalid-python``, which changes no byte but gates writing."""
+    return {
+        "compile_bytecode": config.compile_bytecode,
+        "bytecode_interpreter": interpreter_release if config.compile_bytecode else None,
+        "installer": config.installer,
+        "allow_sdist": sorted(config.allow_sdist),
+        "allow_invalid_python": config.allow_invalid_python,
+    }
 
 
 def _seconds(started: float) -> str:
@@ -113,9 +131,11 @@ def _check_invalid_python(
 
 
 def stage_dependencies(
-    paths: LayerPaths, config: LayerConfig, source: PinSource, target: LambdaTarget, reporter: Reporter
+    paths: LayerPaths, config: LayerConfig, source: PinSource, target: LambdaTarget, interpreter: Optional[str],
+    reporter: Reporter,
 ) -> LayerInstallResult:
-    """Resolve, select, install, audit and compile into ``paths.artifacts_python``."""
+    """Resolve, select, install, audit and compile (with ``interpreter``, of the target's version) into
+    ``paths.artifacts_python``."""
     started = time.monotonic()
     resolution = source.resolve(target)
     if not resolution.pins:
@@ -160,7 +180,7 @@ def stage_dependencies(
         bytecode = None
         if config.compile_bytecode:
             started = time.monotonic()
-            bytecode = compile_bytecode(staged_python, target, progress)
+            bytecode = compile_bytecode(staged_python, target, interpreter, progress)
             _report_bytecode(bytecode, target, started, reporter)
             _check_invalid_python(bytecode, staged_python, target, config.allow_invalid_python, reporter)
         if paths.artifacts_dir.exists():
@@ -170,46 +190,6 @@ def stage_dependencies(
         shutil.rmtree(scratch, ignore_errors=True)
     root = paths.artifacts_python
     return LayerInstallResult(
-        target, source.origin, pins, tuple(pin for pin in resolved if pin.name in selection.left_out), root,
-        tuple(scan_distributions(root)), bytecode, resolution.extras, resolution.fix,
+        target, source.origin, pins, selection.left_out_pins, root, tuple(scan_distributions(root)), bytecode,
+        interpreter, resolution.extras, resolution.fix,
     )
-
-
-@dataclass
-class LambdaLayerInstaller:
-    """Step 1 on its own: install the locked runtime set into ``build/lambda/layer/artifacts/python``.
-
-    ``python_version``/``architecture``: ``None`` takes ``[tool.lambda-layer]``, else the project's
-    ``requires-python`` decides (see :mod:`shared_core.target_selection`) and ``x86_64``.
-    ``verbose=False`` prints nothing but warnings. Documented as ``LambdaLayerBuilder`` (the
-    reference tool's name); the Hatch builder plugin is a different class.
-    """
-
-    path_pyproject_toml: Path
-    build_tool: Optional[LayerBuildToolEnum] = None
-    python_version: Optional[str] = None
-    architecture: Optional[str] = None
-    verbose: bool = True
-    config: Optional[LayerConfig] = None
-    pin_source: Optional[PinSource] = None
-    reporter: Optional[Reporter] = None
-
-    def run(self) -> LayerInstallResult:
-        paths = LayerPaths.for_pyproject(self.path_pyproject_toml)
-        config = (self.config or load_config(paths.pyproject)).with_overrides(
-            API_ARGUMENTS, python_version=self.python_version, architecture=self.architecture
-        )
-        reporter = self.reporter or PrintReporter(verbose=self.verbose, quiet=not self.verbose)
-        choice = choose_target(config, of_pyproject_file(paths.pyproject))
-        announce_target(choice, reporter)
-        source = self.pin_source or default_pin_source(paths, self.build_tool, config)
-        with layer_lock(paths, config.output_path(paths.project_root), reporter):
-            return stage_dependencies(paths, config, source, choice.target, reporter)
-
-
-#: How the Python API's arguments are named in messages.
-API_ARGUMENTS = {"python_version": "python_version=", "architecture": "architecture="}
-
-
-#: The reference tool's (and this project's documented) name for Step 1.
-LambdaLayerBuilder = LambdaLayerInstaller

@@ -28,10 +28,10 @@ from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvir
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion
 
-from shared_core.distributions import InstalledDistribution, parse_requirement
 from shared_core.errors import IncompleteLayerError
+from shared_core.install.distributions import InstalledDistribution, parse_requirement
 from shared_core.lambda_runtime import RUNTIME_PROVIDED, LambdaTarget
-from shared_core.names import matching_pattern, normalize_name
+from shared_core.support.names import matching_pattern, normalize_name
 
 #: No extras asked for: only the requirements that need none count.
 NO_EXTRAS: Mapping[str, FrozenSet[str]] = MappingProxyType({})

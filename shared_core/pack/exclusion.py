@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, FrozenSet, List, Sequence, Tuple
 
-from shared_core.distributions import InstalledDistribution
+from shared_core.install.distributions import InstalledDistribution
 from shared_core.lambda_runtime import RUNTIME_PROVIDED
-from shared_core.names import matching_pattern, normalize_name
 from shared_core.pins.pin import Pin
+from shared_core.support.names import matching_pattern, normalize_name
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,11 @@ def _removed_files(excluded: Sequence[ExcludedDistribution], kept: Sequence[Inst
     return owned.difference(*(dist.files for dist in kept)) if owned else owned
 
 
-def before_install_exclusions(pins: Sequence[Pin], patterns: Sequence[str]) -> Tuple[ExcludedDistribution, ...]:
-    """The pins Step 1 left out, as the result reports them beside the ones excluded from the tree."""
-    return tuple(
-        ExcludedDistribution(pin.name, pin.version, matching_pattern(pin.name, patterns) or "", frozenset(), before_install=True)
-        for pin in pins
-    )
+def before_install_exclusions(left_out: Sequence[Tuple[Pin, str]]) -> Tuple[ExcludedDistribution, ...]:
+    """The pins Step 1 left out (each with the pattern that excluded it, "" for one only excluded
+    distributions needed), as the result reports them beside the ones excluded from the tree."""
+    return tuple(ExcludedDistribution(pin.name, pin.version, pattern, frozenset(), before_install=True)
+                 for pin, pattern in left_out)
 
 
 def plan_exclusions(

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
-from shared_core.install.bytecode import find_interpreter
 from shared_core.lambda_runtime import LambdaTarget
 
 #: Runs under the target interpreter (3.9+), standard library only. argv: tree, blocked, modules (JSON).
@@ -116,18 +115,17 @@ def _failures(
 
 
 def check_imports(
-    root: Path, modules: Sequence[str], blocked: Sequence[str], target: LambdaTarget, interpreter: Optional[str] = None,
+    root: Path, modules: Sequence[str], blocked: Sequence[str], target: LambdaTarget, interpreter: Optional[str],
     timeout: float = IMPORT_TIMEOUT_SECONDS,
 ) -> ImportCheck:
     """Import every one of ``modules`` from ``root`` with the ``blocked`` dotted prefixes refused.
 
-    ``interpreter``: the target-version interpreter Step 1 compiled with, if any (else looked up).
+    ``interpreter``: the target-version interpreter the pipeline found once (None: there is none).
     Imports that do not finish within ``timeout`` seconds make the check not run, rather than fail.
     """
     reason = host_cannot_run(target)
     if reason is not None:
         return ImportCheck(False, reason)
-    interpreter = interpreter or find_interpreter(target)
     if interpreter is None:
         return ImportCheck(False, f"no Python {target.python_version} interpreter found on this machine")
     failed = _failures(interpreter, root, blocked, modules, timeout)

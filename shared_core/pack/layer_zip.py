@@ -9,32 +9,36 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from shared_core import lambda_runtime
-from shared_core.build_lock import layer_lock
-from shared_core.cache import cache_dir
-from shared_core.config import LayerConfig, load_config
-from shared_core.distributions import InstalledDistribution, scan_distributions
 from shared_core.errors import EmptyLayerError, PackageTestsError, PlatformMismatchError
+from shared_core.install.distributions import InstalledDistribution
+from shared_core.install.staging import LayerInstallResult
 from shared_core.lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX, LambdaTarget
-from shared_core.names import normalize_name
-from shared_core.ownership import check_output_ownership
-from shared_core.pack.closure import NO_EXTRAS, incomplete_layer_error, unmet_requirements
+from shared_core.pack.closure import incomplete_layer_error, unmet_requirements
 from shared_core.pack.exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
 from shared_core.pack.fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit
 from shared_core.pack.import_check import check_imports, top_level_modules
 from shared_core.pack.package_tests import PackageTestsPlan, plan_package_tests
 from shared_core.pack.record import layer_records, listed_row_bytes
-from shared_core.pack.size_report import SizeReport, check_unzipped_size, human_size, zipped_size_warning
+from shared_core.pack.size_report import SizeReport, check_unzipped_size, zipped_size_warning
 from shared_core.pack.slimming import SlimmingContext, pyc_source, slim_reason, sourceless_bytecode_problems
 from shared_core.pack.tree import StagedFile, walk_tree
-from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
-from shared_core.paths import LayerBuildToolEnum, LayerPaths
-from shared_core.pins.pin import Pin
-from shared_core.reporting import PrintReporter, Reporter
+from shared_core.pack.zip_writer import (
+    ZipMember,
+    compression_backend,
+    compressor_id,
+    reproducible_date_time,
+    write_deterministic_zip,
+)
+from shared_core.settings.layer import LayerConfig
+from shared_core.support.cache import cache_dir
+from shared_core.support.names import normalize_name
+from shared_core.support.reporting import Reporter
+from shared_core.support.sizes import human_size
 
 
 @dataclass(frozen=True)
@@ -215,46 +219,40 @@ def _announce_exclusions(plan: ExclusionPlan, excluded_bytes: int, user_patterns
         reporter.warning(f"{kept} requires {dependency}, which is excluded; {kept} may fail to import on Lambda.")
 
 
-def pack_layer(
-    root: Path,
-    distributions: Sequence[InstalledDistribution],
-    config: LayerConfig,
-    reporter: Reporter,
-    output: Path,
-    *,
-    patterns: Optional[Sequence[str]] = None,
-    excluded_before_install: Sequence[Pin] = (),
-    target: Optional[LambdaTarget] = None,
-    interpreter: Optional[str] = None,
-    origin: str = "",
-    requested_extras: Mapping[str, FrozenSet[str]] = NO_EXTRAS,
-    closure_fix: str = "",
-) -> LayerZipResult:
+def fingerprint_inputs(config: LayerConfig) -> Dict[str, Any]:
+    """What Step 2 contributes to the build's fingerprint: what decides the zip's bytes (exclusions,
+    the zip's timestamp, compression level and compressor, the package tests left out), and
+    ``allow-oversize``, which changes no byte but gates writing (turning it off re-checks the limit)."""
+    return {
+        "excluded": list(config.excluded_patterns),
+        "zip_date_time": list(reproducible_date_time()),
+        "compression": [config.compression_level, compressor_id(compression_backend())],
+        "allow_oversize": config.allow_oversize,
+        "drop_package_tests": config.drop_package_tests,
+    }
+
+
+def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Reporter, output: Path) -> LayerZipResult:
     """Step 2 over what Step 1 staged: exclude, check the closure, slim, check the limits, write ``output``.
 
-    ``patterns``: ``None`` uses the configured exclusions; a list is used exactly as given (and
-    then its unmatched names are warned about). ``excluded_before_install`` are the pins Step 1 did not install
-    (reported in the result's ``excluded`` too). The tree under ``root`` is only read.
-    ``target``/``interpreter``: Step 1's target and its interpreter of the target version, for
-    the closure check's markers and drop-package-tests' import check (``None``: the configured
-    target, an interpreter looked up). ``origin``: the pin source the tree was installed from, for
-    messages (empty: a tree packed as it is). ``requested_extras``: normalised distribution name ->
-    the extras the pin source asked of it, whose requirements the closure check then counts;
-    ``closure_fix``: how to complete that pin source, in its own terms.
+    Everything comes from ``staged`` as Step 1 handed it over: the tree (only read), its
+    distributions, the pins left out before install and why, the target and its interpreter, the
+    pin source's name, requested extras and fix (for the closure check's message).
     """
     started = time.monotonic()
-    user_patterns = config.exclude_packages if patterns is None else tuple(patterns)
-    patterns = config.excluded_patterns if patterns is None else tuple(patterns)
-    plan = plan_exclusions(distributions, patterns, already_excluded=[pin.name for pin in excluded_before_install])
-    target = target or LambdaTarget.create(config.python_version, config.architecture)
-    excluded_names = {dist.name for dist in plan.excluded} | {pin.name for pin in excluded_before_install}
+    root, distributions, target, interpreter = staged.root, staged.distributions, staged.target, staged.interpreter
+    user_patterns = config.exclude_packages
+    patterns = config.excluded_patterns
+    plan = plan_exclusions(distributions, patterns, already_excluded=[pin.name for pin, _ in staged.left_out])
+    excluded_names = {dist.name for dist in plan.excluded} | {pin.name for pin, _ in staged.left_out}
     kept_distributions = [dist for dist in distributions if dist.name not in excluded_names]
-    _check_closure(kept_distributions, excluded_names, patterns, target, origin, requested_extras, closure_fix)
+    _check_closure(kept_distributions, excluded_names, patterns, target, staged.origin, staged.requested_extras,
+                   staged.closure_fix)
     excluded_files = plan.excluded_files
-    staged = walk_tree(root)
+    tree = walk_tree(root)
 
-    after_exclusion = [f for f in staged if f.relpath not in excluded_files]
-    excluded_bytes = sum(f.size for f in staged if f.relpath in excluded_files)
+    after_exclusion = [f for f in tree if f.relpath not in excluded_files]
+    excluded_bytes = sum(f.size for f in tree if f.relpath in excluded_files)
     context = SlimmingContext.create((f.relpath for f in after_exclusion), kept_distributions, distributions)
     kept, slimmed = _slim(after_exclusion, context)
     _check_sourceless_bytecode(kept, context, target)
@@ -266,7 +264,7 @@ def pack_layer(
     if config.drop_package_tests:
         tests_started = time.monotonic()
         tests = _drop_package_tests(root, kept, target, reporter, interpreter)
-        kept = [staged for staged in kept if staged.relpath not in tests.dropped_files]
+        kept = [file for file in kept if file.relpath not in tests.dropped_files]
         started += time.monotonic() - tests_started  # reported on its own lines, not as zip time
     if not kept:
         raise EmptyLayerError(
@@ -310,7 +308,7 @@ def pack_layer(
         files=written.files,
         unzipped_bytes=written.unzipped_bytes,
         zipped_bytes=written.zipped_bytes,
-        excluded=plan.excluded + before_install_exclusions(excluded_before_install, patterns),
+        excluded=plan.excluded + before_install_exclusions(staged.left_out),
         excluded_bytes=excluded_bytes,
         slimmed=tuple((reason, c, b) for reason, (c, b) in sorted(slimmed.items())),
         report=report,
@@ -320,35 +318,3 @@ def pack_layer(
         cache_rejected=written.cache_rejected,
         package_tests=tests,
     )
-
-
-@dataclass
-class LambdaLayerZipper:
-    """Step 2 on its own: pack ``build/lambda/layer/artifacts/python`` (or the tool's build venv).
-
-    ``ignore_package_list``: ``None`` uses the defaults plus ``exclude-packages`` from
-    ``[tool.lambda-layer]``; a list is used exactly as given. ``verbose=False`` prints nothing
-    but warnings, as the reference tool's seed API does.
-    """
-
-    path_pyproject_toml: Path
-    build_tool: LayerBuildToolEnum = LayerBuildToolEnum.pip
-    ignore_package_list: Optional[List[str]] = None
-    verbose: bool = True
-    config: Optional[LayerConfig] = None
-    reporter: Optional[Reporter] = None
-    #: normalised distribution name -> extras asked of it (their requirements must be in the tree too).
-    requested_extras: Mapping[str, FrozenSet[str]] = field(default_factory=dict)
-
-    def run(self) -> LayerZipResult:
-        paths = LayerPaths.for_pyproject(self.path_pyproject_toml)
-        config = self.config or load_config(paths.pyproject)
-        output = config.output_path(paths.project_root)
-        check_output_ownership(paths, config.requirements, output, "Change `output` in [tool.lambda-layer].")
-        root = paths.staged_site_packages(LayerBuildToolEnum(self.build_tool))
-        reporter = self.reporter or PrintReporter(verbose=self.verbose, quiet=not self.verbose)
-        with layer_lock(paths, output, reporter):
-            return pack_layer(
-                root, scan_distributions(root), config, reporter, output, patterns=self.ignore_package_list,
-                requested_extras=self.requested_extras,
-            )

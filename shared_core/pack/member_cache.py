@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from shared_core.atomic_file import write_atomically
+from shared_core.support.atomic_file import write_atomically
 
 #: Below this many bytes a member is compressed every time (measured: all members under 4 KiB of
 #: a pandas + pyarrow layer, 2,388 files, take 0.1 s of CPU to compress at level 9).

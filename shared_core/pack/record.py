@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Dict, List, Sequence, Tuple
 
-from shared_core.distributions import InstalledDistribution
-from shared_core.fingerprint import file_sha256
+from shared_core.install.distributions import InstalledDistribution
 from shared_core.pack.slimming import pyc_source
 from shared_core.pack.tree import StagedFile
+from shared_core.support.digests import file_sha256
 
 
 @dataclass(frozen=True)

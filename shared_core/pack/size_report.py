@@ -7,15 +7,7 @@ from typing import List, Optional, Tuple
 
 from shared_core.errors import SizeLimitError
 from shared_core.lambda_runtime import DIRECT_UPLOAD_LIMIT, UNZIPPED_LIMIT
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
+from shared_core.support.sizes import human_size
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import AbstractSet, Iterable, List, Sequence
 
-from shared_core.distributions import InstalledDistribution
+from shared_core.install.distributions import InstalledDistribution
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pack.tree import StagedFile
 

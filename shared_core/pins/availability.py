@@ -14,7 +14,7 @@ from typing import List, Mapping, Optional, Sequence, Tuple
 
 from shared_core.errors import MissingWheelError
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.tools import find_uv, run_tool
+from shared_core.support.toolchain import find_uv, run_tool
 
 #: How uv says that a pinned release has no wheel it may use for the target.
 _UV_NO_WHEEL = re.compile(r"Because (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>\S+?) has no (?:usable wheels|wheels with a matching)")

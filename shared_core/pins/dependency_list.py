@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from shared_core.indexes import uv_project_indexes
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.names import normalize_name
 from shared_core.pins.extras import EXTRAS_KEY, chosen_extras
+from shared_core.pins.indexes import uv_project_indexes
 from shared_core.pins.local import local_digest
 from shared_core.pins.source import PinSource, Resolution
 from shared_core.pins.uv_compile import CompileInput, compile_for_target
+from shared_core.support.names import normalize_name
 
 
 def uv_sources(pyproject: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence, Set, Tuple
 
-from shared_core.config import LayerConfig, read_pyproject
-from shared_core.errors import LockError
-from shared_core.paths import LayerBuildToolEnum, LayerPaths
-from shared_core.pins.dependency_list import DependencyListSource, project_requirements
+from shared_core.errors import ConfigError, LockError
+from shared_core.layout import LayerBuildToolEnum
+from shared_core.pins.dependency_list import DependencyListSource, project_requirements, requirements_with_extras
 from shared_core.pins.extras import check_extras, chosen_extras
 from shared_core.pins.poetry_lock import (
     PoetryLockSource,
     check_poetry_lock,
-    lock_groups,
+    defined_groups,
     poetry_extras,
     poetry_sources,
     select_groups,
@@ -21,7 +20,9 @@ from shared_core.pins.poetry_lock import (
 from shared_core.pins.requirements_file import RequirementsFileSource
 from shared_core.pins.source import PinSource
 from shared_core.pins.uv_lock import UvLockSource, lock_root
-from shared_core.user_files import read_user_toml
+from shared_core.settings.layer import LayerConfig
+from shared_core.support.names import normalize_name
+from shared_core.support.user_files import read_user_toml
 
 POETRY_LOCK_FIX = "Run `poetry lock` to regenerate it."
 
@@ -80,17 +81,7 @@ def pin_source_for_project(
     """
     extras_name = config.label("extras")
     if build_tool is LayerBuildToolEnum.poetry:
-        lock_path = project_root / "poetry.lock"
-        if not lock_path.exists():
-            raise LockError(f"{lock_path} does not exist. Run `poetry lock` in {project_root} first.")
-        _, lock_data = read_user_toml(lock_path, error=LockError, fix=POETRY_LOCK_FIX)
-        check_poetry_lock(lock_path, lock_data, pyproject)
-        groups = lock_groups(lock_data) if config.all_groups else select_groups(
-            config.with_groups, config.without_groups, config.only_groups
-        )
-        defined = poetry_extras(pyproject, lock_data)
-        extras = chosen_extras(config.extras, config.all_extras, defined, name=extras_name, defined_in="pyproject.toml")
-        return PoetryLockSource(lock_path, lock_data, groups, extras, poetry_sources(pyproject), pyproject)
+        return poetry_lock_source(project_root, pyproject, config)
     if build_tool is LayerBuildToolEnum.uv or (
         build_tool is LayerBuildToolEnum.hatch and (lock_root(project_root) / "uv.lock").exists()
     ):  # as `hatch build -t lambda-layer` does
@@ -113,8 +104,59 @@ def pin_source_for_project(
     return DependencyListSource(project_root, requirements, extras, config.allow_sdist, pyproject)
 
 
-def default_pin_source(paths: LayerPaths, build_tool: Optional[LayerBuildToolEnum], config: LayerConfig) -> PinSource:
-    """The source for a project on disk: ``build_tool``'s, or the one its files point to."""
-    pyproject = read_pyproject(paths.pyproject) if paths.pyproject.exists() else {}
-    tool = LayerBuildToolEnum(build_tool) if build_tool else detect_build_tool(paths.project_root, pyproject)
-    return pin_source_for_project(paths.project_root, pyproject, tool, config)
+def default_pin_source(project_root: Path, pyproject: Mapping[str, Any], build_tool: Optional[LayerBuildToolEnum],
+                       config: LayerConfig) -> PinSource:
+    """The source for a project: ``build_tool``'s, or the one its files point to."""
+    tool = LayerBuildToolEnum(build_tool) if build_tool else detect_build_tool(project_root, pyproject)
+    return pin_source_for_project(project_root, pyproject, tool, config)
+
+
+def poetry_lock_source(
+    project_root: Path, pyproject: Mapping[str, Any], config: LayerConfig, *,
+    lock_data: Optional[Mapping[str, Any]] = None,
+    credentials: Optional[Mapping[str, Tuple[Optional[str], Optional[str]]]] = None,
+) -> PinSource:
+    """poetry.lock as pin source, with the groups and extras ``config`` chooses, each checked.
+
+    ``lock_data``: the lock as Poetry's own locker read it, fresh by Poetry's check (the Poetry
+    command); else read and checked here. ``credentials``: the sources' from Poetry's configuration.
+    """
+    lock_path = project_root / "poetry.lock"
+    if lock_data is None:
+        if not lock_path.exists():
+            raise LockError(f"{lock_path} does not exist. Run `poetry lock` in {project_root} first.")
+        _, lock_data = read_user_toml(lock_path, error=LockError, fix=POETRY_LOCK_FIX)
+        check_poetry_lock(lock_path, lock_data, pyproject)
+    else:
+        check_poetry_lock(lock_path, lock_data, None)
+    groups = chosen_groups(config, defined_groups(pyproject, lock_data))
+    extras = chosen_extras(config.extras, config.all_extras, poetry_extras(pyproject, lock_data),
+                           name=config.label("extras"), defined_in="pyproject.toml")
+    return PoetryLockSource(lock_path, lock_data, groups, extras, poetry_sources(pyproject, credentials), pyproject)
+
+
+def chosen_groups(config: LayerConfig, defined: Set[str]) -> Set[str]:
+    """The dependency groups ``config`` asks for, every named one checked against ``defined``
+    (``--all-groups``: all of them), the way ``poetry install`` chooses them."""
+    for attribute in ("with_groups", "without_groups", "only_groups"):
+        for name in getattr(config, attribute):
+            if normalize_name(name) not in defined:
+                raise ConfigError(
+                    f"{config.label(attribute)} names the group {name!r}, which pyproject.toml does not define "
+                    f"(groups: {', '.join(sorted(defined))})."
+                )
+    return set(defined) if config.all_groups else select_groups(config.with_groups, config.without_groups,
+                                                                 config.only_groups)
+
+
+def hatch_pin_source(project_root: Path, pyproject: Mapping[str, Any], config: LayerConfig,
+                     dependencies: Sequence[str], optional: Mapping[str, Sequence[str]]) -> PinSource:
+    """What ``hatch build -t lambda-layer`` builds from: the project's (or its workspace's) uv.lock when
+    there is one, else Hatch's own dependency list and extras (dynamic ones already expanded by
+    Hatchling), resolved for the target."""
+    extras = chosen_extras(config.extras, config.all_extras, optional, name=config.label("extras"))
+    if (lock_root(project_root) / "uv.lock").is_file():
+        return UvLockSource(project_root, extras, config.all_extras, config.with_groups, config.without_groups,
+                            config.only_groups, config.all_groups, pyproject=pyproject)
+    return DependencyListSource(project_root, requirements_with_extras(dependencies, optional, extras), extras,
+                                config.allow_sdist, pyproject)

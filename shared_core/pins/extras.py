@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable, List, Sequence, Tuple
 
 from shared_core.errors import ConfigError
-from shared_core.names import normalize_name
+from shared_core.support.names import normalize_name
 
 #: How the console script and the API name ``extras`` when it came from the shared table.
 EXTRAS_KEY = "Field `tool.lambda-layer.extras`"

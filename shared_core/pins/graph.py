@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from shared_core.names import matching_pattern, normalize_name
 from shared_core.pins.pin import Pin
+from shared_core.support.names import matching_pattern, normalize_name
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ class PinSelection:
     excluded: Tuple[str, ...]
     #: Pins reachable only through excluded distributions (``jmespath`` once ``boto3`` is out).
     orphans: Tuple[str, ...]
+    #: The pins left out, each with the exclusion pattern that matched it ("" for an orphan).
+    left_out_pins: Tuple[Tuple[Pin, str], ...] = ()
 
     @property
     def left_out(self) -> Tuple[str, ...]:
@@ -65,8 +67,10 @@ class PinSelection:
 
 def select_pins(pins: Sequence[Pin], patterns: Sequence[str], graph: Optional[DependencyGraph]) -> PinSelection:
     """Drop the pins matching an exclusion pattern, then those only they needed."""
-    excluded = [pin.name for pin in pins if matching_pattern(pin.name, patterns) is not None]
+    matched = {pin.name: matching_pattern(pin.name, patterns) for pin in pins}
+    excluded = [pin.name for pin in pins if matched[pin.name] is not None]
     kept = [pin.name for pin in pins if pin.name not in excluded]
     unreachable = orphans(kept, excluded, graph)
     chosen = tuple(pin for pin in pins if pin.name in kept and pin.name not in unreachable)
-    return PinSelection(chosen, tuple(excluded), tuple(unreachable))
+    left_out = tuple((pin, matched[pin.name] or "") for pin in pins if pin.name in excluded or pin.name in unreachable)
+    return PinSelection(chosen, tuple(excluded), tuple(unreachable), left_out)

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from shared_core.errors import LockError
 from shared_core.pins.pin import Pin
-from shared_core.user_files import read_user_toml
+from shared_core.support.user_files import read_user_toml
 
 #: Folders that hold build output, environments or VCS data, not a project's source.
 _NOT_SOURCE = frozenset((".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "build", "dist", "node_modules",

@@ -8,7 +8,6 @@ source pinned to that package) or a local distribution (a workspace member, a pa
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
@@ -17,7 +16,7 @@ from packaging.markers import InvalidMarker, Marker
 
 from shared_core.errors import LockError
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.names import normalize_name
+from shared_core.support.names import normalize_name
 
 
 @dataclass(frozen=True)
@@ -67,12 +66,6 @@ def marker_applies(marker: Optional[str], target: LambdaTarget, extras: Iterable
     return False
 
 
-def digest_text(*parts: str) -> str:
-    sha = hashlib.sha256()
-    for part in parts:
-        sha.update(part.encode("utf-8"))
-        sha.update(b"\0")
-    return sha.hexdigest()
 
 
 def check_hash_rule(pins: Sequence[Pin], origin: str) -> None:

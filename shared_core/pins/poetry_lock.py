@@ -16,12 +16,11 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set,
 from packaging.requirements import InvalidRequirement, Requirement
 
 from shared_core.errors import LockError
-from shared_core.indexes import PackageIndex
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.names import normalize_name
 from shared_core.pins.graph import DependencyGraph
+from shared_core.pins.indexes import PackageIndex
 from shared_core.pins.local import local_digest, local_pin
-from shared_core.pins.pin import Pin, digest_text, marker_applies
+from shared_core.pins.pin import Pin, marker_applies
 from shared_core.pins.source import (
     GROUP_AND_EXTRA_SETTINGS,
     PinSource,
@@ -29,6 +28,8 @@ from shared_core.pins.source import (
     pyproject_direct_dependencies,
     requirement_name,
 )
+from shared_core.support.digests import digest_text
+from shared_core.support.names import normalize_name
 
 MAIN_GROUP = "main"
 #: The lock format this module reads (Poetry 2 writes 2.1); a newer major one is refused, as Poetry refuses it.
@@ -43,9 +44,12 @@ def select_groups(with_groups: Sequence[str], without_groups: Sequence[str], onl
     return selected - {normalize_name(group) for group in without_groups}
 
 
-def lock_groups(lock_data: Mapping[str, Any]) -> Set[str]:
-    """Every group the lock records (``--all-groups``), main included."""
+def defined_groups(pyproject: Mapping[str, Any], lock_data: Mapping[str, Any]) -> Set[str]:
+    """Every dependency group the project defines (``[tool.poetry.group.*]``, ``[dependency-groups]``) or
+    its lock records, main included (normalised): what ``--with`` may name and ``--all-groups`` means."""
     groups = {MAIN_GROUP}
+    groups |= {normalize_name(name) for name in pyproject.get("tool", {}).get("poetry", {}).get("group", {})}
+    groups |= {normalize_name(name) for name in pyproject.get("dependency-groups", {})}
     for package in lock_data.get("package", []):
         groups |= {normalize_name(group) for group in package.get("groups", [MAIN_GROUP])}
     return groups

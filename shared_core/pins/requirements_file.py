@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Tuple
 from shared_core.errors import LockError
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.local import local_digest
-from shared_core.pins.pin import Pin, digest_text
+from shared_core.pins.pin import Pin
 from shared_core.pins.requirements_text import (
     conflicting_pins,
     exact_pins,
@@ -26,7 +26,8 @@ from shared_core.pins.requirements_text import (
 )
 from shared_core.pins.source import PinSource, Resolution
 from shared_core.pins.uv_compile import CompileInput, compile_for_target
-from shared_core.user_files import read_user_text
+from shared_core.support.digests import digest_text
+from shared_core.support.user_files import read_user_text
 
 #: How to complete a hash-pinned file that misses a dependency (said after "The pins came from <file>: ").
 HASHED_FIX = (

@@ -19,11 +19,12 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 from packaging.requirements import InvalidRequirement, Requirement
 
 from shared_core.errors import LockError
-from shared_core.indexes import NO_SETTINGS, IndexSettings, PackageIndex, index_from_url, mask_credentials
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.names import normalize_name
+from shared_core.pins.indexes import NO_SETTINGS, IndexSettings, PackageIndex, index_from_url
 from shared_core.pins.local import local_pin, path_from_reference
 from shared_core.pins.pin import Pin, marker_applies
+from shared_core.support.names import normalize_name
+from shared_core.support.reporting import mask_credentials
 
 _INDEX_URL = ("-i", "--index-url")
 _FIND_LINKS = ("-f", "--find-links")

@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
-from shared_core.indexes import NO_SETTINGS, IndexSettings, PackageIndex
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.graph import DependencyGraph
+from shared_core.pins.indexes import NO_SETTINGS, IndexSettings, PackageIndex
 from shared_core.pins.pin import Pin
 
 if TYPE_CHECKING:  # pragma: no cover
-    from shared_core.config import LayerConfig
+    from shared_core.settings.layer import LayerConfig
 
 _NO_GROUPS = "only a poetry.lock or uv.lock records dependency groups"
 _NO_EXTRAS = "a requirements file has no extras"

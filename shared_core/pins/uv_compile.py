@@ -17,24 +17,24 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from shared_core.errors import LayerError, LockError
-from shared_core.indexes import (
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.pins.availability import missing_wheel_error, newest_with_wheel, uv_missing
+from shared_core.pins.graph import DependencyGraph
+from shared_core.pins.indexes import (
     NO_SETTINGS,
     IndexSettings,
     PackageIndex,
     all_secrets,
     index_from_url,
-    mask_credentials,
     same_index,
     uv_index_args,
     uv_index_env,
 )
-from shared_core.lambda_runtime import LambdaTarget
-from shared_core.names import normalize_name
-from shared_core.pins.availability import missing_wheel_error, newest_with_wheel, uv_missing
-from shared_core.pins.graph import DependencyGraph
 from shared_core.pins.requirements_text import exact_pins, parse_requirements_text, requested_extras
 from shared_core.pins.source import Resolution, requirement_name
-from shared_core.tools import failure_message, find_uv, run_tool
+from shared_core.support.names import normalize_name
+from shared_core.support.reporting import mask_credentials
+from shared_core.support.toolchain import failure_message, find_uv, run_tool
 
 
 @dataclass(frozen=True)

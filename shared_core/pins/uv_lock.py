@@ -13,17 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
-from shared_core.errors import LockError
-from shared_core.indexes import is_pypi, uv_project_indexes
+from shared_core.errors import ConfigError, LockError
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.names import normalize_name
 from shared_core.pins.graph import DependencyGraph
+from shared_core.pins.indexes import is_pypi, uv_project_indexes
 from shared_core.pins.local import local_digest
-from shared_core.pins.pin import Pin, digest_text
+from shared_core.pins.pin import Pin
 from shared_core.pins.requirements_text import exact_pins, parse_requirements_text
 from shared_core.pins.source import GROUP_AND_EXTRA_SETTINGS, PinSource, Resolution, pyproject_direct_dependencies
-from shared_core.tools import find_uv, run_tool
-from shared_core.user_files import read_user_toml
+from shared_core.support.digests import digest_text
+from shared_core.support.names import normalize_name
+from shared_core.support.toolchain import find_uv, run_tool
+from shared_core.support.user_files import read_user_toml
 
 UV_LOCK_FIX = "Run `uv lock` to regenerate it."
 #: What a uv.lock records for a package that is not an index release.
@@ -104,10 +105,9 @@ class UvLockSource(PinSource):
             where = "" if self._root == self.project_root.resolve() else f" (the root of the workspace {self.project_root} belongs to)"
             raise LockError(f"{lock_path} does not exist. Run `uv lock` in {self._root}{where} first.")
         self._text, self._lock = read_user_toml(lock_path, error=LockError, fix=UV_LOCK_FIX)
-        if self.pyproject is None:
-            from shared_core.config import read_pyproject
-
-            self.pyproject = read_pyproject(self.project_root / "pyproject.toml")
+        if self.pyproject is None:  # the Python API's own construction; the pipeline hands the project's
+            _, self.pyproject = read_user_toml(self.project_root / "pyproject.toml", error=ConfigError,
+                                               fix="Fix pyproject.toml, a UTF-8 TOML file.")
         check_uv_lock_data(self._lock, self.pyproject)
 
     def _project_name(self) -> str:

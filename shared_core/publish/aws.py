@@ -24,8 +24,8 @@ from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Mapping, Optio
 from urllib.parse import unquote, urlsplit
 
 from shared_core.errors import PublishError
-from shared_core.indexes import mask_credentials
-from shared_core.publish.settings import DEFAULT_TIMEOUT, PUBLISH_TABLE
+from shared_core.settings.publish import DEFAULT_TIMEOUT, PUBLISH_TABLE
+from shared_core.support.reporting import mask_credentials
 from shared_core.version import __version__
 
 BOTO3_MISSING = (

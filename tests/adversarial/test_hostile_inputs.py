@@ -31,11 +31,11 @@ from layer_assertions import dists, names
 from packaging.requirements import Requirement
 from wheelfactory import wheel_sha256
 
-from hatch_lambda_layer.builder import LambdaLayerBuilder
+from hatch_lambda_layer.builder import LambdaLayerHatchBuilder
 from shared_core.cli import main
-from shared_core.config import tomllib
 from shared_core.pins.poetry_lock import poetry_content_hash
-from shared_core.tools import find_uv
+from shared_core.support.toolchain import find_uv
+from shared_core.support.user_files import tomllib
 
 LAYER = Path("build/lambda/layer/layer.zip")
 ENTRY_POINTS = ("console", "uv-lock", "poetry", "hatch")
@@ -274,7 +274,7 @@ def run_hatch(case: Case, fixtures: Fixtures, name: str) -> Outcome:
         fixtures.online()
     (fixtures.root / "pyproject.toml").write_text(text)
     config = tomllib.loads(text)
-    builder = LambdaLayerBuilder(str(fixtures.root), metadata=ProjectMetadata(str(fixtures.root), None, config=config))
+    builder = LambdaLayerHatchBuilder(str(fixtures.root), metadata=ProjectMetadata(str(fixtures.root), None, config=config))
     try:
         list(builder.build())
         code = 0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence
 
 from shared_core.cli import main
-from shared_core.tools import find_uv
+from shared_core.support.toolchain import find_uv
 
 PROJECT = """\
 [project]

@@ -19,9 +19,9 @@ from hatchling.plugin.manager import PluginManager
 from layer_assertions import dists, names, tops
 from wheelfactory import HUGE_BLOB_BYTES
 
-from hatch_lambda_layer.builder import LambdaLayerBuilder
+from hatch_lambda_layer.builder import LambdaLayerHatchBuilder
 from hatch_lambda_layer.hooks import hatch_register_builder
-from shared_core.fingerprint import fingerprint_path
+from shared_core.pipeline.fingerprint import fingerprint_path
 
 TARGET = "tool.hatch.build.targets.lambda-layer"
 LAYER = Path("build/lambda/layer/layer.zip")
@@ -74,9 +74,9 @@ def write_project(root: Path, config: Dict[str, Any]) -> Path:
     return root
 
 
-def in_process_builder(root: Path, config: Dict[str, Any]) -> LambdaLayerBuilder:
+def in_process_builder(root: Path, config: Dict[str, Any]) -> LambdaLayerHatchBuilder:
     write_project(root, config)
-    return LambdaLayerBuilder(str(root), metadata=ProjectMetadata(str(root), None, config=config))
+    return LambdaLayerHatchBuilder(str(root), metadata=ProjectMetadata(str(root), None, config=config))
 
 
 def hatchling_build(root: Path, env: Dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -96,9 +96,9 @@ def built(completed: subprocess.CompletedProcess) -> str:
 
 
 def test_registered_under_the_entry_point():
-    assert hatch_register_builder() is LambdaLayerBuilder
-    assert LambdaLayerBuilder.PLUGIN_NAME == "lambda-layer"
-    assert PluginManager().builder.get("lambda-layer") is LambdaLayerBuilder
+    assert hatch_register_builder() is LambdaLayerHatchBuilder
+    assert LambdaLayerHatchBuilder.PLUGIN_NAME == "lambda-layer"
+    assert PluginManager().builder.get("lambda-layer") is LambdaLayerHatchBuilder
 
 
 # -- in-process tier: Hatchling's ProjectMetadata + our builder ------------------------------------
@@ -148,7 +148,7 @@ def test_all_extras_and_self_referencing_extra(core_env, tmp_path):
 
 
 def test_uv_lock_is_the_pin_source_when_present(core_env, tmp_path, capsys):
-    from shared_core.tools import find_uv
+    from shared_core.support.toolchain import find_uv
 
     root = tmp_path / "locked"
     config = pyproject(["fake-a"], optional={"speed": ["fake-with-extra[speed]"]}, target={"extras": ["speed"]})

@@ -19,8 +19,8 @@ from layer_assertions import bytes_under, dists, member_sizes, names
 from wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
 
 from shared_core.cli import main
-from shared_core.install.bytecode import find_interpreter
 from shared_core.lambda_runtime import LambdaTarget
+from shared_core.support.toolchain import find_interpreter
 
 LAYER = Path("build/lambda/layer/layer.zip")
 

@@ -10,7 +10,7 @@ import pytest
 from layer_assertions import dists
 
 from shared_core.cli import main
-from shared_core.tools import find_uv
+from shared_core.support.toolchain import find_uv
 
 PROJECT = """\
 [project]

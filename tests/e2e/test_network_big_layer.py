@@ -19,8 +19,8 @@ import zipfile
 import pytest
 
 from shared_core.cli import main
-from shared_core.install.bytecode import find_interpreter
 from shared_core.lambda_runtime import UNZIPPED_LIMIT, LambdaTarget
+from shared_core.support.toolchain import find_interpreter
 
 pytestmark = pytest.mark.network
 

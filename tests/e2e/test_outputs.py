@@ -29,9 +29,9 @@ from test_robustness import CHECKOUT, LAYER, POETRY_PROJECT, SIX, VERSION, pinne
 from shared_core import LambdaLayerZipper, LayerConfig, clean_layer
 from shared_core.cli import main
 from shared_core.errors import OutputError
-from shared_core.fingerprint import fingerprint_path, read_fingerprint
-from shared_core.install.bytecode import find_interpreter
 from shared_core.lambda_runtime import LambdaTarget
+from shared_core.pipeline.fingerprint import fingerprint_path, read_fingerprint
+from shared_core.support.toolchain import find_interpreter
 
 TARGET_LINE = f"target: python{VERSION} x86_64 (--python)\n"
 LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"
@@ -518,7 +518,7 @@ def test_a_fifo_never_blocks_the_build(core_env, make_project, make, target_said
 
 def test_reading_a_fifo_record_returns_at_once(tmp_path):
     """What publish reads: a FIFO where the record belongs is no record (and no wait)."""
-    from shared_core.fingerprint import is_up_to_date
+    from shared_core.pipeline.fingerprint import is_up_to_date
 
     layer = tmp_path / "layer.zip"
     layer_zip(layer)
@@ -529,7 +529,7 @@ def test_reading_a_fifo_record_returns_at_once(tmp_path):
 
 def test_a_link_at_the_zip_path_is_never_up_to_date(tmp_path):
     """The record may match the file a link points to; a link is still not the zip this tool wrote."""
-    from shared_core.fingerprint import is_up_to_date, write_fingerprint
+    from shared_core.pipeline.fingerprint import is_up_to_date, write_fingerprint
 
     layer_zip(tmp_path / "real.zip")
     write_fingerprint(tmp_path / "real.zip", {"a": 1})

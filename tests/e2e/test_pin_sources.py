@@ -19,7 +19,7 @@ from layer_assertions import dists
 from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
-from shared_core.tools import find_uv
+from shared_core.support.toolchain import find_uv
 
 LAYER = Path("build/lambda/layer/layer.zip")
 

@@ -264,14 +264,15 @@ def test_small_promises_of_a_build(core_env, make_project, capsys):
     import os
     import stat
 
-    from shared_core import LayerConfig, build_layer
-    from shared_core.fingerprint import fingerprint_path
-    from shared_core.reporting import PrintReporter
+    from shared_core import LayerConfig, Project, build_layer
+    from shared_core.pipeline.fingerprint import fingerprint_path
+    from shared_core.support.reporting import PrintReporter
 
     project = make_project(requirements__txt="requests==2.32.3\nfake-b==1.0\nurllib3==2.2.3\nfake-cli==1.0\nboto3==1.35.0\n")
     previous = os.umask(0o077)
     try:
-        outcome = build_layer(project / "pyproject.toml", LayerConfig(python_version="3.12"), PrintReporter(verbose=True))
+        outcome = build_layer(Project.load(project / "pyproject.toml"), LayerConfig(python_version="3.12"),
+                              PrintReporter(verbose=True))
     finally:
         os.umask(previous)
     layer = project / "build/lambda/layer/layer.zip"

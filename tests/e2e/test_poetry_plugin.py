@@ -509,8 +509,8 @@ def test_credentials_travel_in_the_installers_environment_only(project, poetry_e
 def _move_source(root: Path, old: str, new: str) -> None:
     """Point the project's source (pyproject.toml and poetry.lock) at ``new`` instead of ``old`` (host:port),
     with the lock's content-hash recomputed as Poetry computes it, so the lock stays fresh."""
-    from shared_core.config import tomllib
     from shared_core.pins.poetry_lock import poetry_content_hash
+    from shared_core.support.user_files import tomllib
 
     for name in ("pyproject.toml", "poetry.lock"):
         (root / name).write_text((root / name).read_text().replace(old, new))
@@ -523,7 +523,7 @@ def _move_source(root: Path, old: str, new: str) -> None:
 
 def _sha256_of(root: Path, name: str) -> str:
     """The hash poetry.lock records for ``name``'s only wheel."""
-    from shared_core.config import tomllib
+    from shared_core.support.user_files import tomllib
 
     [package] = [p for p in tomllib.loads((root / "poetry.lock").read_text())["package"] if p["name"] == name]
     [wheel] = package["files"]
@@ -623,9 +623,6 @@ def test_errors_are_one_poetry_error_line(poetry_app, project, case, args, needl
 def test_table_groups_and_extras_apply_without_options_progress_on_terminal(poetry_app, project, monkeypatch):
     """``with-groups``/``extras`` in the table select what ``--with``/``-E`` would (in process);
     on a terminal the zip step draws a progress bar on stderr, stdout stays one line per stage."""
-    from poetry_lambda_layer import command
-
-    monkeypatch.setattr(command, "PROGRESS_MIN_ITEMS", 1)
     root = project("classic")
     _rewrite(root / "pyproject.toml", "[tool.lambda-layer]\n",
              '[tool.lambda-layer]\nwith-groups = ["dev"]\nextras = ["speed"]\narchitecture = "arm64"\n')

@@ -17,10 +17,10 @@ from aws_emulator import ACCOUNT, REGION, SECRET
 from shared_core import LambdaLayerPublisher, PublishResult, publish_layer
 from shared_core.cli import main
 from shared_core.errors import ConfigError, PublishError
-from shared_core.fingerprint import read_fingerprint
 from shared_core.lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
-from shared_core.publish.publisher import layer_description, upload_method
-from shared_core.publish.settings import PublishSettings, default_layer_name
+from shared_core.pipeline.fingerprint import read_fingerprint
+from shared_core.publish.layer_version import layer_description, upload_method
+from shared_core.settings.publish import PublishSettings, default_layer_name
 from shared_core.version import __version__
 
 LAYER = Path("build/lambda/layer/layer.zip")
@@ -430,7 +430,7 @@ class _Terminal(io.StringIO):
 
 def test_upload_reports_progress_and_bar_only_on_a_terminal(aws, tmp_path):
     from shared_core.publish.aws import LayerApi
-    from shared_core.reporting import TerminalBar, terminal_bar
+    from shared_core.support.reporting import TerminalBar, terminal_bar
 
     aws.bucket("progress-bucket")
     layer = small_zip(tmp_path / "layer.zip", "x = 1\n" * 1000)

@@ -109,7 +109,7 @@ def test_timeout_bounds_a_silent_endpoint_and_defaults_to_60_seconds(aws, demo, 
     assert 3 <= time.monotonic() - started < 15
     assert capsys.readouterr().err == f"error: {expected('silent', endpoints['silent'])}\n"
 
-    from shared_core.publish.settings import DEFAULT_TIMEOUT, PublishSettings
+    from shared_core.settings.publish import DEFAULT_TIMEOUT, PublishSettings
 
     assert PublishSettings().timeout == DEFAULT_TIMEOUT == 60.0
 

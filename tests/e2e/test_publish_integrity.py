@@ -26,7 +26,7 @@ from shared_core import publish_layer
 from shared_core.cli import main
 from shared_core.errors import PublishError
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.publish.settings import PublishSettings
+from shared_core.settings.publish import PublishSettings
 
 LAYER = Path("build/lambda/layer/layer.zip")
 NAME = "demo-app-py312-arm64"

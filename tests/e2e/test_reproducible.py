@@ -15,7 +15,7 @@ from typing import Dict, List
 import pytest
 from layer_assertions import names, record_check
 
-from shared_core.tools import find_uv
+from shared_core.support.toolchain import find_uv
 
 RUNNING = "%d.%d" % sys.version_info[:2]
 PROJECT = f"""\

@@ -28,7 +28,7 @@ from layer_assertions import dists, names
 from test_pipeline import run_cli as run_any_cli
 from wheelfactory import make_wheel, module, wheel_sha256
 
-from shared_core.fingerprint import fingerprint_path
+from shared_core.pipeline.fingerprint import fingerprint_path
 
 LAYER = Path("build/lambda/layer/layer.zip")
 #: The target of most builds here: a runtime AWS has not deprecated (so no warning joins the output
@@ -317,7 +317,7 @@ UV_PROJECT = '[project]\nname = "emptied"\nversion = "1"\nrequires-python = ">=3
 
 
 def uv_lock(project: Path, env: Dict[str, str]) -> None:
-    from shared_core.tools import find_uv
+    from shared_core.support.toolchain import find_uv
 
     subprocess.run([find_uv(), "lock", "--quiet"], cwd=project, env=env, check=True, timeout=60)
 
@@ -454,8 +454,8 @@ DIRECTORY, REMOVED = "a directory where the file belongs", "no such file"
 def poetry_lock(packages: str) -> Callable[[Path], bytes]:
     """A poetry.lock for POETRY_PROJECT holding ``packages``, fresh for the pyproject.toml beside it."""
     def write(root: Path) -> bytes:
-        from shared_core.config import tomllib
         from shared_core.pins.poetry_lock import poetry_content_hash
+        from shared_core.support.user_files import tomllib
 
         digest = poetry_content_hash(tomllib.loads((root / "pyproject.toml").read_text()))
         return f'{packages}\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.9"\ncontent-hash = "{digest}"\n'.encode()
@@ -584,12 +584,12 @@ def test_pip_with_an_unreachable_index_says_so(core_env, make_project, monkeypat
 
 
 def test_a_bug_shows_its_traceback_only_with_verbose(core_env, make_project, monkeypatch, capsys):
-    import shared_core.pipeline
+    import shared_core.pipeline.layer_build
 
     def broken(*args, **kwargs):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(shared_core.pipeline, "stage_dependencies", broken)
+    monkeypatch.setattr(shared_core.pipeline.layer_build, "stage_dependencies", broken)
     project = make_project(requirements__txt="fake-b==1.0\n")
     assert run_cli(project) == 1
     assert capsys.readouterr().err == (

@@ -22,7 +22,7 @@ from wheelfactory import PYC_TAG, wheel_sha256
 
 from shared_core import IncompleteLayerError, LambdaLayerZipper, LayerBuildToolEnum, fingerprint_path
 from shared_core.cli import main
-from shared_core.tools import find_uv
+from shared_core.support.toolchain import find_uv
 
 LAYER = Path("build/lambda/layer/layer.zip")
 ARTIFACTS = "build/lambda/layer/artifacts/python"

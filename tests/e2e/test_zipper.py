@@ -15,7 +15,7 @@ import pytest
 from layer_assertions import dists, names, tops
 
 from shared_core import LambdaLayerZipper, LayerBuildToolEnum, LayoutError, SizeLimitError, SymlinkEscapeError
-from shared_core.tools import find_uv
+from shared_core.support.toolchain import find_uv
 
 ARTIFACTS = "build/lambda/layer/artifacts/python"
 

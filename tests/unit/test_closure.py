@@ -6,7 +6,7 @@ from typing import Sequence, Tuple
 
 import pytest
 
-from shared_core.distributions import InstalledDistribution
+from shared_core.install.distributions import InstalledDistribution
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pack.closure import SHOWN, UnmetRequirement, incomplete_layer_error, unmet_requirements
 

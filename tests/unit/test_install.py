@@ -13,7 +13,7 @@ from shared_core.install.audit import audit_tree
 from shared_core.install.installer import InstallRequest, pip_command, uv_command
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.pin import Pin
-from shared_core.tools import find_uv
+from shared_core.support.toolchain import find_uv
 
 ARM_312 = LambdaTarget.create("3.12", "arm64")
 PINS = (Pin("requests", "2.32.3", ("sha256:aa",)), Pin("PyYAML", "6.0.2", ("sha256:bb",)))
@@ -181,8 +181,8 @@ def test_pyc_magic_numbers_are_those_of_each_interpreter_here():
     """lambda_runtime's table against every interpreter of a Lambda version this machine has."""
     import subprocess
 
-    from shared_core.install.bytecode import find_interpreter
     from shared_core.lambda_runtime import SUPPORTED_PYTHON_VERSIONS
+    from shared_core.support.toolchain import find_interpreter
 
     checked = []
     for version in SUPPORTED_PYTHON_VERSIONS:
@@ -242,10 +242,10 @@ def test_the_bytecode_interpreters_full_version_is_known():
     """Part of the fingerprint: a new patch release of the compiling interpreter means a rebuild."""
     import platform
 
-    from shared_core.install.bytecode import interpreter_version
+    from shared_core.support.toolchain import find_interpreter, interpreter_release
 
     running = LambdaTarget.create("%d.%d" % sys.version_info[:2], "x86_64")
-    assert interpreter_version(running) == platform.python_version()
+    assert interpreter_release(find_interpreter(running)) == platform.python_version()
 
 
 def test_an_interpreter_named_for_the_target_but_of_another_version_is_not_used(tmp_path, monkeypatch):
@@ -254,7 +254,7 @@ def test_an_interpreter_named_for_the_target_but_of_another_version_is_not_used(
     import os
     import subprocess
 
-    from shared_core.install.bytecode import find_interpreter
+    from shared_core.support.toolchain import find_interpreter
 
     assert "%d.%d" % sys.version_info[:2] != "3.13"
     shim = tmp_path / "bin" / "python3.13"
@@ -274,7 +274,7 @@ def test_modules_that_do_not_compile_are_named_five_then_counted(tmp_path):
     from shared_core.errors import InvalidPythonError
     from shared_core.install.bytecode import BytecodeResult
     from shared_core.install.staging import _check_invalid_python
-    from shared_core.reporting import PrintReporter
+    from shared_core.support.reporting import PrintReporter
 
     info = tmp_path / "newer-2.0.dist-info"
     info.mkdir()
@@ -300,7 +300,7 @@ def test_a_pyenv_shim_is_tried_after_the_interpreters_it_chooses_from(tmp_path, 
     """A shim is a shell script that costs a tenth of a second on every build (up-to-date ones too)."""
     import os
 
-    from shared_core.install.bytecode import _candidates
+    from shared_core.support.toolchain import _candidates
 
     root = tmp_path / "pyenv"
     shim = root / "shims" / "python3.12"

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from shared_core.distributions import InstalledDistribution
 from shared_core.errors import SizeLimitError
+from shared_core.install.distributions import InstalledDistribution
 from shared_core.pack.exclusion import ExcludedDistribution, before_install_exclusions, plan_exclusions
-from shared_core.pack.size_report import SizeReport, check_unzipped_size, human_size, zipped_size_warning
+from shared_core.pack.size_report import SizeReport, check_unzipped_size, zipped_size_warning
 from shared_core.pack.slimming import SlimmingContext, slim_reason
+from shared_core.support.sizes import human_size
 
 
 def _dist(name: str, *files: str, requires: tuple = ()) -> InstalledDistribution:
@@ -49,12 +50,13 @@ def test_a_file_two_distributions_own_goes_only_with_both():
 def test_pins_left_out_before_install_are_reported_with_the_pattern_that_matched():
     from shared_core.pins.pin import Pin
 
-    pins = [Pin("Boto3", "1.35.0"), Pin("jmespath", "1.0.1")]  # jmespath: only boto3 needed it
-    assert before_install_exclusions(pins, ["numpy", "boto*"]) == (
+    # the selection carries the pattern that matched each pin; jmespath: only boto3 needed it
+    left_out = [(Pin("Boto3", "1.35.0"), "boto*"), (Pin("jmespath", "1.0.1"), "")]
+    assert before_install_exclusions(left_out) == (
         ExcludedDistribution("Boto3", "1.35.0", "boto*", frozenset(), before_install=True),
         ExcludedDistribution("jmespath", "1.0.1", "", frozenset(), before_install=True),
     )
-    assert before_install_exclusions([], ["boto3"]) == ()
+    assert before_install_exclusions([]) == ()
 
 
 def test_plan_exclusions_counts_names_excluded_before_install_as_matched():
@@ -182,14 +184,14 @@ def _dist_info(root: Path, name: str, record: str, entry_points: str = "", requi
     ("bin/__init__.py,,\nbin/tool.py,,\n", "[console_scripts]\nbin-tool = bin.tool:main\n", {"bin/bin-tool"}),
 ])
 def test_a_distributions_scripts(tmp_path, record, entry_points, scripts):
-    from shared_core.distributions import read_distribution
+    from shared_core.install.distributions import read_distribution
 
     dist = read_distribution(tmp_path, _dist_info(tmp_path, "cli", record, entry_points))
     assert dist.scripts == frozenset(scripts)
 
 
 def test_requires_keeps_the_whole_requirement_and_names_skip_extras(tmp_path):
-    from shared_core.distributions import read_distribution
+    from shared_core.install.distributions import read_distribution
 
     requires = ('Requires-Dist: b>=2; python_version < "3.12"\nRequires-Dist: c[x] ; extra == "speed"\n'
                 "Requires-Dist: A_Thing\n")

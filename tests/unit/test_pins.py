@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from shared_core.errors import LockError
-from shared_core.indexes import IndexSettings, PackageIndex, pip_index_env, uv_index_args, uv_index_env
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.graph import DependencyGraph, orphans
+from shared_core.pins.indexes import IndexSettings, PackageIndex, pip_index_env, uv_index_args, uv_index_env
 from shared_core.pins.pin import Pin, check_hash_rule
 from shared_core.pins.poetry_lock import select_groups
 from shared_core.pins.requirements_text import exact_pins, parse_requirements_text, requirements_options
@@ -100,8 +100,8 @@ def test_poetry_content_hash_matches_poetrys_own(tmp_path):
     """Poetry's locker is the reference: our hash must equal what `poetry lock` records."""
     from poetry.factory import Factory
 
-    from shared_core.config import read_pyproject
     from shared_core.pins.poetry_lock import poetry_content_hash
+    from shared_core.pipeline.project import read_pyproject
 
     (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
     poetry = Factory().create_poetry(tmp_path)

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from shared_core.build_lock import lock_timeout
-from shared_core.config import SHARED_TABLE, ConfigError, apply_options, config_from_tables
-from shared_core.errors import LayerError, user_error
-from shared_core.indexes import PackageIndex, all_secrets, mask_credentials, pip_index_env, uv_index_env
+from shared_core.errors import ConfigError, LayerError, user_error
 from shared_core.lambda_runtime import LambdaTarget, UnsupportedTargetError
-from shared_core.names import is_glob, matches, normalize_name
+from shared_core.pins.indexes import PackageIndex, all_secrets, pip_index_env, uv_index_env
+from shared_core.pipeline.lock import lock_timeout
+from shared_core.settings.layer import SHARED_TABLE, LayerConfig
+from shared_core.settings.tables import apply_command_line, from_tables
+from shared_core.support.names import is_glob, matches, normalize_name
+from shared_core.support.reporting import mask_credentials
 
 
 @pytest.mark.parametrize("version, arch, glibc, uv_platform", [
@@ -76,15 +78,15 @@ def test_unsupported_targets_list_the_supported(version, arch, words):
 ])
 def test_config_errors_name_the_key(table, message):
     with pytest.raises(ConfigError) as error:
-        config_from_tables((table, SHARED_TABLE))
+        from_tables(LayerConfig, (table, SHARED_TABLE))
     assert message in str(error.value) and f"tool.lambda-layer.{next(iter(table))}" in str(error.value)
 
 
 def test_options_override_and_exclude_adds():
-    config = config_from_tables(({"exclude-packages": ["a"], "architecture": "x86_64"}, SHARED_TABLE))
-    updated = apply_options(config, architecture="arm64", exclude=("b",), no_default_excludes=True)
+    config = from_tables(LayerConfig, ({"exclude-packages": ["a"], "architecture": "x86_64"}, SHARED_TABLE))
+    updated = apply_command_line(config, {"architecture": "arm64", "exclude_packages": ("b",), "default_excludes": True})
     assert updated.architecture == "arm64" and updated.excluded_patterns == ("a", "b")
-    assert apply_options(config).excluded_patterns[-1] == "a" and "boto3" in apply_options(config).excluded_patterns
+    assert apply_command_line(config, {}).excluded_patterns[-1] == "a" and "boto3" in apply_command_line(config, {}).excluded_patterns
 
 
 @pytest.mark.parametrize("name, pattern, ok", [
@@ -114,12 +116,15 @@ def test_credentials_are_masked_and_only_in_env():
 
 
 def test_poetry_reporter_masks_every_message():
-    """The Poetry command's reporter masks what it prints, whatever reached it unmasked."""
-    from poetry_lambda_layer.command import IOReporter
+    """The Poetry command's reporter masks what it prints, whatever reached it unmasked (the core's
+    policy, which every reporter shares), then escapes it for cleo's formatter."""
+    from cleo.formatters.formatter import Formatter
 
-    reporter = IOReporter(None, ["p@ss:w/rd"])
+    from shared_core.support.reporting import PrintReporter
+
+    reporter = PrintReporter(secrets=["p@ss:w/rd"])
     reporter.add_secrets(["", "tok3n-42"])
-    assert reporter.text("https://bob:p%40ss%3Aw%2Frd@pkgs.example/ said tok3n-42 and p@ss:w/rd <b>") == (
+    assert Formatter.escape(reporter.mask("https://bob:p%40ss%3Aw%2Frd@pkgs.example/ said tok3n-42 and p@ss:w/rd <b>")) == (
         "https://bob:****@pkgs.example/ said **** and **** \\<b>"
     )
 
@@ -250,24 +255,24 @@ def test_lambda_constants():
 
 
 def test_hatchs_own_keys_are_ignored_in_hatchs_tables_only():
-    from shared_core.config import HATCH_TARGET_TABLE
-    from shared_core.publish.settings import HATCH_PUBLISH_TABLE, PUBLISH_TABLE, PublishSettings, settings_from_tables
+    from shared_core.settings.layer import HATCH_TARGET_TABLE
+    from shared_core.settings.publish import HATCH_PUBLISH_TABLE, PUBLISH_TABLE, PublishSettings
 
     ignore = {HATCH_PUBLISH_TABLE: ("disable",)}
-    settings = settings_from_tables(({"region": "eu-west-1"}, PUBLISH_TABLE), ({"disable": True}, HATCH_PUBLISH_TABLE),
+    settings = from_tables(PublishSettings, ({"region": "eu-west-1"}, PUBLISH_TABLE), ({"disable": True}, HATCH_PUBLISH_TABLE),
                                     ignore=ignore)
     assert settings == PublishSettings(region="eu-west-1")
     with pytest.raises(ConfigError) as error:
-        settings_from_tables(({"disable": True}, PUBLISH_TABLE), ignore=ignore)
+        from_tables(PublishSettings, ({"disable": True}, PUBLISH_TABLE), ignore=ignore)
     assert str(error.value) == (
         "Unknown field `tool.lambda-layer.publish.disable` in pyproject.toml. Known keys: layer-name, s3-bucket, "
         "s3-prefix, region, profile, description, license-info, share-with, timeout."
     )
     target = {"dependencies": ["x"], "installer": "pip"}
-    config = config_from_tables(({}, SHARED_TABLE), (target, HATCH_TARGET_TABLE), ignore={HATCH_TARGET_TABLE: ("dependencies",)})
+    config = from_tables(LayerConfig, ({}, SHARED_TABLE), (target, HATCH_TARGET_TABLE), ignore={HATCH_TARGET_TABLE: ("dependencies",)})
     assert config.installer == "pip"
     with pytest.raises(ConfigError) as error:
-        config_from_tables((target, SHARED_TABLE), ignore={HATCH_TARGET_TABLE: ("dependencies",)})
+        from_tables(LayerConfig, (target, SHARED_TABLE), ignore={HATCH_TARGET_TABLE: ("dependencies",)})
     assert str(error.value) == (
         "Unknown field `tool.lambda-layer.dependencies` in pyproject.toml. Known keys: python-version, architecture, "
         "exclude-packages, default-excludes, output, compression-level, compile-bytecode, allow-sdist, installer, "
@@ -288,7 +293,7 @@ def test_hatchs_own_keys_are_ignored_in_hatchs_tables_only():
     ("https://bob:a@b@pkgs.example/simple", ("https://pkgs.example/simple", "bob", "a@b")),  # the last @ ends it
 ])
 def test_an_index_url_with_credentials_keeps_them_apart(url, expected):
-    from shared_core.indexes import index_from_url
+    from shared_core.pins.indexes import index_from_url
 
     for default in (True, False):
         index = index_from_url("extra", url, default=default)
@@ -299,7 +304,7 @@ def test_an_index_url_with_credentials_keeps_them_apart(url, expected):
 
 
 def test_inputs_digest_ignores_key_order_and_stringifies_paths():
-    from shared_core.fingerprint import inputs_digest
+    from shared_core.pipeline.fingerprint import inputs_digest
 
     assert inputs_digest({"a": 1, "b": [2, 3]}) == inputs_digest({"b": [2, 3], "a": 1})
     assert inputs_digest({"lock": Path("poetry.lock")}) == inputs_digest({"lock": "poetry.lock"})
@@ -310,7 +315,7 @@ def test_inputs_digest_ignores_key_order_and_stringifies_paths():
 def test_anything_but_our_record_is_no_record(tmp_path, text):
     import hashlib
 
-    from shared_core.fingerprint import (
+    from shared_core.pipeline.fingerprint import (
         fingerprint_path,
         is_up_to_date,
         read_fingerprint,
@@ -335,8 +340,8 @@ def test_a_snapshot_is_a_private_hashed_copy_and_refuses_a_zip_its_build_did_not
     import tempfile
 
     from shared_core.errors import PublishError
-    from shared_core.fingerprint import write_fingerprint
-    from shared_core.snapshot import take_snapshot
+    from shared_core.pipeline.fingerprint import read_fingerprint, recorded_sha256, write_fingerprint
+    from shared_core.publish.snapshot import take_snapshot
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
@@ -344,7 +349,7 @@ def test_a_snapshot_is_a_private_hashed_copy_and_refuses_a_zip_its_build_did_not
     data = b"PK\x05\x06" + bytes(18) + b"x" * (3 << 20)  # more than one 1 MiB chunk
     layer.write_bytes(data)
     write_fingerprint(layer, {"a": 1})
-    snapshot = take_snapshot(layer)
+    snapshot = take_snapshot(layer, recorded_sha256(layer), read_fingerprint(layer))
     assert snapshot.path.read_bytes() == data and snapshot.path.name == "layer.zip"
     assert snapshot.path.parent.parent == tmp_path / "tmp" and snapshot.path.parent.name.startswith("lambda-layer-publish-")
     assert oct(snapshot.path.parent.stat().st_mode & 0o777) == "0o700"
@@ -356,12 +361,12 @@ def test_a_snapshot_is_a_private_hashed_copy_and_refuses_a_zip_its_build_did_not
 
     layer.write_bytes(data + b"edited")
     with pytest.raises(PublishError, match=r"is not the zip its build recorded"):
-        take_snapshot(layer)
+        take_snapshot(layer, recorded_sha256(layer), read_fingerprint(layer))
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_fingerprint_is_written_atomically_and_cleans_up_after_a_failure(tmp_path):
-    from shared_core.fingerprint import fingerprint_path, write_fingerprint
+    from shared_core.pipeline.fingerprint import fingerprint_path, write_fingerprint
 
     layer = tmp_path / "layer.zip"
     layer.write_bytes(b"PK\x05\x06" + bytes(18))
@@ -373,7 +378,7 @@ def test_fingerprint_is_written_atomically_and_cleans_up_after_a_failure(tmp_pat
 
 
 def test_fingerprint_is_readable_by_the_team_whatever_the_umask(tmp_path):
-    from shared_core.fingerprint import fingerprint_path, inputs_digest, write_fingerprint
+    from shared_core.pipeline.fingerprint import fingerprint_path, inputs_digest, write_fingerprint
 
     layer = tmp_path / "layer.zip"
     layer.write_bytes(b"PK\x05\x06" + bytes(18))
@@ -392,7 +397,7 @@ def test_fingerprint_is_readable_by_the_team_whatever_the_umask(tmp_path):
 
 
 def test_a_failed_clean_up_of_the_fingerprint_does_not_hide_why_it_failed(tmp_path, monkeypatch):
-    from shared_core.fingerprint import write_fingerprint
+    from shared_core.pipeline.fingerprint import write_fingerprint
 
     layer = tmp_path / "layer.zip"
     layer.write_bytes(b"PK\x05\x06" + bytes(18))
@@ -414,7 +419,7 @@ _KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
-from shared_core.fingerprint import write_fingerprint
+from shared_core.pipeline.fingerprint import write_fingerprint
 from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
 folder = Path(sys.argv[2])
 if sys.argv[1] == "zip":
@@ -428,9 +433,9 @@ write_fingerprint(folder / "layer.zip", {"a": 2})
 @pytest.mark.parametrize("writer", ["zip", "fingerprint"])
 def test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes(tmp_path, writer):
     """The temporary names the writers use and the patterns ``remove_leftovers`` cleans must agree."""
-    from shared_core.build_lock import remove_leftovers
-    from shared_core.fingerprint import write_fingerprint
     from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
+    from shared_core.pipeline.fingerprint import write_fingerprint
+    from shared_core.pipeline.lock import remove_leftovers
 
     output_dir = tmp_path / "out"
     output_dir.mkdir()
@@ -454,12 +459,12 @@ def test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes(tm
 
 
 def test_what_a_killed_ignore_file_write_leaves_is_what_the_next_build_removes(tmp_path):
-    from shared_core.build_lock import remove_leftovers
+    from shared_core.pipeline.lock import remove_leftovers
 
     build_dir = tmp_path / "build"
     script = ("import os, signal, sys; sys.path.insert(0, sys.argv[2]); "
               "os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL); "
-              "from pathlib import Path; from shared_core.paths import ensure_ignore_file; ensure_ignore_file(Path(sys.argv[1]))")
+              "from pathlib import Path; from shared_core.pipeline.outputs import ensure_ignore_file; ensure_ignore_file(Path(sys.argv[1]))")
     killed = subprocess.run([sys.executable, "-c", script, str(build_dir), str(Path(__file__).resolve().parents[2])],
                             check=False)
     assert killed.returncode == -signal.SIGKILL
@@ -471,7 +476,7 @@ def test_what_a_killed_ignore_file_write_leaves_is_what_the_next_build_removes(t
 
 
 def test_installer_reasons_from_older_uv_output_with_colour():
-    from shared_core.tools import failure_message
+    from shared_core.support.toolchain import failure_message
 
     # uv before 0.9 on a terminal: coloured, "Caused by:" chain, an index URL with credentials
     output = (

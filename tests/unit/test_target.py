@@ -7,10 +7,12 @@ from datetime import date
 
 import pytest
 
-from shared_core.config import SHARED_TABLE, ConfigError, apply_options, config_from_tables
+from shared_core.errors import ConfigError
 from shared_core.lambda_runtime import deprecation_warning
-from shared_core.requires_python import RequiresPython, from_poetry_constraint, from_specifier, of_pyproject
-from shared_core.target_selection import choose_python, choose_target
+from shared_core.pipeline.requires_python import RequiresPython, from_poetry_constraint, from_specifier, of_pyproject
+from shared_core.pipeline.target import choose_python, choose_target
+from shared_core.settings.layer import SHARED_TABLE, LayerConfig
+from shared_core.settings.tables import apply_command_line, from_tables
 
 ALL = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 
@@ -114,13 +116,13 @@ def test_no_lambda_runtime_allowed_or_running():
 
 
 def test_choice_says_where_the_version_came_from():
-    table = config_from_tables(({"python-version": "3.12", "architecture": "aarch64"}, SHARED_TABLE))
+    table = from_tables(LayerConfig, ({"python-version": "3.12", "architecture": "aarch64"}, SHARED_TABLE))
     choice = choose_target(table, AT_LEAST_312, running="3.11", today=date(2026, 1, 1))
     assert choice.describe() == "python3.12 arm64 (python-version from [tool.lambda-layer])"
     assert choice.warning is None
-    flagged = apply_options(table, python_version="3.13", architecture="amd64")
+    flagged = apply_command_line(table, {"python_version": "3.13", "architecture": "amd64"})
     assert choose_target(flagged, AT_LEAST_312, running="3.11").describe() == "python3.13 x86_64 (--python)"
-    hatch = config_from_tables(({}, SHARED_TABLE), ({"python-version": "3.14"}, "tool.hatch.build.targets.lambda-layer"))
+    hatch = from_tables(LayerConfig, ({}, SHARED_TABLE), ({"python-version": "3.14"}, "tool.hatch.build.targets.lambda-layer"))
     assert choose_target(hatch, None).describe() == "python3.14 x86_64 (python-version from [tool.hatch.build.targets.lambda-layer])"
 
 
@@ -135,15 +137,15 @@ def test_deprecated_runtime_warning_from_its_date():
 
 
 def test_messages_name_the_surface_a_value_came_from():
-    config = config_from_tables(({"installer": "pip", "extras": ["a"]}, SHARED_TABLE))
+    config = from_tables(LayerConfig, ({"installer": "pip", "extras": ["a"]}, SHARED_TABLE))
     assert config.label("installer") == "Field `tool.lambda-layer.installer`"
     assert config.label("output") == "Field `tool.lambda-layer.output`"  # not set: the key to set
-    flagged = apply_options(config, extras=("b",), installer="uv")
+    flagged = apply_command_line(config, {"extras": ("b",), "installer": "uv"})
     assert (flagged.label("installer"), flagged.label("extras"), flagged.label("all_extras")) == (
         "--installer", "--extras", "--all-extras")
     with pytest.raises(ConfigError) as error:
-        apply_options(config, installer="conda")
+        apply_command_line(config, {"installer": "conda"})
     assert str(error.value) == "--installer must be one of 'uv', 'pip', got 'conda'."
     with pytest.raises(ConfigError) as error:
-        apply_options(config, extras=("a",), all_extras=True)
+        apply_command_line(config, {"extras": ("a",), "all_extras": True})
     assert str(error.value) == "You cannot specify explicit --extras while using --all-extras."

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional, Tuple
 
-from shared_core.config import SHARED_TABLE, LayerConfig
 from shared_core.errors import UnsupportedTargetError
 from shared_core.lambda_runtime import SUPPORTED_PYTHON_VERSIONS, LambdaTarget, deprecation_warning, normalize_architecture
-from shared_core.reporting import Reporter
-from shared_core.requires_python import RequiresPython
+from shared_core.pipeline.requires_python import RequiresPython
+from shared_core.settings.layer import SHARED_TABLE, LayerConfig
+from shared_core.support.reporting import Reporter
 
 PIN_HINT = "set python-version to pin it"
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import codecs
+import functools
+import glob
 import os
+import platform
 import re
 import shutil
 import subprocess
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Type
+import sys
+from pathlib import Path
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from shared_core.errors import InstallError, LayerError
-from shared_core.indexes import mask_credentials
+from shared_core.lambda_runtime import LambdaTarget
+from shared_core.support.reporting import mask_credentials
 
 
 def find_uv() -> str:
@@ -211,3 +217,77 @@ def full_output(completed: subprocess.CompletedProcess, secrets: Sequence[str] =
 def python_has_module(python: str, module: str) -> bool:
     completed = subprocess.run([python, "-c", f"import {module}"], capture_output=True)
     return completed.returncode == 0
+
+
+def _ask(python: str, code: str) -> Optional[str]:
+    """What ``python -c code`` prints, or None when it does not run (a pyenv shim may not) or fails."""
+    try:
+        probe = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return probe.stdout.strip() if probe.returncode == 0 else None
+
+
+def _probe(python: str) -> Optional[Tuple[str, str]]:
+    """``(X.Y, sys.executable)`` of ``python``, or None when it does not run."""
+    answer = _ask(python, "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)")
+    lines = answer.splitlines() if answer is not None else []
+    return (lines[0], lines[1]) if len(lines) == 2 else None
+
+
+def _candidates(version: str) -> List[str]:
+    """Where interpreters of ``version`` usually live: PATH, pyenv, the Windows launcher.
+
+    A pyenv shim on PATH is tried after pyenv's own interpreters: it is a shell script that costs a
+    tenth of a second to run (more to fail, when pyenv's selected version is another), on every
+    build, the up-to-date ones included; the interpreters it would choose from are tried directly.
+    """
+    on_path = [path for path in (shutil.which(f"python{version}"),) if path]
+    pyenv_root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
+    shims = [path for path in on_path if Path(path).parent == Path(pyenv_root, "shims")]
+    found = [path for path in on_path if path not in shims]
+    for pattern in (f"{version}.*/bin/python{version}", f"{version}/bin/python{version}", f"{version}.*/python.exe"):
+        found += sorted(glob.glob(os.path.join(pyenv_root, "versions", pattern)), reverse=True)
+    return found + shims
+
+
+def find_interpreter(target: LambdaTarget) -> Optional[str]:
+    """An interpreter of the target's version: this one, one on PATH or in pyenv, or ``uv python find``.
+
+    The fingerprint, the compile step and the import check each ask; the search (a few
+    subprocesses) runs once per environment, so a changed PATH or PYENV_ROOT searches again.
+    """
+    return _search_interpreter(target.python_version, tuple(sorted(os.environ.items())))
+
+
+@functools.lru_cache(maxsize=16)
+def _search_interpreter(version: str, environment: Tuple[Tuple[str, str], ...]) -> Optional[str]:
+    """:func:`find_interpreter`'s search; ``environment`` only keys the cache."""
+    if "%d.%d" % sys.version_info[:2] == version:
+        return sys.executable
+    for candidate in _candidates(version):
+        probed = _probe(candidate)
+        if probed is not None and probed[0] == version:
+            return probed[1]
+    try:
+        completed = run_tool(
+            [find_uv(), "python", "find", "--no-project", version], what="uv python find",
+            extra_env={"UV_PYTHON_DOWNLOADS": "never"}, check=False,
+        )
+    except Exception:
+        return None
+    found = completed.stdout.strip()
+    return found if completed.returncode == 0 and found else None
+
+
+def interpreter_release(interpreter: Optional[str]) -> Optional[str]:
+    """The full X.Y.Z of ``interpreter`` (the one that compiles the layer's bytecode), or None without one.
+
+    Part of the build fingerprint: a patch release may compile the same source to different
+    bytes (compiler fixes), so a new 3.12.x is a reason to rebuild.
+    """
+    if interpreter is None:
+        return None
+    if interpreter == sys.executable:
+        return platform.python_version()
+    return _ask(interpreter, "import platform; print(platform.python_version())")

@@ -7,38 +7,24 @@ content-addressed and an object there is reused only when S3's SHA-256 checksum 
 so a re-run after a failure finds what it already uploaded, and nothing else.
 
 What is hashed, uploaded and compared is a snapshot of the zip taken under the build lock
-(:mod:`shared_core.snapshot`), never the zip itself, which another build may write meanwhile.
+(:mod:`shared_core.publish.snapshot`), never the zip itself, which another build may write meanwhile.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from shared_core.config import LayerConfig, load_config, read_pyproject
 from shared_core.errors import ConfigError, PublishError
 from shared_core.lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
-from shared_core.pack.size_report import human_size
-from shared_core.paths import LayerBuildToolEnum, LayerPaths
-from shared_core.pins.source import PinSource
-from shared_core.pipeline import LayerBuildOutcome, build_layer
-from shared_core.publish.aws import LayerApi, LayerSpec, LayerVersionInfo, load_boto3
-from shared_core.publish.settings import (
-    MAX_DESCRIPTION,
-    PUBLISH_TABLE,
-    PublishSettings,
-    apply_publish_options,
-    default_layer_name,
-    project_name,
-    publish_table,
-    settings_from_tables,
-)
-from shared_core.reporting import PrintReporter, Reporter
-from shared_core.requires_python import RequiresPython
-from shared_core.snapshot import LayerSnapshot, take_snapshot
+from shared_core.publish.aws import LayerApi, LayerSpec, LayerVersionInfo
+from shared_core.publish.snapshot import LayerSnapshot
+from shared_core.settings.publish import MAX_DESCRIPTION, PUBLISH_TABLE, PublishSettings, default_layer_name, project_name
+from shared_core.support.reporting import PrintReporter, Reporter
+from shared_core.support.sizes import human_size
 from shared_core.version import __version__
 
 #: Statement ids of our AddLayerVersionPermission calls: ``lambda-layer-build-<account or org id>``.
@@ -110,12 +96,13 @@ def share_statements(entries: Sequence[str]) -> List[Tuple[str, str, Optional[st
     ]
 
 
-def with_layer_name(settings: PublishSettings, pyproject: Dict[str, Any], project_root: Path,
+def with_layer_name(settings: PublishSettings, pyproject: Mapping[str, Any], project_root: Path,
                     target: LambdaTarget) -> PublishSettings:
+    """``settings`` with the layer name set: the configured one, else ``<project>-py<XY>-<arch>``."""
     if settings.layer_name:
         return settings
     name = default_layer_name(project_name(pyproject, project_root), target.python_version, target.architecture)
-    return settings.with_overrides(layer_name=name)
+    return replace(settings, layer_name=name)
 
 
 # -- the publish ---------------------------------------------------------------------------------
@@ -260,118 +247,3 @@ def publish_snapshot(
                   f"{target.architecture}")
     _ensure_shared(api, name, published.version, settings.share_with, reporter, dry_run=False)
     return PublishResult(published.arn, published.version, code_sha256, True, s3_uri)
-
-
-def publish_layer(
-    zip_path: Path,
-    settings: PublishSettings,
-    target: LambdaTarget,
-    *,
-    reporter: Optional[Reporter] = None,
-    fingerprint: Optional[str] = None,
-    dry_run: bool = False,
-    api: Optional[LayerApi] = None,
-) -> PublishResult:
-    """Publish an existing zip (see :func:`publish_snapshot`): it is copied once, and only the copy is read."""
-    snapshot = take_snapshot(Path(zip_path))
-    try:
-        return publish_snapshot(snapshot, settings, target, reporter=reporter, fingerprint=fingerprint,
-                                dry_run=dry_run, api=api)
-    finally:
-        snapshot.remove()
-
-
-def build_and_publish(
-    path_pyproject_toml: Path,
-    config: LayerConfig,
-    settings: PublishSettings,
-    reporter: Reporter,
-    *,
-    build_tool: Optional[LayerBuildToolEnum] = None,
-    pin_source: Optional[PinSource] = None,
-    force: bool = False,
-    dry_run: bool = False,
-    up_to_date_hint: str = "--force rebuilds",
-    requires_python: Optional[RequiresPython] = None,
-) -> PublishResult:
-    """What every entry point runs: build the layer when it is not up to date, then publish it.
-
-    The build is :func:`build_layer`'s, with the same target choice; the default layer name is
-    derived from the target it chose.
-    """
-    paths = LayerPaths.for_pyproject(path_pyproject_toml)
-    pyproject = read_pyproject(paths.pyproject) if paths.pyproject.is_file() else {}
-    load_boto3()  # a missing boto3 is reported before a build, not after it
-    outcome = build_layer(path_pyproject_toml, config, reporter, build_tool=build_tool, pin_source=pin_source,
-                          force=force, up_to_date_hint=up_to_date_hint, requires_python=requires_python, snapshot=True)
-    return publish_built_layer(outcome, settings, pyproject, paths.project_root, reporter, dry_run=dry_run)
-
-
-def publish_built_layer(
-    outcome: LayerBuildOutcome, settings: PublishSettings, pyproject: Dict[str, Any], project_root: Path,
-    reporter: Reporter, *, dry_run: bool = False,
-) -> PublishResult:
-    """Publish what a build wrote, for the target it chose (which names the default layer), with the
-    build's fingerprint in the description: the second half of every entry point's publish.
-
-    ``outcome`` comes from ``build_layer(..., snapshot=True)``: its snapshot, taken under the build lock,
-    is what is published (and removed afterwards, also after a failure).
-    """
-    snapshot = outcome.snapshot
-    if snapshot is None:
-        raise ValueError("publish_built_layer() needs the outcome of build_layer(..., snapshot=True)")
-    try:
-        target = outcome.target.target
-        settings = with_layer_name(settings, pyproject, project_root, target)
-        return publish_snapshot(snapshot, settings, target, reporter=reporter, fingerprint=snapshot.fingerprint,
-                                dry_run=dry_run)
-    finally:
-        snapshot.remove()
-
-
-@dataclass
-class LambdaLayerPublisher:
-    """Steps 3 and 4 for the Python API: build the layer if needed, then upload and publish it.
-
-    ``None`` takes ``[tool.lambda-layer.publish]`` (and ``[tool.lambda-layer]`` for the build);
-    the other arguments win over it, as on the command line.
-    """
-
-    path_pyproject_toml: Path
-    build_tool: Optional[LayerBuildToolEnum] = None
-    layer_name: Optional[str] = None
-    s3_bucket: Optional[str] = None
-    s3_prefix: Optional[str] = None
-    region: Optional[str] = None
-    profile: Optional[str] = None
-    description: Optional[str] = None
-    license_info: Optional[str] = None
-    share_with: Sequence[str] = ()
-    timeout: Optional[float] = None
-    dry_run: bool = False
-    force: bool = False
-    verbose: bool = True
-    config: Optional[LayerConfig] = None
-    settings: Optional[PublishSettings] = None
-    reporter: Optional[Reporter] = None
-
-    def run(self) -> PublishResult:
-        paths = LayerPaths.for_pyproject(Path(self.path_pyproject_toml))
-        settings = self.settings or load_publish_settings(paths.pyproject)
-        settings = apply_publish_options(
-            settings, layer_name=self.layer_name, s3_bucket=self.s3_bucket, s3_prefix=self.s3_prefix,
-            region=self.region, profile=self.profile, description=self.description,
-            license_info=self.license_info, share_with=tuple(self.share_with), timeout=self.timeout,
-        )
-        return build_and_publish(
-            paths.pyproject, self.config or load_config(paths.pyproject), settings,
-            self.reporter or PrintReporter(verbose=self.verbose), build_tool=self.build_tool, force=self.force,
-            dry_run=self.dry_run,
-        )
-
-
-def load_publish_settings(path_pyproject_toml: Path) -> PublishSettings:
-    """The project's ``[tool.lambda-layer.publish]``, validated (defaults without a pyproject)."""
-    if not Path(path_pyproject_toml).is_file():
-        return PublishSettings()
-    return settings_from_tables((publish_table(read_pyproject(path_pyproject_toml)), PUBLISH_TABLE))

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 from shared_core.errors import BuildLockError, ConfigError
-from shared_core.pack.size_report import human_size
-from shared_core.paths import LayerPaths
-from shared_core.reporting import Reporter
-from shared_core.user_files import file_kind
+from shared_core.layout import LayerPaths
+from shared_core.support.reporting import Reporter
+from shared_core.support.sizes import human_size
+from shared_core.support.user_files import file_kind
 
 LOCK_NAME = ".lambda-layer.lock"
 TIMEOUT_VARIABLE = "LAMBDA_LAYER_LOCK_TIMEOUT"

@@ -18,9 +18,10 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO, Dict, Optional
 
-from shared_core.atomic_file import write_atomically
 from shared_core.lambda_runtime import LAYER_PREFIX
-from shared_core.user_files import open_regular
+from shared_core.support.atomic_file import write_atomically
+from shared_core.support.digests import file_sha256
+from shared_core.support.user_files import open_regular
 
 #: The record's name is the zip's plus this.
 RECORD_SUFFIX = ".fingerprint.json"
@@ -35,12 +36,6 @@ def fingerprint_path(zip_path: Path) -> Path:
     return zip_path.with_name(zip_path.name + RECORD_SUFFIX)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def inputs_digest(inputs: Dict[str, Any]) -> str:

@@ -1,7 +1,7 @@
 """A project's supported Pythons (``requires-python``, or Poetry's ``python`` dependency), as the set
 of Lambda runtimes it allows.
 
-The target is chosen against this set (see :mod:`shared_core.target_selection`), so only the
+The target is chosen against this set (see :mod:`shared_core.pipeline.target`), so only the
 Lambda minors matter: a minor is allowed when *some* release of it is (``>=3.12.1`` allows
 python3.12: Lambda runs a recent patch release). The console script reads pyproject.toml
 itself and translates Poetry's common constraint forms (``^3.12``, ``~3.12``, ``3.12.*``,
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -129,10 +128,3 @@ def of_pyproject(pyproject: Mapping[str, Any]) -> Optional[RequiresPython]:
     if isinstance(python, str) and python.strip():
         return from_poetry_constraint(python)
     return None
-
-
-def of_pyproject_file(path: Path) -> Optional[RequiresPython]:
-    """:func:`of_pyproject` for a file on disk; None when there is no pyproject.toml (a pip project)."""
-    from shared_core.config import read_pyproject
-
-    return of_pyproject(read_pyproject(path)) if Path(path).is_file() else None

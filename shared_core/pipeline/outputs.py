@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import shutil
 import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
-from shared_core.build_lock import LOCK_NAME, STAGING_PATTERN, TEMPORARY_PATTERNS
 from shared_core.errors import OutputError
-from shared_core.fingerprint import RECORD_SUFFIX, fingerprint_path, is_layer_zip, is_own_record
-from shared_core.paths import IGNORE_FILE_NAME, LayerPaths
-from shared_core.user_files import file_kind
+from shared_core.layout import IGNORE_FILE_NAME, IGNORE_FILE_TEXT, LayerPaths
+from shared_core.pipeline.fingerprint import RECORD_SUFFIX, fingerprint_path, is_layer_zip, is_own_record
+from shared_core.pipeline.lock import LOCK_NAME, STAGING_PATTERN, TEMPORARY_PATTERNS
+from shared_core.support.atomic_file import write_atomically
+from shared_core.support.user_files import file_kind
 
 #: What may stand at the zip's path, and at the record's, in messages.
 LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"
@@ -128,3 +131,62 @@ def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, h
         reason = _standing_reason(path, ours, what)
         if reason is not None:
             raise OutputError(f"Cannot write {written} to {path}: {reason}. Move it away or {_lowercase_first(how_to_change)}")
+
+
+def check_output_path(path: Path, how_to_change: str) -> None:
+    """Refuse an output whose folder cannot exist because a file stands in its way; writes nothing,
+    so it runs before the build takes its lock or creates a folder.
+
+    ``how_to_change`` says, in the surface's terms, which setting to change (``Change --output.``).
+    """
+    parent = path.parent
+    blocking = next((ancestor for ancestor in (parent, *parent.parents) if ancestor.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise OutputError(f"Cannot write the layer to {path}: {blocking} is a file, not a directory. {how_to_change}")
+
+
+def prepare_output(path: Path, how_to_change: str) -> None:
+    """Create the zip's directory and prove it writable (a real temporary file: permissions, read-only
+    mounts, root), before any time is spent installing."""
+    check_output_path(path, how_to_change)
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=parent, prefix=".layer-probe-"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise OutputError(f"Cannot write the layer to {path}: {parent} is not writable ({reason}). {how_to_change}") from None
+
+
+def ensure_ignore_file(build_dir: Path) -> None:
+    """Create ``build_dir`` and, once, its ``.gitignore`` of ``*``."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    ignore = build_dir / IGNORE_FILE_NAME
+    if not ignore.exists():
+        write_atomically(ignore, IGNORE_FILE_TEXT.encode(), prefix=".gitignore-")
+
+
+def clean_layer(project_root: Path, output: Path) -> List[Path]:
+    """Remove what a layer build wrote, nothing else; returns the removed paths.
+
+    That is ``build/lambda/layer/`` (staging, default zip, fingerprint) and, when ``output``
+    points elsewhere, that zip and its fingerprint, each only if it is what a build writes there
+    (a layer zip, our record: never a link or another file); ``build/lambda`` goes too once empty,
+    since it holds only our files.
+    """
+    paths = LayerPaths(Path(project_root).resolve())
+    removed: List[Path] = []
+    if paths.build_dir.is_dir():
+        shutil.rmtree(paths.build_dir)
+        removed.append(paths.build_dir)
+    if paths.build_dir not in output.parents:
+        for path, ours in ((output, is_layer_zip), (fingerprint_path(output), is_own_record)):
+            if ours(path):
+                path.unlink()
+                removed.append(path)
+    lambda_dir = paths.build_dir.parent
+    if lambda_dir.is_dir() and not any(lambda_dir.iterdir()):
+        lambda_dir.rmdir()
+        removed.append(lambda_dir)
+    return removed

@@ -19,7 +19,7 @@ from typing import FrozenSet, List, Optional, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from shared_core.names import normalize_name
+from shared_core.support.names import normalize_name
 
 #: Where installers put scripts: ``uv pip install --target`` records them as ``bin/<name>``,
 #: ``pip install --target`` as ``../../bin/<name>`` (relative to its scheme's site-packages).

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Optional
 
 from shared_core.errors import PublishError
-from shared_core.fingerprint import read_fingerprint, recorded_sha256
 
 _CHUNK = 1 << 20
 
@@ -52,25 +51,25 @@ def _copy_hashing(source: Path, target: Path) -> bytes:
     return digest.digest()
 
 
-def take_snapshot(zip_path: Path) -> LayerSnapshot:
+def take_snapshot(zip_path: Path, recorded: Optional[str] = None, fingerprint: Optional[str] = None) -> LayerSnapshot:
     """Copy ``zip_path`` into a new private folder, hashing what is copied; call it under the build lock.
 
-    A zip whose build recorded another sha256 was written by something else after its build: it is
-    refused (no snapshot is left behind).
+    ``recorded``: the sha256 the zip's build recorded; a zip with another one was written by
+    something else after its build: it is refused (no snapshot is left behind). ``fingerprint``:
+    the build's input digest, which the layer version's description carries.
     """
     folder = Path(tempfile.mkdtemp(prefix="lambda-layer-publish-"))
     try:
         path = folder / zip_path.name
         digest = _copy_hashing(zip_path, path)
         sha256_hex = digest.hex()
-        recorded = recorded_sha256(zip_path)
         if recorded is not None and recorded != sha256_hex:
             raise PublishError(
                 f"{zip_path} is not the zip its build recorded (its SHA-256 is {sha256_hex}, the build wrote "
                 f"{recorded}): something other than this build wrote it since. Build it again (--force) and publish."
             )
         return LayerSnapshot(path, zip_path, path.stat().st_size, sha256_hex,
-                             base64.b64encode(digest).decode("ascii"), read_fingerprint(zip_path))
+                             base64.b64encode(digest).decode("ascii"), fingerprint)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -9,10 +9,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
-
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s:@]*)(?::(?P<password>[^/\s@]*))?@")
 
 
 @dataclass(frozen=True)
@@ -69,15 +67,6 @@ def index_from_url(name: str, url: str, *, default: bool) -> PackageIndex:
     return PackageIndex(name, bare, unquote(username) or None, unquote(password) or None, default=default)
 
 
-def mask_credentials(text: str, secrets: Iterable[str] = ()) -> str:
-    """Hide URL passwords (``https://user:****@host``) and any known secret value."""
-    masked = _URL_USERINFO.sub(
-        lambda m: f"{m['scheme']}{m['user']}:****@" if m["password"] is not None else m.group(0), text
-    )
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            masked = masked.replace(secret, "****").replace(quote(secret, safe=""), "****")
-    return masked
 
 
 def all_secrets(indexes: Sequence[PackageIndex]) -> Tuple[str, ...]:

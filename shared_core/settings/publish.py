@@ -1,0 +1,161 @@
+"""``[tool.lambda-layer.publish]``: where and how the layer is published, declared like the build settings.
+
+A bad value is a :class:`ConfigError` naming the full dotted key
+(``tool.lambda-layer.publish.<key>``, ``tool.hatch.publish.lambda-layer.<key>``) or the option
+(``--layer-name``, Hatch's ``-o layer-name=``). Nothing here talks to AWS or imports boto3.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Optional, Tuple
+
+from shared_core.errors import ConfigError
+from shared_core.settings import validators
+from shared_core.settings.declaration import Action, Settings, setting
+from shared_core.support.names import normalize_name
+
+PUBLISH_TABLE = "tool.lambda-layer.publish"
+HATCH_PUBLISH_TABLE = "tool.hatch.publish.lambda-layer"
+DEFAULT_S3_PREFIX = "lambda-layer/"
+#: Seconds boto3 waits to connect and for each answer (botocore's own default read timeout).
+DEFAULT_TIMEOUT = 60.0
+MAX_TIMEOUT = 3600.0
+
+#: Lambda's limits (PublishLayerVersion, AddLayerVersionPermission).
+MAX_LAYER_NAME = 140
+MAX_DESCRIPTION = 256
+MAX_LICENSE_INFO = 512
+
+_LAYER_NAME = re.compile(r"[a-zA-Z0-9_-]+")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_ACCOUNT = re.compile(r"\d{12}")
+_ORGANIZATION = re.compile(r"o-[a-z0-9]{10,32}")
+_NOT_IN_NAME = re.compile(r"[^a-zA-Z0-9_-]+")
+
+
+def _layer_name(value: Any, name: str) -> str:
+    layer_name = validators.text(value, name, MAX_LAYER_NAME)
+    if not _LAYER_NAME.fullmatch(layer_name):
+        raise ConfigError(
+            f"{name} must be a Lambda layer name: 1-{MAX_LAYER_NAME} letters, digits, hyphens or "
+            f"underscores, got {value!r}."
+        )
+    return layer_name
+
+
+def _bucket(value: Any, name: str) -> str:
+    bucket = validators.text(value, name, 63)
+    if bucket.startswith("s3://") or not _BUCKET.fullmatch(bucket) or ".." in bucket:
+        raise ConfigError(
+            f"{name} must be an S3 bucket name (3-63 lowercase letters, digits, dots or hyphens, "
+            f'without "s3://"), got {value!r}.'
+        )
+    return bucket
+
+
+def _prefix(value: Any, name: str) -> str:
+    if not isinstance(value, str) or any(part in (".", "..") for part in value.split("/")) or "\\" in value:
+        raise ConfigError(f'{name} must be an S3 key prefix such as "lambda-layer/", got {value!r}.')
+    prefix = value.strip().strip("/")
+    return f"{prefix}/" if prefix else ""
+
+
+def _region(value: Any, name: str) -> str:
+    region = validators.text(value, name, 32)
+    if not _REGION.fullmatch(region):
+        raise ConfigError(f'{name} must be an AWS Region such as "eu-west-1", got {value!r}.')
+    return region
+
+
+def _profile(value: Any, name: str) -> str:
+    return validators.text(value, name, 128)
+
+
+def _description(value: Any, name: str) -> str:
+    return validators.text(value, name, MAX_DESCRIPTION)
+
+
+def _license_info(value: Any, name: str) -> str:
+    return validators.text(value, name, MAX_LICENSE_INFO)
+
+
+def _share_with(value: Any, name: str) -> Tuple[str, ...]:
+    if isinstance(value, tuple):  # a command line's values, already split
+        value = list(value)
+    if not isinstance(value, list):
+        raise ConfigError(
+            f'{name} must be an array of AWS account IDs and organization IDs, such as '
+            f'["123456789012", "o-a1b2c3d4e5"], got {value!r}.'
+        )
+    entries = []
+    for item in value:
+        entry = item.strip() if isinstance(item, str) else item
+        if not isinstance(entry, str) or not (_ACCOUNT.fullmatch(entry) or _ORGANIZATION.fullmatch(entry)):
+            raise ConfigError(
+                f"{name} must list 12-digit AWS account IDs or organization IDs (o-...), got {item!r}."
+            )
+        if entry not in entries:
+            entries.append(entry)
+    return tuple(entries)
+
+
+def _timeout(value: Any, name: str) -> float:
+    return validators.seconds(value, name, MAX_TIMEOUT)
+
+
+@dataclass(frozen=True)
+class PublishSettings(Settings):
+    """Every publish setting; ``None`` means "decide" (layer name from the project, Region from boto3)."""
+
+    DEFAULT_TABLE = PUBLISH_TABLE
+
+    layer_name: Optional[str] = setting(
+        None, _layer_name, "layer name (default: <project>-py<XY>-<arch>)", flag="--layer-name", metavar="NAME")
+    s3_bucket: Optional[str] = setting(
+        None, _bucket, "upload through this S3 bucket (needed over 50 MB zipped)", flag="--s3-bucket", metavar="BUCKET")
+    s3_prefix: str = setting(
+        DEFAULT_S3_PREFIX, _prefix, f"key prefix in the bucket (default: {DEFAULT_S3_PREFIX})", flag="--s3-prefix",
+        metavar="PREFIX")
+    region: Optional[str] = setting(
+        None, _region, "AWS Region (default: AWS_REGION, then boto3's, e.g. AWS_DEFAULT_REGION)", flag="--region",
+        metavar="REGION")
+    profile: Optional[str] = setting(
+        None, _profile, "AWS profile (default: boto3's, e.g. AWS_PROFILE)", flag="--profile", metavar="PROFILE")
+    description: Optional[str] = setting(
+        None, _description, "layer version description (tool version and build fingerprint are appended)",
+        flag="--description", metavar="TEXT")
+    license_info: Optional[str] = setting(
+        None, _license_info, "layer version license info", flag="--license-info", metavar="TEXT")
+    share_with: Tuple[str, ...] = setting(
+        (), _share_with, "AWS account ID or organization ID (o-...) allowed to use the version (repeatable; comma "
+        "or space separated)", flag="--share-with", metavar="ID", action=Action.LIST)
+    timeout: float = setting(
+        DEFAULT_TIMEOUT, _timeout, f"seconds to wait for AWS to connect and for each answer (default: "
+        f"{DEFAULT_TIMEOUT:g})", flag="--timeout", metavar="SECONDS")
+
+
+# -- the default layer name ----------------------------------------------------------------------
+
+def project_name(pyproject: Mapping[str, Any], project_root: Path) -> str:
+    """``[project].name``, else ``[tool.poetry].name``, else the project directory's name."""
+    for table in (pyproject.get("project", {}), pyproject.get("tool", {}).get("poetry", {})):
+        if isinstance(table, Mapping) and isinstance(table.get("name"), str) and table["name"].strip():
+            return table["name"]
+    return project_root.name
+
+
+def default_layer_name(name: str, python_version: str, architecture: str) -> str:
+    """``<project>-py<XY>-<arch>``: one layer per target, so each target's "unchanged" check compares
+    like with like (``my_app`` for 3.12 on arm64 -> ``my-app-py312-arm64``)."""
+    suffix = f"-py{python_version.replace('.', '')}-{architecture}"
+    base = _NOT_IN_NAME.sub("-", normalize_name(name)).strip("-_")[: MAX_LAYER_NAME - len(suffix)].rstrip("-_")
+    if not base:
+        raise ConfigError(
+            f"Cannot derive a layer name from the project name {name!r}. Set `{PUBLISH_TABLE}.layer-name` "
+            "in pyproject.toml or pass --layer-name."
+        )
+    return base + suffix
