@@ -18,12 +18,12 @@ from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
 from shared_core.errors import EmptyLayerError, InvalidPythonError
 from shared_core.install.audit import audit_tree
 from shared_core.install.bytecode import BytecodeResult, compile_bytecode
+from shared_core.install.commands import InstallRequest, install_pins
 from shared_core.install.distributions import InstalledDistribution, scan_distributions
-from shared_core.install.installer import InstallRequest, install_pins
 from shared_core.lambda_runtime import EMPTY_ZIP_REFUSAL, LambdaTarget
 from shared_core.layout import LayerPaths
 from shared_core.pins.graph import select_pins
-from shared_core.pins.pin import Pin, check_hash_rule, sorted_pins
+from shared_core.pins.model import Pin, check_hash_rule, sorted_pins
 from shared_core.pins.source import PinSource
 from shared_core.settings.layer import LayerConfig
 from shared_core.support.reporting import Reporter

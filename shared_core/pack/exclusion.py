@@ -12,7 +12,7 @@ from typing import Dict, FrozenSet, List, Sequence, Tuple
 
 from shared_core.install.distributions import InstalledDistribution
 from shared_core.lambda_runtime import RUNTIME_PROVIDED
-from shared_core.pins.pin import Pin
+from shared_core.pins.model import Pin
 from shared_core.support.names import matching_pattern, normalize_name
 
 

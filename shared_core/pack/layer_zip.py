@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
-from shared_core import lambda_runtime
+import shared_core.lambda_runtime as lambda_runtime
 from shared_core.errors import EmptyLayerError, PackageTestsError, PlatformMismatchError
 from shared_core.install.distributions import InstalledDistribution
 from shared_core.install.staging import LayerInstallResult

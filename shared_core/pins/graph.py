@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-from shared_core.pins.pin import Pin
+from shared_core.pins.model import Pin
 from shared_core.support.names import matching_pattern, normalize_name
 
 

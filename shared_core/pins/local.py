@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional, Tuple
 from urllib.parse import unquote, urlsplit
 
 from shared_core.errors import LockError
-from shared_core.pins.pin import Pin
+from shared_core.pins.model import Pin
 from shared_core.support.user_files import read_user_toml
 
 #: Folders that hold build output, environments or VCS data, not a project's source.

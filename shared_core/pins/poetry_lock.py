@@ -20,7 +20,7 @@ from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.graph import DependencyGraph
 from shared_core.pins.indexes import PackageIndex
 from shared_core.pins.local import local_digest, local_pin
-from shared_core.pins.pin import Pin, marker_applies
+from shared_core.pins.model import Pin, marker_applies
 from shared_core.pins.source import (
     GROUP_AND_EXTRA_SETTINGS,
     PinSource,

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Tuple
 from shared_core.errors import LockError
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.local import local_digest
-from shared_core.pins.pin import Pin
+from shared_core.pins.model import Pin
 from shared_core.pins.requirements_text import (
     conflicting_pins,
     exact_pins,

@@ -22,7 +22,7 @@ from shared_core.errors import LockError
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.indexes import NO_SETTINGS, IndexSettings, PackageIndex, index_from_url
 from shared_core.pins.local import local_pin, path_from_reference
-from shared_core.pins.pin import Pin, marker_applies
+from shared_core.pins.model import Pin, marker_applies
 from shared_core.support.names import normalize_name
 from shared_core.support.reporting import mask_credentials
 

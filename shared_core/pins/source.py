@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional,
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.graph import DependencyGraph
 from shared_core.pins.indexes import NO_SETTINGS, IndexSettings, PackageIndex
-from shared_core.pins.pin import Pin
+from shared_core.pins.model import Pin
 
 if TYPE_CHECKING:  # pragma: no cover
     from shared_core.settings.layer import LayerConfig

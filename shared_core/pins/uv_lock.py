@@ -18,7 +18,7 @@ from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.graph import DependencyGraph
 from shared_core.pins.indexes import is_pypi, uv_project_indexes
 from shared_core.pins.local import local_digest
-from shared_core.pins.pin import Pin
+from shared_core.pins.model import Pin
 from shared_core.pins.requirements_text import exact_pins, parse_requirements_text
 from shared_core.pins.source import GROUP_AND_EXTRA_SETTINGS, PinSource, Resolution, pyproject_direct_dependencies
 from shared_core.support.digests import digest_text

@@ -10,9 +10,9 @@ from binaries import elf_shared_object, java_class, macho_bundle, macho_universa
 
 from shared_core.errors import PlatformMismatchError
 from shared_core.install.audit import audit_tree
-from shared_core.install.installer import InstallRequest, pip_command, uv_command
+from shared_core.install.commands import InstallRequest, pip_command, uv_command
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.pins.pin import Pin
+from shared_core.pins.model import Pin
 from shared_core.support.toolchain import find_uv
 
 ARM_312 = LambdaTarget.create("3.12", "arm64")

@@ -48,7 +48,7 @@ def test_a_file_two_distributions_own_goes_only_with_both():
 
 
 def test_pins_left_out_before_install_are_reported_with_the_pattern_that_matched():
-    from shared_core.pins.pin import Pin
+    from shared_core.pins.model import Pin
 
     # the selection carries the pattern that matched each pin; jmespath: only boto3 needed it
     left_out = [(Pin("Boto3", "1.35.0"), "boto*"), (Pin("jmespath", "1.0.1"), "")]

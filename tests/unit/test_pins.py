@@ -8,7 +8,7 @@ from shared_core.errors import LockError
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.graph import DependencyGraph, orphans
 from shared_core.pins.indexes import IndexSettings, PackageIndex, pip_index_env, uv_index_args, uv_index_env
-from shared_core.pins.pin import Pin, check_hash_rule
+from shared_core.pins.model import Pin, check_hash_rule
 from shared_core.pins.poetry_lock import select_groups
 from shared_core.pins.requirements_text import exact_pins, parse_requirements_text, requirements_options
 

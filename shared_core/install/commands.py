@@ -29,7 +29,7 @@ from shared_core.pins.indexes import (
     uv_index_args,
     uv_index_env,
 )
-from shared_core.pins.pin import Pin
+from shared_core.pins.model import Pin
 from shared_core.support.names import normalize_name
 from shared_core.support.reporting import mask_credentials
 from shared_core.support.toolchain import (
