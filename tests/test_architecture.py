@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator, Set
 
@@ -113,3 +115,9 @@ def test_no_two_core_names_differ_only_by_a_suffix_packages_included():
                    | {path.name for path in (REPO_ROOT / "shared_core").rglob("*") if path.is_dir() and path.name != "__pycache__"})
     clashes = [(a, b) for a in names for b in names if a != b and b.startswith(a) and b[len(a):].lstrip("_s") in ("", "ing", "er")]
     assert clashes == []
+
+
+def test_the_readme_settings_tables_are_the_declarations():
+    """The README's tables are written from the settings' declarations: `tools/readme_settings.py` rewrites them."""
+    completed = subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "readme_settings.py"), "--check"])
+    assert completed.returncode == 0, "README.md's settings tables are stale: run tools/readme_settings.py"

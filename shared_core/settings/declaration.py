@@ -124,3 +124,26 @@ class Settings:
 
 def by_key(cls: Type[Settings]) -> Dict[str, Setting]:
     return {item.key: item for item in cls.settings()}
+
+
+def _toml(value: Any) -> str:
+    """A default as it is written in pyproject.toml (``None``: decided at build time)."""
+    if value is None:
+        return "(decided)"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, tuple):
+        return "`[" + ", ".join(f'"{item}"' for item in value) + "]`"
+    if isinstance(value, str):
+        return f'`"{value}"`'
+    return f"`{value:g}`" if isinstance(value, float) else f"`{value}`"
+
+
+def reference_table(cls: Type[Settings]) -> str:
+    """The README's table of ``cls``'s settings: key, default, command-line option, meaning (derived,
+    so the README cannot drift from the declarations; ``tools/readme_settings.py`` writes it)."""
+    rows = ["| key | default | option | what it does |", "|---|---|---|---|"]
+    for item in cls.settings():
+        option = ", ".join(f"`{name}`" for name in (item.short, item.flag) if name) or "(table only)"
+        rows.append(f"| `{item.key}` | {_toml(item.default)} | {option} | {item.help} |")
+    return "\n".join(rows) + "\n"

@@ -85,8 +85,9 @@ class LayerConfig(Settings):
         (), validators.string_list, "also leave out this distribution (name or glob; repeatable), on top of the "
         "defaults", flag="--exclude", metavar="NAME", action=Action.EXTEND)
     default_excludes: bool = setting(
-        True, validators.boolean, "keep what is excluded by default (boto3, botocore, s3transfer, urllib3, pip, "
-        "setuptools, ...)", flag="--no-default-excludes", action=Action.DISABLE)
+        True, validators.boolean, "leave out what the runtime provides and build tools (boto3, botocore, s3transfer, "
+        "urllib3, pip, setuptools, ...); --no-default-excludes keeps them", flag="--no-default-excludes",
+        action=Action.DISABLE)
     output: Optional[str] = setting(
         None, validators.string, "path of the zip, relative to the project, or a directory (existing, or ending in /) "
         "to put layer.zip in (default: build/lambda/layer/layer.zip)", flag="--output", short="-o", metavar="PATH")
@@ -95,7 +96,8 @@ class LayerConfig(Settings):
         f"{DEFAULT_COMPRESSION_LEVEL}; above 9 needs libdeflate)", flag="--compression-level",
         metavar=f"0-{MAX_COMPRESSION_LEVEL}")
     compile_bytecode: bool = setting(
-        True, validators.boolean, "ship no bytecode (.pyc) in the layer", flag="--no-compile", action=Action.DISABLE)
+        True, validators.boolean, "ship unchecked-hash .pyc compiled for the target Python; --no-compile ships none",
+        flag="--no-compile", action=Action.DISABLE)
     allow_sdist: Tuple[str, ...] = setting(
         (), validators.string_list, "pure-Python packages allowed to build from an sdist")
     installer: str = setting(

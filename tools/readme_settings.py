@@ -1,0 +1,51 @@
+"""Write (or, with --check, verify) the README's settings tables from the settings' declarations.
+
+    .venv/bin/python tools/readme_settings.py [--check]
+
+Each table sits between ``<!-- settings:NAME -->`` and ``<!-- /settings:NAME -->`` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Dict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from shared_core.settings.declaration import reference_table  # noqa: E402
+from shared_core.settings.layer import LayerConfig  # noqa: E402
+from shared_core.settings.publish import PublishSettings  # noqa: E402
+
+TABLES: Dict[str, type] = {"build": LayerConfig, "publish": PublishSettings}
+
+
+def rendered(text: str) -> str:
+    """``text`` with every marked table replaced by its rendering."""
+    for name, cls in TABLES.items():
+        pattern = re.compile(rf"(<!-- settings:{name} -->\n).*?(<!-- /settings:{name} -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README.md has no <!-- settings:{name} --> block")
+        table = reference_table(cls)
+        text = pattern.sub(lambda match, table=table: match.group(1) + table + match.group(2), text)
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="exit 1 when README.md is not up to date")
+    args = parser.parse_args()
+    readme = REPO_ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    new = rendered(text)
+    if args.check:
+        return 0 if new == text else 1
+    readme.write_text(new, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
