@@ -29,10 +29,12 @@ from shared_core.support.reporting import mask_credentials
 from shared_core.version import __version__
 
 BOTO3_MISSING = (
-    "Publishing needs boto3, which is not installed in this environment. Install the publish extra: "
-    'pip install "lambda-layer-build[publish]" (into the same environment as this tool: for the Poetry '
-    'plugin `poetry self add "lambda-layer-build[poetry,publish]"`, for Hatch `pipx inject hatch '
-    '"lambda-layer-build[publish]"`).'
+    "Publishing needs boto3, which is not installed in this environment. Install the publish extra into the "
+    'same environment as this tool: `pip install "lambda-layer-build[publish]"` (from a checkout: `pip install '
+    '"/path/to/lambda-layer-build[publish]"`); for the Poetry plugin `poetry self add '
+    '"lambda-layer-build[poetry,publish]"` (from a checkout: `poetry self add "/path/to/lambda-layer-build[poetry,publish]"`); '
+    'for Hatch `pipx inject hatch "lambda-layer-build[publish]"` (from a checkout: `pipx inject hatch '
+    '"/path/to/lambda-layer-build[publish]"`).'
 )
 
 ProgressCallback = Callable[[int, int], None]

@@ -34,7 +34,8 @@ def find_uv() -> str:
     if found:
         return found
     raise InstallError(
-        "Could not find uv: install lambda-layer-build with its dependencies (`pip install lambda-layer-build`), "
+        "Could not find uv: install lambda-layer-build with its dependencies (`pip install lambda-layer-build`, or "
+        "from a checkout `pip install /path/to/lambda-layer-build`), "
         "put `uv` on PATH, or set `installer = \"pip\"` in [tool.lambda-layer]."
     )
 
