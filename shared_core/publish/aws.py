@@ -13,7 +13,6 @@ which first looks for the version a failed try may have created.
 
 from __future__ import annotations
 
-import enum
 import json
 import os
 import time
@@ -21,11 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
-from urllib.parse import unquote, urlsplit
 
 from shared_core.errors import PublishError
-from shared_core.settings.publish import DEFAULT_TIMEOUT, PUBLISH_TABLE
-from shared_core.support.reporting import mask_credentials
+from shared_core.publish.aws_failures import NOT_FOUND_CODES, FailureTranslator, Reach, error_code, reach
+from shared_core.settings.publish import DEFAULT_TIMEOUT
 from shared_core.version import __version__
 
 BOTO3_MISSING = (
@@ -45,16 +43,6 @@ READ_ATTEMPTS = 3
 #: Our own tries of PublishLayerVersion, and the pause before each further one (seconds).
 PUBLISH_ATTEMPTS = 3
 PUBLISH_PAUSES = (0.5, 1.0)
-
-_ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "Forbidden", "403"}
-_BAD_CREDENTIALS = {
-    "UnrecognizedClientException", "InvalidClientTokenId", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-    "ExpiredToken", "ExpiredTokenException", "InvalidToken",
-}
-_NOT_FOUND = {"ResourceNotFoundException", "NoSuchKey", "404", "NotFound"}
-_THROTTLED = {"TooManyRequestsException", "ThrottlingException", "Throttling", "RequestLimitExceeded", "SlowDown"}
-_NETWORK_FIX = "Check the network (a proxy, a firewall, AWS_ENDPOINT_URL)"
-
 
 def load_boto3() -> Any:
     """``import boto3``, or the error that says how to install it."""
@@ -103,50 +91,6 @@ class LayerVersionInfo:
     spec: LayerSpec
 
 
-class _Reach(enum.Enum):
-    """How far a failed PublishLayerVersion may have got."""
-
-    REFUSED = "refused"      # Lambda answered no (4xx): nothing created, trying again changes nothing
-    NOT_SENT = "not sent"    # never reached Lambda (no connection) or throttled: nothing created
-    UNKNOWN = "unknown"      # 5xx, no answer, connection closed: the version may exist
-
-
-def _error_code(error: Any) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _http_status(error: Any) -> int:
-    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-
-
-def _reach(error: Exception) -> _Reach:
-    from botocore import exceptions as aws
-
-    if isinstance(error, aws.ClientError):
-        if _error_code(error) in _THROTTLED or _http_status(error) == 429:
-            return _Reach.NOT_SENT
-        return _Reach.UNKNOWN if _http_status(error) >= 500 else _Reach.REFUSED
-    if isinstance(error, aws.ConnectionError):  # no connection (refused, connect timeout, TLS, proxy): never sent
-        return _Reach.NOT_SENT
-    if isinstance(error, aws.HTTPClientError):  # sent, but no answer: read timeout, connection closed, ...
-        return _Reach.UNKNOWN
-    return _Reach.REFUSED
-
-
-def endpoint_secrets(environ: Mapping[str, str]) -> Set[str]:
-    """Passwords in ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>``: masked wherever they might appear."""
-    secrets = set()
-    for key, value in environ.items():
-        if key.startswith("AWS_ENDPOINT_URL"):
-            try:
-                password = urlsplit(value.strip()).password
-            except ValueError:  # not a URL at all: botocore says so, and the regex masks what looks like one
-                continue
-            if password:
-                secrets |= {password, unquote(password)}
-    return secrets
-
-
 class ProgressReader:
     """The zip as an upload body, calling ``progress(position, size)`` after each read.
 
@@ -183,10 +127,11 @@ class LayerApi:
         self.profile = profile
         self.timeout = timeout
         # boto3 reads AWS_DEFAULT_REGION only; AWS_REGION wins over it, as in the AWS CLI and the other SDKs.
-        self._region_source = ("`region` / --region" if region else "AWS_REGION" if os.environ.get("AWS_REGION")
-                               else "AWS_DEFAULT_REGION or the profile's `region`")
+        region_source = ("`region` / --region" if region else "AWS_REGION" if os.environ.get("AWS_REGION")
+                         else "AWS_DEFAULT_REGION or the profile's `region`")
         region = region or os.environ.get("AWS_REGION") or None
         self.region: str = region or ""
+        self.failures = FailureTranslator(region, region_source, profile, timeout, self._credentials)
         try:
             self._session = boto3.session.Session(profile_name=profile, region_name=region)
         except ProfileNotFound:
@@ -195,14 +140,14 @@ class LayerApi:
                 "Create it (`aws configure --profile NAME` or `aws configure sso`) or name an existing one."
             ) from None
         except BotoCoreError as error:  # an unreadable config file, ...
-            raise self._setup_error(error) from None
+            raise self.failures.setup_error(error) from None
         if not self._session.region_name:
             raise PublishError(
                 "No AWS Region is set, so the layer's Region is unknown. Set `region` in "
                 "[tool.lambda-layer.publish], pass --region, or set AWS_REGION / AWS_DEFAULT_REGION "
                 "(or `region` in the profile)."
             )
-        self.region = self._session.region_name
+        self.region = self.failures.region = self._session.region_name
         self._config = Config(connect_timeout=timeout, read_timeout=timeout,
                               retries={"total_max_attempts": READ_ATTEMPTS, "mode": "standard"},
                               user_agent_extra=f"lambda-layer-build/{__version__}")
@@ -216,7 +161,7 @@ class LayerApi:
         try:
             return self._session.client(service, config=config)
         except (BotoCoreError, ValueError) as error:  # a malformed Region; botocore's "Invalid endpoint: URL"
-            raise self._setup_error(error) from None
+            raise self.failures.setup_error(error) from None
 
     @property
     def s3(self) -> Any:
@@ -233,37 +178,18 @@ class LayerApi:
             self._publisher = self._client("lambda", self._config.merge(Config(retries={"total_max_attempts": 1})))
         return self._publisher
 
-    # -- error translation ---------------------------------------------------------------------
-
-    def _secrets(self) -> Set[str]:
-        secrets = endpoint_secrets(os.environ)
+    def _credentials(self) -> Set[str]:
+        """The session's credentials, masked wherever an AWS message might echo them."""
         try:
             credentials = self._session.get_credentials()
             frozen = credentials.get_frozen_credentials() if credentials else None
         except Exception:
-            return secrets
-        return secrets | {value for value in (getattr(frozen, "access_key", None), getattr(frozen, "secret_key", None),
-                                              getattr(frozen, "token", None)) if value}
+            return set()
+        return {value for value in (getattr(frozen, "access_key", None), getattr(frozen, "secret_key", None),
+                                    getattr(frozen, "token", None)) if value}
 
     def _mask(self, text: str) -> str:
-        return mask_credentials(text, self._secrets())
-
-    def _endpoint(self, error: Any) -> str:
-        return self._mask(str(getattr(error, "kwargs", {}).get("endpoint_url") or "the AWS endpoint"))
-
-    def _setup_error(self, error: Exception) -> PublishError:
-        from botocore.exceptions import InvalidRegionError
-
-        if isinstance(error, InvalidRegionError):
-            return PublishError(
-                f"The AWS Region {self.region!r} (from {self._region_source}) is not a Region name, so no AWS client "
-                f'can be created. Set it to a Region such as "eu-west-1", or set `region` in [{PUBLISH_TABLE}] '
-                "(--region)."
-            )
-        return PublishError(
-            f"boto3 could not create its AWS clients ({self._mask(str(error))}). Check the AWS configuration in use: "
-            "the AWS_* environment variables (AWS_ENDPOINT_URL, AWS_REGION, ...), the profile and the AWS config files."
-        )
+        return self.failures.mask(text)
 
     @contextmanager
     def call(self, action: str, resource: str) -> Iterator[None]:
@@ -271,97 +197,10 @@ class LayerApi:
         try:
             yield
         except Exception as error:
-            translated = self._translate(error, action, resource)
+            translated = self.failures.translate(error, action, resource)
             if translated is None:
                 raise
             raise translated from None
-
-    def _translate(self, error: Exception, action: str, resource: str) -> Optional[PublishError]:
-        """The paragraph for an AWS or network failure; None for anything else (a bug keeps its traceback)."""
-        from botocore import exceptions as aws
-
-        if isinstance(error, aws.NoCredentialsError):
-            where = f"profile {self.profile!r}" if self.profile else "the environment, AWS_PROFILE or the AWS config files"
-            return PublishError(
-                f"No AWS credentials found (looked in {where}, SSO and instance or container roles), so "
-                f"{action} cannot be called. Configure credentials for boto3: `aws configure`, `aws sso login`, "
-                "AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
-            )
-        if isinstance(error, aws.PartialCredentialsError):
-            return PublishError(
-                f"The AWS credentials are incomplete ({error.kwargs.get('cred_var', 'a value')} is missing, from "
-                f"{error.kwargs.get('provider', 'a provider')}). Complete them or use a profile."
-            )
-        if isinstance(error, (aws.SSOTokenLoadError, aws.UnauthorizedSSOTokenError, aws.TokenRetrievalError)):
-            profile = f" --profile {self.profile}" if self.profile else ""
-            return PublishError(
-                f"The AWS SSO session has expired or was never started, so {action} cannot be called. "
-                f"Run `aws sso login{profile}` and try again."
-            )
-        if isinstance(error, aws.ConnectTimeoutError):
-            return PublishError(
-                f"Could not connect to AWS to call {action} on {resource} within {self.timeout:g} s ({self._endpoint(error)}). "
-                f"{_NETWORK_FIX} and that Region {self.region!r} is right; `timeout` in [{PUBLISH_TABLE}] (--timeout) "
-                "sets how long to wait."
-            )
-        if isinstance(error, aws.EndpointConnectionError):
-            return PublishError(
-                f"Could not connect to AWS to call {action} on {resource} ({self._endpoint(error)}). "
-                f"{_NETWORK_FIX} and that Region {self.region!r} is right."
-            )
-        if isinstance(error, aws.ReadTimeoutError):
-            return PublishError(
-                f"AWS did not answer {action} on {resource} within {self.timeout:g} s ({self._endpoint(error)}). "
-                f"{_NETWORK_FIX}, or raise `timeout` in [{PUBLISH_TABLE}] (--timeout) for a slow link, and run again."
-            )
-        if isinstance(error, aws.ConnectionClosedError):
-            return PublishError(
-                f"The connection to AWS was closed before {action} on {resource} was answered ({self._endpoint(error)}). "
-                f"{_NETWORK_FIX} and run again."
-            )
-        if isinstance(error, aws.InvalidRegionError):
-            return self._setup_error(error)
-        if isinstance(error, aws.ClientError):
-            return self._client_error(error, action, resource)
-        if isinstance(error, (aws.HTTPClientError, aws.ConnectionError)):
-            return PublishError(
-                f"The connection to AWS failed during {action} on {resource} ({self._mask(str(error))}). "
-                f"{_NETWORK_FIX} and run again."
-            )
-        if isinstance(error, aws.BotoCoreError):
-            return PublishError(
-                f"boto3 could not call {action} on {resource} ({self._mask(str(error))}). Check the AWS configuration "
-                "in use (the AWS_* environment variables, the profile, the AWS config files) and run again."
-            )
-        return None
-
-    def _client_error(self, error: Any, action: str, resource: str) -> PublishError:
-        code = _error_code(error)
-        message = self._mask(str(error.response.get("Error", {}).get("Message", "") or error))
-        if code in _ACCESS_DENIED:
-            return PublishError(
-                f"Access denied: AWS refused {action} on {resource} ({code}: {message}). Allow `{action}` on "
-                "that resource in the IAM policy of the identity in use (check AWS_PROFILE / --profile)."
-            )
-        if code in _BAD_CREDENTIALS:
-            return PublishError(
-                f"AWS rejected the credentials in use when calling {action} ({code}: {message}). They are invalid "
-                "or expired: refresh them (`aws sso login`, new access keys) or choose another profile."
-            )
-        if _http_status(error) >= 500:
-            return PublishError(
-                f"{action} on {resource} failed on AWS's side (HTTP {_http_status(error)}, {code}: {message}). Run again "
-                "later: a version published meanwhile is found, not published twice."
-            )
-        return PublishError(f"{action} on {resource} failed ({code}: {message}).")
-
-    def _reason(self, error: Exception) -> str:
-        """A failure in a few words, for the line that says a try is repeated."""
-        from botocore.exceptions import ClientError
-
-        if isinstance(error, ClientError):
-            return f"HTTP {_http_status(error)} {_error_code(error)}".rstrip()
-        return self._mask(str(error))
 
     # -- Lambda ----------------------------------------------------------------------------------
 
@@ -413,23 +252,23 @@ class LayerApi:
                 response = client.publish_layer_version(LayerName=layer_name, Content=content, **spec.request_fields())
                 return LayerVersionInfo(int(response["Version"]), str(response["LayerVersionArn"]), spec_of(response))
             except Exception as error:
-                failure = self._translate(error, action, resource)
-                reach = _reach(error)
+                failure = self.failures.translate(error, action, resource)
+                reached = reach(error)
                 if failure is None:
                     raise
-                if reach is _Reach.REFUSED:
+                if reached is Reach.REFUSED:
                     raise failure from None
-                if reach is _Reach.UNKNOWN:
+                if reached is Reach.UNKNOWN:
                     found = self.find_version(layer_name, spec, newer_than)
                     if found is not None:
-                        notify(f"{action} on {resource} failed ({self._reason(error)}), but it had created version "
+                        notify(f"{action} on {resource} failed ({self.failures.reason(error)}), but it had created version "
                                f"{found.version} with this content and these settings: that version is the one "
                                "published, not published again.")
                         return found
                 if attempt == PUBLISH_ATTEMPTS:
                     raise failure from None
                 pause = PUBLISH_PAUSES[attempt - 1]
-                notify(f"{action} on {resource} failed ({self._reason(error)}) and created no version; trying again "
+                notify(f"{action} on {resource} failed ({self.failures.reason(error)}) and created no version; trying again "
                        f"in {pause:g} s ({attempt + 1} of {PUBLISH_ATTEMPTS}).")
                 time.sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
@@ -445,7 +284,7 @@ class LayerApi:
             try:
                 policy = self.lambda_client.get_layer_version_policy(LayerName=layer_name, VersionNumber=version)
             except ClientError as error:
-                if _error_code(error) in _NOT_FOUND:  # no policy yet
+                if error_code(error) in NOT_FOUND_CODES:  # no policy yet
                     return set()
                 raise
         statements = json.loads(policy.get("Policy") or "{}").get("Statement", [])
@@ -464,7 +303,7 @@ class LayerApi:
                     Action="lambda:GetLayerVersion", Principal=principal, **extra,
                 )
             except ClientError as error:
-                if _error_code(error) == "ResourceConflictException":
+                if error_code(error) == "ResourceConflictException":
                     return False
                 raise
         return True
@@ -480,7 +319,7 @@ class LayerApi:
                 response = self.s3.head_bucket(Bucket=bucket)
                 headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             except ClientError as error:
-                code = _error_code(error)
+                code = error_code(error)
                 headers = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
                 if code in ("404", "NoSuchBucket", "NotFound"):
                     raise PublishError(
@@ -508,7 +347,7 @@ class LayerApi:
             try:
                 head = self.s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
             except ClientError as error:
-                if _error_code(error) in _NOT_FOUND:
+                if error_code(error) in NOT_FOUND_CODES:
                     return None
                 raise
         return str(head.get("ChecksumSHA256") or "")
