@@ -23,7 +23,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from shared_core.pack.tree import walk_tree
-from shared_core.pack.zip_writer import ZipMember, compression_backend, write_deterministic_zip
+from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
+from shared_core.support.deflate import compression_backend
 
 TREES: Dict[str, Tuple[str, ...]] = {
     "medium": ("requests", "pydantic", "pyyaml", "python-dateutil", "jmespath", "attrs"),

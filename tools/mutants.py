@@ -37,6 +37,7 @@ MODULES: Dict[str, Tuple[str, ...]] = {
                                    "tests/e2e/test_robustness.py::test_symlinked_output_is_neither_replaced_nor_written_through"),
     "shared_core/pipeline/outputs.py": ("tests/e2e/test_outputs.py",
                                  "tests/e2e/test_robustness.py::test_symlinked_output_is_neither_replaced_nor_written_through"),
+    "shared_core/support/digests.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py"),
     "shared_core/support/atomic_file.py": ("tests/unit/test_shared.py", "tests/unit/test_member_cache.py"),
     "shared_core/pack/exclusion.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py",
                                       "tests/e2e/test_limits.py::test_every_default_exclusion_is_left_out_before_install",
@@ -47,6 +48,8 @@ MODULES: Dict[str, Tuple[str, ...]] = {
     "shared_core/pins/indexes.py": ("tests/unit/test_shared.py", "tests/e2e/test_credentials.py",
                                "tests/unit/test_pins.py::test_requirements_index_options_become_indexes_and_settings"),
     "shared_core/pack/size_report.py": ("tests/unit/test_pack.py", "tests/e2e/test_limits.py"),
+    "shared_core/pack/zip_format.py": ("tests/unit/test_zip_writer.py",),
+    "shared_core/support/deflate.py": ("tests/unit/test_zip_writer.py", "tests/unit/test_member_cache.py"),
     "shared_core/pack/zip_writer.py": ("tests/unit/test_zip_writer.py", "tests/unit/test_member_cache.py",
                                        "tests/unit/test_shared.py::test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes",
                                        "tests/e2e/test_robustness.py::test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip"),
@@ -77,11 +80,11 @@ EQUIVALENT: Dict[str, str] = {
     "shared_core.pins.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_23": "quote() never escapes the letter X",
     "shared_core.pins.indexes.xǁPackageIndexǁurl_with_credentials__mutmut_32": "quote() never escapes the letter X",
     "shared_core.pins.indexes.x_mask_credentials__mutmut_35": "quote() never escapes the letter X",
-    "shared_core.pipeline.fingerprint.x_file_sha256__mutmut_13": _CHUNK,
-    "shared_core.pipeline.fingerprint.x_file_sha256__mutmut_15": _CHUNK,
-    "shared_core.pipeline.fingerprint.x_file_sha256__mutmut_16": _CHUNK,
+    "shared_core.support.digests.x_file_sha256__mutmut_13": _CHUNK,
+    "shared_core.support.digests.x_file_sha256__mutmut_15": _CHUNK,
+    "shared_core.support.digests.x_file_sha256__mutmut_16": _CHUNK,
     # zip_writer: sizes and settings that never change the archive's bytes
-    "shared_core.pack.zip_writer.x__local_header__mutmut_5": "needs a member that deflates to exactly 4 GiB",
+    "shared_core.pack.zip_format.x_local_header__mutmut_5": "needs a member that deflates to exactly 4 GiB",
     **{f"shared_core.pack.zip_writer.x_write_deterministic_zip__mutmut_{n}":
        "a level-0 compressor's output is never smaller than its input, so the member is stored anyway"
        for n in (10, 15)},

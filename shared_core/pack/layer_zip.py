@@ -27,15 +27,11 @@ from shared_core.pack.record import layer_records, listed_row_bytes
 from shared_core.pack.size_report import SizeReport, check_unzipped_size, zipped_size_warning
 from shared_core.pack.slimming import SlimmingContext, pyc_source, slim_reason, sourceless_bytecode_problems
 from shared_core.pack.tree import StagedFile, walk_tree
-from shared_core.pack.zip_writer import (
-    ZipMember,
-    compression_backend,
-    compressor_id,
-    reproducible_date_time,
-    write_deterministic_zip,
-)
+from shared_core.pack.zip_format import reproducible_date_time
+from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
 from shared_core.settings.layer import LayerConfig
 from shared_core.support.cache import cache_dir
+from shared_core.support.deflate import compression_backend, compressor_id
 from shared_core.support.names import normalize_name
 from shared_core.support.reporting import Reporter
 from shared_core.support.sizes import human_size

@@ -23,6 +23,7 @@ from shared_core.layout import layer_output_path
 from shared_core.settings import validators
 from shared_core.settings.declaration import Action, Settings, setting
 from shared_core.settings.publish import PublishSettings
+from shared_core.support.deflate import MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL
 
 SHARED_TABLE = "tool.lambda-layer"
 HATCH_TARGET_TABLE = "tool.hatch.build.targets.lambda-layer"
@@ -41,8 +42,6 @@ HATCH_GENERIC_KEYS: Tuple[str, ...] = (
 DEFAULT_EXCLUDES: Tuple[str, ...] = (*RUNTIME_PROVIDED, "setuptools", "pip", "wheel", "twine", "pytest", "_pytest")
 
 DEFAULT_COMPRESSION_LEVEL = 9
-#: libdeflate's scale (stdlib zlib stops at 9 and treats 10-12 as 9).
-MAX_COMPRESSION_LEVEL = 12
 INSTALLERS = ("uv", "pip")
 
 
@@ -57,7 +56,7 @@ def _architecture(value: Any, name: str) -> str:
 
 
 def _compression_level(value: Any, name: str) -> int:
-    return validators.integer(value, name, 0, MAX_COMPRESSION_LEVEL)
+    return validators.integer(value, name, MIN_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL)
 
 
 def _installer(value: Any, name: str) -> str:
@@ -92,7 +91,7 @@ class LayerConfig(Settings):
         None, validators.string, "path of the zip, relative to the project, or a directory (existing, or ending in /) "
         "to put layer.zip in (default: build/lambda/layer/layer.zip)", flag="--output", short="-o", metavar="PATH")
     compression_level: int = setting(
-        DEFAULT_COMPRESSION_LEVEL, _compression_level, f"deflate level, 0 (store) to {MAX_COMPRESSION_LEVEL} (default: "
+        DEFAULT_COMPRESSION_LEVEL, _compression_level, f"deflate level, {MIN_COMPRESSION_LEVEL} (store) to {MAX_COMPRESSION_LEVEL} (default: "
         f"{DEFAULT_COMPRESSION_LEVEL}; above 9 needs libdeflate)", flag="--compression-level",
         metavar=f"0-{MAX_COMPRESSION_LEVEL}")
     compile_bytecode: bool = setting(

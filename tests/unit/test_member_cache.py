@@ -11,7 +11,8 @@ from typing import Callable, Dict, List
 import pytest
 
 from shared_core.pack.member_cache import MemberCache
-from shared_core.pack.zip_writer import ZipMember, compressor_id, write_deterministic_zip
+from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
+from shared_core.support.deflate import compressor_id
 
 BIG = b"".join(b"line %d of a module that compresses well\n" % (i % 50) for i in range(400))  # 16,490 bytes
 OTHER = b"".join(b"another %d, also compressible text\n" % (i % 40) for i in range(300))

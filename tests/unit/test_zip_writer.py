@@ -1,4 +1,5 @@
-"""Tests for shared_core.zip_writer: reproducible, valid, atomic ZIP output."""
+"""Tests for shared_core.pack.zip_writer (with zip_format and support.deflate): reproducible, valid,
+atomic ZIP output."""
 
 from __future__ import annotations
 
@@ -20,12 +21,9 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
-from shared_core.pack.zip_writer import (
-    ZipMember,
-    compression_backend,
-    reproducible_date_time,
-    write_deterministic_zip,
-)
+from shared_core.pack.zip_format import reproducible_date_time
+from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
+from shared_core.support.deflate import compression_backend
 
 TREE: Dict[str, Tuple[bytes, bool]] = {
     "python/pkg/__init__.py": (b"from .core import main\n" * 50, False),
@@ -271,7 +269,9 @@ def test_no_zip64_records_below_limits(tmp_path: Path, members: List[ZipMember])
 
 # -- exact values the mutation run asked for ---------------------------------------------------------
 
+from shared_core.pack import zip_format as zf  # noqa: E402
 from shared_core.pack import zip_writer as zw  # noqa: E402
+from shared_core.support import deflate  # noqa: E402
 
 
 def test_malformed_source_date_epoch_message(monkeypatch) -> None:
@@ -289,8 +289,8 @@ def test_malformed_source_date_epoch_message(monkeypatch) -> None:
 def test_compressor_id_names_the_backend_and_its_version() -> None:
     import importlib.metadata
 
-    assert zw.compressor_id("libdeflate") == f"libdeflate-{importlib.metadata.version('deflate')}"
-    assert zw.compressor_id("zlib") == f"zlib-{zlib.ZLIB_RUNTIME_VERSION}"
+    assert deflate.compressor_id("libdeflate") == f"libdeflate-{importlib.metadata.version('deflate')}"
+    assert deflate.compressor_id("zlib") == f"zlib-{zlib.ZLIB_RUNTIME_VERSION}"
 
 
 def test_default_level_is_9_and_level_1_still_compresses(tmp_path: Path, members: List[ZipMember]) -> None:
@@ -314,7 +314,7 @@ def test_bad_archive_names_are_refused(tmp_path: Path, arcname: str) -> None:
 
 def test_unknown_backend_is_refused() -> None:
     with pytest.raises(ValueError) as error:
-        zw._compressor("brotli", 9)
+        deflate.raw_deflate("brotli", 9)
     assert str(error.value) == "unknown compression backend 'brotli'; expected 'libdeflate' or 'zlib'"
 
 
@@ -340,13 +340,13 @@ def test_the_writer_replaces_a_symlink_without_writing_through_it(tmp_path: Path
 
 
 def test_names_are_ascii_unless_they_need_utf8() -> None:
-    assert zw._encode_name("python/a.py") == (b"python/a.py", 0)
-    assert zw._encode_name("python/caf\u00e9.py") == ("python/caf\u00e9.py".encode("utf-8"), 0x0800)
+    assert zf.encode_name("python/a.py") == (b"python/a.py", 0)
+    assert zf.encode_name("python/caf\u00e9.py") == ("python/caf\u00e9.py".encode("utf-8"), 0x0800)
 
 
 def test_zip64_extra_field_bytes() -> None:
-    assert zw._zip64_extra((1, 2)) == struct.pack("<HHQQ", 1, 16, 1, 2)
-    assert zw._zip64_extra((7,)) == struct.pack("<HHQ", 1, 8, 7)
+    assert zf._zip64_extra((1, 2)) == struct.pack("<HHQQ", 1, 16, 1, 2)
+    assert zf._zip64_extra((7,)) == struct.pack("<HHQ", 1, 8, 7)
 
 
 LIMIT = 0xFFFFFFFF
@@ -354,32 +354,32 @@ LIMIT = 0xFFFFFFFF
 
 @pytest.mark.parametrize("size, zip64", [(LIMIT - 1, False), (LIMIT, True), (LIMIT + 5, True)])
 def test_local_header_switches_to_zip64_at_the_32_bit_limit(size: int, zip64: bool) -> None:
-    member = zw._Compressed(crc=0x1234, size=size, method=8, data=b"xy")
-    header = zw._local_header(b"n", 0, member, (0x21, 0x5))
+    member = zf.Compressed(crc=0x1234, size=size, method=8, data=b"xy")
+    header = zf.local_header(b"n", 0, member, (0x21, 0x5))
     assert header == struct.pack("<IHHHHHIIIHH", 0x04034B50, 45 if zip64 else 20, 0, 8, 0x5, 0x21, 0x1234,
                                  LIMIT if zip64 else 2, LIMIT if zip64 else size, 1, 20 if zip64 else 0) + b"n" + (
-        zw._zip64_extra((size, 2)) if zip64 else b"")
+        zf._zip64_extra((size, 2)) if zip64 else b"")
 
 
 @pytest.mark.parametrize("size, offset, overflowing", [
     (LIMIT - 1, LIMIT - 1, ()), (LIMIT, 5, (LIMIT,)), (5, LIMIT, (LIMIT,)), (LIMIT, LIMIT + 7, (LIMIT, LIMIT + 7)),
 ])
 def test_central_header_moves_only_overflowing_values_to_zip64(size: int, offset: int, overflowing: tuple) -> None:
-    entry = zw._CentralEntry(name=b"n", flags=0, method=8, crc=1, compressed_size=3, size=size, offset=offset,
+    entry = zf.CentralEntry(name=b"n", flags=0, method=8, crc=1, compressed_size=3, size=size, offset=offset,
                              external_attr=0o100644 << 16)
-    header = zw._central_header(entry, (0x21, 0x0))
+    header = zf.central_header(entry, (0x21, 0x0))
     fields = struct.unpack_from("<IHHHHHHIIIHHHHHII", header)
     assert fields[2] == (45 if overflowing else 20)
     assert (fields[8], fields[9], fields[16]) == (3, min(size, LIMIT), min(offset, LIMIT))
     assert fields[12:15] == (0, 0, 0)  # comment length, disk number start, internal attributes
-    assert header[46 + 1:] == (zw._zip64_extra(overflowing) if overflowing else b"")
+    assert header[46 + 1:] == (zf._zip64_extra(overflowing) if overflowing else b"")
 
 
 @pytest.mark.parametrize("entries, offset, size, zip64", [
     (0xFFFE, LIMIT - 1, LIMIT - 1, False), (0xFFFF, 1, 1, True), (1, LIMIT, 1, True), (1, 1, LIMIT, True),
 ])
 def test_end_records_switch_to_zip64_at_each_limit(entries: int, offset: int, size: int, zip64: bool) -> None:
-    records = zw._end_records(entries, offset, size)
+    records = zf.end_records(entries, offset, size)
     if not zip64:
         assert records == struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, entries, entries, size, offset, 0)
         return
@@ -435,7 +435,7 @@ _EVEN = {"libdeflate": bytes.fromhex("d8935a75e844a88c9bf5ba0162c8dbd2f4e2f06161
 @pytest.mark.parametrize("backend", ["libdeflate", "zlib"])
 def test_a_member_deflate_cannot_shrink_at_all_is_stored(tmp_path: Path, backend: str) -> None:
     data = _EVEN[backend]
-    assert len(zw._compressor(backend, 9)(data)) == len(data)
+    assert len(deflate.raw_deflate(backend, 9)(data)) == len(data)
     (tmp_path / "even.bin").write_bytes(data)
     write_deterministic_zip([ZipMember("even.bin", tmp_path / "even.bin", False)], tmp_path / "out.zip", _backend=backend)
     with zipfile.ZipFile(tmp_path / "out.zip") as archive:
