@@ -1,4 +1,4 @@
-"""Where each build tool leaves the installed packages, where the layer is written, and cleaning it.
+"""Where each build tool leaves the installed packages and where the layer is written.
 
 Everything we create or delete lives under ``build/lambda/layer/`` of the project, the
 reference tool's layout, so a user's own files and virtualenvs are never touched.
@@ -39,12 +39,6 @@ def layer_output_path(project_root: Path, output: Optional[str]) -> Path:
         if output.endswith(("/", os.sep)) or path.is_dir():
             path = path / LAYER_ZIP_NAME
     return path.parent.resolve() / path.name
-
-
-
-
-
-
 
 
 class LayerBuildToolEnum(str, enum.Enum):

@@ -121,3 +121,29 @@ def test_the_readme_settings_tables_are_the_declarations():
     """The README's tables are written from the settings' declarations: `tools/readme_settings.py` rewrites them."""
     completed = subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "readme_settings.py"), "--check"])
     assert completed.returncode == 0, "README.md's settings tables are stale: run tools/readme_settings.py"
+
+
+def _readme_layout() -> Set[str]:
+    """Every ``shared_core`` module the README's "How it works" tree names, as a path under shared_core/."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## How it works", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    named: Set[str] = set()
+    package = ""
+    for line in block.splitlines():
+        if not line.startswith("  ") or line.startswith("   " * 3):
+            package = "" if line.startswith("shared_core/") else package
+            continue
+        entry = line.split()[0]
+        if line.startswith("  ") and not line.startswith("    "):  # a top-level module or a package
+            package = entry[:-1] if entry.endswith("/") else ""
+            names = [name.rstrip(",") for name in line[2:].split("  ")[0].split()]
+            named |= {name for name in names if name.endswith(".py")}
+        elif package:
+            named.add(f"{package}/{entry}")
+    return named
+
+
+def test_the_readme_layout_names_every_core_module_and_no_other():
+    actual = {path.relative_to(REPO_ROOT / "shared_core").as_posix()
+              for path in (REPO_ROOT / "shared_core").rglob("*.py") if path.name != "__init__.py"}
+    assert _readme_layout() - {"__init__.py"} == actual

@@ -1,4 +1,8 @@
-"""Running uv and pip: finding the binary, isolating output, masking credentials in errors."""
+"""The tools a build runs: finding uv and the target's interpreter, running uv and pip, reading why they failed.
+
+One module so every run isolates its output and masks credentials the same way, and the
+interpreter is searched for by one rule (``find_interpreter``) wherever it is needed.
+"""
 
 from __future__ import annotations
 
