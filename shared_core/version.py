@@ -1,10 +1,7 @@
-"""The installed distribution's version, part of every build fingerprint."""
+"""The distribution's version: part of every build fingerprint, so a new release rebuilds every layer.
 
-from __future__ import annotations
+Written here, not read from the installed metadata: ``pyproject.toml`` takes it from this file
+(``[tool.hatch.version]``), and an up-to-date build does not pay for importing ``importlib.metadata``.
+"""
 
-try:
-    from importlib.metadata import PackageNotFoundError, version
-
-    __version__ = version("lambda-layer-build")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
-    __version__ = "0+unknown"
+__version__ = "0.1.0"

@@ -13,7 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from typing import FrozenSet, Mapping, Optional, Tuple
 
 from shared_core.errors import EmptyLayerError, InvalidPythonError
 from shared_core.install.audit import audit_tree
@@ -56,17 +56,6 @@ class LayerInstallResult:
         return cls(target, "", (), (), root, tuple(scan_distributions(root)), None, interpreter)
 
 
-def fingerprint_inputs(config: LayerConfig, interpreter_release: Optional[str]) -> Dict[str, Any]:
-    """What Step 1 contributes to the build's fingerprint: what decides the installed and compiled bytes
-    (the installer, what may build from an sdist, bytecode and the compiling interpreter's X.Y.Z), and
-    ``allow-invalid-python``, which changes no byte but gates writing."""
-    return {
-        "compile_bytecode": config.compile_bytecode,
-        "bytecode_interpreter": interpreter_release if config.compile_bytecode else None,
-        "installer": config.installer,
-        "allow_sdist": sorted(config.allow_sdist),
-        "allow_invalid_python": config.allow_invalid_python,
-    }
 
 
 def _seconds(started: float) -> str:

@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 import shared_core.lambda_runtime as lambda_runtime
 from shared_core.errors import EmptyLayerError, PackageTestsError, PlatformMismatchError
@@ -27,11 +27,9 @@ from shared_core.pack.record import layer_records, listed_row_bytes
 from shared_core.pack.size_report import SizeReport, check_unzipped_size, zipped_size_warning
 from shared_core.pack.slimming import SlimmingContext, pyc_source, slim_reason, sourceless_bytecode_problems
 from shared_core.pack.tree import StagedFile, walk_tree
-from shared_core.pack.zip_format import reproducible_date_time
 from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
 from shared_core.settings.layer import LayerConfig
 from shared_core.support.cache import cache_dir
-from shared_core.support.deflate import compression_backend, compressor_id
 from shared_core.support.names import normalize_name
 from shared_core.support.reporting import Reporter
 from shared_core.support.sizes import human_size
@@ -215,17 +213,6 @@ def _announce_exclusions(plan: ExclusionPlan, excluded_bytes: int, user_patterns
         reporter.warning(f"{kept} requires {dependency}, which is excluded; {kept} may fail to import on Lambda.")
 
 
-def fingerprint_inputs(config: LayerConfig) -> Dict[str, Any]:
-    """What Step 2 contributes to the build's fingerprint: what decides the zip's bytes (exclusions,
-    the zip's timestamp, compression level and compressor, the package tests left out), and
-    ``allow-oversize``, which changes no byte but gates writing (turning it off re-checks the limit)."""
-    return {
-        "excluded": list(config.excluded_patterns),
-        "zip_date_time": list(reproducible_date_time()),
-        "compression": [config.compression_level, compressor_id(compression_backend())],
-        "allow_oversize": config.allow_oversize,
-        "drop_package_tests": config.drop_package_tests,
-    }
 
 
 def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Reporter, output: Path) -> LayerZipResult:

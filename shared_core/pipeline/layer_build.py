@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from shared_core.install.staging import LayerInstallResult, stage_dependencies
-from shared_core.install.staging import fingerprint_inputs as install_inputs
+from shared_core.install.inputs import install_inputs
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.layout import LayerBuildToolEnum
-from shared_core.pack.layer_zip import LayerZipResult, pack_layer
-from shared_core.pack.layer_zip import fingerprint_inputs as pack_inputs
+from shared_core.pack.inputs import pack_inputs
 from shared_core.pins.detect import default_pin_source
 from shared_core.pins.source import PinSource, ignored_settings
 from shared_core.pipeline.fingerprint import (
@@ -32,14 +30,18 @@ from shared_core.support.reporting import Reporter
 from shared_core.support.toolchain import find_interpreter, interpreter_release
 from shared_core.version import __version__
 
+if TYPE_CHECKING:  # the steps themselves load only when a build runs (see _build_steps)
+    from shared_core.install.staging import LayerInstallResult
+    from shared_core.pack.layer_zip import LayerZipResult
+
 
 @dataclass(frozen=True)
 class LayerBuildOutcome:
     path: Path
     up_to_date: bool
     target: TargetChoice
-    install: Optional[LayerInstallResult] = None
-    zip: Optional[LayerZipResult] = None
+    install: Optional["LayerInstallResult"] = None
+    zip: Optional["LayerZipResult"] = None
     #: False when the layer was written with a stated shortfall (e.g. missing bytecode): not fingerprinted.
     complete: bool = True
     #: With ``build_layer(..., snapshot=True)``: a private copy of the zip taken under the build lock,
@@ -69,7 +71,7 @@ def fingerprint_inputs(source: PinSource, config: LayerConfig, tool: str, target
     }
 
 
-def _incomplete_message(shortfall: str, staged: LayerInstallResult, target: LambdaTarget) -> str:
+def _incomplete_message(shortfall: str, staged: "LayerInstallResult", target: LambdaTarget) -> str:
     version = target.python_version
     bytecode = staged.bytecode
     if bytecode is not None and bytecode.compiled and not bytecode.failed and bytecode.invalid:
@@ -136,6 +138,10 @@ def build_layer(
 
         prepare_output(output, how_to_change_output)
         ensure_ignore_file(project.paths.build_dir)
+        # Loaded here, not at the top: an up-to-date build (above) never pays for importing the steps.
+        from shared_core.install.staging import stage_dependencies
+        from shared_core.pack.layer_zip import pack_layer
+
         staged = stage_dependencies(project.paths, config, source, target, interpreter, reporter)
         zipped = pack_layer(staged, config, reporter, output)
         reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend}, "

@@ -233,11 +233,19 @@ def _ask(python: str, code: str) -> Optional[str]:
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
+#: X.Y.Z of each interpreter a probe found, so the fingerprint does not start it a second time.
+_RELEASES: Dict[str, str] = {}
+
+
 def _probe(python: str) -> Optional[Tuple[str, str]]:
-    """``(X.Y, sys.executable)`` of ``python``, or None when it does not run."""
-    answer = _ask(python, "import sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable)")
+    """``(X.Y, sys.executable)`` of ``python``, or None when it does not run; its X.Y.Z is remembered."""
+    answer = _ask(python, "import platform, sys; print('%d.%d' % sys.version_info[:2]); print(sys.executable); "
+                          "print(platform.python_version())")
     lines = answer.splitlines() if answer is not None else []
-    return (lines[0], lines[1]) if len(lines) == 2 else None
+    if len(lines) != 3:
+        return None
+    _RELEASES[lines[1]] = lines[2]
+    return lines[0], lines[1]
 
 
 def _candidates(version: str) -> List[str]:
@@ -295,4 +303,4 @@ def interpreter_release(interpreter: Optional[str]) -> Optional[str]:
         return None
     if interpreter == sys.executable:
         return platform.python_version()
-    return _ask(interpreter, "import platform; print(platform.python_version())")
+    return _RELEASES.get(interpreter) or _ask(interpreter, "import platform; print(platform.python_version())")
