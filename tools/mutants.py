@@ -179,8 +179,8 @@ def run_module(module: str, tests: Sequence[str], wheelhouse: Path) -> ModuleRes
 
 def build_wheelhouse() -> Path:
     """One wheelhouse for every mutant's test session (each would otherwise build its own)."""
-    sys.path.insert(0, str(REPO / "tests"))
-    from wheelfactory import build_wheelhouse as build
+    sys.path.insert(0, str(REPO))
+    from tests.helpers.wheelfactory import build_wheelhouse as build
 
     target = WORK / "wheelhouse"
     shutil.rmtree(target, ignore_errors=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-from layer_assertions import dists, names
-from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
+from tests.helpers.layer_assertions import dists, names
+from tests.helpers.wheelfactory import wheel_sha256
 
 LAYER = Path("build/lambda/layer/layer.zip")
 PINNED = "[project]\nname = 'demo'\nversion = '1'\nrequires-python = '{requires}'\n"

@@ -13,9 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wheelfactory import wheel_sha256
-
 from shared_core.cli import main
+from tests.helpers.wheelfactory import wheel_sha256
 
 SECRET = "t0ken-Xy7-cred"
 BROKEN_INDEX = f"http://ci-bot:{SECRET}@127.0.0.1:99999/simple/"

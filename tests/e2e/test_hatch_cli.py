@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from layer_assertions import dists, names
+from tests.helpers.layer_assertions import dists, names
 
 LAYER = Path("build/lambda/layer/layer.zip")
 

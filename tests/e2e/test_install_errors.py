@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
+from tests.helpers.wheelfactory import wheel_sha256
 
 WRONG_HASH = "fake-b==1.0 --hash=sha256:" + "0" * 64 + "\n"
 FOOTER = "With -v, the whole output of {what} is shown."

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from layer_assertions import bytes_under, dists, member_sizes, names
-from wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
 
 from shared_core.cli import main
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.support.toolchain import find_interpreter
+from tests.helpers.layer_assertions import bytes_under, dists, member_sizes, names
+from tests.helpers.wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
 
 LAYER = Path("build/lambda/layer/layer.zip")
 

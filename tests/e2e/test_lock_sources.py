@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from layer_assertions import dists
 
 from shared_core.cli import main
 from shared_core.support.toolchain import find_uv
+from tests.helpers.layer_assertions import dists
 
 PROJECT = """\
 [project]

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, Optional
 
 import pytest
-from layer_assertions import dists
-from test_robustness import CHECKOUT, LAYER, POETRY_PROJECT, SIX, VERSION, pinned, poetry_lock, run_cli
 
 from shared_core import LambdaLayerZipper, LayerConfig, clean_layer
 from shared_core.cli import main
@@ -32,6 +30,10 @@ from shared_core.errors import OutputError
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pipeline.fingerprint import fingerprint_path, read_fingerprint
 from shared_core.support.toolchain import find_interpreter
+from tests.helpers.builds import LAYER, POETRY_PROJECT, SIX, VERSION, pinned, poetry_lock
+from tests.helpers.builds import run_pinned_cli as run_cli
+from tests.helpers.layer_assertions import dists
+from tests.helpers.paths import REPO_ROOT as CHECKOUT
 
 TARGET_LINE = f"target: python{VERSION} x86_64 (--python)\n"
 LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"
@@ -138,7 +140,7 @@ def test_an_output_on_the_lock_file_through_poetry(poetry_app, make_project):
 
 
 def test_an_output_on_pyproject_through_the_hatch_builder(core_env, tmp_path, capsys):
-    from test_hatch_plugin import in_process_builder, pyproject
+    from tests.helpers.hatch_projects import in_process_builder, pyproject
 
     root = tmp_path / "hatch-project"
     builder = in_process_builder(root, pyproject(["fake-a"], target={"output": "pyproject.toml"}))

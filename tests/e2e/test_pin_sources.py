@@ -15,11 +15,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from layer_assertions import dists
-from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
 from shared_core.support.toolchain import find_uv
+from tests.helpers.layer_assertions import dists
+from tests.helpers.wheelfactory import wheel_sha256
 
 LAYER = Path("build/lambda/layer/layer.zip")
 

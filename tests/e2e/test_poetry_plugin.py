@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
 import pytest
-from conftest import SECRET, USERNAME, read_uv_records
-from layer_assertions import dists, names
-from wheelfactory import HUGE_BLOB_BYTES
+
+from tests.helpers.indexes import SECRET, USERNAME
+from tests.helpers.layer_assertions import dists, names
+from tests.helpers.uv_recorder import read_uv_records
+from tests.helpers.wheelfactory import HUGE_BLOB_BYTES
 
 LAYER = Path("build/lambda/layer/layer.zip")
 SOURCE = """

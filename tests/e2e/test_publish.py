@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from aws_emulator import ACCOUNT, REGION, SECRET
 
 from shared_core import LambdaLayerPublisher, PublishResult, publish_layer
 from shared_core.cli import main
@@ -22,6 +21,7 @@ from shared_core.pipeline.fingerprint import read_fingerprint
 from shared_core.publish.layer_version import layer_description, upload_method
 from shared_core.settings.publish import PublishSettings, default_layer_name
 from shared_core.version import __version__
+from tests.helpers.aws_emulator import ACCOUNT, REGION, SECRET
 
 LAYER = Path("build/lambda/layer/layer.zip")
 TARGET = LambdaTarget("3.12", "arm64")

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Dict, Iterator, Tuple
 
 import pytest
-from aws_emulator import REGION, BrokenEndpoint, closed_port
 
 from shared_core import LambdaLayerPublisher, PublishError
 from shared_core.cli import main
+from tests.helpers.aws_emulator import REGION, BrokenEndpoint, closed_port
 
 PASSWORD = "EndP0int-Pw-551"
 NAME = "demo-app-py312-arm64"

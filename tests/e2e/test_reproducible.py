@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-from layer_assertions import names, record_check
 
 from shared_core.support.toolchain import find_uv
+from tests.helpers.layer_assertions import names, record_check
 
 RUNNING = "%d.%d" % sys.version_info[:2]
 PROJECT = f"""\

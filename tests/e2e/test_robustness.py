@@ -23,31 +23,17 @@ from pathlib import Path
 from typing import Callable, Dict, List, Tuple, Union
 
 import pytest
-from conftest import SECRET, USERNAME
-from layer_assertions import dists, names
-from test_pipeline import run_cli as run_any_cli
-from wheelfactory import make_wheel, module, wheel_sha256
 
 from shared_core.pipeline.fingerprint import fingerprint_path
+from tests.helpers.builds import LAYER, POETRY_PROJECT, SIX, VERSION, pinned, poetry_lock
+from tests.helpers.builds import run_pinned_cli as run_cli
+from tests.helpers.indexes import SECRET, USERNAME
+from tests.helpers.layer_assertions import dists, names
+from tests.helpers.paths import REPO_ROOT as CHECKOUT
+from tests.helpers.wheelfactory import make_wheel, module, wheel_sha256
 
-LAYER = Path("build/lambda/layer/layer.zip")
-#: The target of most builds here: a runtime AWS has not deprecated (so no warning joins the output
-#: these tests compare exactly), with its interpreter on PATH or in pyenv for the bytecode.
-VERSION = "3.12"
 #: A second target, for the cases that need another interpreter than the first.
 OTHER_VERSION = "3.13"
-CHECKOUT = Path(__file__).resolve().parents[2]
-
-
-def pinned(args: Tuple[str, ...]) -> Tuple[str, ...]:
-    """``args`` with ``--python VERSION`` unless they choose a target: the running interpreter may be
-    a deprecated runtime, whose warning would join the output compared here."""
-    return args if "--python" in args else ("--python", VERSION, *args)
-
-
-def run_cli(project: Path, *args: str) -> int:
-    """``lambda-layer build`` in process, for :data:`VERSION` unless ``args`` say otherwise."""
-    return run_any_cli(project, *pinned(args))
 
 
 def console(project: Path, env: Dict[str, str], *args: str, **popen) -> subprocess.Popen:
@@ -443,23 +429,7 @@ def test_next_build_removes_what_a_killed_build_left(core_env, make_project, cap
 # -- 10. the error contract: one paragraph naming the file and the fix, never a traceback ---------
 
 
-POETRY_PROJECT = (
-    '[project]\nname = "p"\nversion = "1"\nrequires-python = ">=3.9"\ndependencies = ["six"]\n'
-    "[tool.poetry]\npackage-mode = false\n"
-)
-SIX = '[[package]]\nname = "six"\nversion = "1.16.0"\ngroups = ["main"]\n'
 DIRECTORY, REMOVED = "a directory where the file belongs", "no such file"
-
-
-def poetry_lock(packages: str) -> Callable[[Path], bytes]:
-    """A poetry.lock for POETRY_PROJECT holding ``packages``, fresh for the pyproject.toml beside it."""
-    def write(root: Path) -> bytes:
-        from shared_core.pins.poetry_lock import poetry_content_hash
-        from shared_core.support.user_files import tomllib
-
-        digest = poetry_content_hash(tomllib.loads((root / "pyproject.toml").read_text()))
-        return f'{packages}\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.9"\ncontent-hash = "{digest}"\n'.encode()
-    return write
 
 
 @dataclass(frozen=True)
@@ -616,7 +586,7 @@ def test_bad_inputs_through_the_poetry_command(poetry_app, make_project, case):
 
 
 def test_a_file_system_error_through_the_hatch_builder(core_env, tmp_path, capsys):
-    from test_hatch_plugin import in_process_builder, pyproject
+    from tests.helpers.hatch_projects import in_process_builder, pyproject
 
     root = tmp_path / "hatch-project"
     root.mkdir()

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
 
 from shared_core.errors import PlatformMismatchError
 from shared_core.install.audit import audit_tree
@@ -14,6 +13,7 @@ from shared_core.install.commands import InstallRequest, pip_command, uv_command
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pins.model import Pin
 from shared_core.support.toolchain import find_uv
+from tests.helpers.binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
 
 ARM_312 = LambdaTarget.create("3.12", "arm64")
 PINS = (Pin("requests", "2.32.3", ("sha256:aa",)), Pin("PyYAML", "6.0.2", ("sha256:bb",)))
