@@ -3,7 +3,7 @@
 One test per audit branch (wheel tag, ELF machine, ELF class, extension suffix, glibc version
 needs, Mach-O thin and universal, PE), each wheel holding a genuine binary from
 ``tests/helpers/binaries.py``, most under names no native file has: the audit reads content, not names.
-The unit tests in ``tests/unit/test_install.py`` cover the same branches on hand-made trees.
+The core tests in ``tests/core/install/test_audit.py`` cover the same branches on hand-made trees.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Limits, defaults and determinism, through the console script on real installs.
 
 Lambda's unzipped limit with and without ``allow-oversize`` (the Poetry flag and the Hatch target
-key are in their adapters' test files; the exact boundary is in ``tests/unit/test_pack.py``), the
+key are in their adapters' test files; the exact boundary is in ``tests/core/pack/test_size_report.py``), the
 size report's top ten, every default exclusion, and bytecode that does not depend on the hash
 seed. A wrong hash is refused in ``test_install_errors.py``.
 """
