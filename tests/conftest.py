@@ -16,12 +16,13 @@ from typing import Callable, Dict, Iterator, Tuple
 import pytest
 
 from tests.helpers.indexes import BasicAuthHandler, serve_index
+from tests.helpers.launches import build_tool_of, entry_point_of, recording_launches
 from tests.helpers.paths import REPO_ROOT, SEED_WHEELS
 from tests.helpers.uv_recorder import write_uv_recorder
 from tests.helpers.wheelfactory import build_private_wheelhouse, build_wheelhouse
 
-#: The AWS emulator's fixtures (moto, the fault proxy) for the publish tests.
-pytest_plugins = ["tests.helpers.aws_emulator"]
+#: The AWS emulator's fixtures (moto, the fault proxy) for the publish tests; pytester for tests/test_markers.py.
+pytest_plugins = ["tests.helpers.aws_emulator", "pytester"]
 
 _TOOL_PREFIXES = ("PIP_", "UV_", "HATCH_", "POETRY_", "VIRTUAL_ENV", "CONDA_", "PYTHONPATH", "SOURCE_DATE_EPOCH")
 
@@ -186,3 +187,62 @@ def plugin_wheel(tmp_path_factory: pytest.TempPathFactory, offline_env: Dict[str
     )
     [wheel] = out.glob("lambda_layer_build-*.whl")
     return wheel
+
+
+
+# -- how a test runs its entry point: the in_process / subprocess markers, held to what it launches ----
+
+#: The folders whose tests run an entry point, each saying how with exactly one of :data:`HOW`.
+ENTRY_POINT_FOLDERS = ("e2e", "adversarial")
+HOW = ("in_process", "subprocess")
+
+
+def _folder(item: pytest.Item) -> str:
+    """``e2e``, ``adversarial``, ``core``, ... for a test under ``tests/<folder>/``; ``""`` otherwise."""
+    try:
+        parts = Path(str(item.path)).relative_to(item.config.rootpath).parts
+    except ValueError:
+        return ""
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """Fail the run when an end-to-end or adversarial test says neither or both of :data:`HOW`."""
+    wrong = []
+    for item in items:
+        if _folder(item) in ENTRY_POINT_FOLDERS:
+            how = sorted({mark.name for mark in item.iter_markers() if mark.name in HOW})
+            if len(how) != 1:
+                wrong.append(f"{item.nodeid} ({' and '.join(how) or 'neither'})")
+    if wrong:
+        raise pytest.UsageError(
+            "Every test under tests/e2e/ and tests/adversarial/ is marked either in_process (its entry point runs "
+            "inside pytest) or subprocess (it launches lambda-layer, poetry or hatch as a process); these are not:\n  "
+            + "\n  ".join(wrong)
+        )
+
+
+@pytest.fixture(autouse=True)
+def launches_match_the_marker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An ``in_process`` test that launched an entry point fails, and so does a ``subprocess`` test that
+    launched none (what counts: :mod:`tests.helpers.launches`); a test of the core alone that ran a build
+    tool fails too. Every ``subprocess.Popen`` of the test and its function-scoped fixtures is recorded."""
+    folder = _folder(request.node)
+    if folder not in (*ENTRY_POINT_FOLDERS, "core"):
+        yield
+        return
+    with recording_launches() as launched:
+        yield
+    if folder == "core":
+        tools = sorted({tool for tool in map(build_tool_of, launched) if tool})
+        if tools:
+            pytest.fail(f"This test of the core ran {', '.join(tools)}: a test that needs uv, pip, Poetry or Hatch "
+                        "belongs in tests/e2e/.", pytrace=False)
+        return
+    entry_points = sorted({entry for entry in map(entry_point_of, launched) if entry})
+    if entry_points and request.node.get_closest_marker("in_process"):
+        pytest.fail(f"Marked in_process, but launched {', '.join(entry_points)} as its own process: mark it subprocess.",
+                    pytrace=False)
+    if not entry_points and request.node.get_closest_marker("subprocess"):
+        pytest.fail("Marked subprocess, but launched no entry point (lambda-layer, poetry, hatch, or python -m "
+                    "hatchling, hatch, poetry or shared_core): mark it in_process.", pytrace=False)

@@ -37,6 +37,8 @@ from shared_core.support.user_files import tomllib
 from tests.helpers.layer_assertions import dists, names
 from tests.helpers.wheelfactory import wheel_sha256
 
+pytestmark = pytest.mark.in_process
+
 LAYER = Path("build/lambda/layer/layer.zip")
 ENTRY_POINTS = ("console", "uv-lock", "poetry", "hatch")
 

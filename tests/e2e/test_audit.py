@@ -14,6 +14,8 @@ import pytest
 
 from shared_core.cli import main
 
+pytestmark = pytest.mark.in_process
+
 TARGET = "python3.12 arm64 (manylinux, glibc 2.34)"
 ADVICE = "Pin versions that publish wheels for this runtime, or check `python-version` and `architecture`."
 

@@ -24,6 +24,8 @@ from shared_core.support.toolchain import find_uv
 from tests.helpers.layer_assertions import dists
 from tests.helpers.wheelfactory import wheel_sha256
 
+pytestmark = pytest.mark.in_process
+
 LAYER = Path("build/lambda/layer/layer.zip")
 REQUIREMENTS = "fake-a==1.0\nfake-b==1.0\nfake-native==1.0\nboto3==1.35.0\nbotocore==1.35.0\n"
 #: The baseline's target: a runtime AWS has not deprecated (a deprecated one's warning would join the

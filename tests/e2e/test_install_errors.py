@@ -11,6 +11,8 @@ import pytest
 from shared_core.cli import main
 from tests.helpers.wheelfactory import wheel_sha256
 
+pytestmark = pytest.mark.in_process
+
 WRONG_HASH = "fake-b==1.0 --hash=sha256:" + "0" * 64 + "\n"
 FOOTER = "With -v, the whole output of {what} is shown."
 LAYER = Path("build/lambda/layer/layer.zip")

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from shared_core.lambda_runtime import LambdaTarget
+
+pytestmark = pytest.mark.in_process
 
 
 def test_pyc_magic_numbers_are_those_of_each_interpreter_here():

@@ -22,6 +22,8 @@ from shared_core.support.toolchain import find_interpreter
 from tests.helpers.layer_assertions import bytes_under, dists, member_sizes, names
 from tests.helpers.wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
 
+pytestmark = pytest.mark.in_process
+
 LAYER = Path("build/lambda/layer/layer.zip")
 
 

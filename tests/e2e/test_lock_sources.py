@@ -12,6 +12,8 @@ from shared_core.cli import main
 from shared_core.support.toolchain import find_uv
 from tests.helpers.layer_assertions import dists
 
+pytestmark = pytest.mark.in_process
+
 PROJECT = """\
 [project]
 name = "demo"

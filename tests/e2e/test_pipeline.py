@@ -14,6 +14,8 @@ from tests.helpers.builds import run_cli
 from tests.helpers.layer_assertions import dists, names
 from tests.helpers.wheelfactory import wheel_sha256
 
+pytestmark = pytest.mark.in_process
+
 
 def test_requirements_project_builds_for_target(core_env, make_project, capsys):
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nfake-markers==1.0\nfake-linux-only==1.0\n"

@@ -28,6 +28,8 @@ from shared_core.lambda_runtime import LambdaTarget
 from shared_core.settings.publish import PublishSettings
 from tests.helpers.aws_emulator import ACCOUNT, REGION
 
+pytestmark = pytest.mark.in_process
+
 LAYER = Path("build/lambda/layer/layer.zip")
 NAME = "demo-app-py312-arm64"
 ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{NAME}"

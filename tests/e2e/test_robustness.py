@@ -61,6 +61,7 @@ def cache_entries(cache: Path) -> Dict[str, Path]:
     return {marshal.loads(path.read_bytes()[16:-32]).co_filename: path for path in (cache / "bytecode-v2").rglob("*.pyc")}
 
 
+@pytest.mark.in_process
 def test_damaged_cache_entries_are_recompiled_and_replaced(core_env, make_project, monkeypatch, tmp_path, capsys):
     cache = tmp_path / "cache"
     monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(cache))
@@ -101,6 +102,7 @@ def test_damaged_cache_entries_are_recompiled_and_replaced(core_env, make_projec
 # -- 2. a cache that cannot be used costs speed only; a layer without its bytecode is never "up to date"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("breakage", ["shards-are-files", "cache-is-a-file"])
 def test_unusable_cache_still_gives_every_pyc(core_env, make_project, monkeypatch, tmp_path, capsys, breakage):
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nsix==1.16.0\n")
@@ -131,6 +133,7 @@ def test_unusable_cache_still_gives_every_pyc(core_env, make_project, monkeypatc
     assert "Layer is up to date" in capsys.readouterr().out
 
 
+@pytest.mark.in_process
 def test_layer_without_bytecode_is_never_up_to_date(core_env, make_project, monkeypatch, tmp_path, capsys):
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
     layer, fingerprint = project / LAYER, fingerprint_path(project / LAYER)
@@ -169,6 +172,7 @@ def assert_incomplete(err: str) -> None:
     )
 
 
+@pytest.mark.in_process
 def test_module_that_gets_no_pyc_makes_the_layer_incomplete(core_env, make_project, monkeypatch, tmp_path, capsys):
     """A valid module whose ``__pycache__`` cannot be created (a file has that name) gets no .pyc."""
     extra = tmp_path / "extra-wheels"
@@ -195,6 +199,7 @@ def test_module_that_gets_no_pyc_makes_the_layer_incomplete(core_env, make_proje
 # -- 3. a symlinked output is refused: neither replaced nor written through --------------------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("output", [None, "dist/layer.zip"])
 def test_symlinked_output_is_neither_replaced_nor_written_through(core_env, make_project, tmp_path, capsys, output):
     """The tool writes no links, so a link at the zip's path is never its own to delete, even one to a layer."""
@@ -221,6 +226,7 @@ def test_symlinked_output_is_neither_replaced_nor_written_through(core_env, make
 # -- 4. hashes: all or nothing is refused; a mismatch always stops ---------------------------------
 
 
+@pytest.mark.in_process
 def test_partly_hashed_pins_are_refused(core_env, make_project, wheelhouse, capsys):
     """Checked before any installer runs (pip or uv alike)."""
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
@@ -243,6 +249,7 @@ def test_partly_hashed_pins_are_refused(core_env, make_project, wheelhouse, caps
 # -- 5. index options in a requirements file are honoured (or refused), never dropped ---------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("installer, pins", [
     ("uv", "fake-a==1.0\nfake-b==1.0\n"),
     ("pip", "fake-a==1.0\nfake-b==1.0\n"),
@@ -274,6 +281,7 @@ def test_index_url_in_requirements_is_used_with_masked_credentials(
     assert "401" in err and SECRET not in out + err and "Traceback" not in err
 
 
+@pytest.mark.in_process
 def test_no_index_and_relative_find_links_are_honoured(core_env, make_project, monkeypatch, wheelhouse):
     monkeypatch.delenv("UV_FIND_LINKS")  # offline, no find-links: only the file's own options can work
     project = make_project(requirements__txt="--no-index\n--find-links wheels\nfake-a==1.0\nfake-b==1.0\n")
@@ -284,6 +292,7 @@ def test_no_index_and_relative_find_links_are_honoured(core_env, make_project, m
     assert dists(project / LAYER) == {"fake-a", "fake-b"}
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("line", ["--pre", "--no-binary :all:", "--use-feature=truststore"])
 def test_other_requirements_options_are_refused_by_name(core_env, make_project, capsys, line):
     project = make_project(requirements__txt=f"{line}\nfake-a==1.0\n")
@@ -308,6 +317,7 @@ def uv_lock(project: Path, env: Dict[str, str]) -> None:
     subprocess.run([find_uv(), "lock", "--quiet"], cwd=project, env=env, check=True, timeout=60)
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("case, message", [
     ("emptied pyproject", "error: pyproject.toml declares no [project] (and no [tool.uv.workspace]), but uv.lock was "
      "generated for emptied. Restore pyproject.toml, or run `uv lock` if the project really has no dependencies.\n"),
@@ -342,6 +352,7 @@ def test_empty_results_are_errors_and_keep_the_zip(core_env, make_project, capsy
 # -- 7. the API zipper packs a directory once, under its real path ----------------------------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("alias, real", [("aaa_alias", "zzz_pkg"), ("zzz_alias", "aaa_pkg")])
 def test_directory_symlink_packs_the_real_package_once(core_env, make_project, alias, real):
     from shared_core import LambdaLayerZipper, LayerBuildToolEnum
@@ -358,6 +369,7 @@ def test_directory_symlink_packs_the_real_package_once(core_env, make_project, a
 # -- 8. one build per output at a time ---------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_concurrent_builds_take_turns(core_env, make_project):
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nsix==1.16.0\n")
     running = [console(project, core_env, "--force") for _ in range(3)]
@@ -370,6 +382,7 @@ def test_concurrent_builds_take_turns(core_env, make_project):
     assert leftovers(project / LAYER.parent) == []
 
 
+@pytest.mark.subprocess
 def test_a_held_lock_makes_the_next_build_wait_then_stop(core_env, make_project):
     project = make_project(requirements__txt="fake-b==1.0\n")
     lock = project / "build/lambda/layer/.lambda-layer.lock"
@@ -394,6 +407,7 @@ def test_a_held_lock_makes_the_next_build_wait_then_stop(core_env, make_project)
 # -- 9. what a killed build left is removed by the next one -----------------------------------------
 
 
+@pytest.mark.subprocess
 def test_next_build_removes_what_a_killed_build_left(core_env, make_project, capsys):
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nsix==1.16.0\n")
     build_dir = project / LAYER.parent
@@ -501,6 +515,7 @@ def bad_project(make_project: Callable[..., Path], bad: BadInput) -> Path:
     return root
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_inputs_are_one_paragraph(core_env, make_project, capsys, case):
     bad = BAD_INPUTS[case]
@@ -510,6 +525,7 @@ def test_bad_inputs_are_one_paragraph(core_env, make_project, capsys, case):
     assert not (root / LAYER).exists()
 
 
+@pytest.mark.subprocess
 def test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip(core_env, make_project):
     """A file size limit makes the zip's write fail mid-way, as a full disk does."""
     files = {f"fake_big/m{i:03d}.py": os.urandom(900) for i in range(80)}  # each file small, the zip not
@@ -539,6 +555,7 @@ def test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip(core_e
     assert leftovers(project / LAYER.parent) == []
 
 
+@pytest.mark.in_process
 def test_pip_with_an_unreachable_index_says_so(core_env, make_project, monkeypatch, capsys):
     for variable in ("PIP_NO_INDEX", "PIP_FIND_LINKS"):
         monkeypatch.delenv(variable)
@@ -553,6 +570,7 @@ def test_pip_with_an_unreachable_index_says_so(core_env, make_project, monkeypat
     assert "No wheel" not in err and err.count("\n") == 1
 
 
+@pytest.mark.in_process
 def test_a_bug_shows_its_traceback_only_with_verbose(core_env, make_project, monkeypatch, capsys):
     import shared_core.pipeline.layer_build
 
@@ -575,6 +593,7 @@ def test_a_bug_shows_its_traceback_only_with_verbose(core_env, make_project, mon
 FOUND_DURING_THE_BUILD = ("poetry.lock package without version", "output folder is a file")
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("case", [case for case, bad in BAD_INPUTS.items() if "--tool" not in bad.args])
 def test_bad_inputs_through_the_poetry_command(poetry_app, make_project, case):
     bad = BAD_INPUTS[case]
@@ -585,6 +604,7 @@ def test_bad_inputs_through_the_poetry_command(poetry_app, make_project, case):
     assert not (root / LAYER).exists()
 
 
+@pytest.mark.in_process
 def test_a_file_system_error_through_the_hatch_builder(core_env, tmp_path, capsys):
     from tests.helpers.hatch_projects import in_process_builder, pyproject
 

@@ -24,6 +24,8 @@ from shared_core.support.toolchain import find_uv
 from tests.helpers.layer_assertions import dists, names
 from tests.helpers.wheelfactory import PYC_TAG, wheel_sha256
 
+pytestmark = pytest.mark.in_process
+
 LAYER = Path("build/lambda/layer/layer.zip")
 ARTIFACTS = "build/lambda/layer/artifacts/python"
 RUNNING = "%d.%d" % sys.version_info[:2]

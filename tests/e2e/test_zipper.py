@@ -17,6 +17,8 @@ from shared_core import LambdaLayerZipper, LayerBuildToolEnum, LayoutError, Size
 from shared_core.support.toolchain import find_uv
 from tests.helpers.layer_assertions import dists, names, tops
 
+pytestmark = pytest.mark.in_process
+
 ARTIFACTS = "build/lambda/layer/artifacts/python"
 
 
