@@ -2,6 +2,8 @@
 
 Everything runs offline: uv and pip read only the wheelhouse (``UV_OFFLINE``, ``PIP_NO_INDEX``)
 or the loopback index; no user or machine configuration of pip, uv, Poetry or Hatch leaks in.
+Helpers live in ``tests/helpers/``; the end of this file holds every test to its ``in_process`` or
+``subprocess`` marker.
 """
 
 from __future__ import annotations
