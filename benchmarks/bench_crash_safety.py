@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_crash_safety.py [--cycles N] [--pairs N] [--seed S] [--workdir DIR]
 
-Offline: the wheels come from a wheelhouse written by ``tests/wheelfactory.py`` (the test suite's
+Offline: the wheels come from a wheelhouse written by ``tests/helpers/wheelfactory.py`` (the test suite's
 fakes, plus one distribution of 400 modules so a build spends real time installing, compiling and
 zipping), with uv's and our bytecode cache in the work directory and no user configuration.
 
@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "tests"))
+sys.path.insert(0, str(REPO_ROOT))
 
-from wheelfactory import build_wheelhouse, make_wheel, module  # noqa: E402
+from tests.helpers.wheelfactory import build_wheelhouse, make_wheel, module  # noqa: E402
 
 REQUIREMENTS = "fake-a==1.0\nfake-b==1.0\nsix==1.16.0\nPyYAML==6.0.2\nfake-native==1.0\nfake-with-tests==1.0\nfake-bulk==1.0\n"
 BUILD_TIMEOUT = 300

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
 
-from wheelfactory import build_wheelhouse  # noqa: E402
+from tests.helpers.wheelfactory import build_wheelhouse  # noqa: E402
 
 REGION = "eu-west-1"
 

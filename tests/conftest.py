@@ -2,36 +2,30 @@
 
 Everything runs offline: uv and pip read only the wheelhouse (``UV_OFFLINE``, ``PIP_NO_INDEX``)
 or the loopback index; no user or machine configuration of pip, uv, Poetry or Hatch leaks in.
+Helpers live in ``tests/helpers/``; the end of this file holds every test to its ``in_process`` or
+``subprocess`` marker.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Dict, Iterator, Tuple, Type
+from typing import Callable, Dict, Iterator, Tuple
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from tests.helpers.indexes import BasicAuthHandler, serve_index
+from tests.helpers.launches import build_tool_of, entry_point_of, recording_launches
+from tests.helpers.paths import REPO_ROOT, SEED_WHEELS
+from tests.helpers.uv_recorder import write_uv_recorder
+from tests.helpers.wheelfactory import build_private_wheelhouse, build_wheelhouse
 
-from wheelfactory import build_private_wheelhouse, build_wheelhouse
+#: The AWS emulator's fixtures (moto, the fault proxy) for the publish tests; pytester for tests/test_markers.py.
+pytest_plugins = ["tests.helpers.aws_emulator", "pytester"]
 
-#: The AWS emulator's fixtures (moto, the fault proxy) for the publish tests.
-pytest_plugins = ["aws_emulator"]
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-#: Filled by the Makefile's set-up step (pip download of hatchling, uv, deflate, ... at the venv's versions).
-SEED_WHEELS = Path(os.environ.get("LAMBDA_LAYER_SEED_WHEELS", REPO_ROOT / ".venv" / "seed-wheels"))
 _TOOL_PREFIXES = ("PIP_", "UV_", "HATCH_", "POETRY_", "VIRTUAL_ENV", "CONDA_", "PYTHONPATH", "SOURCE_DATE_EPOCH")
 
 
@@ -41,66 +35,6 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for its many short sessions."""
     prebuilt = os.environ.get("LAMBDA_LAYER_TEST_WHEELHOUSE")
     return Path(prebuilt) if prebuilt else build_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))
-
-
-def _write_simple_index(wheelhouse: Path, root: Path) -> None:
-    """A PEP 503 tree: ``simple/<name>/index.html`` with ``#sha256=`` links to the files."""
-    by_project: Dict[str, list] = {}
-    for path in sorted(wheelhouse.iterdir()):
-        stem = path.name.split("-")[0]
-        by_project.setdefault(stem.replace("_", "-").lower(), []).append(path)
-    simple = root / "simple"
-    for project, files in by_project.items():
-        page = simple / project
-        page.mkdir(parents=True)
-        links = []
-        for path in files:
-            shutil.copy2(path, page / path.name)
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            links.append(f'<a href="{html.escape(path.name)}#sha256={digest}">{html.escape(path.name)}</a><br/>')
-        page.joinpath("index.html").write_text(f"<!DOCTYPE html><html><body>{''.join(links)}</body></html>")
-    simple.joinpath("index.html").write_text(
-        "<!DOCTYPE html><html><body>" + "".join(f'<a href="{p}/">{p}</a>' for p in sorted(by_project)) + "</body></html>"
-    )
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        return None
-
-
-@contextmanager
-def serve_index(wheelhouse: Path, root: Path, handler: Type[SimpleHTTPRequestHandler] = _QuietHandler) -> Iterator[str]:
-    """Serve a PEP 503 tree over ``wheelhouse`` on loopback; yields its ``/simple/`` URL."""
-    _write_simple_index(wheelhouse, root)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-#: The private index's credentials: the Poetry, console-script and robustness tests log in with them.
-USERNAME = "layer-bot"
-SECRET = "s3cr3t-Pa55word-9731"
-
-
-class BasicAuthHandler(_QuietHandler):
-    """The loopback index, but only for a client that sends the right basic-auth header."""
-
-    expected = "Basic " + base64.b64encode(f"{USERNAME}:{SECRET}".encode()).decode()
-
-    def do_GET(self) -> None:
-        if self.headers.get("Authorization") != self.expected:
-            self.send_response(401)
-            self.send_header("WWW-Authenticate", 'Basic realm="fixture"')
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        super().do_GET()
 
 
 @pytest.fixture(scope="session")
@@ -202,42 +136,14 @@ def core_env(offline_env: Dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Di
     return offline_env
 
 
-_RECORDING_SHIM = """#!{python}
-# Stands in front of the real uv: appends what it was given to $LAYER_TEST_UV_RECORD, then runs uv.
-import json, os, subprocess, sys
-
-args = sys.argv[1:]
-stdin = sys.stdin.read() if "-" in args else None  # `uv pip compile -` reads the requirements there
-files = {{}}
-for flag in ("-r", "--requirement"):
-    if flag in args:
-        with open(args[args.index(flag) + 1], encoding="utf-8") as handle:
-            files[args[args.index(flag) + 1]] = handle.read()
-record = {{"argv": args, "env": {{k: v for k, v in os.environ.items() if k.startswith(("UV_", "PIP_"))}},
-          "stdin": stdin, "files": files}}
-with open(os.environ["LAYER_TEST_UV_RECORD"], "a", encoding="utf-8") as log:
-    log.write(json.dumps(record) + "\\n")
-sys.exit(subprocess.run([{uv!r}, *args], input=stdin, text=True).returncode)  # stdout/stderr pass through
-"""
-
-
 @pytest.fixture(scope="session")
 def uv_recorder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An executable that records its argv, UV_*/PIP_* environment, stdin and ``-r`` file, then runs
     the real uv. Point ``HATCH_UV`` at it (our code's first choice of uv) and ``LAYER_TEST_UV_RECORD``
-    at a file to append to; :func:`read_uv_records` reads that file back."""
+    at a file to append to; ``tests.helpers.uv_recorder.read_uv_records`` reads that file back."""
     from shared_core.support.toolchain import find_uv
 
-    shim = tmp_path_factory.mktemp("uv-recorder") / "uv"
-    shim.write_text(_RECORDING_SHIM.format(python=sys.executable, uv=find_uv()))
-    shim.chmod(0o755)
-    return shim
-
-
-def read_uv_records(path: Path) -> list:
-    import json
-
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return write_uv_recorder(tmp_path_factory.mktemp("uv-recorder"), find_uv())
 
 
 @pytest.fixture
@@ -283,3 +189,62 @@ def plugin_wheel(tmp_path_factory: pytest.TempPathFactory, offline_env: Dict[str
     )
     [wheel] = out.glob("lambda_layer_build-*.whl")
     return wheel
+
+
+
+# -- how a test runs its entry point: the in_process / subprocess markers, held to what it launches ----
+
+#: The folders whose tests run an entry point, each saying how with exactly one of :data:`HOW`.
+ENTRY_POINT_FOLDERS = ("e2e", "adversarial")
+HOW = ("in_process", "subprocess")
+
+
+def _folder(item: pytest.Item) -> str:
+    """``e2e``, ``adversarial``, ``core``, ... for a test under ``tests/<folder>/``; ``""`` otherwise."""
+    try:
+        parts = Path(str(item.path)).relative_to(item.config.rootpath).parts
+    except ValueError:
+        return ""
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list) -> None:
+    """Fail the run when an end-to-end or adversarial test says neither or both of :data:`HOW`."""
+    wrong = []
+    for item in items:
+        if _folder(item) in ENTRY_POINT_FOLDERS:
+            how = sorted({mark.name for mark in item.iter_markers() if mark.name in HOW})
+            if len(how) != 1:
+                wrong.append(f"{item.nodeid} ({' and '.join(how) or 'neither'})")
+    if wrong:
+        raise pytest.UsageError(
+            "Every test under tests/e2e/ and tests/adversarial/ is marked either in_process (its entry point runs "
+            "inside pytest) or subprocess (it launches lambda-layer, poetry or hatch as a process); these are not:\n  "
+            + "\n  ".join(wrong)
+        )
+
+
+@pytest.fixture(autouse=True)
+def launches_match_the_marker(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An ``in_process`` test that launched an entry point fails, and so does a ``subprocess`` test that
+    launched none (what counts: :mod:`tests.helpers.launches`); a test of the core alone that ran a build
+    tool fails too. Every ``subprocess.Popen`` of the test and its function-scoped fixtures is recorded."""
+    folder = _folder(request.node)
+    if folder not in (*ENTRY_POINT_FOLDERS, "core"):
+        yield
+        return
+    with recording_launches() as launched:
+        yield
+    if folder == "core":
+        tools = sorted({tool for tool in map(build_tool_of, launched) if tool})
+        if tools:
+            pytest.fail(f"This test of the core ran {', '.join(tools)}: a test that needs uv, pip, Poetry or Hatch "
+                        "belongs in tests/e2e/.", pytrace=False)
+        return
+    entry_points = sorted({entry for entry in map(entry_point_of, launched) if entry})
+    if entry_points and request.node.get_closest_marker("in_process"):
+        pytest.fail(f"Marked in_process, but launched {', '.join(entry_points)} as its own process: mark it subprocess.",
+                    pytrace=False)
+    if not entry_points and request.node.get_closest_marker("subprocess"):
+        pytest.fail("Marked subprocess, but launched no entry point (lambda-layer, poetry, hatch, or python -m "
+                    "hatchling, hatch, poetry or shared_core): mark it in_process.", pytrace=False)

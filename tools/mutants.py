@@ -2,7 +2,7 @@
 
 Each module is mutated on its own, in a copy of the checkout under ``build/mutants/<module>/``
 (mutmut reads its settings from the copy's pyproject.toml, so the real one stays clean), and
-each mutant is checked only by the tests that guard that module: its unit tests and the few
+each mutant is checked only by the tests that guard that module: its tests under tests/core/ and the few
 end-to-end tests that call it in process. Prints the kill rate per module and every survivor
 (``cd build/mutants/<module> && ../../../.venv/bin/mutmut show <name>`` shows its diff).
 
@@ -30,28 +30,30 @@ WORKERS = 2
 
 #: Module -> the tests that guard it (pytest arguments, relative to the checkout).
 MODULES: Dict[str, Tuple[str, ...]] = {
-    "shared_core/lambda_runtime.py": ("tests/unit/test_shared.py", "tests/unit/test_target.py", "tests/unit/test_install.py",
-                                      "tests/e2e/test_audit.py"),
-    "shared_core/install/audit.py": ("tests/unit/test_install.py", "tests/e2e/test_audit.py"),
-    "shared_core/pipeline/fingerprint.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py", "tests/e2e/test_outputs.py",
+    # tests/core as a whole where the old grab-bag module of the core's tests guarded a module: a superset
+    "shared_core/lambda_runtime.py": ("tests/core", "tests/e2e/test_interpreters.py", "tests/e2e/test_audit.py",
+                                      # LAYER_PYTHON_DIR: the path compiled into the layer's bytecode
+                                      "tests/e2e/test_pipeline.py::test_bytecode_is_valid_from_read_only_copy"),
+    "shared_core/install/audit.py": ("tests/core/install/test_audit.py", "tests/e2e/test_audit.py"),
+    "shared_core/pipeline/fingerprint.py": ("tests/core", "tests/e2e/test_fingerprint.py", "tests/e2e/test_outputs.py",
                                    "tests/e2e/test_robustness.py::test_symlinked_output_is_neither_replaced_nor_written_through"),
     "shared_core/pipeline/outputs.py": ("tests/e2e/test_outputs.py",
                                  "tests/e2e/test_robustness.py::test_symlinked_output_is_neither_replaced_nor_written_through"),
-    "shared_core/support/digests.py": ("tests/unit/test_shared.py", "tests/e2e/test_fingerprint.py"),
-    "shared_core/support/atomic_file.py": ("tests/unit/test_shared.py", "tests/unit/test_member_cache.py"),
-    "shared_core/pack/exclusion.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py",
+    "shared_core/support/digests.py": ("tests/core", "tests/e2e/test_fingerprint.py"),
+    "shared_core/support/atomic_file.py": ("tests/core",),
+    "shared_core/pack/exclusion.py": ("tests/core/pack/test_exclusion.py", "tests/e2e/test_zipper.py",
                                       "tests/e2e/test_limits.py::test_every_default_exclusion_is_left_out_before_install",
                                       "tests/e2e/test_verify_layer.py"),
-    "shared_core/pack/closure.py": ("tests/unit/test_closure.py", "tests/e2e/test_verify_layer.py"),
-    "shared_core/pack/slimming.py": ("tests/unit/test_pack.py", "tests/e2e/test_zipper.py", "tests/e2e/test_verify_layer.py"),
-    "shared_core/support/names.py": ("tests/unit/test_shared.py", "tests/unit/test_pack.py"),
-    "shared_core/pins/indexes.py": ("tests/unit/test_shared.py", "tests/e2e/test_credentials.py",
-                               "tests/unit/test_pins.py::test_requirements_index_options_become_indexes_and_settings"),
-    "shared_core/pack/size_report.py": ("tests/unit/test_pack.py", "tests/e2e/test_limits.py"),
-    "shared_core/pack/zip_format.py": ("tests/unit/test_zip_writer.py",),
-    "shared_core/support/deflate.py": ("tests/unit/test_zip_writer.py", "tests/unit/test_member_cache.py"),
-    "shared_core/pack/zip_writer.py": ("tests/unit/test_zip_writer.py", "tests/unit/test_member_cache.py",
-                                       "tests/unit/test_shared.py::test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes",
+    "shared_core/pack/closure.py": ("tests/core/pack/test_closure.py", "tests/e2e/test_verify_layer.py"),
+    "shared_core/pack/slimming.py": ("tests/core/pack/test_slimming.py", "tests/e2e/test_zipper.py", "tests/e2e/test_verify_layer.py"),
+    "shared_core/support/names.py": ("tests/core",),
+    "shared_core/pins/indexes.py": ("tests/core", "tests/e2e/test_credentials.py"),
+    "shared_core/pack/size_report.py": ("tests/core/pack/test_size_report.py", "tests/core/support/test_sizes.py",
+                                        "tests/e2e/test_limits.py"),
+    "shared_core/pack/zip_format.py": ("tests/core/pack/test_zip_writer.py",),
+    "shared_core/support/deflate.py": ("tests/core/pack/test_zip_writer.py", "tests/core/pack/test_member_cache.py"),
+    "shared_core/pack/zip_writer.py": ("tests/core/pack/test_zip_writer.py", "tests/core/pack/test_member_cache.py",
+                                       "tests/core/pipeline/test_lock.py::test_what_a_writer_killed_mid_write_leaves_is_what_the_next_build_removes",
                                        "tests/e2e/test_robustness.py::test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip"),
 }
 
@@ -179,8 +181,8 @@ def run_module(module: str, tests: Sequence[str], wheelhouse: Path) -> ModuleRes
 
 def build_wheelhouse() -> Path:
     """One wheelhouse for every mutant's test session (each would otherwise build its own)."""
-    sys.path.insert(0, str(REPO / "tests"))
-    from wheelfactory import build_wheelhouse as build
+    sys.path.insert(0, str(REPO))
+    from tests.helpers.wheelfactory import build_wheelhouse as build
 
     target = WORK / "wheelhouse"
     shutil.rmtree(target, ignore_errors=True)

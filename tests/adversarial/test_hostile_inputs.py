@@ -27,15 +27,17 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 from hatchling.metadata.core import ProjectMetadata
-from layer_assertions import dists, names
 from packaging.requirements import Requirement
-from wheelfactory import wheel_sha256
 
 from hatch_lambda_layer.builder import LambdaLayerHatchBuilder
 from shared_core.cli import main
 from shared_core.pins.poetry_lock import poetry_content_hash
 from shared_core.support.toolchain import find_uv
 from shared_core.support.user_files import tomllib
+from tests.helpers.layer_assertions import dists, names
+from tests.helpers.wheelfactory import wheel_sha256
+
+pytestmark = pytest.mark.in_process
 
 LAYER = Path("build/lambda/layer/layer.zip")
 ENTRY_POINTS = ("console", "uv-lock", "poetry", "hatch")

@@ -2,8 +2,8 @@
 
 One test per audit branch (wheel tag, ELF machine, ELF class, extension suffix, glibc version
 needs, Mach-O thin and universal, PE), each wheel holding a genuine binary from
-``tests/binaries.py``, most under names no native file has: the audit reads content, not names.
-The unit tests in ``tests/unit/test_install.py`` cover the same branches on hand-made trees.
+``tests/helpers/binaries.py``, most under names no native file has: the audit reads content, not names.
+The core tests in ``tests/core/install/test_audit.py`` cover the same branches on hand-made trees.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import re
 import pytest
 
 from shared_core.cli import main
+
+pytestmark = pytest.mark.in_process
 
 TARGET = "python3.12 arm64 (manylinux, glibc 2.34)"
 ADVICE = "Pin versions that publish wheels for this runtime, or check `python-version` and `architecture`."

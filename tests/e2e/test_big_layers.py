@@ -11,10 +11,13 @@ import zipfile
 from pathlib import Path
 
 import deflate
-from layer_assertions import bytes_under, member_sizes, names
+import pytest
 
 from shared_core import lambda_runtime
 from shared_core.cli import main
+from tests.helpers.layer_assertions import bytes_under, member_sizes, names
+
+pytestmark = pytest.mark.in_process
 
 HOST = "%d.%d" % sys.version_info[:2]
 TAG = "cpython-%d%d" % sys.version_info[:2]

@@ -12,6 +12,8 @@ import zipfile
 from pathlib import Path
 from typing import Dict, List, Sequence
 
+import pytest
+
 from shared_core.cli import main
 from shared_core.support.toolchain import find_uv
 
@@ -60,6 +62,7 @@ def write(root: Path, name: str, backend: str, module: str) -> Path:
     return root
 
 
+@pytest.mark.in_process
 def test_uv_build_and_git_unchanged_by_a_layer_build(core_env, tmp_path):
     root = write(tmp_path / "uvproj", "uv-demo", UV_BUILD, "src/uv_demo")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
@@ -78,6 +81,7 @@ def test_uv_build_and_git_unchanged_by_a_layer_build(core_env, tmp_path):
     assert artifact_files(tmp_path / "after") == artifact_files(tmp_path / "before")
 
 
+@pytest.mark.subprocess
 def test_poetry_build_unchanged_by_a_layer_build(core_env, tmp_path):
     root = write(tmp_path / "poetryproj", "poetry-demo", POETRY_CORE, "poetry_demo")
     run([sys.executable, "-m", "poetry", "build", "-q", "-o", str(tmp_path / "before")], root, core_env)
@@ -87,6 +91,7 @@ def test_poetry_build_unchanged_by_a_layer_build(core_env, tmp_path):
     assert artifact_files(tmp_path / "after") == artifact_files(tmp_path / "before")
 
 
+@pytest.mark.subprocess
 def test_hatchling_reads_only_the_top_level_gitignore_and_the_builder_says_so(core_env, tmp_path):
     root = write(tmp_path / "hatchproj", "hatch-demo", HATCHLING, "hatch_demo")
     hatchling = [sys.executable, "-m", "hatchling", "build"]

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-from layer_assertions import dists, names
-from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
+from tests.helpers.layer_assertions import dists, names
+from tests.helpers.wheelfactory import wheel_sha256
 
 LAYER = Path("build/lambda/layer/layer.zip")
 PINNED = "[project]\nname = 'demo'\nversion = '1'\nrequires-python = '{requires}'\n"
@@ -25,6 +25,7 @@ def run_cli(*args: str) -> int:
     return main(["build", *args])
 
 
+@pytest.mark.in_process
 def test_target_from_requires_python_is_said(core_env, make_project, capsys):
     project = make_project(PINNED.format(requires="==3.13.*"), requirements__txt="fake-native==1.0\n")
     assert run_cli("--project", str(project), "--no-compile") == 0
@@ -33,6 +34,7 @@ def test_target_from_requires_python_is_said(core_env, make_project, capsys):
     assert "python/fake_native/_speedups.cpython-313-x86_64-linux-gnu.so" in names(project / LAYER)
 
 
+@pytest.mark.in_process
 def test_excluded_target_is_refused_before_resolving(core_env, make_project, capsys):
     project = make_project(PINNED.format(requires=">=3.12"), requirements__txt="fake-native==1.0\n")
     assert run_cli("--project", str(project), "--python", "3.11") == 1
@@ -44,6 +46,7 @@ def test_excluded_target_is_refused_before_resolving(core_env, make_project, cap
     assert captured.out == "" and not (project / "build").exists()
 
 
+@pytest.mark.in_process
 def test_config_target_and_deprecated_runtime(core_env, make_project, capsys):
     project = make_project("[tool.lambda-layer]\npython-version = '3.12'\narchitecture = 'aarch64'\n",
                            requirements__txt="fake-native==1.0\n")
@@ -62,6 +65,7 @@ def test_config_target_and_deprecated_runtime(core_env, make_project, capsys):
     assert "python/fake_native/_speedups.cpython-39-x86_64-linux-gnu.so" in names(project / LAYER)
 
 
+@pytest.mark.in_process
 def test_version_and_architecture_aliases(core_env, make_project, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["--version"])
@@ -75,6 +79,7 @@ def test_version_and_architecture_aliases(core_env, make_project, capsys):
     )
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("output, expected", [
     ("out/", "out/layer.zip"),            # a path ending in / is a directory
     ("existing", "existing/layer.zip"),   # an existing directory
@@ -89,6 +94,7 @@ def test_output_paths(core_env, make_project, capsys, output, expected):
     assert not (project / LAYER).exists()
 
 
+@pytest.mark.in_process
 def test_unwritable_output_is_one_error(core_env, make_project, capsys):
     project = make_project(requirements__txt="fake-b==1.0\n", notes__txt="mine\n")
     assert run_cli("--project", str(project), "--python", "3.12", "--output", "notes.txt/layer.zip") == 1
@@ -102,6 +108,7 @@ def test_unwritable_output_is_one_error(core_env, make_project, capsys):
     assert capsys.readouterr().err.endswith("is a file, not a directory. Change Field `tool.lambda-layer.output`.\n")
 
 
+@pytest.mark.in_process
 def test_project_is_found_from_a_subdirectory(core_env, make_project, capsys, monkeypatch):
     project = make_project("[tool.lambda-layer]\npython-version = '3.12'\n", requirements__txt="fake-b==1.0\n")
     (project / "src" / "app").mkdir(parents=True)
@@ -117,6 +124,7 @@ def test_project_is_found_from_a_subdirectory(core_env, make_project, capsys, mo
     )
 
 
+@pytest.mark.in_process
 def test_pip_project_without_pyproject_is_found_too(core_env, make_project, capsys, monkeypatch):
     project = make_project(requirements__txt="fake-b==1.0\n")
     (project / "lib").mkdir()
@@ -126,6 +134,7 @@ def test_pip_project_without_pyproject_is_found_too(core_env, make_project, caps
     assert os.listdir(project / "lib") == []
 
 
+@pytest.mark.in_process
 def test_settings_a_source_cannot_honour_are_warned(core_env, make_project, capsys):
     project = make_project("[tool.lambda-layer]\nwithout-groups = ['dev']\n", requirements__txt="fake-b==1.0\n")
     assert run_cli("--project", str(project), "--python", "3.12", "-E", "speed") == 0
@@ -163,6 +172,7 @@ BAR = re.compile(r"\r\x1b\[2K(download|install|compile|zip) \[[#.]{30}\] (\d+)/(
 LEFT_DRAWN = re.compile(BAR.pattern + r"(?![\d\r])")
 
 
+@pytest.mark.subprocess
 def test_progress_bars_on_a_terminal_only(offline_env, make_project, wheelhouse, tmp_path):
     # hash-pinned, so installed as written: the install (not a resolver before it) downloads all 4
     pins = {"fake-a": "fake_a-1.0", "fake-b": "fake_b-1.0", "six": "six-1.16.0", "fake-cli": "fake_cli-1.0"}
@@ -192,6 +202,7 @@ def test_progress_bars_on_a_terminal_only(offline_env, make_project, wheelhouse,
     assert _run_on_terminal([*command, "-q"], offline_env) == ""
 
 
+@pytest.mark.subprocess
 def test_installer_failure_on_a_terminal_reads_as_off_one(offline_env, make_project):
     """uv runs on a pseudo-terminal for its counts: its colours and redraws never reach the message,
     and the bar is cleared before the error."""

@@ -13,9 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from wheelfactory import wheel_sha256
+import pytest
 
 from shared_core.cli import main
+from tests.helpers.wheelfactory import wheel_sha256
 
 SECRET = "t0ken-Xy7-cred"
 BROKEN_INDEX = f"http://ci-bot:{SECRET}@127.0.0.1:99999/simple/"
@@ -31,6 +32,7 @@ def verbose_hint(what: str) -> str:
     return f"With -v, the whole output of {what} is shown.\n"
 
 
+@pytest.mark.in_process
 def test_console_script_masks_the_installers_echo_of_an_index_url(core_env, make_project, wheelhouse, monkeypatch, capsys):
     monkeypatch.setenv("UV_DEFAULT_INDEX", BROKEN_INDEX)
     project = make_project(requirements__txt=hash_pinned(wheelhouse))
@@ -42,6 +44,7 @@ def test_console_script_masks_the_installers_echo_of_an_index_url(core_env, make
     )
 
 
+@pytest.mark.in_process
 def test_console_script_masks_the_resolvers_echo_of_an_index_url(core_env, make_project, monkeypatch, capsys):
     monkeypatch.setenv("UV_INDEX", BROKEN_INDEX)
     project = make_project("[project]\nname = 'x'\nversion = '1'\ndependencies = ['fake-a']\n")
@@ -53,6 +56,7 @@ def test_console_script_masks_the_resolvers_echo_of_an_index_url(core_env, make_
     )
 
 
+@pytest.mark.subprocess
 def test_hatch_builder_masks_the_resolvers_echo_of_an_index_url(offline_env, tmp_path):
     root = tmp_path / "hatch"
     root.mkdir()
@@ -85,6 +89,7 @@ VERBOSE_DETAILS = (
 )
 
 
+@pytest.mark.in_process
 def test_console_script_masks_the_installers_whole_output_with_verbose(core_env, make_project, wheelhouse, monkeypatch,
                                                                         capsys):
     monkeypatch.setenv("UV_DEFAULT_INDEX", BROKEN_INDEX)
@@ -99,6 +104,7 @@ def test_console_script_masks_the_installers_whole_output_with_verbose(core_env,
     assert SECRET not in out + err
 
 
+@pytest.mark.subprocess
 def test_hatch_builder_masks_the_resolvers_whole_output_with_verbose(offline_env, tmp_path):
     """Hatch's -v reaches hatchling as HATCH_VERBOSE (what `hatch -v build` sets)."""
     root = tmp_path / "hatch"

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Callable, Dict, List
 
 import pytest
-from layer_assertions import dists
-from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
 from shared_core.support.toolchain import find_uv
+from tests.helpers.layer_assertions import dists
+from tests.helpers.wheelfactory import wheel_sha256
+
+pytestmark = pytest.mark.in_process
 
 LAYER = Path("build/lambda/layer/layer.zip")
 REQUIREMENTS = "fake-a==1.0\nfake-b==1.0\nfake-native==1.0\nboto3==1.35.0\nbotocore==1.35.0\n"

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from layer_assertions import dists, names
+import pytest
+
+from tests.helpers.layer_assertions import dists, names
+
+pytestmark = pytest.mark.subprocess
 
 LAYER = Path("build/lambda/layer/layer.zip")
 

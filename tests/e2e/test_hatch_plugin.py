@@ -4,79 +4,29 @@ wheelhouse (the full ``hatch build`` is in ``test_hatch_cli.py``)."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Dict
 
 import pytest
-from hatchling.metadata.core import ProjectMetadata
 from hatchling.plugin.manager import PluginManager
-from layer_assertions import dists, names, tops
-from wheelfactory import HUGE_BLOB_BYTES
 
 from hatch_lambda_layer.builder import LambdaLayerHatchBuilder
 from hatch_lambda_layer.hooks import hatch_register_builder
 from shared_core.pipeline.fingerprint import fingerprint_path
+from tests.helpers.hatch_projects import in_process_builder, pyproject, write_project
+from tests.helpers.layer_assertions import dists, names, tops
+from tests.helpers.wheelfactory import HUGE_BLOB_BYTES
 
 TARGET = "tool.hatch.build.targets.lambda-layer"
 LAYER = Path("build/lambda/layer/layer.zip")
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def to_toml(data: Mapping[str, Any], prefix: str = "") -> str:
-    """Enough TOML for these projects: strings, bools, ints, floats, string arrays and tables."""
-    lines: List[str] = []
-    tables = []
-    for key, value in data.items():
-        if isinstance(value, Mapping):
-            tables.append((key, value))
-        else:
-            lines.append(f'"{key}" = {json.dumps(value)}' if "." in key else f"{key} = {json.dumps(value)}")
-    text = "\n".join(lines) + ("\n" if lines else "")
-    for key, value in tables:
-        dotted = f"{prefix}.{key}" if prefix else key
-        text += f"\n[{dotted}]\n" + to_toml(value, dotted)
-    return text
-
-
-def pyproject(
-    dependencies: List[str],
-    *,
-    optional: Optional[Dict[str, List[str]]] = None,
-    shared: Optional[Dict[str, Any]] = None,
-    target: Optional[Dict[str, Any]] = None,
-) -> Dict[str, Any]:
-    """A hatchling project whose layer target is enabled the documented way (target ``dependencies``)."""
-    project: Dict[str, Any] = {"name": "demo-hatch", "version": "0.2.0", "dependencies": dependencies}
-    if optional:
-        project["optional-dependencies"] = optional
-    tool: Dict[str, Any] = {}
-    if shared is not None:
-        tool["lambda-layer"] = shared
-    tool["hatch"] = {"build": {"targets": {"lambda-layer": {"dependencies": ["lambda-layer-build"], **(target or {})}}}}
-    return {
-        "build-system": {"requires": ["hatchling"], "build-backend": "hatchling.build"},
-        "project": project,
-        "tool": tool,
-    }
-
-
-def write_project(root: Path, config: Dict[str, Any]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(to_toml(config))
-    return root
-
-
-def in_process_builder(root: Path, config: Dict[str, Any]) -> LambdaLayerHatchBuilder:
-    write_project(root, config)
-    return LambdaLayerHatchBuilder(str(root), metadata=ProjectMetadata(str(root), None, config=config))
 
 
 def hatchling_build(root: Path, env: Dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -95,6 +45,7 @@ def built(completed: subprocess.CompletedProcess) -> str:
 # -- registration ---------------------------------------------------------------------------------
 
 
+@pytest.mark.in_process
 def test_registered_under_the_entry_point():
     assert hatch_register_builder() is LambdaLayerHatchBuilder
     assert LambdaLayerHatchBuilder.PLUGIN_NAME == "lambda-layer"
@@ -104,6 +55,7 @@ def test_registered_under_the_entry_point():
 # -- in-process tier: Hatchling's ProjectMetadata + our builder ------------------------------------
 
 
+@pytest.mark.in_process
 def test_in_process_build_returns_absolute_zip_and_reports(core_env, tmp_path, capsys):
     root = tmp_path / "demo"
     builder = in_process_builder(root, pyproject(["fake-a", "requests", "boto3"], shared={"python-version": "3.12"}))
@@ -124,6 +76,7 @@ def test_in_process_build_returns_absolute_zip_and_reports(core_env, tmp_path, c
     assert "Layer is up to date (inputs unchanged; `hatch build -t lambda-layer --clean` rebuilds)" in capsys.readouterr().err
 
 
+@pytest.mark.in_process
 def test_verbosity_follows_hatch(core_env, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HATCH_VERBOSE", "1")
     list(in_process_builder(tmp_path / "v", pyproject(["fake-a"])).build())
@@ -137,6 +90,7 @@ def test_verbosity_follows_hatch(core_env, tmp_path, capsys, monkeypatch):
     assert "warning: exclusion 'nothing-like-it' matched no installed distribution" in err  # warnings survive -q
 
 
+@pytest.mark.in_process
 def test_all_extras_and_self_referencing_extra(core_env, tmp_path):
     optional = {"speed": ["fake-with-extra[speed]"], "cli": ["fake-cli"], "everything": ["demo-hatch[speed]", "fake-c"]}
     builder = in_process_builder(tmp_path / "all", pyproject(["fake-a"], optional=optional, target={"all-extras": True}))
@@ -147,6 +101,7 @@ def test_all_extras_and_self_referencing_extra(core_env, tmp_path):
     assert dists(Path(artifact)) == {"fake-a", "fake-b", "fake-with-extra", "fake-extra-dep", "fake-c"}
 
 
+@pytest.mark.in_process
 def test_uv_lock_is_the_pin_source_when_present(core_env, tmp_path, capsys):
     from shared_core.support.toolchain import find_uv
 
@@ -165,6 +120,7 @@ def test_uv_lock_is_the_pin_source_when_present(core_env, tmp_path, capsys):
     assert "changed since uv.lock was last generated (fake-c). Run `uv lock`" in capsys.readouterr().err
 
 
+@pytest.mark.in_process
 def test_drop_package_tests_from_the_target_table(core_env, tmp_path, capsys):
     root = tmp_path / "suite"
     target = {"drop-package-tests": True, "compile-bytecode": False}
@@ -174,6 +130,7 @@ def test_drop_package_tests_from_the_target_table(core_env, tmp_path, capsys):
     assert {"python/fake_suite/core.py", "python/fake_suite/needs/tests/helper.py"} <= names(root / LAYER)
 
 
+@pytest.mark.in_process
 def test_allow_invalid_python_from_the_target_table(core_env, tmp_path, capsys):
     """fake-new-syntax uses Python 3.12 syntax; refused for python3.11 unless the target table allows it."""
     root = tmp_path / "new-syntax"
@@ -191,6 +148,7 @@ def test_allow_invalid_python_from_the_target_table(core_env, tmp_path, capsys):
     assert not fingerprint_path(Path(artifact)).exists()
 
 
+@pytest.mark.in_process
 def test_hatch_generic_keys_keep_their_meaning(core_env, tmp_path, capsys):
     """``exclude`` is Hatch's file selection: the layer ignores it (with a hint), ``exclude-packages`` is ours."""
     target = {"exclude": ["fake_b"], "versions": ["standard"], "require-runtime-dependencies": False,
@@ -202,6 +160,7 @@ def test_hatch_generic_keys_keep_their_meaning(core_env, tmp_path, capsys):
             "list distributions to leave out in `exclude-packages`.") in capsys.readouterr().err
 
 
+@pytest.mark.in_process
 def test_clean_removes_only_what_the_builder_made(core_env, tmp_path):
     root = tmp_path / "clean"
     config = pyproject(["fake-a"], target={"output": "out/demo-layer.zip"})
@@ -223,6 +182,7 @@ def test_clean_removes_only_what_the_builder_made(core_env, tmp_path):
     assert Path(artifact).read_text() == "keep"
 
 
+@pytest.mark.in_process
 def test_allow_oversize_target_key(core_env, tmp_path, capsys):
     root = tmp_path / "huge"
     try:
@@ -246,6 +206,7 @@ def test_allow_oversize_target_key(core_env, tmp_path, capsys):
 _KNOWN = "Known keys: python-version, architecture, exclude-packages"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("table, key, value, message", [
     # strings
     ("target", "output", "", f"Field `{TARGET}.output` must be a non-empty string, got ''."),
@@ -290,6 +251,7 @@ def test_config_errors_abort_with_hatch_style_message(core_env, tmp_path, capsys
     assert not (tmp_path / "bad/build/lambda/layer/layer.zip").exists()
 
 
+@pytest.mark.in_process
 def test_shared_table_must_be_a_table(core_env, tmp_path, capsys):
     config = pyproject(["fake-a"])
     config["tool"]["lambda-layer"] = "arm64"
@@ -298,6 +260,7 @@ def test_shared_table_must_be_a_table(core_env, tmp_path, capsys):
     assert capsys.readouterr().err == "Field `tool.lambda-layer` must be a table, got 'arm64'.\n"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("table", ["shared", "target"])
 def test_unknown_extra_is_named(core_env, tmp_path, capsys, table):
     settings = {"extras": ["speed", "turbo"]}
@@ -315,6 +278,7 @@ def test_unknown_extra_is_named(core_env, tmp_path, capsys, table):
 # -- subprocess tier: python -m hatchling build -t lambda-layer --------------------------------------
 
 
+@pytest.mark.subprocess
 def test_hatchling_build_with_extras(offline_env, tmp_path):
     root = write_project(tmp_path / "extras", pyproject(
         ["fake-a"], optional={"speed": ["fake-with-extra[speed]"], "cli": ["fake-cli"]}, target={"extras": ["speed"]},
@@ -329,6 +293,7 @@ def test_hatchling_build_with_extras(offline_env, tmp_path):
 _EXCLUSION_DEPS = ["fake-a", "fake-c", "six", "requests", "boto3"]
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("shared, target, present, absent", [
     # shared table only: its list adds to the defaults
     ({"exclude-packages": ["fake-c"]}, {},
@@ -350,6 +315,7 @@ def test_exclusions_from_both_tables(offline_env, tmp_path, shared, target, pres
     assert found == present and not absent & found
 
 
+@pytest.mark.subprocess
 def test_target_platform_from_the_target_table(offline_env, tmp_path):
     root = write_project(tmp_path / "arm", pyproject(
         ["fake-native", "fake-markers"], shared={"architecture": "x86_64", "python-version": "3.11"},
@@ -364,6 +330,7 @@ def test_target_platform_from_the_target_table(offline_env, tmp_path):
     assert "\ntarget: python3.12 arm64 (python-version from [tool.hatch.build.targets.lambda-layer])\n" in err
 
 
+@pytest.mark.subprocess
 def test_rebuild_from_scratch_is_byte_identical(offline_env, tmp_path):
     root = write_project(tmp_path / "det", pyproject(["fake-a", "PyYAML", "fake-native", "python-dateutil"]))
     built(hatchling_build(root, offline_env))
@@ -375,6 +342,7 @@ def test_rebuild_from_scratch_is_byte_identical(offline_env, tmp_path):
         "fake_a", "fake_b", "yaml", "_yaml", "PyYAML.libs", "fake_native", "dateutil", "six.py", "__pycache__"}  # six.pyc
 
 
+@pytest.mark.subprocess
 def test_clean_only_removes_only_our_outputs(offline_env, tmp_path):
     root = write_project(tmp_path / "cleanonly", pyproject(["fake-a"]))
     built(hatchling_build(root, offline_env))
@@ -391,6 +359,7 @@ def test_clean_only_removes_only_our_outputs(offline_env, tmp_path):
     ]
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("target, message", [
     ({"compression-level": 13}, f"Field `{TARGET}.compression-level` must be an integer from 0 to 12, got 13."),
     ({"exclude": "boto3", "exclude-packages": "boto3"},
@@ -406,6 +375,7 @@ def test_config_errors_exit_non_zero_without_traceback(offline_env, tmp_path, ta
     assert not (root / "build/lambda/layer/layer.zip").exists()
 
 
+@pytest.mark.subprocess
 def test_missing_wheel_is_one_message(offline_env, tmp_path):
     root = write_project(tmp_path / "sdist", pyproject(["fake-sdist-only"]))
     completed = hatchling_build(root, offline_env)
@@ -416,6 +386,7 @@ def test_missing_wheel_is_one_message(offline_env, tmp_path):
 # -- the target, settings that do not apply, and where the layer goes --------------------------------
 
 
+@pytest.mark.in_process
 def test_target_from_hatchs_requires_python_and_exclusion(core_env, tmp_path, capsys):
     config = pyproject(["fake-native"], target={"compile-bytecode": False})
     config["project"]["requires-python"] = "==3.13.*"
@@ -432,6 +403,7 @@ def test_target_from_hatchs_requires_python_and_exclusion(core_env, tmp_path, ca
     )
 
 
+@pytest.mark.in_process
 def test_group_keys_without_a_lock_and_the_directory_argument_are_warned(core_env, tmp_path, capsys):
     root = tmp_path / "nolock"
     config = pyproject(["fake-a"], shared={"python-version": "3.12"}, target={"with-groups": ["dev"]})

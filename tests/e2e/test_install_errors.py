@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
+from tests.helpers.wheelfactory import wheel_sha256
+
+pytestmark = pytest.mark.in_process
 
 WRONG_HASH = "fake-b==1.0 --hash=sha256:" + "0" * 64 + "\n"
 FOOTER = "With -v, the whole output of {what} is shown."

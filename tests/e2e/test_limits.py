@@ -1,7 +1,7 @@
 """Limits, defaults and determinism, through the console script on real installs.
 
 Lambda's unzipped limit with and without ``allow-oversize`` (the Poetry flag and the Hatch target
-key are in their adapters' test files; the exact boundary is in ``tests/unit/test_pack.py``), the
+key are in their adapters' test files; the exact boundary is in ``tests/core/pack/test_size_report.py``), the
 size report's top ten, every default exclusion, and bytecode that does not depend on the hash
 seed. A wrong hash is refused in ``test_install_errors.py``.
 """
@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from layer_assertions import bytes_under, dists, member_sizes, names
-from wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
 
 from shared_core.cli import main
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.support.toolchain import find_interpreter
+from tests.helpers.layer_assertions import bytes_under, dists, member_sizes, names
+from tests.helpers.wheelfactory import HUGE_BLOB_BYTES, SIZED_PAYLOADS
+
+pytestmark = pytest.mark.in_process
 
 LAYER = Path("build/lambda/layer/layer.zip")
 

@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from layer_assertions import dists
 
 from shared_core.cli import main
 from shared_core.support.toolchain import find_uv
+from tests.helpers.layer_assertions import dists
+
+pytestmark = pytest.mark.in_process
 
 PROJECT = """\
 [project]
@@ -159,3 +161,30 @@ def test_unknown_config_key_names_it(make_project, core_env, capsys):
     assert build(project) == 1
     err = capsys.readouterr().err
     assert "Unknown field `tool.lambda-layer.compresion-level`" in err and "compression-level" in err
+
+
+POETRY_PYPROJECT = """\
+[project]
+name = "demo"
+version = "1.0"
+requires-python = ">=3.9"
+dependencies = ["requests>=2"]
+
+[project.optional-dependencies]
+speed = ["orjson"]
+
+[tool.poetry.group.dev.dependencies]
+pytest = "*"
+"""
+
+
+def test_poetry_content_hash_matches_poetrys_own(tmp_path):
+    """Poetry's locker is the reference: our hash must equal what `poetry lock` records."""
+    from poetry.factory import Factory
+
+    from shared_core.pins.poetry_lock import poetry_content_hash
+    from shared_core.pipeline.project import read_pyproject
+
+    (tmp_path / "pyproject.toml").write_text(POETRY_PYPROJECT)
+    poetry = Factory().create_poetry(tmp_path)
+    assert poetry_content_hash(read_pyproject(tmp_path / "pyproject.toml")) == poetry.locker._get_content_hash()

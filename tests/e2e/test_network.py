@@ -12,7 +12,7 @@ import pytest
 
 from shared_core.cli import main
 
-pytestmark = pytest.mark.network
+pytestmark = [pytest.mark.network, pytest.mark.in_process]
 
 
 @pytest.mark.skipif(os.environ.get("LAMBDA_LAYER_NETWORK_TESTS") != "1", reason="set LAMBDA_LAYER_NETWORK_TESTS=1 to use PyPI")

@@ -22,7 +22,7 @@ from shared_core.cli import main
 from shared_core.lambda_runtime import UNZIPPED_LIMIT, LambdaTarget
 from shared_core.support.toolchain import find_interpreter
 
-pytestmark = pytest.mark.network
+pytestmark = [pytest.mark.network, pytest.mark.in_process]
 
 #: The set the issue measured, frozen so the sizes below stay what they are.
 PINS = """\

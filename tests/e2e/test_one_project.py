@@ -26,6 +26,8 @@ from shared_core.support import user_files
 from shared_core.support.toolchain import find_uv
 from shared_core.support.user_files import tomllib
 
+pytestmark = pytest.mark.in_process
+
 LAYER = Path("build/lambda/layer/layer.zip")
 
 UV_PROJECT = '[project]\nname = "counted"\nversion = "1"\nrequires-python = ">=3.11"\ndependencies = ["fake-a"]\n[tool.uv]\n'

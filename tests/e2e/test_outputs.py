@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, Optional
 
 import pytest
-from layer_assertions import dists
-from test_robustness import CHECKOUT, LAYER, POETRY_PROJECT, SIX, VERSION, pinned, poetry_lock, run_cli
 
 from shared_core import LambdaLayerZipper, LayerConfig, clean_layer
 from shared_core.cli import main
@@ -32,6 +30,10 @@ from shared_core.errors import OutputError
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pipeline.fingerprint import fingerprint_path, read_fingerprint
 from shared_core.support.toolchain import find_interpreter
+from tests.helpers.builds import LAYER, POETRY_PROJECT, SIX, VERSION, pinned, poetry_lock
+from tests.helpers.builds import run_pinned_cli as run_cli
+from tests.helpers.layer_assertions import dists
+from tests.helpers.paths import REPO_ROOT as CHECKOUT
 
 TARGET_LINE = f"target: python{VERSION} x86_64 (--python)\n"
 LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"
@@ -99,6 +101,7 @@ def _symlink(project: Path) -> str:
     return "link.zip"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("output, role, name", [
     ("pyproject.toml", "pyproject.toml", "pyproject.toml"),
     ("poetry.lock", "lock file", "poetry.lock"),
@@ -117,6 +120,7 @@ def test_an_output_on_a_project_input_is_refused(core_env, project, capsys, outp
                    "the zip would replace. Change --output.\n")
 
 
+@pytest.mark.in_process
 def test_the_configured_requirements_file_is_an_input(core_env, make_project, capsys):
     project = make_project("[tool.lambda-layer]\nrequirements = 'deps/prod.txt'\n")
     (project / "deps").mkdir()
@@ -126,6 +130,7 @@ def test_the_configured_requirements_file_is_an_input(core_env, make_project, ca
                    f"{project}/deps/prod.txt, which the zip would replace. Change --output.\n")
 
 
+@pytest.mark.in_process
 def test_an_output_on_the_lock_file_through_poetry(poetry_app, make_project):
     root = make_project(POETRY_PROJECT)
     (root / "poetry.lock").write_bytes(poetry_lock(SIX)(root))
@@ -137,8 +142,9 @@ def test_an_output_on_the_lock_file_through_poetry(poetry_app, make_project):
     assert tree(root) == before
 
 
+@pytest.mark.in_process
 def test_an_output_on_pyproject_through_the_hatch_builder(core_env, tmp_path, capsys):
-    from test_hatch_plugin import in_process_builder, pyproject
+    from tests.helpers.hatch_projects import in_process_builder, pyproject
 
     root = tmp_path / "hatch-project"
     builder = in_process_builder(root, pyproject(["fake-a"], target={"output": "pyproject.toml"}))
@@ -153,6 +159,7 @@ def test_an_output_on_pyproject_through_the_hatch_builder(core_env, tmp_path, ca
     assert tree(root) == before
 
 
+@pytest.mark.in_process
 def test_the_api_zipper_refuses_too(core_env, project):
     before = tree(project)
     zipper = LambdaLayerZipper(project / "pyproject.toml", config=LayerConfig(output="requirements.txt"))
@@ -170,6 +177,7 @@ def test_the_api_zipper_refuses_too(core_env, project):
 STAGING = "is a staging folder that every build deletes and replaces"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("output, reason", [
     ("build/lambda/layer/artifacts", "{root}/build/lambda/layer/artifacts " + STAGING),
     ("build/lambda/layer/artifacts/python/layer.zip", "{root}/build/lambda/layer/artifacts " + STAGING),
@@ -230,6 +238,7 @@ def _dangling_link(path: Path) -> str:
     return f"it is a symbolic link (to missing.zip): {NO_LINKS}"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("make", [_text, _zip_with_a_file_outside_python, _empty_zip, _fifo, _socket,
                                   _link_to_a_layer_zip, _dangling_link])
 def test_what_is_not_a_layer_zip_is_never_replaced(core_env, make_project, capsys, make):
@@ -241,6 +250,7 @@ def test_what_is_not_a_layer_zip_is_never_replaced(core_env, make_project, capsy
     assert err == f"error: Cannot write the layer to {output}: {reason}. Move it away or change --output.\n"
 
 
+@pytest.mark.in_process
 def test_a_directory_at_the_default_path_is_refused_before_installing(core_env, make_project, capsys):
     """The zip replaced by a directory (case 19) failed every build after installing, --force too.
     (A directory at ``--output`` means "put layer.zip in it".)"""
@@ -281,6 +291,7 @@ def _record_directory(path: Path) -> str:
     return f"it is a directory, not {OWN_RECORD}: {NOT_OURS}"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("make", [_foreign_text, _json_list, _json_without_our_keys, _record_link, _record_directory])
 @pytest.mark.parametrize("zip_there", [False, True], ids=["no zip", "beside our zip"])
 def test_what_is_not_our_record_is_never_replaced(core_env, make_project, capsys, make, zip_there):
@@ -300,6 +311,7 @@ def test_what_is_not_our_record_is_never_replaced(core_env, make_project, capsys
 # -- case 9: what is ours is replaced ----------------------------------------------------------------
 
 
+@pytest.mark.in_process
 def test_a_second_build_over_our_own_zip_works(core_env, make_project, capsys):
     project = make_project(requirements__txt=REQUIREMENTS)
     output = project / "dist/layer.zip"
@@ -312,6 +324,7 @@ def test_a_second_build_over_our_own_zip_works(core_env, make_project, capsys):
     assert json.loads(fingerprint_path(output).read_text())["sha256"] == hashlib.sha256(first).hexdigest()
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("damage", ["another tool's layer zip", "our zip cut short"])
 def test_a_layer_zip_at_the_output_is_replaced(core_env, make_project, capsys, damage):
     """A layer zip is recognised by its shape, not by who wrote it; one cut short by its first entry."""
@@ -332,6 +345,7 @@ def test_a_layer_zip_at_the_output_is_replaced(core_env, make_project, capsys, d
 # -- case 19: a record kept without its zip ------------------------------------------------------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("output", [None, "dist/layer.zip"], ids=["default", "elsewhere"])
 def test_a_record_kept_without_its_zip_rebuilds(core_env, make_project, capsys, output):
     project = make_project(requirements__txt=REQUIREMENTS)
@@ -347,6 +361,7 @@ def test_a_record_kept_without_its_zip_rebuilds(core_env, make_project, capsys, 
     assert (zip_path.read_bytes(), fingerprint_path(zip_path).read_bytes()) == (first, record)
 
 
+@pytest.mark.in_process
 def test_a_record_kept_with_a_directory_for_its_zip_is_refused_then_rebuilds(core_env, make_project, capsys):
     """Refused before installing, naming the directory; once it is gone, rebuilt."""
     project = make_project(requirements__txt=REQUIREMENTS)
@@ -366,6 +381,7 @@ def test_a_record_kept_with_a_directory_for_its_zip_is_refused_then_rebuilds(cor
 # -- Hatch's clean removes only what a build wrote ------------------------------------------------------
 
 
+@pytest.mark.in_process
 def test_clean_removes_our_outputs_elsewhere_and_nothing_else(core_env, make_project):
     project = make_project(requirements__txt=REQUIREMENTS)
     output = project / "dist/layer.zip"
@@ -393,6 +409,7 @@ def test_clean_removes_our_outputs_elsewhere_and_nothing_else(core_env, make_pro
 # -- case 19: a symlinked pyproject.toml ------------------------------------------------------------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("how", ["--project folder", "--project file", "working directory"])
 def test_a_symlinked_pyproject_builds_in_its_own_folder(core_env, make_project, capsys, monkeypatch, how):
     """The project is the folder the pyproject.toml path is in; the link is followed only to read it."""
@@ -415,6 +432,7 @@ def test_a_symlinked_pyproject_builds_in_its_own_folder(core_env, make_project, 
 # -- case 19: the compiling interpreter's X.Y.Z ------------------------------------------------------------
 
 
+@pytest.mark.in_process
 def test_a_new_patch_release_of_the_compiling_interpreter_rebuilds(core_env, make_project, capsys, monkeypatch, tmp_path):
     """A virtualenv of the real interpreter, first on PATH, whose ``platform.python_version()`` a .pth
     file then changes: the same compiler, another reported X.Y.Z, so a rebuild with the same bytes."""
@@ -456,6 +474,7 @@ def console(project: Optional[Path], env: Dict[str, str], *args: str) -> subproc
     return subprocess.run(command, env=dict(env, PYTHONPATH=str(CHECKOUT)), capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("value", ["nan", "inf"])
 def test_a_lock_timeout_that_never_ends_is_refused(core_env, make_project, value):
     import fcntl
@@ -499,6 +518,7 @@ def _fifo_pyproject(project: Path) -> str:
             "pyproject.toml, a UTF-8 TOML file.")
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("make, target_said", [(_fifo_record, True), (_fifo_lock, True), (_fifo_requirements, True),
                                                (_fifo_pyproject, False)])
 @pytest.mark.parametrize("built", [False, True], ids=["first build", "over a built layer"])
@@ -516,6 +536,7 @@ def test_a_fifo_never_blocks_the_build(core_env, make_project, make, target_said
     assert tree(project) == before
 
 
+@pytest.mark.in_process
 def test_reading_a_fifo_record_returns_at_once(tmp_path):
     """What publish reads: a FIFO where the record belongs is no record (and no wait)."""
     from shared_core.pipeline.fingerprint import is_up_to_date
@@ -527,6 +548,7 @@ def test_reading_a_fifo_record_returns_at_once(tmp_path):
         assert (read_fingerprint(layer), is_up_to_date(layer, {"a": 1})) == (None, False)
 
 
+@pytest.mark.in_process
 def test_a_link_at_the_zip_path_is_never_up_to_date(tmp_path):
     """The record may match the file a link points to; a link is still not the zip this tool wrote."""
     from shared_core.pipeline.fingerprint import is_up_to_date, write_fingerprint

@@ -15,11 +15,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from layer_assertions import dists
-from wheelfactory import wheel_sha256
 
 from shared_core.cli import main
 from shared_core.support.toolchain import find_uv
+from tests.helpers.layer_assertions import dists
+from tests.helpers.wheelfactory import wheel_sha256
 
 LAYER = Path("build/lambda/layer/layer.zip")
 
@@ -58,6 +58,7 @@ def uv(project: Path, *args: str, env=None) -> None:
 # -- 1, 2: a requirements file means what it means to pip ------------------------------------------
 
 
+@pytest.mark.in_process
 def test_top_level_pins_get_their_dependencies(core_env, make_project, capsys):
     """The most common hand-written file: `fake-a==1.0` alone; fake-a needs fake-b."""
     project = make_project(requirements__txt="fake-a==1.0\n")
@@ -67,6 +68,7 @@ def test_top_level_pins_get_their_dependencies(core_env, make_project, capsys):
     assert dists(project / LAYER) == {"fake-a", "fake-b"}
 
 
+@pytest.mark.in_process
 def test_pins_are_kept_exactly_while_dependencies_are_added(core_env, make_project):
     project = make_project(requirements__txt="fake-versioned==1.0\nrequests==2.32.3\n")
     assert build(project, "--python", "3.12") == 0
@@ -74,6 +76,7 @@ def test_pins_are_kept_exactly_while_dependencies_are_added(core_env, make_proje
     assert dists(project / LAYER) == {"fake-versioned", "requests", "fake-b"}  # urllib3: the runtime's
 
 
+@pytest.mark.in_process
 def test_two_pins_of_one_distribution_are_a_conflict(core_env, make_project, capsys):
     project = make_project(requirements__txt="fake-versioned==1.0\nfake-b==1.0\nFake_Versioned==2.0\n")
     assert build(project, "--python", "3.12") == 1
@@ -84,6 +87,7 @@ def test_two_pins_of_one_distribution_are_a_conflict(core_env, make_project, cap
     assert not (project / LAYER).exists()
 
 
+@pytest.mark.in_process
 def test_a_hash_pinned_set_is_installed_as_written(core_env, make_project, wheelhouse, capsys):
     """pip's own spelling `--hash sha256:X` (a space, not `=`) is read too."""
     line = hashed(wheelhouse, "fake-b", "1.0", "fake_b-1.0-py3-none-any.whl").replace("--hash=", "--hash ")
@@ -93,6 +97,7 @@ def test_a_hash_pinned_set_is_installed_as_written(core_env, make_project, wheel
     assert dists(project / LAYER) == {"fake-b"}
 
 
+@pytest.mark.in_process
 def test_a_hash_pinned_set_with_a_loose_line_is_refused(core_env, make_project, wheelhouse, capsys):
     project = make_project(requirements__txt=hashed(wheelhouse, "fake-b", "1.0", "fake_b-1.0-py3-none-any.whl") + "fake-c>=1\n")
     assert build(project, "--python", "3.12") == 1
@@ -106,6 +111,7 @@ def test_a_hash_pinned_set_with_a_loose_line_is_refused(core_env, make_project, 
 # -- 5: a lockless resolution only picks what installs on the target ---------------------------------
 
 
+@pytest.mark.in_process
 def test_a_lockless_resolution_picks_a_release_with_a_wheel_for_the_target(core_env, make_project):
     """fake-glibc 2.0 is newer but its only wheel needs glibc 2.28 (python3.11 runs on 2.26), and its sdist
     may not be built: 1.0 is the release that installs."""
@@ -114,6 +120,7 @@ def test_a_lockless_resolution_picks_a_release_with_a_wheel_for_the_target(core_
     assert "fake_glibc-1.0.dist-info" in dist_infos(project)
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("hash_pinned", [False, True], ids=["resolved", "hash-pinned"])
 def test_a_pin_without_a_wheel_names_the_newest_release_that_has_one(core_env, make_project, wheelhouse, capsys,
                                                                       hash_pinned):
@@ -142,6 +149,7 @@ dependencies = ["fake-patchlevel"]
 """
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("source", ["requirements", "hash-pinned requirements", "dependency list", "uv.lock"])
 def test_a_patch_level_marker_holds_for_every_pin_source(core_env, make_project, wheelhouse, source):
     """`fake-c; python_full_version >= "3.12.1"`: true on Lambda's python3.12, whichever source evaluates it."""
@@ -163,6 +171,7 @@ def test_a_patch_level_marker_holds_for_every_pin_source(core_env, make_project,
 # -- 5: a managed project without its lock ------------------------------------------------------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("manager, table", [
     ("poetry", "[tool.poetry]\npackage-mode = false\n"),
     ("poetry", '[build-system]\nrequires = ["poetry-core>=2"]\nbuild-backend = "poetry.core.masonry.api"\n'),
@@ -182,6 +191,7 @@ def test_a_managed_project_without_its_lock_is_an_error(core_env, make_project, 
     assert dists(project / LAYER) == {"fake-b"}
 
 
+@pytest.mark.in_process
 def test_a_lock_from_a_newer_poetry_is_refused(core_env, make_project, capsys):
     project = make_project("[tool.poetry]\npackage-mode = false\n",
                            poetry__lock='[metadata]\nlock-version = "3.0"\ncontent-hash = "x"\n')
@@ -214,6 +224,7 @@ explicit = true
 """
 
 
+@pytest.mark.in_process
 def test_uv_sources_without_a_lock_are_honoured_on_purpose_only(index_env, make_project, shadow_index_url, capsys):
     """The public wheelhouse has a `fake-confused 1.0` too: the private one is the one packed."""
     project = make_project(sources_project(shadow_index_url))
@@ -224,6 +235,7 @@ def test_uv_sources_without_a_lock_are_honoured_on_purpose_only(index_env, make_
     assert dists(project / LAYER) == {"fake-confused", "fake-a", "fake-b"}
 
 
+@pytest.mark.in_process
 def test_a_uv_lock_pin_comes_from_its_own_index(index_env, make_project, shadow_index_url):
     """uv export drops the per-package index; without it, the public twin's hash would not match."""
     project = make_project(sources_project(shadow_index_url))
@@ -232,6 +244,7 @@ def test_a_uv_lock_pin_comes_from_its_own_index(index_env, make_project, shadow_
     assert read_member(project, "python/fake_confused/__init__.py") == "ORIGIN = 'private'\n"
 
 
+@pytest.mark.subprocess
 def test_the_hatch_builder_honours_uv_sources(index_env, make_project, shadow_index_url):
     project = make_project(
         '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n' + sources_project(shadow_index_url)
@@ -268,6 +281,7 @@ def workspace(core_env, seed_wheels, tmp_path, monkeypatch) -> Path:
     return root
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("where, args", [
     ("packages/app", ()), ("packages/app", ("--tool", "uv")), (".", ()),
 ])
@@ -283,6 +297,7 @@ def test_a_workspace_member_builds_from_the_roots_lock(workspace, capsys, where,
         assert [name for name in archive.namelist() if name.endswith("direct_url.json")] == []  # no scratch path
 
 
+@pytest.mark.in_process
 def test_a_member_without_the_roots_lock_says_where_to_lock(workspace, capsys):
     (workspace / "uv.lock").unlink()
     assert build(workspace / "packages/app", "--python", "3.12") == 1
@@ -293,6 +308,7 @@ def test_a_member_without_the_roots_lock_says_where_to_lock(workspace, capsys):
     )
 
 
+@pytest.mark.in_process
 def test_a_local_path_requirement_is_built_and_installed(core_env, seed_wheels, make_project, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("UV_FIND_LINKS", f"{core_env['UV_FIND_LINKS']},{seed_wheels}")
     local = tmp_path / "local-c"
@@ -317,6 +333,7 @@ def test_a_local_path_requirement_is_built_and_installed(core_env, seed_wheels, 
     )
 
 
+@pytest.mark.in_process
 def test_a_remote_direct_reference_is_refused_by_name(core_env, make_project, capsys):
     project = make_project(requirements__txt="fake-c @ https://example.invalid/fake_c-1.0-py3-none-any.whl\n")
     assert build(project, "--python", "3.12") == 1
@@ -327,6 +344,7 @@ def test_a_remote_direct_reference_is_refused_by_name(core_env, make_project, ca
     )
 
 
+@pytest.mark.subprocess
 def test_a_poetry_path_dependency_is_built_and_installed(index_env, seed_wheels, index_url, tmp_path, monkeypatch):
     """poetry.lock records `source = {type = "directory", url = "../local-c"}`: built from there, never the
     index's fake-c; its own dependency (six) comes from the lock like any other pin."""
@@ -349,6 +367,7 @@ def test_a_poetry_path_dependency_is_built_and_installed(index_env, seed_wheels,
     assert dists(project / LAYER) == {"fake-c", "fake-b", "six"}
 
 
+@pytest.mark.in_process
 def test_extras_a_hash_pinned_line_asks_for_must_be_in_the_layer(core_env, make_project, wheelhouse, capsys):
     """`fake-with-extra[speed]==1.0` asks for its extra: what the extra requires is part of the closure."""
     line = hashed(wheelhouse, "fake-with-extra", "1.0", "fake_with_extra-1.0-py3-none-any.whl").replace(

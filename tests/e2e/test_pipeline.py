@@ -6,18 +6,15 @@ import hashlib
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
-from layer_assertions import dists, names
-from wheelfactory import wheel_sha256
 
 from shared_core import LambdaLayerBuilder, LambdaLayerZipper, LayerBuildToolEnum
-from shared_core.cli import main
+from tests.helpers.builds import run_cli
+from tests.helpers.layer_assertions import dists, names
+from tests.helpers.wheelfactory import wheel_sha256
 
-
-def run_cli(project: Path, *args: str) -> int:
-    return main(["build", "--project", str(project), *args])
+pytestmark = pytest.mark.in_process
 
 
 def test_requirements_project_builds_for_target(core_env, make_project, capsys):

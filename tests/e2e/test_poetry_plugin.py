@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
 import pytest
-from conftest import SECRET, USERNAME, read_uv_records
-from layer_assertions import dists, names
-from wheelfactory import HUGE_BLOB_BYTES
+
+from tests.helpers.indexes import SECRET, USERNAME
+from tests.helpers.layer_assertions import dists, names
+from tests.helpers.uv_recorder import read_uv_records
+from tests.helpers.wheelfactory import HUGE_BLOB_BYTES
 
 LAYER = Path("build/lambda/layer/layer.zip")
 SOURCE = """
@@ -261,6 +263,7 @@ def assert_error(completed: subprocess.CompletedProcess, *needles: str) -> str:
 # -- end to end: builds ----------------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_classic_project_main_group_exclusions_target_and_skip(project, poetry_env):
     root = project("classic")
     built = run_poetry(root, "lambda-layer", "--arch", "arm64", "--exclude", "requests", env=poetry_env)
@@ -287,6 +290,7 @@ def test_classic_project_main_group_exclusions_target_and_skip(project, poetry_e
     assert stdout_lines(again)[-1] == str(layer)
 
 
+@pytest.mark.subprocess
 def test_classic_project_with_group_extra_no_default_excludes_output(project, poetry_env):
     root = project("classic")
     built = run_poetry(
@@ -310,6 +314,7 @@ def test_classic_project_with_group_extra_no_default_excludes_output(project, po
     assert not (root / LAYER).exists()
 
 
+@pytest.mark.subprocess
 def test_only_group(project, poetry_env):
     root = project("classic")
     assert_ok(built := run_poetry(root, "lambda-layer", "--only", "dev", env=poetry_env))
@@ -317,6 +322,7 @@ def test_only_group(project, poetry_env):
     assert "(groups: dev)" in built.stdout
 
 
+@pytest.mark.subprocess
 def test_pep621_table_groups_all_extras_determinism(project, poetry_env):
     root = project("pep621")
     layer = root / LAYER
@@ -340,6 +346,7 @@ def test_pep621_table_groups_all_extras_determinism(project, poetry_env):
     assert dists(layer) == {"fake-a", "fake-b", "pipe", "fake-native", "six"}
 
 
+@pytest.mark.subprocess
 def test_package_mode_false_project(project, poetry_env):
     root = project("non-package")
     built = run_poetry(root, "lambda-layer", env=poetry_env)
@@ -352,6 +359,7 @@ def test_package_mode_false_project(project, poetry_env):
     assert dists(root / LAYER) == {"python-dateutil", "six", "pyyaml", "boto3", "botocore"}
 
 
+@pytest.mark.subprocess
 def test_drop_package_tests_option(project, poetry_env):
     root = project("suite")
     built = run_poetry(root, "lambda-layer", "--drop-package-tests", "--no-compile", env=poetry_env)
@@ -363,6 +371,7 @@ def test_drop_package_tests_option(project, poetry_env):
     )}
 
 
+@pytest.mark.subprocess
 def test_allow_invalid_python_option(project, poetry_env):
     """fake-new-syntax uses Python 3.12 syntax; the project targets python3.11."""
     root = project("new-syntax")
@@ -382,6 +391,7 @@ def test_allow_invalid_python_option(project, poetry_env):
 # -- end to end: errors ----------------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_stale_lock_is_refused(project, poetry_env):
     root = project("pep621")
     pyproject = root / "pyproject.toml"
@@ -392,6 +402,7 @@ def test_stale_lock_is_refused(project, poetry_env):
     assert not (root / LAYER).exists() and failed.stdout == ""
 
 
+@pytest.mark.subprocess
 def test_missing_wheel_names_the_package(project, poetry_env):
     root = project("classic")
     failed = run_poetry(root, "lambda-layer", "--with", "broken", env=poetry_env)
@@ -409,6 +420,7 @@ OVERSIZE_ERROR = (
 )
 
 
+@pytest.mark.subprocess
 def test_over_the_unzipped_limit_needs_allow_oversize(project, poetry_env):
     root = project("huge")
     try:
@@ -427,6 +439,7 @@ def test_over_the_unzipped_limit_needs_allow_oversize(project, poetry_env):
 # -- private sources -------------------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_private_source_uses_poetrys_credentials_and_never_prints_them(project, poetry_env, tmp_path):
     root = project("private")
     layer = root / LAYER
@@ -458,6 +471,7 @@ def test_private_source_uses_poetrys_credentials_and_never_prints_them(project, 
     assert SECRET not in failed.stdout + failed.stderr
 
 
+@pytest.mark.subprocess
 def test_credentials_travel_in_the_installers_environment_only(project, poetry_env, private_index_url, uv_recorder,
                                                                tmp_path):
     """A shim in front of uv records what it gets: the password is in its environment, nowhere else."""
@@ -535,12 +549,14 @@ def _sha256_of(root: Path, name: str) -> str:
 
 
 
+@pytest.mark.in_process
 def test_poetry_list_shows_the_command(poetry_app):
     code, out, _ = poetry_app("list")
     assert code == 0
     assert re.search(r"^\s+lambda-layer\s+Builds an AWS Lambda layer zip of the locked runtime dependencies\.$", out, re.M)
 
 
+@pytest.mark.in_process
 def test_help_documents_every_option(poetry_app):
     code, out, _ = poetry_app("lambda-layer --help")
     assert code == 0
@@ -553,6 +569,7 @@ def test_help_documents_every_option(poetry_app):
     assert "[tool.lambda-layer]" in out
 
 
+@pytest.mark.in_process
 def test_plugin_import_is_cheap():
     probe = (
         "import sys\n"
@@ -573,6 +590,7 @@ def _rewrite(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("case, args, needles", [
     ("no-lock", "", ["poetry.lock not found", "Run `poetry lock`"]),
     ("stale", "", ["pyproject.toml changed significantly since poetry.lock was last generated. "
@@ -620,6 +638,7 @@ def test_errors_are_one_poetry_error_line(poetry_app, project, case, args, needl
     assert not (root / LAYER).exists()
 
 
+@pytest.mark.in_process
 def test_table_groups_and_extras_apply_without_options_progress_on_terminal(poetry_app, project, monkeypatch):
     """``with-groups``/``extras`` in the table select what ``--with``/``-E`` would (in process);
     on a terminal the zip step draws a progress bar on stderr, stdout stays one line per stage."""
@@ -636,6 +655,7 @@ def test_table_groups_and_extras_apply_without_options_progress_on_terminal(poet
     assert out.splitlines()[-1] == str(root / LAYER)
 
 
+@pytest.mark.in_process
 def test_target_from_poetrys_python_constraint_and_shared_options(poetry_app, project):
     root = project("caret")
     code, out, err = poetry_app(f"lambda-layer --project {root} --arch aarch64 -o dist/ --no-compile")

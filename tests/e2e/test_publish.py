@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from aws_emulator import ACCOUNT, REGION, SECRET
 
 from shared_core import LambdaLayerPublisher, PublishResult, publish_layer
 from shared_core.cli import main
@@ -22,6 +21,7 @@ from shared_core.pipeline.fingerprint import read_fingerprint
 from shared_core.publish.layer_version import layer_description, upload_method
 from shared_core.settings.publish import PublishSettings, default_layer_name
 from shared_core.version import __version__
+from tests.helpers.aws_emulator import ACCOUNT, REGION, SECRET
 
 LAYER = Path("build/lambda/layer/layer.zip")
 TARGET = LambdaTarget("3.12", "arm64")
@@ -65,6 +65,7 @@ ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:demo-app-py312-arm64"
 # -- the publish, through the console script's main() ------------------------------------------
 
 
+@pytest.mark.in_process
 def test_first_publish_unchanged_republish_and_dependency_change(aws, demo, capsys):
     assert publish(demo) == 0
     out = capsys.readouterr().out
@@ -98,6 +99,7 @@ def test_first_publish_unchanged_republish_and_dependency_change(aws, demo, caps
         == code_sha256(layer)
 
 
+@pytest.mark.in_process
 def test_s3_content_addressed_key_upload_once(aws, demo, capsys):
     aws.bucket("layers-bucket")
     with open(demo / "pyproject.toml", "a") as handle:
@@ -130,6 +132,7 @@ def test_s3_content_addressed_key_upload_once(aws, demo, capsys):
     assert aws.keys("layers-bucket") == [key]
 
 
+@pytest.mark.in_process
 def test_share_with_accounts_and_organizations_idempotently(aws, demo, capsys):
     assert publish(demo, "--share-with", "111122223333,o-abcdefghij", "--share-with", "111122223333") == 0
     out = capsys.readouterr().out
@@ -154,6 +157,7 @@ def test_share_with_accounts_and_organizations_idempotently(aws, demo, capsys):
     assert [s["Sid"] for s in statements()] == [s["Sid"] for s in first] + ["lambda-layer-build-444455556666"]
 
 
+@pytest.mark.in_process
 def test_dry_run_changes_nothing(aws, demo, capsys):
     aws.bucket("dry-bucket")
     assert publish(demo, "--dry-run", "--s3-bucket", "dry-bucket", "--share-with", "111122223333") == 0
@@ -166,6 +170,7 @@ def test_dry_run_changes_nothing(aws, demo, capsys):
     assert aws.versions("demo-app-py312-arm64") == [] and aws.keys("dry-bucket") == []
 
 
+@pytest.mark.in_process
 def test_python_api(aws, demo):
     result = LambdaLayerPublisher(demo / "pyproject.toml", layer_name="api-layer", verbose=False).run()
     sha = code_sha256(demo / LAYER)
@@ -177,6 +182,7 @@ def test_python_api(aws, demo):
 # -- rules -----------------------------------------------------------------------------------
 
 
+@pytest.mark.in_process
 def test_direct_upload_limit_rule():
     assert upload_method(DIRECT_UPLOAD_LIMIT, None) == "direct"
     assert upload_method(DIRECT_UPLOAD_LIMIT + 1, "bucket") == "s3"
@@ -190,6 +196,7 @@ def test_direct_upload_limit_rule():
     )
 
 
+@pytest.mark.in_process
 def test_default_layer_name_and_description():
     assert default_layer_name("Demo_App", "3.12", "arm64") == "demo-app-py312-arm64"
     assert default_layer_name("my.pkg", "3.9", "x86_64") == "my-pkg-py39-x86_64"
@@ -203,6 +210,7 @@ def test_default_layer_name_and_description():
 # -- errors: one paragraph each --------------------------------------------------------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("table, needle", [
     ('layer-name = "my layer"', ("Field `tool.lambda-layer.publish.layer-name` must be a Lambda layer name: 1-140 "
                                  "letters, digits, hyphens or underscores, got 'my layer'.")),
@@ -223,12 +231,14 @@ def test_invalid_publish_table(make_project, capsys, table, needle):
     assert main(["build", "--project", str(project)]) == 1 and needle in capsys.readouterr().err
 
 
+@pytest.mark.in_process
 def test_invalid_layer_name_option(demo, capsys):
     assert publish(demo, "--layer-name", "bad/name") == 1
     assert capsys.readouterr().err == ("error: --layer-name must be a Lambda layer name: 1-140 letters, digits, "
                                        "hyphens or underscores, got 'bad/name'.\n")
 
 
+@pytest.mark.in_process
 def test_boto3_missing(demo, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "boto3", None)  # `import boto3` raises ImportError
     assert publish(demo) == 1
@@ -237,6 +247,7 @@ def test_boto3_missing(demo, monkeypatch, capsys):
     assert not (demo / LAYER).exists()  # reported before building
 
 
+@pytest.mark.in_process
 def test_no_credentials_no_region_missing_profile(aws, tmp_path, monkeypatch):
     layer = small_zip(tmp_path / "layer.zip")
     settings = PublishSettings(layer_name="errors")
@@ -255,6 +266,7 @@ def test_no_credentials_no_region_missing_profile(aws, tmp_path, monkeypatch):
     assert publish_layer(layer, PublishSettings(layer_name="errors", region=REGION), TARGET).version == 1
 
 
+@pytest.mark.in_process
 def test_bucket_missing_or_in_another_region(aws, tmp_path):
     layer = small_zip(tmp_path / "layer.zip")
     with pytest.raises(PublishError) as error:
@@ -272,6 +284,7 @@ def test_bucket_missing_or_in_another_region(aws, tmp_path):
 DENIED = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: lambda:PublishLayerVersion"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("code, message, expected", [
     ("AccessDeniedException", DENIED,
      (f"Access denied: AWS refused lambda:PublishLayerVersion on layer 'guarded' in eu-west-1 (AccessDeniedException: "
@@ -302,6 +315,7 @@ def test_access_denied_and_rejected_credentials(aws, tmp_path, code, message, ex
 # -- the three entry points through the real tools -------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_console_script_subprocess(aws, aws_env, demo):
     script = Path(sys.executable).with_name("lambda-layer")
 
@@ -339,6 +353,7 @@ share-with = ["111122223333"]
 """
 
 
+@pytest.mark.subprocess
 def test_poetry_lambda_layer_publish(aws, aws_env, index_url, tmp_path):
     root = tmp_path / "poetry-app"
     root.mkdir()
@@ -390,6 +405,7 @@ s3-bucket = "hatch-bucket"
 """
 
 
+@pytest.mark.subprocess
 def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     aws.bucket("hatch-bucket")
     root = tmp_path / "hatch-app"
@@ -428,6 +444,7 @@ class _Terminal(io.StringIO):
         return True
 
 
+@pytest.mark.in_process
 def test_upload_reports_progress_and_bar_only_on_a_terminal(aws, tmp_path):
     from shared_core.publish.aws import LayerApi
     from shared_core.support.reporting import TerminalBar, terminal_bar

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Dict, Iterator, Tuple
 
 import pytest
-from aws_emulator import REGION, BrokenEndpoint, closed_port
 
 from shared_core import LambdaLayerPublisher, PublishError
 from shared_core.cli import main
+from tests.helpers.aws_emulator import REGION, BrokenEndpoint, closed_port
 
 PASSWORD = "EndP0int-Pw-551"
 NAME = "demo-app-py312-arm64"
@@ -83,6 +83,7 @@ def demo(make_project) -> Path:
 # -- the console script and the Python API -----------------------------------------------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("verbose", [(), ("-v",)], ids=["plain", "verbose"])
 @pytest.mark.parametrize("case", CASES)
 def test_console_script(aws, demo, endpoints, monkeypatch, capsys, case, verbose):
@@ -99,6 +100,7 @@ def test_console_script(aws, demo, endpoints, monkeypatch, capsys, case, verbose
     assert aws.versions(NAME) == []
 
 
+@pytest.mark.in_process
 def test_timeout_bounds_a_silent_endpoint_and_defaults_to_60_seconds(aws, demo, endpoints, monkeypatch, capsys):
     """`timeout` from the table; botocore's tries of one read are bounded by it (3 x 1 s here)."""
     with open(demo / "pyproject.toml", "a") as handle:
@@ -114,6 +116,7 @@ def test_timeout_bounds_a_silent_endpoint_and_defaults_to_60_seconds(aws, demo, 
     assert PublishSettings().timeout == DEFAULT_TIMEOUT == 60.0
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("value, shown", [("0", "'0'"), ("nan", "'nan'"), ("soon", "'soon'"), ("3601", "'3601'")])
 def test_timeout_option_is_validated(demo, capsys, value, shown):
     assert main(["publish", "--project", str(demo), "--timeout", value]) == 1
@@ -121,6 +124,7 @@ def test_timeout_option_is_validated(demo, capsys, value, shown):
     assert not (demo / "build").exists()
 
 
+@pytest.mark.in_process
 def test_timeout_key_is_validated(make_project, capsys):
     project = make_project(PYPROJECT + "\n[tool.lambda-layer.publish]\ntimeout = true\n", requirements__txt="fake-a==1.0\n")
     assert main(["publish", "--project", str(project)]) == 1
@@ -128,6 +132,7 @@ def test_timeout_key_is_validated(make_project, capsys):
                                        "above 0 and at most 3600, got True.\n")
 
 
+@pytest.mark.in_process
 def test_default_region_from_the_environment_is_checked_too(aws, demo, monkeypatch, capsys):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu west 1")
     assert main(["publish", "--project", str(demo)]) == 1
@@ -138,6 +143,7 @@ def test_default_region_from_the_environment_is_checked_too(aws, demo, monkeypat
     )
 
 
+@pytest.mark.in_process
 def test_aws_region_wins_over_aws_default_region(aws, demo, monkeypatch, capsys):
     aws_west2 = "us-west-2"
     monkeypatch.setenv("AWS_REGION", aws_west2)
@@ -145,6 +151,7 @@ def test_aws_region_wins_over_aws_default_region(aws, demo, monkeypatch, capsys)
     assert capsys.readouterr().out == f"arn:aws:lambda:{aws_west2}:123456789012:layer:{NAME}:1\n"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("case", CASES)
 def test_python_api(aws, demo, endpoints, monkeypatch, case):
     for key, value in failing_env(case, endpoints).items():
@@ -189,6 +196,7 @@ def poetry_project(offline_env: Dict[str, str], index_url: str, tmp_path_factory
 POETRY_LAYER = "poetry-app-py312-x86_64"
 
 
+@pytest.mark.in_process
 def test_poetry_lambda_layer_publish(aws, poetry_app, poetry_project, endpoints, monkeypatch):
     """In process, through Poetry's Application: the error on stderr, nothing on stdout after the build."""
     code, out, err = poetry_app(f"lambda-layer --project {poetry_project}")  # built once
@@ -221,6 +229,7 @@ architecture = "arm64"
 """
 
 
+@pytest.mark.subprocess
 def test_hatch_publish_lambda_layer(aws, aws_env, endpoints, tmp_path):
     root = tmp_path / "hatch-app"
     root.mkdir()
@@ -243,6 +252,7 @@ def test_hatch_publish_lambda_layer(aws, aws_env, endpoints, tmp_path):
     assert aws.versions(layer) == []
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("verbose", [(), ("-v",)], ids=["plain", "verbose"])
 def test_an_endpoint_password_the_url_pattern_misses_is_masked_too(aws, demo, monkeypatch, capsys, verbose):
     """A space ends what looks like a URL, so the password is masked as a known secret, not by its place."""

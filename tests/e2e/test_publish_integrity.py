@@ -20,13 +20,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from aws_emulator import ACCOUNT, REGION
 
 from shared_core import publish_layer
 from shared_core.cli import main
 from shared_core.errors import PublishError
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.settings.publish import PublishSettings
+from tests.helpers.aws_emulator import ACCOUNT, REGION
+
+pytestmark = pytest.mark.in_process
 
 LAYER = Path("build/lambda/layer/layer.zip")
 NAME = "demo-app-py312-arm64"

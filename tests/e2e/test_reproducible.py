@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-from layer_assertions import names, record_check
 
 from shared_core.support.toolchain import find_uv
+from tests.helpers.layer_assertions import names, record_check
 
 RUNNING = "%d.%d" % sys.version_info[:2]
 PROJECT = f"""\
@@ -64,6 +64,7 @@ def _build_elsewhere(tool: Path, project: Path, cwd: Path, home: Path, umask: in
     return hashlib.sha256(layer.read_bytes()).hexdigest()
 
 
+@pytest.mark.subprocess
 def test_same_bytes_from_two_installs_and_machines(two_installs, offline_env, tmp_path):
     digests = []
     for index, (tool, umask) in enumerate(zip(two_installs, (0o022, 0o077))):
@@ -85,6 +86,7 @@ def test_same_bytes_from_two_installs_and_machines(two_installs, offline_env, tm
     assert f"python/fake_cli/__pycache__/__init__.cpython-{RUNNING.replace('.', '')}.pyc" in files
 
 
+@pytest.mark.in_process
 def test_records_of_a_pip_install_are_rewritten_too(core_env, make_project):
     from shared_core.cli import main
 

@@ -23,31 +23,17 @@ from pathlib import Path
 from typing import Callable, Dict, List, Tuple, Union
 
 import pytest
-from conftest import SECRET, USERNAME
-from layer_assertions import dists, names
-from test_pipeline import run_cli as run_any_cli
-from wheelfactory import make_wheel, module, wheel_sha256
 
 from shared_core.pipeline.fingerprint import fingerprint_path
+from tests.helpers.builds import LAYER, POETRY_PROJECT, SIX, VERSION, pinned, poetry_lock
+from tests.helpers.builds import run_pinned_cli as run_cli
+from tests.helpers.indexes import SECRET, USERNAME
+from tests.helpers.layer_assertions import dists, names
+from tests.helpers.paths import REPO_ROOT as CHECKOUT
+from tests.helpers.wheelfactory import make_wheel, module, wheel_sha256
 
-LAYER = Path("build/lambda/layer/layer.zip")
-#: The target of most builds here: a runtime AWS has not deprecated (so no warning joins the output
-#: these tests compare exactly), with its interpreter on PATH or in pyenv for the bytecode.
-VERSION = "3.12"
 #: A second target, for the cases that need another interpreter than the first.
 OTHER_VERSION = "3.13"
-CHECKOUT = Path(__file__).resolve().parents[2]
-
-
-def pinned(args: Tuple[str, ...]) -> Tuple[str, ...]:
-    """``args`` with ``--python VERSION`` unless they choose a target: the running interpreter may be
-    a deprecated runtime, whose warning would join the output compared here."""
-    return args if "--python" in args else ("--python", VERSION, *args)
-
-
-def run_cli(project: Path, *args: str) -> int:
-    """``lambda-layer build`` in process, for :data:`VERSION` unless ``args`` say otherwise."""
-    return run_any_cli(project, *pinned(args))
 
 
 def console(project: Path, env: Dict[str, str], *args: str, **popen) -> subprocess.Popen:
@@ -75,6 +61,7 @@ def cache_entries(cache: Path) -> Dict[str, Path]:
     return {marshal.loads(path.read_bytes()[16:-32]).co_filename: path for path in (cache / "bytecode-v2").rglob("*.pyc")}
 
 
+@pytest.mark.in_process
 def test_damaged_cache_entries_are_recompiled_and_replaced(core_env, make_project, monkeypatch, tmp_path, capsys):
     cache = tmp_path / "cache"
     monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(cache))
@@ -115,6 +102,7 @@ def test_damaged_cache_entries_are_recompiled_and_replaced(core_env, make_projec
 # -- 2. a cache that cannot be used costs speed only; a layer without its bytecode is never "up to date"
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("breakage", ["shards-are-files", "cache-is-a-file"])
 def test_unusable_cache_still_gives_every_pyc(core_env, make_project, monkeypatch, tmp_path, capsys, breakage):
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nsix==1.16.0\n")
@@ -145,6 +133,7 @@ def test_unusable_cache_still_gives_every_pyc(core_env, make_project, monkeypatc
     assert "Layer is up to date" in capsys.readouterr().out
 
 
+@pytest.mark.in_process
 def test_layer_without_bytecode_is_never_up_to_date(core_env, make_project, monkeypatch, tmp_path, capsys):
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
     layer, fingerprint = project / LAYER, fingerprint_path(project / LAYER)
@@ -183,6 +172,7 @@ def assert_incomplete(err: str) -> None:
     )
 
 
+@pytest.mark.in_process
 def test_module_that_gets_no_pyc_makes_the_layer_incomplete(core_env, make_project, monkeypatch, tmp_path, capsys):
     """A valid module whose ``__pycache__`` cannot be created (a file has that name) gets no .pyc."""
     extra = tmp_path / "extra-wheels"
@@ -209,6 +199,7 @@ def test_module_that_gets_no_pyc_makes_the_layer_incomplete(core_env, make_proje
 # -- 3. a symlinked output is refused: neither replaced nor written through --------------------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("output", [None, "dist/layer.zip"])
 def test_symlinked_output_is_neither_replaced_nor_written_through(core_env, make_project, tmp_path, capsys, output):
     """The tool writes no links, so a link at the zip's path is never its own to delete, even one to a layer."""
@@ -235,6 +226,7 @@ def test_symlinked_output_is_neither_replaced_nor_written_through(core_env, make
 # -- 4. hashes: all or nothing is refused; a mismatch always stops ---------------------------------
 
 
+@pytest.mark.in_process
 def test_partly_hashed_pins_are_refused(core_env, make_project, wheelhouse, capsys):
     """Checked before any installer runs (pip or uv alike)."""
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\n")
@@ -257,6 +249,7 @@ def test_partly_hashed_pins_are_refused(core_env, make_project, wheelhouse, caps
 # -- 5. index options in a requirements file are honoured (or refused), never dropped ---------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("installer, pins", [
     ("uv", "fake-a==1.0\nfake-b==1.0\n"),
     ("pip", "fake-a==1.0\nfake-b==1.0\n"),
@@ -288,6 +281,7 @@ def test_index_url_in_requirements_is_used_with_masked_credentials(
     assert "401" in err and SECRET not in out + err and "Traceback" not in err
 
 
+@pytest.mark.in_process
 def test_no_index_and_relative_find_links_are_honoured(core_env, make_project, monkeypatch, wheelhouse):
     monkeypatch.delenv("UV_FIND_LINKS")  # offline, no find-links: only the file's own options can work
     project = make_project(requirements__txt="--no-index\n--find-links wheels\nfake-a==1.0\nfake-b==1.0\n")
@@ -298,6 +292,7 @@ def test_no_index_and_relative_find_links_are_honoured(core_env, make_project, m
     assert dists(project / LAYER) == {"fake-a", "fake-b"}
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("line", ["--pre", "--no-binary :all:", "--use-feature=truststore"])
 def test_other_requirements_options_are_refused_by_name(core_env, make_project, capsys, line):
     project = make_project(requirements__txt=f"{line}\nfake-a==1.0\n")
@@ -322,6 +317,7 @@ def uv_lock(project: Path, env: Dict[str, str]) -> None:
     subprocess.run([find_uv(), "lock", "--quiet"], cwd=project, env=env, check=True, timeout=60)
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("case, message", [
     ("emptied pyproject", "error: pyproject.toml declares no [project] (and no [tool.uv.workspace]), but uv.lock was "
      "generated for emptied. Restore pyproject.toml, or run `uv lock` if the project really has no dependencies.\n"),
@@ -356,6 +352,7 @@ def test_empty_results_are_errors_and_keep_the_zip(core_env, make_project, capsy
 # -- 7. the API zipper packs a directory once, under its real path ----------------------------------
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("alias, real", [("aaa_alias", "zzz_pkg"), ("zzz_alias", "aaa_pkg")])
 def test_directory_symlink_packs_the_real_package_once(core_env, make_project, alias, real):
     from shared_core import LambdaLayerZipper, LayerBuildToolEnum
@@ -372,6 +369,7 @@ def test_directory_symlink_packs_the_real_package_once(core_env, make_project, a
 # -- 8. one build per output at a time ---------------------------------------------------------------
 
 
+@pytest.mark.subprocess
 def test_concurrent_builds_take_turns(core_env, make_project):
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nsix==1.16.0\n")
     running = [console(project, core_env, "--force") for _ in range(3)]
@@ -384,6 +382,7 @@ def test_concurrent_builds_take_turns(core_env, make_project):
     assert leftovers(project / LAYER.parent) == []
 
 
+@pytest.mark.subprocess
 def test_a_held_lock_makes_the_next_build_wait_then_stop(core_env, make_project):
     project = make_project(requirements__txt="fake-b==1.0\n")
     lock = project / "build/lambda/layer/.lambda-layer.lock"
@@ -408,6 +407,7 @@ def test_a_held_lock_makes_the_next_build_wait_then_stop(core_env, make_project)
 # -- 9. what a killed build left is removed by the next one -----------------------------------------
 
 
+@pytest.mark.subprocess
 def test_next_build_removes_what_a_killed_build_left(core_env, make_project, capsys):
     project = make_project(requirements__txt="fake-a==1.0\nfake-b==1.0\nsix==1.16.0\n")
     build_dir = project / LAYER.parent
@@ -443,23 +443,7 @@ def test_next_build_removes_what_a_killed_build_left(core_env, make_project, cap
 # -- 10. the error contract: one paragraph naming the file and the fix, never a traceback ---------
 
 
-POETRY_PROJECT = (
-    '[project]\nname = "p"\nversion = "1"\nrequires-python = ">=3.9"\ndependencies = ["six"]\n'
-    "[tool.poetry]\npackage-mode = false\n"
-)
-SIX = '[[package]]\nname = "six"\nversion = "1.16.0"\ngroups = ["main"]\n'
 DIRECTORY, REMOVED = "a directory where the file belongs", "no such file"
-
-
-def poetry_lock(packages: str) -> Callable[[Path], bytes]:
-    """A poetry.lock for POETRY_PROJECT holding ``packages``, fresh for the pyproject.toml beside it."""
-    def write(root: Path) -> bytes:
-        from shared_core.pins.poetry_lock import poetry_content_hash
-        from shared_core.support.user_files import tomllib
-
-        digest = poetry_content_hash(tomllib.loads((root / "pyproject.toml").read_text()))
-        return f'{packages}\n[metadata]\nlock-version = "2.1"\npython-versions = ">=3.9"\ncontent-hash = "{digest}"\n'.encode()
-    return write
 
 
 @dataclass(frozen=True)
@@ -531,6 +515,7 @@ def bad_project(make_project: Callable[..., Path], bad: BadInput) -> Path:
     return root
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_inputs_are_one_paragraph(core_env, make_project, capsys, case):
     bad = BAD_INPUTS[case]
@@ -540,6 +525,7 @@ def test_bad_inputs_are_one_paragraph(core_env, make_project, capsys, case):
     assert not (root / LAYER).exists()
 
 
+@pytest.mark.subprocess
 def test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip(core_env, make_project):
     """A file size limit makes the zip's write fail mid-way, as a full disk does."""
     files = {f"fake_big/m{i:03d}.py": os.urandom(900) for i in range(80)}  # each file small, the zip not
@@ -569,6 +555,7 @@ def test_a_failed_write_of_the_zip_is_one_paragraph_and_keeps_the_old_zip(core_e
     assert leftovers(project / LAYER.parent) == []
 
 
+@pytest.mark.in_process
 def test_pip_with_an_unreachable_index_says_so(core_env, make_project, monkeypatch, capsys):
     for variable in ("PIP_NO_INDEX", "PIP_FIND_LINKS"):
         monkeypatch.delenv(variable)
@@ -583,6 +570,7 @@ def test_pip_with_an_unreachable_index_says_so(core_env, make_project, monkeypat
     assert "No wheel" not in err and err.count("\n") == 1
 
 
+@pytest.mark.in_process
 def test_a_bug_shows_its_traceback_only_with_verbose(core_env, make_project, monkeypatch, capsys):
     import shared_core.pipeline.layer_build
 
@@ -605,6 +593,7 @@ def test_a_bug_shows_its_traceback_only_with_verbose(core_env, make_project, mon
 FOUND_DURING_THE_BUILD = ("poetry.lock package without version", "output folder is a file")
 
 
+@pytest.mark.in_process
 @pytest.mark.parametrize("case", [case for case, bad in BAD_INPUTS.items() if "--tool" not in bad.args])
 def test_bad_inputs_through_the_poetry_command(poetry_app, make_project, case):
     bad = BAD_INPUTS[case]
@@ -615,8 +604,9 @@ def test_bad_inputs_through_the_poetry_command(poetry_app, make_project, case):
     assert not (root / LAYER).exists()
 
 
+@pytest.mark.in_process
 def test_a_file_system_error_through_the_hatch_builder(core_env, tmp_path, capsys):
-    from test_hatch_plugin import in_process_builder, pyproject
+    from tests.helpers.hatch_projects import in_process_builder, pyproject
 
     root = tmp_path / "hatch-project"
     root.mkdir()

@@ -1,6 +1,6 @@
 """The layer is verified as a result, however it was reached (issue 18, cases 1, 10, 11, 15 and 16).
 
-Real installs of hostile fixture wheels (``tests/wheelfactory.py``) through the console script
+Real installs of hostile fixture wheels (``tests/helpers/wheelfactory.py``) through the console script
 and the Python API: the dependency closure for the target's markers, versions and extras;
 ownership deciding what exclusion and slimming remove (a package called ``bin``, sourceless
 bytecode, two distributions owning ``cv2/``); modules that do not compile for the target; and the
@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Dict, Set
 
 import pytest
-from layer_assertions import dists, names
-from wheelfactory import PYC_TAG, wheel_sha256
 
 from shared_core import IncompleteLayerError, LambdaLayerZipper, LayerBuildToolEnum, fingerprint_path
 from shared_core.cli import main
 from shared_core.support.toolchain import find_uv
+from tests.helpers.layer_assertions import dists, names
+from tests.helpers.wheelfactory import PYC_TAG, wheel_sha256
+
+pytestmark = pytest.mark.in_process
 
 LAYER = Path("build/lambda/layer/layer.zip")
 ARTIFACTS = "build/lambda/layer/artifacts/python"

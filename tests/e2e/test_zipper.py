@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence, Set
 
 import pytest
-from layer_assertions import dists, names, tops
 
 from shared_core import LambdaLayerZipper, LayerBuildToolEnum, LayoutError, SizeLimitError, SymlinkEscapeError
 from shared_core.support.toolchain import find_uv
+from tests.helpers.layer_assertions import dists, names, tops
+
+pytestmark = pytest.mark.in_process
 
 ARTIFACTS = "build/lambda/layer/artifacts/python"
 

@@ -2,7 +2,8 @@
 
 boto3 reaches the emulator through ``AWS_ENDPOINT_URL`` with dummy credentials; no AWS configuration
 of the machine leaks in (config and credentials files point nowhere, instance metadata is off).
-A test module imports the fixtures it uses (``from aws_emulator import aws, aws_env, ...``).
+``tests/conftest.py`` loads this module as a plugin (``pytest_plugins``), so its fixtures reach every test;
+its constants and classes are imported (``from tests.helpers.aws_emulator import REGION``).
 
 :class:`FaultProxy` stands between the tool and moto: it forwards every request and answers as moto
 does, except for the faults a test arms (answer 500 after moto created the version, or instead of

@@ -1,52 +1,17 @@
-"""Step 1b, pure pieces: the installer command lines and the platform audit."""
+"""shared_core.install.audit: the platform audit on hand-made trees, reading every file by its content."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
 
 from shared_core.errors import PlatformMismatchError
 from shared_core.install.audit import audit_tree
-from shared_core.install.commands import InstallRequest, pip_command, uv_command
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.pins.model import Pin
-from shared_core.support.toolchain import find_uv
+from tests.helpers.binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
 
 ARM_312 = LambdaTarget.create("3.12", "arm64")
-PINS = (Pin("requests", "2.32.3", ("sha256:aa",)), Pin("PyYAML", "6.0.2", ("sha256:bb",)))
-
-
-def test_uv_command_targets_the_runtime_wheels_only_with_hashes(tmp_path):
-    request = InstallRequest(PINS, ARM_312, tmp_path / "python")
-    assert uv_command(request, tmp_path / "req.txt") == [
-        find_uv(), "pip", "install", "--target", str(tmp_path / "python"),
-        "--python-platform", "aarch64-manylinux_2_34", "--python-version", "3.12",
-        "--python", sys.executable, "--no-deps", "--link-mode", "hardlink", "-r", str(tmp_path / "req.txt"),
-        "--only-binary", ":all:", "--require-hashes",
-    ]
-
-
-def test_uv_command_allows_only_the_named_sdists_and_no_hashes_when_no_pin_has_one(tmp_path):
-    pins = (Pin("requests", "2.32.3"), Pin("PyYAML", "6.0.2"))
-    request = InstallRequest(pins, ARM_312, tmp_path / "python", allow_sdist=("pyyaml",))
-    command = uv_command(request, tmp_path / "req.txt", dry_run=True)
-    assert command[-3:] == ["--only-binary", "requests", "--dry-run"]
-    assert "--require-hashes" not in command and ":all:" not in command
-
-
-def test_pip_command_lists_every_manylinux_tag_of_the_runtime(tmp_path):
-    request = InstallRequest(PINS, LambdaTarget.create("3.11", "x86_64"), tmp_path / "python", installer="pip")
-    command = pip_command(request, tmp_path / "req.txt")
-    platforms = [command[i + 1] for i, arg in enumerate(command) if arg == "--platform"]
-    assert platforms[:3] == ["manylinux_2_26_x86_64", "manylinux_2_25_x86_64", "manylinux_2_24_x86_64"]
-    assert platforms[-3:] == ["manylinux_2_5_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"]
-    assert "manylinux_2_27_x86_64" not in platforms and len(platforms) == 25
-    abis = [command[i + 1] for i, arg in enumerate(command) if arg == "--abi"]
-    assert abis == ["cp311", "abi3", "none"]
-    assert command[-2:] == ["--only-binary=:all:", "--require-hashes"]
 
 
 def _dist(root: Path, name: str, tag: str) -> None:
@@ -177,26 +142,6 @@ def test_audit_refuses_a_binary_needing_a_newer_glibc_than_the_runtimes(tmp_path
     assert str(error.value) == _refusal(target, f"lib/libneeds.so.1 {problem}")
 
 
-def test_pyc_magic_numbers_are_those_of_each_interpreter_here():
-    """lambda_runtime's table against every interpreter of a Lambda version this machine has."""
-    import subprocess
-
-    from shared_core.lambda_runtime import SUPPORTED_PYTHON_VERSIONS
-    from shared_core.support.toolchain import find_interpreter
-
-    checked = []
-    for version in SUPPORTED_PYTHON_VERSIONS:
-        target = LambdaTarget.create(version, "x86_64")
-        interpreter = find_interpreter(target)
-        if interpreter is None:
-            continue
-        magic = subprocess.run([interpreter, "-c", "import importlib.util, sys; sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())"],
-                               capture_output=True, text=True, check=True).stdout
-        assert bytes.fromhex(magic) == target.pyc_magic, version
-        checked.append(version)
-    assert "%d.%d" % sys.version_info[:2] in checked
-
-
 def test_audit_reports_a_library_once_not_through_its_symlinks(tmp_path):
     """``libfoo.so -> libfoo.so.1``: the file is checked once, by its own name, and so is every file after the link."""
     _dist(tmp_path, "fast", "cp312-cp312-manylinux_2_17_aarch64")
@@ -236,79 +181,3 @@ def test_audit_shows_twenty_problems_then_counts_the_rest(tmp_path, count, shown
         audit_tree(tmp_path, ARM_312)
     shown = [f"d{index:02d}-1.0.dist-info is tagged cp312-cp312-win_amd64" for index in range(min(count, 20))]
     assert str(error.value) == _refusal(ARM_312, *shown).replace(". Pin versions", shown_suffix + ". Pin versions", 1)
-
-
-def test_the_bytecode_interpreters_full_version_is_known():
-    """Part of the fingerprint: a new patch release of the compiling interpreter means a rebuild."""
-    import platform
-
-    from shared_core.support.toolchain import find_interpreter, interpreter_release
-
-    running = LambdaTarget.create("%d.%d" % sys.version_info[:2], "x86_64")
-    assert interpreter_release(find_interpreter(running)) == platform.python_version()
-
-
-def test_an_interpreter_named_for_the_target_but_of_another_version_is_not_used(tmp_path, monkeypatch):
-    """A ``python3.13`` on PATH that is really this interpreter (a stale shim, a symlink) would compile
-    the layer's bytecode for the wrong version: only one that reports 3.13 itself is taken."""
-    import os
-    import subprocess
-
-    from shared_core.support.toolchain import find_interpreter
-
-    assert "%d.%d" % sys.version_info[:2] != "3.13"
-    shim = tmp_path / "bin" / "python3.13"
-    shim.parent.mkdir()
-    shim.write_text(f"#!/bin/sh\nexec {sys.executable} \"$@\"\n")
-    shim.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}{os.environ['PATH']}")
-    found = find_interpreter(LambdaTarget.create("3.13", "x86_64"))
-    assert found is not None, "needs a Python 3.13 interpreter in pyenv or for `uv python find` (as test_robustness)"
-    reported = subprocess.run([found, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-    assert reported == "3.13"
-
-
-def test_modules_that_do_not_compile_are_named_five_then_counted(tmp_path):
-    """The plural message: owners where a RECORD names them, the first five, then how many more."""
-    from shared_core.errors import InvalidPythonError
-    from shared_core.install.bytecode import BytecodeResult
-    from shared_core.install.staging import _check_invalid_python
-    from shared_core.support.reporting import PrintReporter
-
-    info = tmp_path / "newer-2.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: newer\nVersion: 2.0\n")
-    (info / "RECORD").write_text("".join(f"newer/m{index}.py,,\n" for index in range(7)))
-    invalid = tuple((f"newer/m{index}.py", "SyntaxError: invalid syntax at line 1") for index in range(7))
-    bytecode = BytecodeResult(True, sys.executable, "compiled", files=3, invalid=invalid)
-    with pytest.raises(InvalidPythonError) as error:
-        _check_invalid_python(bytecode, tmp_path, LambdaTarget.create("3.11", "x86_64"), False, PrintReporter())
-    shown = "; ".join(f"newer/m{index}.py of newer 2.0 (SyntaxError: invalid syntax at line 1)" for index in range(5))
-    assert str(error.value) == (
-        f"7 modules do not compile with Python 3.11, so importing them on python3.11 fails: {shown}; and 2 more. Pin "
-        "releases that support Python 3.11 (or target the runtime they need), or exclude their distributions "
-        "(`exclude-packages`, --exclude); to ship them as source anyway, set `allow-invalid-python = true` "
-        "(--allow-invalid-python). Nothing was written; the previous layer zip is unchanged."
-    )
-    assert bytecode.shortfall() == ("7 of 10 modules are not valid Python for the target and ship as source only "
-                                    "(first: newer/m0.py: SyntaxError: invalid syntax at line 1)")
-    assert not bytecode.complete
-
-
-def test_a_pyenv_shim_is_tried_after_the_interpreters_it_chooses_from(tmp_path, monkeypatch):
-    """A shim is a shell script that costs a tenth of a second on every build (up-to-date ones too)."""
-    import os
-
-    from shared_core.support.toolchain import _candidates
-
-    root = tmp_path / "pyenv"
-    shim = root / "shims" / "python3.12"
-    versions = [root / "versions" / release / "bin" / "python3.12" for release in ("3.12.1", "3.12.4")]
-    for path in (shim, *versions):
-        path.parent.mkdir(parents=True)
-        path.write_text("#!/bin/sh\n")
-        path.chmod(0o755)
-    monkeypatch.setenv("PYENV_ROOT", str(root))
-    monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}/nonexistent")
-    assert _candidates("3.12") == [str(versions[1]), str(versions[0]), str(shim)]

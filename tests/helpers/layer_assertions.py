@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 from typing import Dict, List, Set, Tuple
 
-from wheelfactory import record_hash
+from tests.helpers.wheelfactory import record_hash
 
 
 def member_sizes(layer: Path) -> Dict[str, int]:

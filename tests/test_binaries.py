@@ -7,7 +7,8 @@ import platform
 import struct
 
 import pytest
-from binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
+
+from tests.helpers.binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
 
 HOST_MACHINE = {"x86_64": "x86_64", "AMD64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}[platform.machine()]
 

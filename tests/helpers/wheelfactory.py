@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence
 
-from binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
+from tests.helpers.binaries import elf_shared_object, java_class, macho_bundle, macho_universal, pe_dll
 
 
 def record_hash(data: bytes) -> str:
