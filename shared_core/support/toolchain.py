@@ -15,12 +15,17 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from shared_core.errors import InstallError, LayerError
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.support.reporting import mask_credentials
+
+#: ``uv.find_uv_bin`` is not safe to call from two threads at once (it reads ``sysconfig`` while
+#: another call initialises it), and several targets resolve on threads: one search at a time.
+_FIND_UV = threading.Lock()
 
 
 def find_uv() -> str:
@@ -31,7 +36,8 @@ def find_uv() -> str:
     try:
         from uv import find_uv_bin
 
-        return find_uv_bin()
+        with _FIND_UV:
+            return find_uv_bin()
     except Exception:  # the uv package is missing or its binary is not installed
         pass
     found = shutil.which("uv")
@@ -233,7 +239,9 @@ def _ask(python: str, code: str) -> Optional[str]:
     return probe.stdout.strip() if probe.returncode == 0 else None
 
 
-#: X.Y.Z of each interpreter a probe found, so the fingerprint does not start it a second time.
+#: X.Y.Z of each interpreter a search just probed, so the build that searched does not start it a
+#: second time; taken once (:func:`interpreter_release`): a later build asks again, since the
+#: interpreter may have been upgraded in between (the search itself is cached per environment).
 _RELEASES: Dict[str, str] = {}
 
 
@@ -303,4 +311,4 @@ def interpreter_release(interpreter: Optional[str]) -> Optional[str]:
         return None
     if interpreter == sys.executable:
         return platform.python_version()
-    return _RELEASES.get(interpreter) or _ask(interpreter, "import platform; print(platform.python_version())")
+    return _RELEASES.pop(interpreter, None) or _ask(interpreter, "import platform; print(platform.python_version())")

@@ -52,3 +52,39 @@ def test_a_pyenv_shim_is_tried_after_the_interpreters_it_chooses_from(tmp_path, 
     monkeypatch.setenv("PYENV_ROOT", str(root))
     monkeypatch.setenv("PATH", f"{shim.parent}{os.pathsep}/nonexistent")
     assert _candidates("3.12") == [str(versions[1]), str(versions[0]), str(shim)]
+
+
+_FIND_UV_AT_ONCE = """
+import sys, threading
+sys.path.insert(0, sys.argv[1])
+from shared_core.support.toolchain import find_uv
+barrier, found = threading.Barrier(8), []
+def find():
+    barrier.wait()
+    try:
+        found.append(find_uv())
+    except Exception as error:
+        found.append(repr(error))
+threads = [threading.Thread(target=find) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(len(set(found)), found[0])
+"""
+
+
+def test_find_uv_from_many_threads_at_once_finds_the_same_uv():
+    """Several targets resolve on threads, and uv's own finder is not thread-safe on first use: each run
+    is a fresh interpreter, where nothing has imported uv yet."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers.paths import REPO_ROOT
+
+    env = {key: value for key, value in os.environ.items() if key != "HATCH_UV"}
+    for _ in range(12):
+        said = subprocess.run([sys.executable, "-c", _FIND_UV_AT_ONCE, str(REPO_ROOT)], capture_output=True, text=True,
+                              env=env, check=True).stdout.split()
+        assert said[0] == "1" and os.path.basename(said[1]) == "uv", said
