@@ -29,15 +29,15 @@ class LambdaLayerHatchPublisher(PublisherInterface):
         from .reporting import abort_for_user
 
         try:
-            arn = self._publish(artifacts, options)
+            arns = self._publish(artifacts, options)
         except (Exception, KeyboardInterrupt) as exc:  # LayerError, disk full, read-only folder, undecodable file
             abort_for_user(self.app, exc, publishing=True)
             return
-        if arn:  # stdout's only line (Hatch's messages go to stderr): scripts capture it
+        for arn in arns:  # stdout's only lines, one per target (Hatch's messages go to stderr): scripts capture them
             self.app.display(arn)
 
-    def _publish(self, artifacts: List[str], options: Dict[str, Any]) -> Any:
-        from shared_core import ConfigError, PublishSettings, load_boto3, publish_built_layer
+    def _publish(self, artifacts: List[str], options: Dict[str, Any]) -> List[str]:
+        from shared_core import ConfigError, PublishSettings, check_layer_names, load_boto3, publish_builds
 
         from .builder import LambdaLayerHatchBuilder
         from .reporting import HatchReporter
@@ -61,10 +61,11 @@ class LambdaLayerHatchPublisher(PublisherInterface):
         project = builder.project()
         settings = project.publish_settings({keys[key]: value for key, value in given.items()},
                                             named={attribute: f"Option `-o {key}`" for key, attribute in keys.items()})
+        check_layer_names(settings, project, project.layer_config())
         reporter = HatchReporter(self.app)
-        outcome = builder.build_layer_zip(reporter, force=flags.get("force", False), snapshot=True)
-        result = publish_built_layer(outcome, settings, project, reporter, dry_run=flags.get("dry-run", False))
-        return result.layer_version_arn
+        builds = builder.build_layer_zips(reporter, force=flags.get("force", False), snapshot=True)
+        results = publish_builds(builds, settings, project, reporter, dry_run=flags.get("dry-run", False))
+        return [result.layer_version_arn for result in results if result.layer_version_arn]
 
 
 def _flag(value: Any, key: str) -> bool:

@@ -157,13 +157,15 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
 
     def _run(self, reporter: Any) -> int:
         """Build the layer (the publish command runs its own ``_run`` on the same project)."""
-        from shared_core import LayerBuildToolEnum, build_layer
+        from shared_core import LayerBuildToolEnum, build_layers
 
         project = self._project()
         config = project.layer_config(self._given(self._layer_settings()))
-        outcome = build_layer(project, config, reporter, build_tool=LayerBuildToolEnum.poetry,
+        builds = build_layers(project, config, reporter, build_tool=LayerBuildToolEnum.poetry,
                               pin_source=self._lock_source(project, config, reporter), force=bool(self.option("force")))
-        reporter.info(str(outcome.path))
+        for outcome in builds.outcomes:
+            reporter.info(str(outcome.path))
+        builds.raise_failures()
         return 0
 
     @staticmethod

@@ -55,11 +55,12 @@ the command line wins. Credentials come from boto3's standard chain. Needs boto3
         project = self._project()
         config = project.layer_config(self._given(self._layer_settings()))
         settings = project.publish_settings(self._given(_publish_settings_class()))
-        result = build_and_publish(
+        results = build_and_publish(
             project, config, settings, reporter, build_tool=LayerBuildToolEnum.poetry,
             pin_source=self._lock_source(project, config, reporter), force=bool(self.option("force")),
             dry_run=bool(self.option("dry-run")),
         )
-        if result.layer_version_arn:
-            self.line(result.layer_version_arn, verbosity=Verbosity.QUIET)
+        for result in results:  # one ARN line per target, also with -q: scripts capture them
+            if result.layer_version_arn:
+                self.line(result.layer_version_arn, verbosity=Verbosity.QUIET)
         return 0

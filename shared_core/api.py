@@ -68,7 +68,7 @@ class LambdaLayerBuilder:
         announce_target(choice, reporter)
         source = self.pin_source or default_pin_source(project.root, project.data, self.build_tool, config)
         interpreter = find_interpreter(choice.target) if config.compile_bytecode else None
-        with layer_lock(project.paths, config.output_path(project.root), reporter):
+        with layer_lock(project.paths, config.output_path(project.root, choice.target.name), reporter):
             return stage_dependencies(project.paths, config, source, choice.target, interpreter, reporter)
 
 
@@ -95,10 +95,10 @@ class LambdaLayerZipper:
         config = self.config or project.layer_config()
         if self.ignore_package_list is not None:
             config = replace(config, default_excludes=False, exclude_packages=tuple(self.ignore_package_list))
-        output = config.output_path(project.root)
+        target = choose_target(config, project.requires_python).target
+        output = config.output_path(project.root, target.name)
         check_output_ownership(project.paths, config.requirements, output, "Change `output` in [tool.lambda-layer].")
         root = project.paths.staged_site_packages(LayerBuildToolEnum(self.build_tool))
-        target = choose_target(config, project.requires_python).target
         interpreter = find_interpreter(target) if config.drop_package_tests else None
         staged = replace(LayerInstallResult.of_tree(root, target, interpreter), requested_extras=self.requested_extras)
         reporter = _reporter(self.reporter, self.verbose)
@@ -133,13 +133,17 @@ class LambdaLayerPublisher:
     reporter: Optional[Reporter] = None
 
     def run(self) -> PublishResult:
+        """Publish the one target the settings name (``shared_core.build_and_publish`` publishes several)."""
         project = Project.load(Path(self.path_pyproject_toml), surface=API)
         given = {"layer_name": self.layer_name, "s3_bucket": self.s3_bucket, "s3_prefix": self.s3_prefix,
                  "region": self.region, "profile": self.profile, "description": self.description,
                  "license_info": self.license_info, "share_with": tuple(self.share_with), "timeout": self.timeout}
         settings = (apply_command_line(self.settings, given) if self.settings is not None
                     else project.publish_settings(given))
-        return build_and_publish(
-            project, self.config or project.layer_config(), settings, self.reporter or PrintReporter(verbose=self.verbose),
+        config = self.config or project.layer_config()
+        choose_target(config, project.requires_python)  # several: an error naming them
+        [result] = build_and_publish(
+            project, config, settings, self.reporter or PrintReporter(verbose=self.verbose),
             build_tool=self.build_tool, force=self.force, dry_run=self.dry_run,
         )
+        return result

@@ -80,6 +80,8 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"lambda-layer-build {__version__}")
     commands = root.add_subparsers(dest="command", required=True)
     add_build_options(commands.add_parser("build", help="pin, install for the Lambda runtime, exclude, slim and zip"))
+    add_build_options(commands.add_parser(
+        "manifest", help="build if needed, then print each target's manifest as one line of JSON (for scripts)"))
     publish = commands.add_parser("publish", help="build if needed, then upload and publish a layer version (only when the layer changed)")
     add_build_options(publish)
     add_settings(publish, PublishSettings)
@@ -95,22 +97,29 @@ def _run(args: argparse.Namespace, reporter: PrintReporter) -> int:
         from shared_core.pipeline.layer_publish import build_and_publish
 
         settings = project.publish_settings(given_settings(args, PublishSettings))
-        result = build_and_publish(project, config, settings, reporter, build_tool=tool, force=args.force,
-                                   dry_run=args.dry_run)
-        if result.layer_version_arn:  # the last line on stdout, also with -q: scripts capture it
-            print(result.layer_version_arn)
+        results = build_and_publish(project, config, settings, reporter, build_tool=tool, force=args.force,
+                                    dry_run=args.dry_run)
+        for result in results:  # the last lines on stdout, one per target, also with -q: scripts capture them
+            if result.layer_version_arn:
+                print(result.layer_version_arn)
         return 0
-    from shared_core.pipeline.layer_build import build_layer
+    from shared_core.pipeline.layer_build import build_layers
 
-    outcome = build_layer(project, config, reporter, build_tool=tool, force=args.force)
-    if not args.quiet:
-        print(outcome.path)
+    builds = build_layers(project, config, reporter, build_tool=tool, force=args.force)
+    for outcome in builds.outcomes:
+        if args.command == "manifest":
+            print(outcome.manifest.to_line() if outcome.manifest else "null", flush=True)
+        elif not args.quiet:
+            print(outcome.path)
+    builds.raise_failures()
     return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parser().parse_args(argv)
-    reporter = PrintReporter(verbose=args.verbose, quiet=args.quiet)
+    # `manifest` keeps stdout for the JSON: the build says only warnings (and, with -v, everything) on stderr
+    quiet = args.quiet or (args.command == "manifest" and not args.verbose)
+    reporter = PrintReporter(verbose=args.verbose, quiet=quiet, stdout=sys.stderr if args.command == "manifest" else None)
     try:
         return _run(args, reporter)
     except (Exception, KeyboardInterrupt) as exc:  # one paragraph for what the user can fix, a traceback for a bug

@@ -84,6 +84,10 @@ class EmptyLayerError(LayerError):
     """The build would give a layer without a single file (Lambda refuses an empty zip)."""
 
 
+class TargetsFailedError(LayerError):
+    """Some of several targets failed to build: one paragraph per target, under its name."""
+
+
 class BuildLockError(LayerError):
     """Another build of the same output did not finish in time."""
 

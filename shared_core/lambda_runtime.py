@@ -189,6 +189,11 @@ class LambdaTarget:
         return f"python{self.python_version}"
 
     @property
+    def name(self) -> str:
+        """``py312-arm64``: the target in paths, layer names and tables."""
+        return f"py{self.python_version.replace('.', '')}-{self.architecture}"
+
+    @property
     def cpython_tag(self) -> str:
         major, minor = self.version_tuple
         return f"cp{major}{minor}"

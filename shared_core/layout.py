@@ -16,6 +16,9 @@ from shared_core.errors import LayoutError
 
 #: The layer zip's path relative to the project when ``output`` is not set.
 DEFAULT_OUTPUT = "build/lambda/layer/layer.zip"
+#: Where each layer goes when a build makes several, one folder per target.
+TARGET_PLACEHOLDER = "{target}"
+DEFAULT_MULTI_OUTPUT = f"build/lambda/layer/{TARGET_PLACEHOLDER}/layer.zip"
 #: The file name used when ``output`` names a directory.
 LAYER_ZIP_NAME = "layer.zip"
 #: The ignore file's name, and (below) its text.
@@ -26,17 +29,22 @@ IGNORE_FILE_NAME = ".gitignore"
 IGNORE_FILE_TEXT = "# Created by lambda-layer-build: everything here is build output.\n*\n"
 
 
-def layer_output_path(project_root: Path, output: Optional[str]) -> Path:
-    """``output`` relative to the project (default ``build/lambda/layer/layer.zip``).
+def layer_output_path(project_root: Path, output: Optional[str], target: str, several: bool) -> Path:
+    """``output`` relative to the project (default ``build/lambda/layer/layer.zip``) for ``target``
+    (``py312-arm64``); ``several``: the build makes more than one layer, each needs a place of its own.
 
-    An existing directory, or a path ending in ``/``, means "put ``layer.zip`` there". The folder
-    is resolved, the zip's own name is not: a symlink there is replaced by the new zip, never
-    written through (its target stays as it is).
+    ``{target}`` in ``output`` is the target's name. An existing directory, or a path ending in
+    ``/``, means "put ``layer.zip`` there" (in a folder per target when there are several). The
+    folder is resolved, the zip's own name is not: a symlink there is replaced by the new zip,
+    never written through (its target stays as it is).
     """
-    path = Path(project_root) / DEFAULT_OUTPUT
-    if output:
-        path = Path(project_root) / Path(output).expanduser()
+    if not output:
+        path = Path(project_root) / (DEFAULT_MULTI_OUTPUT if several else DEFAULT_OUTPUT).replace(TARGET_PLACEHOLDER, target)
+    else:
+        path = Path(project_root) / Path(output.replace(TARGET_PLACEHOLDER, target)).expanduser()
         if output.endswith(("/", os.sep)) or path.is_dir():
+            if several and TARGET_PLACEHOLDER not in output:
+                path = path / target
             path = path / LAYER_ZIP_NAME
     return path.parent.resolve() / path.name
 

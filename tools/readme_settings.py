@@ -1,4 +1,5 @@
-"""Write (or, with --check, verify) the README's settings tables from the settings' declarations.
+"""Write (or, with --check, verify) the README's reference tables from their declarations: the
+settings' (``shared_core/settings/``) and the manifest's fields (``shared_core/pack/manifest.py``).
 
     .venv/bin/python tools/readme_settings.py [--check]
 
@@ -11,25 +12,30 @@ import argparse
 import re
 import sys
 from pathlib import Path
-from typing import Dict
+from typing import Callable, Dict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from shared_core.pack.manifest import manifest_reference_table  # noqa: E402
 from shared_core.settings.declaration import reference_table  # noqa: E402
 from shared_core.settings.layer import LayerConfig  # noqa: E402
 from shared_core.settings.publish import PublishSettings  # noqa: E402
 
-TABLES: Dict[str, type] = {"build": LayerConfig, "publish": PublishSettings}
+TABLES: Dict[str, Callable[[], str]] = {
+    "build": lambda: reference_table(LayerConfig),
+    "publish": lambda: reference_table(PublishSettings),
+    "manifest": manifest_reference_table,
+}
 
 
 def rendered(text: str) -> str:
     """``text`` with every marked table replaced by its rendering."""
-    for name, cls in TABLES.items():
+    for name, table_of in TABLES.items():
         pattern = re.compile(rf"(<!-- settings:{name} -->\n).*?(<!-- /settings:{name} -->)", re.S)
         if not pattern.search(text):
             raise SystemExit(f"README.md has no <!-- settings:{name} --> block")
-        table = reference_table(cls)
+        table = table_of()
         text = pattern.sub(lambda match, table=table: match.group(1) + table + match.group(2), text)
     return text
 

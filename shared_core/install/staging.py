@@ -56,8 +56,6 @@ class LayerInstallResult:
         return cls(target, "", (), (), root, tuple(scan_distributions(root)), None, interpreter)
 
 
-
-
 def _seconds(started: float) -> str:
     return f"{time.monotonic() - started:.2f} s"
 

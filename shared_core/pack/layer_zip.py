@@ -22,6 +22,7 @@ from shared_core.pack.closure import incomplete_layer_error, unmet_requirements
 from shared_core.pack.exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
 from shared_core.pack.fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit
 from shared_core.pack.import_check import check_imports, top_level_modules
+from shared_core.pack.manifest import withdraw_manifest
 from shared_core.pack.package_tests import PackageTestsPlan, plan_package_tests
 from shared_core.pack.record import layer_records, listed_row_bytes
 from shared_core.pack.size_report import SizeReport, check_unzipped_size, zipped_size_warning
@@ -33,6 +34,16 @@ from shared_core.support.cache import cache_dir
 from shared_core.support.names import normalize_name
 from shared_core.support.reporting import Reporter
 from shared_core.support.sizes import human_size
+
+
+@dataclass(frozen=True)
+class KeptDistribution:
+    """A distribution in the layer, and what it takes up there."""
+
+    name: str
+    version: str
+    files: int
+    unzipped_bytes: int
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,8 @@ class LayerZipResult:
     from_cache: int = 0  # members whose compressed bytes came from the member cache
     cache_rejected: int = 0  # cache entries that failed verification and were recompressed
     package_tests: Optional[PackageTestsPlan] = None  # what drop-package-tests left out (None: off)
+    #: The distributions in the layer, each with the files and bytes it has there (its .pyc included).
+    kept: Tuple[KeptDistribution, ...] = ()
 
 
 def _owners(distributions: Sequence[InstalledDistribution]) -> Dict[str, str]:
@@ -61,13 +74,26 @@ def _owners(distributions: Sequence[InstalledDistribution]) -> Dict[str, str]:
 _UNOWNED = "(not in any RECORD)"
 
 
+def _owner(staged: StagedFile, owners: Dict[str, str]) -> str:
+    """The distribution a packed file belongs to: its RECORD's, or for our ``.pyc`` its source's."""
+    return owners.get(staged.relpath) or owners.get(pyc_source(staged.relpath) or "", _UNOWNED)
+
+
 def _distribution_sizes(files: Sequence[StagedFile], owners: Dict[str, str]) -> Counter:
     """Bytes per distribution, its compiled ``.pyc`` counted with it."""
     sizes: Counter = Counter()
     for staged in files:
-        owner = owners.get(staged.relpath) or owners.get(pyc_source(staged.relpath) or "", _UNOWNED)
-        sizes[owner] += staged.size
+        sizes[_owner(staged, owners)] += staged.size
     return sizes
+
+
+def _kept(packed: Sequence[StagedFile], kept: Sequence[InstalledDistribution]) -> Tuple[KeptDistribution, ...]:
+    """Each kept distribution with its files and bytes in the layer, by normalised name."""
+    owners = _owners(kept)
+    counts: Counter = Counter(_owner(staged, owners) for staged in packed)
+    sizes = _distribution_sizes(packed, owners)
+    return tuple(KeptDistribution(dist.name, dist.version, counts[dist.name], sizes[dist.name])
+                 for dist in sorted(kept, key=lambda dist: dist.normalized_name))
 
 
 def _largest(files: Sequence[StagedFile], owners: Dict[str, str], count: int = 10) -> Tuple[Tuple[str, int], ...]:
@@ -269,6 +295,7 @@ def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Report
         measures = _fit_measures(packed, unzipped_bytes, limit, distributions, plan, tests) if near else ()
         check_unzipped_size(unzipped_bytes, config.allow_oversize, advice_sentence(measures), limit)
         members = [ZipMember(LAYER_PREFIX + f.relpath, f.source, f.executable) for f in packed]
+        withdraw_manifest(output)  # every check passed: the zip is replaced next, its manifest goes first
         written = write_deterministic_zip(
             members, output, compression_level=config.compression_level,
             progress=lambda done, total: reporter.progress("zip", done, total),
@@ -300,4 +327,5 @@ def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Report
         from_cache=written.from_cache,
         cache_rejected=written.cache_rejected,
         package_tests=tests,
+        kept=_kept(packed, kept_distributions),
     )

@@ -63,6 +63,10 @@ class DependencyListSource(PinSource):
             }
         return record
 
+    @property
+    def input_file(self) -> Path:
+        return self.project_root / "pyproject.toml"
+
     def resolve(self, target: LambdaTarget) -> Resolution:
         if self._binds_sources():
             what = CompileInput(self.requirements, self.project_root / "pyproject.toml", self.extras,

@@ -220,6 +220,10 @@ class PoetryLockSource(PinSource):
             "local": {name: local_digest(path) for name, path in sorted(poetry_local_paths(self.lock_data, self.lock_path.parent).items())},
         }
 
+    @property
+    def input_file(self) -> Path:
+        return self.lock_path
+
     def resolve(self, target: LambdaTarget) -> Resolution:
         pins = poetry_lock_pins(self.lock_data, target, self.groups, self.extras, origin=self.lock_path.name,
                                 project_root=self.lock_path.parent)

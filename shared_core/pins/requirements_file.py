@@ -54,6 +54,10 @@ class RequirementsFileSource(PinSource):
         local = [pin.path for pin in self._local_pins(text)]
         return {"requirements": digest_text(text), "local": [local_digest(path) for path in local if path is not None]}
 
+    @property
+    def input_file(self) -> Path:
+        return self.path
+
     def _local_pins(self, text: str) -> List[Pin]:
         lines = parse_requirements_text(text, origin=str(self.path))
         return [pin for pin in (line.local(self.path.parent, self.path.name) for line in lines) if pin is not None]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from shared_core.lambda_runtime import LambdaTarget
@@ -68,6 +69,12 @@ class PinSource:
     settings: FrozenSet[str] = frozenset()
 
     def fingerprint(self) -> Dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def input_file(self) -> Path:
+        """The file the pins come from (the lock, the requirements file, pyproject.toml): the
+        manifest records its digest, so a layer can be traced back to it."""
         raise NotImplementedError
 
     def resolve(self, target: LambdaTarget) -> Resolution:

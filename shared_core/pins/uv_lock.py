@@ -96,6 +96,10 @@ class UvLockSource(PinSource):
             "local": {name: local_digest(path) for name, path in sorted(self._local_paths().items())},
         }
 
+    @property
+    def input_file(self) -> Path:
+        return self._root / "uv.lock"
+
     def __post_init__(self) -> None:
         # uv.lock is read once, for the check, the fingerprint and the graph; checked before any
         # fingerprint is compared: an "up to date" zip from a stale lock is still stale.

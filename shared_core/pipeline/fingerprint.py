@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, BinaryIO, Dict, Optional
 
 from shared_core.lambda_runtime import LAYER_PREFIX
+from shared_core.pack.manifest import manifest_path
 from shared_core.support.atomic_file import write_atomically
 from shared_core.support.digests import file_sha256
-from shared_core.support.user_files import open_regular
+from shared_core.support.user_files import open_regular, read_own_json
 
 #: The record's name is the zip's plus this.
 RECORD_SUFFIX = ".fingerprint.json"
@@ -36,33 +37,19 @@ def fingerprint_path(zip_path: Path) -> Path:
     return zip_path.with_name(zip_path.name + RECORD_SUFFIX)
 
 
-
-
 def inputs_digest(inputs: Dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _read_json(path: Path) -> Any:
-    """The JSON at ``path`` (a regular file, not a symlink), or None when there is none."""
-    try:
-        stream = open_regular(path, follow_symlinks=False)
-        if stream is None:
-            return None
-        with stream:
-            return json.loads(stream.read())  # JSON is UTF-8, whatever the locale
-    except (OSError, ValueError):
-        return None
-
-
 def _recorded(zip_path: Path) -> Dict[str, Any]:
     """The record beside ``zip_path``; empty when there is none or it is not one of ours."""
-    recorded = _read_json(fingerprint_path(zip_path))
+    recorded = read_own_json(fingerprint_path(zip_path))
     return recorded if isinstance(recorded, dict) else {}
 
 
 def is_own_record(path: Path) -> bool:
     """True when ``path`` is a record this tool writes: a regular file holding a JSON object with :data:`RECORD_KEYS`."""
-    recorded = _read_json(path)
+    recorded = read_own_json(path)
     return isinstance(recorded, dict) and RECORD_KEYS <= recorded.keys()
 
 
@@ -116,15 +103,21 @@ def _is_regular(path: Path) -> bool:
 
 
 def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
-    """True when the recorded inputs equal ``inputs`` and the zip on disk is the one recorded."""
+    """True when the recorded inputs equal ``inputs`` and the zip and its manifest on disk are the
+    ones recorded (a deleted or edited manifest is rebuilt like an edited zip)."""
     recorded = _recorded(zip_path)
     if recorded.get("inputs") != inputs_digest(inputs) or not _is_regular(zip_path):
+        return False
+    manifest = manifest_path(zip_path)
+    if not _is_regular(manifest) or recorded.get("manifest") != file_sha256(manifest):
         return False
     # The size is only a cheap first filter; the hash is what recognises the zip.
     return recorded.get("size") == zip_path.stat().st_size and recorded.get("sha256") == file_sha256(zip_path)
 
 
-def write_fingerprint(zip_path: Path, inputs: Dict[str, Any]) -> None:
-    """Write the record beside the zip (atomically, like every small file of ours)."""
-    record = {"inputs": inputs_digest(inputs), "sha256": file_sha256(zip_path), "size": zip_path.stat().st_size}
+def write_fingerprint(zip_path: Path, inputs: Dict[str, Any], zip_sha256: str, manifest_sha256: str) -> None:
+    """Write the record beside the zip (atomically, like every small file of ours): the inputs' digest,
+    the zip's digest and size as its build hashed them, and its manifest's digest."""
+    record = {"inputs": inputs_digest(inputs), "sha256": zip_sha256, "size": zip_path.stat().st_size,
+              "manifest": manifest_sha256}
     write_atomically(fingerprint_path(zip_path), json.dumps(record, indent=2).encode(), prefix=".fingerprint-")

@@ -42,7 +42,8 @@ _WINDOWS_LOCK_OFFSET = 1 << 20
 #: What our builds create and delete again: ``tempfile`` names in the build folder (staging, the
 #: ``.gitignore`` before its rename) and beside the zip (the zip and its fingerprint before theirs).
 STAGING_PATTERN = ".staging-*"
-TEMPORARY_PATTERNS: Tuple[str, ...] = (".layer-*.zip.tmp", ".fingerprint-*.tmp", ".gitignore-*.tmp")
+TEMPORARY_PATTERNS: Tuple[str, ...] = (".layer-*.zip.tmp", ".fingerprint-*.tmp", ".manifest-*.tmp", ".report-*.tmp",
+                                       ".gitignore-*.tmp")
 
 
 @dataclass(frozen=True)

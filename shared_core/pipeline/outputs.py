@@ -24,10 +24,11 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from shared_core.errors import OutputError
 from shared_core.layout import IGNORE_FILE_NAME, IGNORE_FILE_TEXT, LayerPaths
+from shared_core.pack.manifest import is_own_manifest, manifest_path
 from shared_core.pipeline.fingerprint import RECORD_SUFFIX, fingerprint_path, is_layer_zip, is_own_record
 from shared_core.pipeline.lock import LOCK_NAME, STAGING_PATTERN, TEMPORARY_PATTERNS
 from shared_core.support.atomic_file import write_atomically
@@ -36,6 +37,7 @@ from shared_core.support.user_files import file_kind
 #: What may stand at the zip's path, and at the record's, in messages.
 LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"
 OWN_RECORD = "a record this tool wrote (a JSON object with inputs, sha256 and size)"
+OWN_MANIFEST = "a manifest this tool wrote (a JSON object with manifest and kind)"
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,17 @@ def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, h
     reason = _build_file_reason(paths, output)
     if reason is not None:
         raise OutputError(f"Cannot write the layer to {output}: {reason}. {how_to_change}")
-    record = fingerprint_path(output)
-    for path, ours, what, written in ((output, is_layer_zip, LAYER_ZIP, "the layer"),
-                                      (record, is_own_record, OWN_RECORD, "the layer's record")):
+    for path, ours, what, written in _outputs(output):
         reason = _standing_reason(path, ours, what)
         if reason is not None:
             raise OutputError(f"Cannot write {written} to {path}: {reason}. Move it away or {_lowercase_first(how_to_change)}")
+
+
+def _outputs(output: Path) -> Tuple[Tuple[Path, Callable[[Path], bool], str, str], ...]:
+    """What a build writes for ``output``: (path, how to recognise ours, what ours is, its name in messages)."""
+    return ((output, is_layer_zip, LAYER_ZIP, "the layer"),
+            (fingerprint_path(output), is_own_record, OWN_RECORD, "the layer's record"),
+            (manifest_path(output), is_own_manifest, OWN_MANIFEST, "the layer's manifest"))
 
 
 def check_output_path(path: Path, how_to_change: str) -> None:
@@ -167,12 +174,12 @@ def ensure_ignore_file(build_dir: Path) -> None:
         write_atomically(ignore, IGNORE_FILE_TEXT.encode(), prefix=".gitignore-")
 
 
-def clean_layer(project_root: Path, output: Path) -> List[Path]:
+def clean_layer(project_root: Path, outputs: Sequence[Path]) -> List[Path]:
     """Remove what a layer build wrote, nothing else; returns the removed paths.
 
-    That is ``build/lambda/layer/`` (staging, default zip, fingerprint) and, when ``output``
-    points elsewhere, that zip and its fingerprint, each only if it is what a build writes there
-    (a layer zip, our record: never a link or another file); ``build/lambda`` goes too once empty,
+    That is ``build/lambda/layer/`` (staging, default zip, fingerprint, manifest) and, when ``output``
+    points elsewhere, that zip, its fingerprint and its manifest, each only if it is what a build
+    writes there (a layer zip, our record, our manifest: never a link or another file); ``build/lambda`` goes too once empty,
     since it holds only our files.
     """
     paths = LayerPaths(Path(project_root).resolve())
@@ -180,8 +187,10 @@ def clean_layer(project_root: Path, output: Path) -> List[Path]:
     if paths.build_dir.is_dir():
         shutil.rmtree(paths.build_dir)
         removed.append(paths.build_dir)
-    if paths.build_dir not in output.parents:
-        for path, ours in ((output, is_layer_zip), (fingerprint_path(output), is_own_record)):
+    for output in outputs:
+        if paths.build_dir in output.parents:
+            continue
+        for path, ours, _, _ in _outputs(output):
             if ours(path):
                 path.unlink()
                 removed.append(path)

@@ -1,7 +1,7 @@
 """Which Lambda runtime the layer is built for, and why, said on every build.
 
 Order: the command line, then the config table (both in ``LayerConfig.python_version``, with
-their origin), then the project itself: a ``requires-python`` that allows exactly one Lambda
+their origin; each version given is one target per architecture), then the project itself: a ``requires-python`` that allows exactly one Lambda
 runtime picks it; otherwise the running interpreter when the project allows it, else the oldest
 runtime the project allows. An explicit target the project excludes is an error naming both,
 before anything is resolved (never a resolver dump).
@@ -12,10 +12,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
-from shared_core.errors import UnsupportedTargetError
-from shared_core.lambda_runtime import SUPPORTED_PYTHON_VERSIONS, LambdaTarget, deprecation_warning, normalize_architecture
+from shared_core.errors import ConfigError, UnsupportedTargetError
+from shared_core.lambda_runtime import SUPPORTED_PYTHON_VERSIONS, LambdaTarget, deprecation_warning
 from shared_core.pipeline.requires_python import RequiresPython
 from shared_core.settings.layer import SHARED_TABLE, LayerConfig
 from shared_core.support.reporting import Reporter
@@ -80,6 +80,28 @@ def choose_python(
     return running, f"the running interpreter; {PIN_HINT}"
 
 
+def choose_targets(
+    config: LayerConfig,
+    requires: Optional[RequiresPython],
+    *,
+    running: Optional[str] = None,
+    today: Optional[date] = None,
+    table: str = SHARED_TABLE,
+) -> Tuple[TargetChoice, ...]:
+    """Every target ``config`` asks for, each Python version by each architecture, in the order given;
+    ``requires``: the project's; ``table`` names unset keys in messages. An unset ``python-version``
+    is one version, decided by :func:`choose_python`."""
+    origin = config.origin("python_version")
+    chosen_from = origin.source if origin else f"python-version from [{table}]"
+    running = running or "%d.%d" % sys.version_info[:2]
+    chosen = [choose_python(version, chosen_from, requires, running, table=table)
+              for version in config.python_version or (None,)]
+    return tuple(
+        TargetChoice(LambdaTarget(version, architecture), reason, deprecation_warning(version, today or date.today()))
+        for version, reason in chosen for architecture in config.architecture
+    )
+
+
 def choose_target(
     config: LayerConfig,
     requires: Optional[RequiresPython],
@@ -88,15 +110,23 @@ def choose_target(
     today: Optional[date] = None,
     table: str = SHARED_TABLE,
 ) -> TargetChoice:
-    """The target for ``config`` and the project's ``requires``; ``table`` names unset keys in messages."""
-    origin = config.origin("python_version")
-    chosen_from = origin.source if origin else f"python-version from [{table}]"
-    version, reason = choose_python(
-        config.python_version, chosen_from, requires, running or "%d.%d" % sys.version_info[:2], table=table
-    )
-    architecture = normalize_architecture(config.architecture or "x86_64", config.label("architecture", table))
-    target = LambdaTarget(version, architecture)
-    return TargetChoice(target, reason, deprecation_warning(version, today or date.today()))
+    """The one target of an entry point that builds one (the Python API's steps): more is an error."""
+    choices = choose_targets(config, requires, running=running, today=today, table=table)
+    if len(choices) > 1:
+        names = ", ".join(choice.target.name for choice in choices)
+        raise ConfigError(
+            f"This step builds one target, and the settings ask for {len(choices)} ({names}). Give one python-version "
+            "and one architecture, or build them all with `lambda-layer build` (shared_core.build_layers)."
+        )
+    return choices[0]
+
+
+def announce_targets(choices: Sequence[TargetChoice], reporter: Reporter) -> None:
+    """``targets: python3.12 x86_64, python3.12 arm64, ... (python-version from --python)``, and any deprecation."""
+    reasons = ", ".join(dict.fromkeys(choice.reason for choice in choices))
+    reporter.info(f"targets: {', '.join(f'{c.target.runtime_name} {c.target.architecture}' for c in choices)} ({reasons})")
+    for warning in dict.fromkeys(choice.warning for choice in choices if choice.warning):
+        reporter.warning(warning)
 
 
 def announce_target(choice: TargetChoice, reporter: Reporter) -> None:

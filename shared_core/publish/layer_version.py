@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from shared_core.errors import ConfigError, PublishError
 from shared_core.lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
+from shared_core.layout import TARGET_PLACEHOLDER
 from shared_core.publish.aws import LayerApi, LayerSpec, LayerVersionInfo
 from shared_core.publish.snapshot import LayerSnapshot
 from shared_core.settings.publish import MAX_DESCRIPTION, PUBLISH_TABLE, PublishSettings, default_layer_name, project_name
@@ -98,9 +99,10 @@ def share_statements(entries: Sequence[str]) -> List[Tuple[str, str, Optional[st
 
 def with_layer_name(settings: PublishSettings, pyproject: Mapping[str, Any], project_root: Path,
                     target: LambdaTarget) -> PublishSettings:
-    """``settings`` with the layer name set: the configured one, else ``<project>-py<XY>-<arch>``."""
+    """``settings`` with ``target``'s layer name: the configured one (``{target}`` filled in), else
+    ``<project>-py<XY>-<arch>``."""
     if settings.layer_name:
-        return settings
+        return replace(settings, layer_name=settings.layer_name.replace(TARGET_PLACEHOLDER, target.name))
     name = default_layer_name(project_name(pyproject, project_root), target.python_version, target.architecture)
     return replace(settings, layer_name=name)
 

@@ -105,6 +105,15 @@ class Settings:
     #: table name and key: validated as those settings, listed among the known keys.
     NESTED: ClassVar[Mapping[str, Mapping[str, Type["Settings"]]]] = {}
 
+    def __post_init__(self) -> None:
+        """Every value through its declaration's validator, also when the settings are made in Python
+        (``LayerConfig(python_version="3.12")`` is the one-target list it means, not four characters);
+        values read from tables and command lines pass unchanged, being valid already."""
+        for item in self.settings():
+            value = getattr(self, item.attribute)
+            if value is not None and value != item.default:
+                object.__setattr__(self, item.attribute, item.validate(value, f"{type(self).__name__}({item.attribute}=)"))
+
     def origin(self, attribute: str) -> Optional[SettingOrigin]:
         return self.origins.get(attribute)
 

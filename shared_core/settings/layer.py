@@ -19,7 +19,7 @@ from shared_core.lambda_runtime import (
     normalize_architecture,
     normalize_python_version,
 )
-from shared_core.layout import layer_output_path
+from shared_core.layout import TARGET_PLACEHOLDER, layer_output_path
 from shared_core.settings import validators
 from shared_core.settings.declaration import Action, Settings, setting
 from shared_core.settings.publish import PublishSettings
@@ -55,6 +55,14 @@ def _architecture(value: Any, name: str) -> str:
     return normalize_architecture(validators.string(value, name), name)
 
 
+def _python_versions(value: Any, name: str) -> Tuple[str, ...]:
+    return validators.one_or_more(value, name, _python_version)
+
+
+def _architectures(value: Any, name: str) -> Tuple[str, ...]:
+    return validators.one_or_more(value, name, _architecture)
+
+
 def _compression_level(value: Any, name: str) -> int:
     return validators.integer(value, name, MIN_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL)
 
@@ -74,12 +82,13 @@ class LayerConfig(Settings):
     DEFAULT_TABLE = SHARED_TABLE
     NESTED = {SHARED_TABLE: {"publish": PublishSettings}}  # noqa: RUF012 - a class-level declaration
 
-    python_version: Optional[str] = setting(
-        None, _python_version, f"Lambda Python version, X.Y ({_VERSIONS}; default: the one requires-python allows, "
-        "else this interpreter's)", flag="--python", metavar="X.Y")
-    architecture: Optional[str] = setting(
-        None, _architecture, f"Lambda architecture: {' or '.join(ARCHITECTURES)}, aliases {_ALIASES} (default: x86_64)",
-        flag="--arch", metavar="ARCH")
+    python_version: Optional[Tuple[str, ...]] = setting(
+        None, _python_versions, f"Lambda Python version(s), X.Y ({_VERSIONS}); several build one layer each "
+        "(a list, or comma separated and repeatable; default: the one requires-python allows, else this "
+        "interpreter's)", flag="--python", metavar="X.Y", action=Action.LIST)
+    architecture: Tuple[str, ...] = setting(
+        ("x86_64",), _architectures, f"Lambda architecture(s): {' or '.join(ARCHITECTURES)}, aliases {_ALIASES}; "
+        "several build one layer each", flag="--arch", metavar="ARCH", action=Action.LIST)
     exclude_packages: Tuple[str, ...] = setting(
         (), validators.string_list, "also leave out this distribution (name or glob; repeatable), on top of the "
         "defaults", flag="--exclude", metavar="NAME", action=Action.EXTEND)
@@ -89,7 +98,9 @@ class LayerConfig(Settings):
         action=Action.DISABLE)
     output: Optional[str] = setting(
         None, validators.string, "path of the zip, relative to the project, or a directory (existing, or ending in /) "
-        "to put layer.zip in (default: build/lambda/layer/layer.zip)", flag="--output", short="-o", metavar="PATH")
+        f"to put layer.zip in; {TARGET_PLACEHOLDER} in it is each target's name (py312-arm64), and a directory gets one "
+        "folder per target when there are several (default: build/lambda/layer/layer.zip; with several targets "
+        "build/lambda/layer/<target>/layer.zip)", flag="--output", short="-o", metavar="PATH")
     compression_level: int = setting(
         DEFAULT_COMPRESSION_LEVEL, _compression_level, f"deflate level, {MIN_COMPRESSION_LEVEL} (store) to {MAX_COMPRESSION_LEVEL} (default: "
         f"{DEFAULT_COMPRESSION_LEVEL}; above 9 needs libdeflate)", flag="--compression-level",
@@ -138,6 +149,7 @@ class LayerConfig(Settings):
         defaults = DEFAULT_EXCLUDES if self.default_excludes else ()
         return tuple(dict.fromkeys((*defaults, *self.exclude_packages)))
 
-    def output_path(self, project_root: Path) -> Path:
-        """Where the zip goes: ``output`` (a directory gets ``layer.zip``) or the default."""
-        return layer_output_path(project_root, self.output)
+    def output_path(self, project_root: Path, target: str, several: bool = False) -> Path:
+        """Where ``target``'s zip goes (``target``: its name, ``py312-arm64``): ``output`` (a directory
+        gets ``layer.zip``) or the default; ``several``: the build makes more than one layer."""
+        return layer_output_path(project_root, self.output, target, several)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Tuple
 
 from shared_core.errors import ConfigError
+from shared_core.layout import TARGET_PLACEHOLDER
 from shared_core.settings import validators
 from shared_core.settings.declaration import Action, Settings, setting
 from shared_core.support.names import normalize_name
@@ -37,12 +38,24 @@ _ORGANIZATION = re.compile(r"o-[a-z0-9]{10,32}")
 _NOT_IN_NAME = re.compile(r"[^a-zA-Z0-9_-]+")
 
 
+#: The longest target name ``{target}`` stands for (``py314-x86_64``).
+_LONGEST_TARGET = "py314-x86_64"
+
+
 def _layer_name(value: Any, name: str) -> str:
-    layer_name = validators.text(value, name, MAX_LAYER_NAME)
-    if not _LAYER_NAME.fullmatch(layer_name):
+    """A Lambda layer name, where ``{target}`` (``py312-arm64``) names each target's own layer."""
+    layer_name = validators.string(value, name)
+    if TARGET_PLACEHOLDER not in layer_name:
+        layer_name = validators.text(layer_name, name, MAX_LAYER_NAME)
+    elif len(layer_name.replace(TARGET_PLACEHOLDER, _LONGEST_TARGET)) > MAX_LAYER_NAME:
+        longest = len(layer_name.replace(TARGET_PLACEHOLDER, _LONGEST_TARGET))
+        raise ConfigError(f"{name} must be at most {MAX_LAYER_NAME} characters (Lambda's limit) with "
+                          f"{TARGET_PLACEHOLDER} filled in ({_LONGEST_TARGET}), got {longest}.")
+    if not _LAYER_NAME.fullmatch(layer_name.replace(TARGET_PLACEHOLDER, "x")):
+        placeholder = f" (and {TARGET_PLACEHOLDER} for each target's name)" if "{" in layer_name else ""
         raise ConfigError(
             f"{name} must be a Lambda layer name: 1-{MAX_LAYER_NAME} letters, digits, hyphens or "
-            f"underscores, got {value!r}."
+            f"underscores{placeholder}, got {value!r}."
         )
     return layer_name
 
@@ -114,7 +127,8 @@ class PublishSettings(Settings):
     DEFAULT_TABLE = PUBLISH_TABLE
 
     layer_name: Optional[str] = setting(
-        None, _layer_name, "layer name (default: <project>-py<XY>-<arch>)", flag="--layer-name", metavar="NAME")
+        None, _layer_name, f"layer name; {TARGET_PLACEHOLDER} in it is each target's name, needed when several targets "
+        "are published (default: <project>-py<XY>-<arch>)", flag="--layer-name", metavar="NAME")
     s3_bucket: Optional[str] = setting(
         None, _bucket, "upload through this S3 bucket (needed over 50 MB zipped)", flag="--s3-bucket", metavar="BUCKET")
     s3_prefix: str = setting(

@@ -8,7 +8,7 @@ a flag) and puts that name first in its message.
 from __future__ import annotations
 
 import math
-from typing import Any, Tuple
+from typing import Any, Callable, Tuple
 
 from shared_core.errors import ConfigError
 
@@ -31,6 +31,15 @@ def string_list(value: Any, name: str) -> Tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         raise ConfigError(f"{name} must be an array of non-empty strings, got {value!r}.")
     return tuple(item.strip() for item in value)
+
+
+def one_or_more(value: Any, name: str, item: Callable[[Any, str], str]) -> Tuple[str, ...]:
+    """One value or a list of them (``"3.12"``, ``["3.12", "3.13"]``, a command line's ``3.12,3.13``),
+    each checked by ``item``; repeats dropped, order kept (the first is the first target built)."""
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values:
+        raise ConfigError(f"{name} must name at least one value, got an empty list.")
+    return tuple(dict.fromkeys(item(one, name) for one in values))
 
 
 def integer(value: Any, name: str, low: int, high: int) -> int:

@@ -160,16 +160,44 @@ class ReporterBase:
             bar.update(stage, done, total)
 
 
-class PrintReporter(ReporterBase):
-    """The console script's and the Python API's reporter: stdout for lines, stderr for warnings."""
+class LabelledReporter:
+    """Another reporter's lines for one of several targets: each step's lines become details under
+    the target's name (a build of four targets says one line per target, ``-v`` says them all),
+    warnings keep their place, and a bar names its target (``py312-arm64 zip``)."""
 
-    def __init__(self, verbose: bool = False, quiet: bool = False, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, reporter: Reporter, label: str) -> None:
+        self.reporter = reporter
+        self.label = label
+
+    def info(self, message: str) -> None:
+        self.reporter.detail(f"{self.label}: {message}")
+
+    def warning(self, message: str) -> None:
+        self.reporter.warning(f"{self.label}: {message}")
+
+    def detail(self, message: str) -> None:
+        self.reporter.detail(f"{self.label}: {message}")
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.reporter.progress(f"{self.label} {stage}", done, total)
+
+    def shows_progress(self) -> bool:
+        return self.reporter.shows_progress()
+
+
+class PrintReporter(ReporterBase):
+    """The console script's and the Python API's reporter: stdout for lines (``stdout``: another
+    stream, when stdout carries a command's result), stderr for warnings."""
+
+    def __init__(self, verbose: bool = False, quiet: bool = False, secrets: Iterable[str] = (),
+                 stdout: Optional[TextIO] = None) -> None:
         super().__init__(verbose=verbose, quiet=quiet, secrets=secrets)
         self._bar: Optional[TerminalBar] = None
         self._stream: Optional[TextIO] = None  # the sys.stderr that _bar was decided for
+        self._stdout = stdout
 
     def show(self, kind: str, text: str) -> None:
-        print(text, file=sys.stderr if kind in ("warning", "error") else sys.stdout, flush=True)
+        print(text, file=sys.stderr if kind in ("warning", "error") else self._stdout or sys.stdout, flush=True)
 
     def bar(self) -> Optional[Bar]:
         """The bar for the current ``sys.stderr``, decided again only when it is replaced (as pytest does)."""

@@ -7,6 +7,7 @@ of a user's file goes through :func:`read_user_text` so the message names both.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
@@ -53,6 +54,19 @@ def open_regular(path: Path, *, follow_symlinks: bool = True) -> Optional[Binary
         os.close(fd)
         return None
     return os.fdopen(fd, "rb")
+
+
+def read_own_json(path: Path) -> Any:
+    """The JSON in a file we may have written (a record, a manifest): a regular file itself, not
+    through a symlink, never waiting on a FIFO; None when there is none or it is not JSON."""
+    try:
+        stream = open_regular(path, follow_symlinks=False)
+        if stream is None:
+            return None
+        with stream:
+            return json.loads(stream.read())  # JSON is UTF-8, whatever the locale
+    except (OSError, ValueError):
+        return None
 
 
 def read_user_text(path: Path, *, error: Type[LayerError], fix: str) -> str:

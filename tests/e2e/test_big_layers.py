@@ -110,7 +110,7 @@ def test_a_suite_loaded_by_a_computed_name_stops_the_build(core_env, make_projec
     ), err
     assert sha256(layer) == before
     assert sorted(path.name for path in layer.parent.iterdir() if path.is_file()) == [
-        ".gitignore", ".lambda-layer.lock", "layer.zip", "layer.zip.fingerprint.json",
+        ".gitignore", ".lambda-layer.lock", "layer.zip", "layer.zip.fingerprint.json", "layer.zip.json",
     ]
 
 

@@ -44,7 +44,10 @@ def after_target(out: str) -> str:
 
 
 def build(project: Path, *args: str) -> int:
-    return main(["build", "--project", str(project), *BASE_ARGS, *args])
+    """Build with the base target, or with the --python/--arch that ``args`` gives instead (a repeated
+    --python would ask for two targets)."""
+    base = [item for flag, value in zip(BASE_ARGS[::2], BASE_ARGS[1::2]) if flag not in args for item in (flag, value)]
+    return main(["build", "--project", str(project), *base, *args])
 
 
 def infos(layer: Path) -> Dict[str, zipfile.ZipInfo]:
@@ -79,13 +82,14 @@ def copy(baseline: Path, tmp_path: Path, core_env) -> Path:
 
 
 def test_the_record_beside_the_zip(copy):
-    """``layer.zip.fingerprint.json``: the inputs' digest, the zip's sha256 and size, stable text."""
+    """``layer.zip.fingerprint.json``: the inputs' digest, the zip's sha256 and size, the manifest's sha256, stable text."""
     assert build(copy, "--force") == 0  # written by this test, not only by the module's baseline
     record = (copy / "build/lambda/layer/layer.zip.fingerprint.json").read_text(encoding="utf-8")
     data = (copy / LAYER).read_bytes()
+    manifest = (copy / "build/lambda/layer/layer.zip.json").read_bytes()
     assert re.fullmatch(
-        '{\n  "inputs": "[0-9a-f]{64}",\n  "sha256": "%s",\n  "size": %d\n}' % (hashlib.sha256(data).hexdigest(), len(data)),
-        record)
+        '{\n  "inputs": "[0-9a-f]{64}",\n  "sha256": "%s",\n  "size": %d,\n  "manifest": "%s"\n}'
+        % (hashlib.sha256(data).hexdigest(), len(data), hashlib.sha256(manifest).hexdigest()), record)
 
 
 def test_unchanged_inputs_are_up_to_date(copy, capsys):

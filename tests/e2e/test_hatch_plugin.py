@@ -415,3 +415,21 @@ def test_group_keys_without_a_lock_and_the_directory_argument_are_warned(core_en
     assert (f"warning: Field `{TARGET}.with-groups` does not apply to [project.dependencies] (only a poetry.lock or "
             "uv.lock records dependency groups); it is ignored.\n") in err
 
+
+
+@pytest.mark.in_process
+def test_several_targets_from_the_target_table(core_env, tmp_path, capsys):
+    """Lists in the target table: one layer per target, Hatch shown the folder that holds them, and
+    `hatch clean` removes each target's outputs."""
+    root = tmp_path / "many"
+    config = pyproject(["fake-native"], target={"python-version": ["3.12", "3.13"], "architecture": ["arm64"],
+                                                 "output": "dist/"})
+    [artifact] = list(in_process_builder(root, config).build())
+    assert artifact == str(root.resolve() / "dist")
+    layers = [root / "dist" / name / "layer.zip" for name in ("py312-arm64", "py313-arm64")]
+    assert [layer.is_file() and layer.with_name("layer.zip.json").is_file() for layer in layers] == [True, True]
+    err = capsys.readouterr().err
+    assert f"targets: python3.12 arm64, python3.13 arm64 (python-version from [{TARGET}])" in err
+    in_process_builder(root, config).clean(str(root / "dist"), [])
+    assert sorted(path.relative_to(root).as_posix() for path in (root / "dist").rglob("*")
+                  if not path.name.startswith(".")) == ["dist/py312-arm64", "dist/py313-arm64"]

@@ -29,6 +29,7 @@ from shared_core.cli import main
 from shared_core.errors import OutputError
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.pipeline.fingerprint import fingerprint_path, read_fingerprint
+from shared_core.support.digests import file_sha256
 from shared_core.support.toolchain import find_interpreter
 from tests.helpers.builds import LAYER, POETRY_PROJECT, SIX, VERSION, pinned, poetry_lock
 from tests.helpers.builds import run_pinned_cli as run_cli
@@ -386,14 +387,14 @@ def test_clean_removes_our_outputs_elsewhere_and_nothing_else(core_env, make_pro
     project = make_project(requirements__txt=REQUIREMENTS)
     output = project / "dist/layer.zip"
     assert run_cli(project, "--output", "dist/layer.zip") == 0
-    assert clean_layer(project, output) == [project / "build/lambda/layer", output, fingerprint_path(output),
-                                            project / "build/lambda"]
+    assert clean_layer(project, [output]) == [project / "build/lambda/layer", output, fingerprint_path(output),
+                                              project / "dist/layer.zip.json", project / "build/lambda"]
     assert sorted(path.relative_to(project).as_posix() for path in project.rglob("*")) == [
         "build", "dist", "dist/.lambda-layer.lock", "requirements.txt"]  # build/ may hold others' files; locks stay
     mine = {output: b"PK\x05\x06" + bytes(18), fingerprint_path(output): b'["mine"]'}  # an empty zip, a JSON list
     for path, data in mine.items():
         path.write_bytes(data)
-    assert clean_layer(project, output) == []
+    assert clean_layer(project, [output]) == []
     assert {path: path.read_bytes() for path in mine} == mine
     for path in mine:
         path.unlink()
@@ -401,7 +402,7 @@ def test_clean_removes_our_outputs_elsewhere_and_nothing_else(core_env, make_pro
     (project / "kept.json").write_text('{"inputs": "0", "sha256": "0", "size": 1}')  # a record of ours, elsewhere
     output.symlink_to(project / "kept.zip")  # links to a layer zip and to a record are not ours either
     fingerprint_path(output).symlink_to(project / "kept.json")
-    assert clean_layer(project, output) == []
+    assert clean_layer(project, [output]) == []
     assert [os.readlink(output), os.readlink(fingerprint_path(output))] == [str(project / "kept.zip"), str(project / "kept.json")]
     assert (project / "kept.zip").read_bytes() == kept
 
@@ -551,10 +552,13 @@ def test_reading_a_fifo_record_returns_at_once(tmp_path):
 @pytest.mark.in_process
 def test_a_link_at_the_zip_path_is_never_up_to_date(tmp_path):
     """The record may match the file a link points to; a link is still not the zip this tool wrote."""
+    from shared_core.pack.manifest import write_manifest
     from shared_core.pipeline.fingerprint import is_up_to_date, write_fingerprint
+    from tests.helpers.manifests import sample_manifest
 
     layer_zip(tmp_path / "real.zip")
-    write_fingerprint(tmp_path / "real.zip", {"a": 1})
+    write_fingerprint(tmp_path / "real.zip", {"a": 1}, file_sha256(tmp_path / "real.zip"),
+                      write_manifest(tmp_path / "layer.zip", sample_manifest()))
     (tmp_path / "layer.zip").symlink_to(tmp_path / "real.zip")
     fingerprint_path(tmp_path / "real.zip").rename(fingerprint_path(tmp_path / "layer.zip"))
     assert (is_up_to_date(tmp_path / "layer.zip", {"a": 1}), is_up_to_date(tmp_path / "layer.zip", {"a": 2})) == (False, False)

@@ -672,3 +672,18 @@ def test_target_from_poetrys_python_constraint_and_shared_options(poetry_app, pr
         "(pyproject.toml), which allows python3.12 on Lambda. Choose one of those, or change python in "
         "[tool.poetry.dependencies].\n"
     )
+
+
+@pytest.mark.in_process
+def test_several_targets_through_poetry(poetry_app, project):
+    """`--python` repeated (or comma separated) asks for several targets, each built from the same lock."""
+    root = project("classic")
+    code, out, err = poetry_app(f"lambda-layer --project {root} --python 3.12 --python 3.13 --arch arm64")
+    assert code == 0, err
+    layers = [root / "build/lambda/layer" / name / "layer.zip" for name in ("py312-arm64", "py313-arm64")]
+    assert out.splitlines()[0] == "targets: python3.12 arm64, python3.13 arm64 (--python)"
+    assert out.splitlines()[-2:] == [str(layer) for layer in layers]
+    for layer, tag in zip(layers, ("312", "313")):
+        assert f"python/fake_native/_speedups.cpython-{tag}-aarch64-linux-gnu.so" in names(layer)
+        manifest = json.loads(layer.with_name("layer.zip.json").read_text())
+        assert (manifest["source"]["file"], manifest["target"]["runtime"]) == ("poetry.lock", f"python3.{tag[1:]}")

@@ -464,3 +464,31 @@ def test_upload_reports_progress_and_bar_only_on_a_terminal(aws, tmp_path):
     assert terminal.getvalue() == f"\r\x1b[2Kupload [{'#' * 15}{'.' * 15}] 5242880/10485760"
     bar.update("upload", 10 * 1024 * 1024, 10 * 1024 * 1024)
     assert terminal.getvalue().endswith(f"\r\x1b[2Kupload [{'#' * 30}] 10485760/10485760\r\x1b[2K")  # cleared at the end
+
+
+@pytest.mark.in_process
+def test_several_targets_publish_each_to_its_own_layer(aws, demo, capsys):
+    assert publish(demo, "--python", "3.12,3.13") == 0
+    out = capsys.readouterr().out
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:"
+    assert out.splitlines()[-2:] == [f"{arn}demo-app-py312-arm64:1", f"{arn}demo-app-py313-arm64:1"]
+    for name, runtime in (("py312-arm64", "python3.12"), ("py313-arm64", "python3.13")):
+        version = aws.lambda_.get_layer_version(LayerName=f"demo-app-{name}", VersionNumber=1)
+        assert version["CompatibleRuntimes"] == [runtime]
+        assert version["Content"]["CodeSha256"] == code_sha256(demo / "build/lambda/layer" / name / "layer.zip")
+
+    assert publish(demo, "--python", "3.12,3.13", "--layer-name", "deps") == 1
+    assert capsys.readouterr().err == (
+        "error: --layer-name names one layer, 'deps', for 2 targets (py312-arm64, py313-arm64); each target needs "
+        "its own layer. Put {target} in it (`deps-{target}`) or leave it unset for <project>-py<XY>-<arch>.\n")
+    assert publish(demo, "--python", "3.12,3.13", "--layer-name", "deps-{target}") == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == [f"{arn}deps-py312-arm64:1", f"{arn}deps-py313-arm64:1"]
+
+
+@pytest.mark.in_process
+def test_nothing_is_published_when_a_target_fails_to_build(aws, make_project, capsys):
+    project = make_project(PYPROJECT, name="partial", requirements__txt="fake-x86-only==1.0\n")
+    assert publish(project, "--arch", "x86_64,arm64") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: 1 of 2 targets failed to build; the others are built.\n\npy312-arm64: ")
+    assert aws.lambda_.list_layers()["Layers"] == []

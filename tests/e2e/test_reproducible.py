@@ -1,6 +1,6 @@
 """The same layer from any machine: two installs of the tool at different paths, run with different
 HOME, TMPDIR, umask, caches and working directories on two copies of one project, write the same
-bytes; and every RECORD in the layer describes exactly the files the layer holds."""
+bytes, zip and manifest; and every RECORD in the layer describes exactly the files the layer holds."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ def two_installs(tmp_path_factory: pytest.TempPathFactory, plugin_wheel: Path, o
 
 
 def _build_elsewhere(tool: Path, project: Path, cwd: Path, home: Path, umask: int, env: Dict[str, str]) -> str:
+    """The zip's sha256 and its manifest's, from a build in ``project`` with this HOME, cwd and umask."""
     for directory in (cwd, home / "tmp", home / "cache"):
         directory.mkdir(parents=True, exist_ok=True)
     run_env = dict(env, HOME=str(home), TMPDIR=str(home / "tmp"), LAMBDA_LAYER_CACHE_DIR=str(home / "cache"),
@@ -61,7 +62,7 @@ def _build_elsewhere(tool: Path, project: Path, cwd: Path, home: Path, umask: in
     assert completed.returncode == 0, completed.stdout + completed.stderr
     layer = project / "build/lambda/layer/layer.zip"
     assert completed.stdout.splitlines()[-1] == str(layer)
-    return hashlib.sha256(layer.read_bytes()).hexdigest()
+    return hashlib.sha256(layer.read_bytes()).hexdigest() + " " + hashlib.sha256(layer.with_name("layer.zip.json").read_bytes()).hexdigest()
 
 
 @pytest.mark.subprocess

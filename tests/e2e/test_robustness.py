@@ -572,12 +572,12 @@ def test_pip_with_an_unreachable_index_says_so(core_env, make_project, monkeypat
 
 @pytest.mark.in_process
 def test_a_bug_shows_its_traceback_only_with_verbose(core_env, make_project, monkeypatch, capsys):
-    import shared_core.pipeline.layer_build
+    import shared_core.install.staging
 
     def broken(*args, **kwargs):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(shared_core.pipeline.layer_build, "stage_dependencies", broken)
+    monkeypatch.setattr(shared_core.install.staging, "stage_dependencies", broken)
     project = make_project(requirements__txt="fake-b==1.0\n")
     assert run_cli(project) == 1
     assert capsys.readouterr().err == (

@@ -90,7 +90,7 @@ def test_a_hash_pinned_requirements_file_without_a_dependency_writes_nothing(cor
     assert (project / LAYER).read_bytes() == before
     assert fingerprint_path(project / LAYER).read_bytes() == recorded
     assert sorted(path.name for path in (project / LAYER).parent.iterdir()) == [
-        ".gitignore", ".lambda-layer.lock", "artifacts", "layer.zip", "layer.zip.fingerprint.json"]  # no temporary file
+        ".gitignore", ".lambda-layer.lock", "artifacts", "layer.zip", "layer.zip.fingerprint.json", "layer.zip.json"]  # no temporary file
 
 
 @pytest.mark.parametrize("requirements, args, problem", [

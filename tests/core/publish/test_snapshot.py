@@ -19,7 +19,7 @@ def test_a_snapshot_is_a_private_hashed_copy_and_refuses_a_zip_its_build_did_not
     layer = tmp_path / "layer.zip"
     data = b"PK\x05\x06" + bytes(18) + b"x" * (3 << 20)  # more than one 1 MiB chunk
     layer.write_bytes(data)
-    write_fingerprint(layer, {"a": 1})
+    write_fingerprint(layer, {"a": 1}, hashlib.sha256(data).hexdigest(), "0" * 64)
     snapshot = take_snapshot(layer, recorded_sha256(layer), read_fingerprint(layer))
     assert snapshot.path.read_bytes() == data and snapshot.path.name == "layer.zip"
     assert snapshot.path.parent.parent == tmp_path / "tmp" and snapshot.path.parent.name.startswith("lambda-layer-publish-")

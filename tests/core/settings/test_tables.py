@@ -26,7 +26,7 @@ def test_config_errors_name_the_key(table, message):
 def test_options_override_and_exclude_adds():
     config = from_tables(LayerConfig, ({"exclude-packages": ["a"], "architecture": "x86_64"}, SHARED_TABLE))
     updated = apply_command_line(config, {"architecture": "arm64", "exclude_packages": ("b",), "default_excludes": True})
-    assert updated.architecture == "arm64" and updated.excluded_patterns == ("a", "b")
+    assert updated.architecture == ("arm64",) and updated.excluded_patterns == ("a", "b")
     assert apply_command_line(config, {}).excluded_patterns[-1] == "a" and "boto3" in apply_command_line(config, {}).excluded_patterns
 
 
