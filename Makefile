@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	# Wheels of the Hatch plugin's runtime deps, at the venv's versions: the offline `hatch build`
 	# test installs them into Hatch's build environment (the only registry access; pytest stays offline).
-	# editables: what older Hatch (the last for Python 3.9) adds to every build environment.
+	# editables: what older Hatch (the last for Python 3.9) adds to every build environment; poetry-core:
+	# the backend the function tests build a Poetry project's wheel with.
 	$(BIN)/python -m pip download --quiet --only-binary=:all: -d $(VENV)/seed-wheels editables \
-		$$($(BIN)/python -m pip freeze --all | grep -iE '^(hatchling|packaging|pathspec|pluggy|tomlkit|trove-classifiers|uv|deflate|tomli)==')
+		$$($(BIN)/python -m pip freeze --all | grep -iE '^(hatchling|packaging|pathspec|pluggy|tomlkit|trove-classifiers|uv|deflate|tomli|poetry-core)==')
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,18 +1,20 @@
-"""The ``hatch`` entry point: registers the ``lambda-layer`` build target with Hatchling and the
-``lambda-layer`` publisher with Hatch (imported only when Hatch asks: build environments have no Hatch)."""
+"""The ``hatch`` entry point: registers the ``lambda-layer`` and ``lambda-function`` build targets with
+Hatchling and the ``lambda-layer`` publisher with Hatch (imported only when Hatch asks: build
+environments have no Hatch)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, List
 
 from hatchling.plugin import hookimpl
 
 from .builder import LambdaLayerHatchBuilder
+from .function_builder import LambdaFunctionHatchBuilder
 
 
 @hookimpl
-def hatch_register_builder() -> type[LambdaLayerHatchBuilder]:
-    return LambdaLayerHatchBuilder
+def hatch_register_builder() -> List[type[LambdaLayerHatchBuilder]]:
+    return [LambdaLayerHatchBuilder, LambdaFunctionHatchBuilder]
 
 
 @hookimpl

@@ -11,7 +11,7 @@ its options; the rest of ``shared_core`` inside :meth:`LambdaLayerCommand.handle
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from cleo.formatters.formatter import Formatter
 from cleo.helpers import option
@@ -24,13 +24,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from shared_core import Project
 
-def setting_options(settings: Type[Any]) -> List[Option]:
-    """A cleo option for every setting ``settings`` declares with a flag, as its declaration says."""
+def setting_options(settings: Type[Any], only: Optional[Sequence[str]] = None) -> List[Option]:
+    """A cleo option for every setting ``settings`` declares with a flag (``only``: of these attributes), as
+    its declaration says."""
     from shared_core import Action
 
     options = []
     for setting in settings.settings():
-        if not setting.on_command_line:
+        if not setting.on_command_line or (only is not None and setting.attribute not in only):
             continue
         switch = setting.action in (Action.ENABLE, Action.DISABLE)
         repeated = setting.action in (Action.LIST, Action.EXTEND)
@@ -174,7 +175,8 @@ Credentials for <comment>[[tool.poetry.source]]</> come from Poetry's configurat
 
     def _given(self, settings: Type[Any]) -> Dict[str, Any]:
         """``{attribute: value}`` of the settings given as options (falsy: not given)."""
-        return {setting.attribute: self.option(setting.flag[2:]) for setting in settings.settings() if setting.on_command_line}
+        return {setting.attribute: self.option(setting.flag[2:]) for setting in settings.settings()
+                if setting.on_command_line and self.definition.has_option(setting.flag[2:])}
 
     def _project(self) -> "Project":
         """The project as Poetry parsed it, with its Python constraint as poetry-core reads it (``requires-python``

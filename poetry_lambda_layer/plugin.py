@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 COMMAND_NAME = "lambda-layer"
 PUBLISH_COMMAND_NAME = "lambda-layer publish"
+FUNCTION_COMMAND_NAME = "lambda-layer function"
 
 
 def _command_factory() -> "Command":
@@ -31,18 +32,27 @@ def _publish_command_factory() -> "Command":
     return LambdaLayerPublishCommand()
 
 
+def _function_command_factory() -> "Command":
+    from .function_command import LambdaLayerFunctionCommand
+
+    return LambdaLayerFunctionCommand()
+
+
 class LambdaLayerApplicationPlugin(ApplicationPlugin):
-    """Adds ``poetry lambda-layer`` (build an AWS Lambda layer zip from ``poetry.lock``) and ``poetry lambda-layer publish``."""
+    """Adds ``poetry lambda-layer`` (build an AWS Lambda layer zip from ``poetry.lock``), ``poetry lambda-layer
+    publish`` and ``poetry lambda-layer function``."""
 
     @property
     def commands(self) -> List[Type["Command"]]:
         from .command import LambdaLayerCommand
+        from .function_command import LambdaLayerFunctionCommand
         from .publish_command import LambdaLayerPublishCommand
 
-        return [LambdaLayerCommand, LambdaLayerPublishCommand]
+        return [LambdaLayerCommand, LambdaLayerPublishCommand, LambdaLayerFunctionCommand]
 
     def activate(self, application: "Application") -> None:
         # Same as the base class, but with a factory that imports the command module lazily
         # (the base class would touch ``self.commands``, and so import it, on every poetry run).
         application.command_loader.register_factory(COMMAND_NAME, _command_factory)
         application.command_loader.register_factory(PUBLISH_COMMAND_NAME, _publish_command_factory)
+        application.command_loader.register_factory(FUNCTION_COMMAND_NAME, _function_command_factory)

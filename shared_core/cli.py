@@ -6,12 +6,13 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Type
+from typing import Any, Dict, List, Optional, Sequence, Type
 
 from shared_core.errors import ConfigError, LayerError, failure_of
 from shared_core.layout import LayerBuildToolEnum
 from shared_core.pipeline.project import Project
 from shared_core.settings.declaration import Action, Settings
+from shared_core.settings.function import UPLOAD_SETTINGS, FunctionSettings
 from shared_core.settings.layer import LayerConfig
 from shared_core.settings.publish import PublishSettings
 from shared_core.support.reporting import PrintReporter
@@ -46,10 +47,10 @@ def project_pyproject(project: Optional[str], cwd: Path) -> Path:
     return path
 
 
-def add_settings(command: argparse.ArgumentParser, cls: Type[Settings]) -> None:
-    """One option per setting ``cls`` declares with a flag, as its declaration says."""
+def add_settings(command: argparse.ArgumentParser, cls: Type[Settings], only: Optional[Sequence[str]] = None) -> None:
+    """One option per setting ``cls`` declares with a flag (``only``: of these attributes), as its declaration says."""
     for setting in cls.settings():
-        if not setting.on_command_line:
+        if not setting.on_command_line or (only is not None and setting.attribute not in only):
             continue
         names = [name for name in (setting.short, setting.flag) if name]
         if setting.action in (Action.ENABLE, Action.DISABLE):
@@ -61,7 +62,8 @@ def add_settings(command: argparse.ArgumentParser, cls: Type[Settings]) -> None:
 
 def given_settings(args: argparse.Namespace, cls: Type[Settings]) -> Dict[str, Any]:
     """``{attribute: value}`` of ``cls``'s settings as the command line gave them (falsy: not given)."""
-    return {setting.attribute: getattr(args, setting.attribute) for setting in cls.settings() if setting.on_command_line}
+    return {setting.attribute: getattr(args, setting.attribute) for setting in cls.settings()
+            if setting.on_command_line and hasattr(args, setting.attribute)}
 
 
 def add_build_options(command: argparse.ArgumentParser) -> None:
@@ -86,6 +88,14 @@ def parser() -> argparse.ArgumentParser:
     add_build_options(publish)
     add_settings(publish, PublishSettings)
     publish.add_argument("--dry-run", action="store_true", help="say what would be uploaded and published; change nothing in AWS")
+    function = commands.add_parser(
+        "function", help="build the layer if needed, then the function zip of the project's own code, checked against it")
+    add_build_options(function)
+    add_settings(function, FunctionSettings)
+    add_settings(function, PublishSettings, only=UPLOAD_SETTINGS)
+    function.add_argument("--upload", action="store_true",
+                          help="also put the function zip at s3://BUCKET/PREFIX/FUNCTION/<sha256>.zip and print its URI")
+    function.add_argument("--dry-run", action="store_true", help="with --upload: say what would be uploaded; change nothing")
     return root
 
 
@@ -93,6 +103,18 @@ def _run(args: argparse.Namespace, reporter: PrintReporter) -> int:
     project = Project.load(project_pyproject(args.project, Path.cwd()))
     config = project.layer_config(given_settings(args, LayerConfig))
     tool = LayerBuildToolEnum(args.tool) if args.tool else None
+    if args.command == "function":
+        from shared_core.pipeline.function_build import build_functions
+
+        settings = project.function_settings(given_settings(args, FunctionSettings))
+        upload = project.publish_settings(given_settings(args, PublishSettings)) if args.upload else None
+        for outcome in build_functions(project, config, settings, reporter, build_tool=tool, force=args.force,
+                                       upload=upload, dry_run=args.dry_run):
+            if outcome.s3_uri:  # with --upload, the URIs are the last lines on stdout, also with -q
+                print(outcome.s3_uri)
+            elif not args.quiet:
+                print(outcome.path)
+        return 0
     if args.command == "publish":
         from shared_core.pipeline.layer_publish import build_and_publish
 

@@ -16,11 +16,10 @@ from shared_core.errors import LayoutError
 
 #: The layer zip's path relative to the project when ``output`` is not set.
 DEFAULT_OUTPUT = "build/lambda/layer/layer.zip"
-#: Where each layer goes when a build makes several, one folder per target.
+#: The function zip's, likewise (``lambda-layer function``).
+DEFAULT_FUNCTION_OUTPUT = "build/lambda/function/function.zip"
+#: In ``output`` (and a layer name), each target's name: ``py312-arm64``.
 TARGET_PLACEHOLDER = "{target}"
-DEFAULT_MULTI_OUTPUT = f"build/lambda/layer/{TARGET_PLACEHOLDER}/layer.zip"
-#: The file name used when ``output`` names a directory.
-LAYER_ZIP_NAME = "layer.zip"
 #: The ignore file's name, and (below) its text.
 IGNORE_FILE_NAME = ".gitignore"
 #: Written into the build directory we own so that git (and every tool that honours nested
@@ -29,23 +28,28 @@ IGNORE_FILE_NAME = ".gitignore"
 IGNORE_FILE_TEXT = "# Created by lambda-layer-build: everything here is build output.\n*\n"
 
 
-def layer_output_path(project_root: Path, output: Optional[str], target: str, several: bool) -> Path:
-    """``output`` relative to the project (default ``build/lambda/layer/layer.zip``) for ``target``
-    (``py312-arm64``); ``several``: the build makes more than one layer, each needs a place of its own.
+def zip_output_path(project_root: Path, output: Optional[str], target: str, several: bool,
+                    default: str = DEFAULT_OUTPUT) -> Path:
+    """``output`` relative to the project (else ``default``, ``build/lambda/layer/layer.zip``) for
+    ``target`` (``py312-arm64``); ``several``: the build makes more than one zip, each needs a place
+    of its own (``build/lambda/layer/<target>/layer.zip`` by default).
 
     ``{target}`` in ``output`` is the target's name. An existing directory, or a path ending in
-    ``/``, means "put ``layer.zip`` there" (in a folder per target when there are several). The
-    folder is resolved, the zip's own name is not: a symlink there is replaced by the new zip,
-    never written through (its target stays as it is).
+    ``/``, means "put the zip there" under the default's file name (in a folder per target when
+    there are several). The folder is resolved, the zip's own name is not: a symlink there is
+    replaced by the new zip, never written through (its target stays as it is).
     """
+    name = Path(default).name
     if not output:
-        path = Path(project_root) / (DEFAULT_MULTI_OUTPUT if several else DEFAULT_OUTPUT).replace(TARGET_PLACEHOLDER, target)
+        path = Path(project_root) / default
+        if several:
+            path = path.parent / target / name
     else:
         path = Path(project_root) / Path(output.replace(TARGET_PLACEHOLDER, target)).expanduser()
         if output.endswith(("/", os.sep)) or path.is_dir():
             if several and TARGET_PLACEHOLDER not in output:
                 path = path / target
-            path = path / LAYER_ZIP_NAME
+            path = path / name
     return path.parent.resolve() / path.name
 
 
@@ -60,9 +64,11 @@ class LayerBuildToolEnum(str, enum.Enum):
 
 @dataclass(frozen=True)
 class LayerPaths:
-    """The fixed paths of a layer build under ``<project>/build/lambda/layer/``."""
+    """The fixed paths of a build under ``<project>/build/lambda/<artifact>/``: ``layer`` (the layer's
+    dependencies), or ``function`` (the function's own code, staged and locked apart from the layer's)."""
 
     project_root: Path
+    artifact: str = "layer"
 
     @classmethod
     def for_pyproject(cls, path_pyproject_toml: Path) -> "LayerPaths":
@@ -79,7 +85,7 @@ class LayerPaths:
 
     @property
     def build_dir(self) -> Path:
-        return self.project_root / "build" / "lambda" / "layer"
+        return self.project_root / "build" / "lambda" / self.artifact
 
     @property
     def artifacts_dir(self) -> Path:

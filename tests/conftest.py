@@ -57,14 +57,18 @@ def shadow_index_url(private_wheelhouse: Path, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture
-def poetry_app(core_env, monkeypatch):
+def poetry_app(core_env, index_url, monkeypatch):
     """``run("lambda-layer ...") -> (exit code, stdout, stderr)`` on a fresh Poetry Application.
 
     The Poetry projects lock their packages from a source (the loopback index), and a pin locked
     from a source is installed from that source alone: the installer must reach it, not the wheelhouse.
+    The network is on for that, so anything not bound to a source (a build backend) is looked up in
+    the loopback index too, never on PyPI.
     """
     for key in ("UV_OFFLINE", "UV_FIND_LINKS", "PIP_NO_INDEX", "PIP_FIND_LINKS"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("UV_DEFAULT_INDEX", index_url)
+    monkeypatch.setenv("PIP_INDEX_URL", index_url)
     from cleo.testers.application_tester import ApplicationTester
     from poetry.console.application import Application
 
@@ -166,7 +170,7 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
 def seed_wheels() -> Path:
     """The wheels the Makefile's set-up step downloads (hatchling, uv, deflate, ... at the venv's
     versions) for the tests that install into a fresh environment; missing ones fail, not skip."""
-    for wheel in ("hatchling", "uv"):
+    for wheel in ("hatchling", "uv", "poetry_core"):
         if not any(SEED_WHEELS.glob(f"{wheel}-*.whl")):
             pytest.fail(f"no {wheel} wheel in {SEED_WHEELS}: run `make test` (its set-up step downloads hatchling, uv, "
                         "deflate, ... once) or set LAMBDA_LAYER_SEED_WHEELS")

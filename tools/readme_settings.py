@@ -19,12 +19,14 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from shared_core.pack.manifest import manifest_reference_table  # noqa: E402
 from shared_core.settings.declaration import reference_table  # noqa: E402
+from shared_core.settings.function import FunctionSettings  # noqa: E402
 from shared_core.settings.layer import LayerConfig  # noqa: E402
 from shared_core.settings.publish import PublishSettings  # noqa: E402
 
 TABLES: Dict[str, Callable[[], str]] = {
     "build": lambda: reference_table(LayerConfig),
     "publish": lambda: reference_table(PublishSettings),
+    "function": lambda: reference_table(FunctionSettings),
     "manifest": manifest_reference_table,
 }
 

@@ -13,12 +13,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import FrozenSet, Mapping, Optional, Tuple
+from typing import Callable, FrozenSet, Mapping, Optional, Tuple
 
 from shared_core.errors import EmptyLayerError, InvalidPythonError
 from shared_core.install.audit import audit_tree
 from shared_core.install.bytecode import BytecodeResult, compile_bytecode
-from shared_core.install.commands import InstallRequest, install_pins
+from shared_core.install.commands import InstallRequest, Progress, install_pins
 from shared_core.install.distributions import InstalledDistribution, scan_distributions
 from shared_core.lambda_runtime import EMPTY_ZIP_REFUSAL, LambdaTarget
 from shared_core.layout import LayerPaths
@@ -150,20 +150,40 @@ def stage_dependencies(
     for pin in pins:
         reporter.detail(f"  {pin.describe()}")
 
-    started = time.monotonic()
-    paths.build_dir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.build_dir))
-    try:
-        staged_python = scratch / "artifacts" / "python"
-        progress = reporter.progress if reporter.shows_progress() else None
+    def install(staged_python: Path, scratch: Path, progress: Optional[Progress]) -> str:
         install_pins(
             InstallRequest(pins, target, staged_python, config.installer, config.allow_sdist, resolution.indexes,
                            paths.project_root, resolution.settings, resolution.known_indexes),
             scratch,
             progress,
         )
+        return f"install: {count_of(len(pins), 'distribution')} with {config.installer}"
+
+    root, bytecode = stage_tree(paths, config, target, interpreter, reporter, install)
+    return LayerInstallResult(
+        target, source.origin, pins, selection.left_out_pins, root, tuple(scan_distributions(root)), bytecode,
+        interpreter, resolution.extras, resolution.fix,
+    )
+
+
+#: ``fill(staged_python, scratch, progress)`` puts the files into ``staged_python``; returns its report line's start.
+Fill = Callable[[Path, Path, Optional[Progress]], str]
+
+
+def stage_tree(paths: LayerPaths, config: LayerConfig, target: LambdaTarget, interpreter: Optional[str],
+               reporter: Reporter, fill: Fill) -> Tuple[Path, Optional[BytecodeResult]]:
+    """Fill a scratch folder, audit it for ``target``, compile its bytecode, then swap it into
+    ``paths.artifacts_python`` in one rename: a failed build leaves the previous staging intact.
+    Returns the staged root and the compile step's result."""
+    started = time.monotonic()
+    paths.build_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.build_dir))
+    try:
+        staged_python = scratch / "artifacts" / "python"
+        progress = reporter.progress if reporter.shows_progress() else None
+        said = fill(staged_python, scratch, progress)
         audit_tree(staged_python, target)
-        reporter.info(f"install: {count_of(len(pins), 'distribution')} with {config.installer}, audited for {target.machine} ({_seconds(started)})")
+        reporter.info(f"{said}, audited for {target.machine} ({_seconds(started)})")
         bytecode = None
         if config.compile_bytecode:
             started = time.monotonic()
@@ -175,8 +195,4 @@ def stage_dependencies(
         (scratch / "artifacts").rename(paths.artifacts_dir)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    root = paths.artifacts_python
-    return LayerInstallResult(
-        target, source.origin, pins, selection.left_out_pins, root, tuple(scan_distributions(root)), bytecode,
-        interpreter, resolution.extras, resolution.fix,
-    )
+    return paths.artifacts_python, bytecode

@@ -55,7 +55,7 @@ sys.stdout.write("\n@@lambda-layer-import-check@@" + json.dumps(failures) + "\n"
 _MARKER = "@@lambda-layer-import-check@@"
 #: The variables the import check's interpreter keeps: what locating libraries, temporary files and
 #: the locale need, nothing that could carry a credential.
-_KEPT_VARIABLES = ("PATH", "HOME", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH", "SYSTEMROOT")
+KEPT_VARIABLES = ("PATH", "HOME", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH", "SYSTEMROOT")
 #: Importing pandas + pyarrow takes about a second; a minute means something hangs.
 IMPORT_TIMEOUT_SECONDS = 120
 
@@ -103,7 +103,7 @@ def _failures(
         completed = subprocess.run(
             [interpreter, "-I", "-S", "-B", "-c", _IMPORT_SCRIPT, str(root), json.dumps(list(blocked)), json.dumps(list(modules))],
             capture_output=True, text=True, check=False, timeout=timeout, cwd=str(root),
-            env={key: os.environ[key] for key in _KEPT_VARIABLES if key in os.environ},
+            env={key: os.environ[key] for key in KEPT_VARIABLES if key in os.environ},
         )
     except subprocess.TimeoutExpired:
         return None

@@ -26,7 +26,7 @@ from shared_core.pack.manifest import withdraw_manifest
 from shared_core.pack.package_tests import PackageTestsPlan, plan_package_tests
 from shared_core.pack.record import layer_records, listed_row_bytes
 from shared_core.pack.size_report import SizeReport, check_unzipped_size, zipped_size_warning
-from shared_core.pack.slimming import SlimmingContext, pyc_source, slim_reason, sourceless_bytecode_problems
+from shared_core.pack.slimming import SlimmingContext, pyc_source, slim, sourceless_bytecode_problems
 from shared_core.pack.tree import StagedFile, walk_tree
 from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
 from shared_core.settings.layer import LayerConfig
@@ -87,8 +87,8 @@ def _distribution_sizes(files: Sequence[StagedFile], owners: Dict[str, str]) -> 
     return sizes
 
 
-def _kept(packed: Sequence[StagedFile], kept: Sequence[InstalledDistribution]) -> Tuple[KeptDistribution, ...]:
-    """Each kept distribution with its files and bytes in the layer, by normalised name."""
+def distribution_usage(packed: Sequence[StagedFile], kept: Sequence[InstalledDistribution]) -> Tuple[KeptDistribution, ...]:
+    """Each kept distribution with its files and bytes in the zip, by normalised name."""
     owners = _owners(kept)
     counts: Counter = Counter(_owner(staged, owners) for staged in packed)
     sizes = _distribution_sizes(packed, owners)
@@ -194,21 +194,6 @@ def _check_closure(
         raise incomplete_layer_error(unmet, target, origin, fix)
 
 
-def _slim(files: Sequence[StagedFile], context: SlimmingContext) -> Tuple[List[StagedFile], Dict[str, List[int]]]:
-    """The files to pack, and {reason: [files, bytes]} of those slimmed away."""
-    kept: List[StagedFile] = []
-    slimmed: Dict[str, List[int]] = {}
-    for staged_file in files:
-        reason = slim_reason(staged_file.relpath, staged_file.source, context)
-        if reason is None:
-            kept.append(staged_file)
-        else:
-            counts = slimmed.setdefault(reason, [0, 0])
-            counts[0] += 1
-            counts[1] += staged_file.size
-    return kept, slimmed
-
-
 def _check_sourceless_bytecode(kept: Sequence[StagedFile], context: SlimmingContext, target: LambdaTarget) -> None:
     """A sourceless ``.pyc`` of another Python fails to import on Lambda: refuse it, naming each."""
     problems = sourceless_bytecode_problems(kept, context, target)
@@ -263,7 +248,7 @@ def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Report
     after_exclusion = [f for f in tree if f.relpath not in excluded_files]
     excluded_bytes = sum(f.size for f in tree if f.relpath in excluded_files)
     context = SlimmingContext.create((f.relpath for f in after_exclusion), kept_distributions, distributions)
-    kept, slimmed = _slim(after_exclusion, context)
+    kept, slimmed = slim(after_exclusion, context)
     _check_sourceless_bytecode(kept, context, target)
     _announce_exclusions(plan, excluded_bytes, user_patterns, reporter)
     for reason, (count, size) in sorted(slimmed.items()):
@@ -327,5 +312,5 @@ def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Report
         from_cache=written.from_cache,
         cache_rejected=written.cache_rejected,
         package_tests=tests,
-        kept=_kept(packed, kept_distributions),
+        kept=distribution_usage(packed, kept_distributions),
     )

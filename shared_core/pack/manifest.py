@@ -59,8 +59,9 @@ class ManifestZip:
 
 @dataclass(frozen=True)
 class ManifestSource:
-    file: str = _doc("the file the pins came from, relative to the project (`poetry.lock`, `../uv.lock`, `requirements.txt`, `pyproject.toml`)")
-    sha256: str = _doc("SHA-256 of that file's bytes, hex")
+    file: str = _doc("the file the pins came from, relative to the project (`poetry.lock`, `../uv.lock`, `requirements.txt`, "
+                     "`pyproject.toml`); for a function, `.`: the project's own code")
+    sha256: str = _doc("SHA-256 of that file's bytes, hex; for a function, the digest of the code that went in")
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,10 @@ class ManifestExclusion:
 
 @dataclass(frozen=True)
 class LayerManifest:
-    """One zip's manifest. ``kind`` is ``layer`` (a function zip's manifest has the same shape)."""
+    """One zip's manifest: a layer's, or (``kind="function"``) a function zip's, in the same shape."""
 
     manifest: int = _doc("the manifest format's version (1); a reader refuses others")
-    kind: str = _doc("`layer`")
+    kind: str = _doc("`layer`, or `function` for a function zip (`lambda-layer function`)")
     tool: str = _doc("the tool and its version that wrote the zip (`lambda-layer-build 0.1.0`)")
     target: ManifestTarget = _doc("the runtime the zip is for")
     zip: ManifestZip = _doc("the zip itself")
@@ -94,7 +95,7 @@ class LayerManifest:
     bytecode: bool = _doc("whether .pyc files compiled for the target's Python are shipped")
     source: ManifestSource = _doc("where the pins came from")
     distributions: Tuple[ManifestDistribution, ...] = _doc("every distribution in the zip, by name")
-    excluded: Tuple[ManifestExclusion, ...] = _doc("every pinned distribution left out, by name")
+    excluded: Tuple[ManifestExclusion, ...] = _doc("every pinned distribution left out, by name (none for a function)")
 
     def to_json(self) -> bytes:
         """The manifest's bytes: keys sorted, two-space indent, a final newline; no path or time."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet, Iterable, List, Sequence
+from typing import AbstractSet, Dict, Iterable, List, Sequence, Tuple
 
 from shared_core.install.distributions import InstalledDistribution
 from shared_core.lambda_runtime import LambdaTarget
@@ -104,6 +104,21 @@ def slim_reason(relpath: str, source: Path, context: SlimmingContext) -> str | N
     if "/__pycache__/" in f"/{relpath}" and not relpath.endswith(".pyc"):
         return "stale bytecode"
     return None
+
+
+def slim(files: Sequence[StagedFile], context: SlimmingContext) -> Tuple[List[StagedFile], Dict[str, List[int]]]:
+    """The files to pack, and {reason: [files, bytes]} of those slimmed away (:func:`slim_reason`)."""
+    kept: List[StagedFile] = []
+    slimmed: Dict[str, List[int]] = {}
+    for staged_file in files:
+        reason = slim_reason(staged_file.relpath, staged_file.source, context)
+        if reason is None:
+            kept.append(staged_file)
+        else:
+            counts = slimmed.setdefault(reason, [0, 0])
+            counts[0] += 1
+            counts[1] += staged_file.size
+    return kept, slimmed
 
 
 def sourceless_bytecode_problems(kept: Sequence[StagedFile], context: SlimmingContext, target: LambdaTarget) -> List[str]:

@@ -188,8 +188,11 @@ def central_header(entry: CentralEntry, dos: Tuple[int, int]) -> bytes:
     return header + entry.name + extra
 
 
-def end_records(entries: int, directory_offset: int, directory_size: int) -> bytes:
-    """End of central directory, preceded by the ZIP64 end record and locator when any count overflows."""
+def end_records(entries: int, directory_offset: int, directory_size: int, comment: bytes = b"") -> bytes:
+    """End of central directory (with the archive's ``comment``), preceded by the ZIP64 end record and
+    locator when any count overflows."""
+    if len(comment) > _U16_LIMIT:
+        raise ValueError(f"a ZIP comment holds at most {_U16_LIMIT} bytes, got {len(comment)}")
     needs_zip64 = entries >= _U16_LIMIT or directory_offset >= _U32_LIMIT or directory_size >= _U32_LIMIT
     zip64 = _zip64_end_records(entries, directory_offset, directory_size) if needs_zip64 else b""
     count = min(entries, _U16_LIMIT)
@@ -201,8 +204,8 @@ def end_records(entries: int, directory_offset: int, directory_size: int) -> byt
         count,
         min(directory_size, _U32_LIMIT),
         min(directory_offset, _U32_LIMIT),
-        0,  # comment length
-    )
+        len(comment),
+    ) + comment
 
 
 def _zip64_end_records(entries: int, directory_offset: int, directory_size: int) -> bytes:

@@ -261,6 +261,7 @@ def write_deterministic_zip(
     workers: Optional[int] = None,
     progress: Optional[Callable[[int, int], None]] = None,
     cache_root: Optional[Path] = None,
+    comment: bytes = b"",
     _backend: Optional[str] = None,
 ) -> ZipWriteResult:
     """Write ``members`` to ``destination`` as a reproducible ZIP, replacing it atomically.
@@ -270,7 +271,8 @@ def write_deterministic_zip(
     are written. The archive is built in a temporary file next to ``destination`` and renamed
     over it only when complete, so a failed or interrupted build never leaves a half-written
     zip, nor destroys the previous one. ``cache_root``: where the :class:`MemberCache` of
-    compressed members lives (None: no cache); the bytes written do not depend on it.
+    compressed members lives (None: no cache); the bytes written do not depend on it. ``comment``:
+    the archive's comment (a function zip says what it is there; a layer zip has none).
     ``_backend`` forces ``"libdeflate"`` or ``"zlib"`` (tests).
     """
     if not MIN_COMPRESSION_LEVEL <= compression_level <= MAX_COMPRESSION_LEVEL:
@@ -298,7 +300,7 @@ def write_deterministic_zip(
             for entry in written.entries:
                 out.write(central_header(entry, dos))
             directory_size = out.tell() - directory_offset
-            out.write(end_records(len(written.entries), directory_offset, directory_size))
+            out.write(end_records(len(written.entries), directory_offset, directory_size, comment))
             zipped_bytes = out.tell()
         # mkstemp makes the file 0600; the finished zip gets the usual permissions of a shared file.
         os.chmod(temp_name, _final_mode(destination))

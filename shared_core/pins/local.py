@@ -17,9 +17,9 @@ from shared_core.errors import LockError
 from shared_core.pins.model import Pin
 from shared_core.support.user_files import read_user_toml
 
-#: Folders that hold build output, environments or VCS data, not a project's source.
-_NOT_SOURCE = frozenset((".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "build", "dist", "node_modules",
-                         ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache"))
+#: Folders that hold build output, environments, VCS data or editor state, not a project's source.
+NOT_SOURCE = frozenset((".git", ".hg", ".svn", ".venv", "venv", "__pycache__", "build", "dist", "node_modules",
+                        ".tox", ".nox", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".idea", ".vscode"))
 
 
 def path_from_reference(reference: str, base: Path) -> Optional[Path]:
@@ -88,7 +88,7 @@ def local_digest(path: Path) -> str:
         digest.update(path.read_bytes())
         return digest.hexdigest()
     for directory, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if d not in _NOT_SOURCE and not d.endswith(".egg-info"))
+        dirs[:] = sorted(d for d in dirs if d not in NOT_SOURCE and not d.endswith(".egg-info"))
         for name in sorted(files):
             file = Path(directory, name)
             if file.is_symlink() or not file.is_file():

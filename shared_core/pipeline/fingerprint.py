@@ -4,8 +4,8 @@ The fingerprint covers what decides the zip's bytes (the inputs ``pipeline`` lis
 groups and extras, target, exclusions, SOURCE_DATE_EPOCH, compression, bytecode interpreter, our
 version) and the zip's own sha256, so an edited zip is rebuilt too, even when its size is unchanged.
 
-It also says what the build may replace: a layer zip (:func:`is_layer_zip`) and our own record
-(:func:`is_own_record`). Neither reads anything but a regular file, so a FIFO there never blocks.
+It also says which record the build may replace (:func:`is_own_record`), reading nothing but a
+regular file, so a FIFO there never blocks.
 """
 
 from __future__ import annotations
@@ -14,21 +14,16 @@ import hashlib
 import json
 import os
 import stat
-import zipfile
 from pathlib import Path
-from typing import Any, BinaryIO, Dict, Optional
+from typing import Any, Dict, Optional
 
-from shared_core.lambda_runtime import LAYER_PREFIX
 from shared_core.pack.manifest import manifest_path
 from shared_core.support.atomic_file import write_atomically
 from shared_core.support.digests import file_sha256
-from shared_core.support.user_files import open_regular, read_own_json
+from shared_core.support.user_files import read_own_json
 
 #: The record's name is the zip's plus this.
 RECORD_SUFFIX = ".fingerprint.json"
-#: A zip entry's local header: its signature, and its size up to the entry's name.
-_LOCAL_HEADER_SIGNATURE = b"PK\x03\x04"
-_LOCAL_HEADER_SIZE = 30
 #: The keys every record of ours holds: a JSON object with them is ours to replace.
 RECORD_KEYS = frozenset({"inputs", "sha256", "size"})
 
@@ -51,35 +46,6 @@ def is_own_record(path: Path) -> bool:
     """True when ``path`` is a record this tool writes: a regular file holding a JSON object with :data:`RECORD_KEYS`."""
     recorded = read_own_json(path)
     return isinstance(recorded, dict) and RECORD_KEYS <= recorded.keys()
-
-
-def is_layer_zip(path: Path) -> bool:
-    """True when ``path`` is a regular file holding a layer zip, even one cut short.
-
-    A layer zip's directory lists at least one member and only members under ``python/``: the
-    shape of every zip this tool writes (an empty layer is refused before writing) and of any
-    Lambda layer of Python packages. A zip without a readable directory (a copy or a write cut
-    short) is one when its first entry is under ``python/``. Only the directory is read.
-    """
-    try:
-        stream = open_regular(path, follow_symlinks=False)
-        if stream is None:
-            return False
-        with stream:
-            return _holds_a_layer(stream)
-    except OSError:
-        return False
-
-
-def _holds_a_layer(stream: BinaryIO) -> bool:
-    try:
-        with zipfile.ZipFile(stream) as archive:
-            names = archive.namelist()
-    except (EOFError, ValueError, zipfile.BadZipFile):
-        stream.seek(0)
-        head = stream.read(_LOCAL_HEADER_SIZE + len(LAYER_PREFIX))
-        return head[:4] == _LOCAL_HEADER_SIGNATURE and head[_LOCAL_HEADER_SIZE:] == LAYER_PREFIX.encode()
-    return bool(names) and all(name.startswith(LAYER_PREFIX) for name in names)
 
 
 def read_fingerprint(zip_path: Path) -> Optional[str]:

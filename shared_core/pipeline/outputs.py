@@ -9,7 +9,7 @@ installs anything, and refuses with one paragraph naming the path and the fix:
   of the name on a case-insensitive file system);
 - the build's own files: the staging folders every build deletes and swaps, the lock files, the
   build folder's ``.gitignore``, a name the next build deletes as a crash leftover, a record's name;
-- anything at the zip's path that is not a layer zip (:func:`fingerprint.is_layer_zip`), and
+- anything at the zip's path that is not a layer zip (:func:`zip_kinds.is_layer_zip`; for a function zip, :func:`zip_kinds.is_function_zip`), and
   anything at the record's path that is not our record (:func:`fingerprint.is_own_record`):
   another file, a directory, a FIFO, a socket, a device, or a symbolic link. The tool writes no
   links, so a link there is never ours: it is neither replaced nor written through.
@@ -29,7 +29,8 @@ from typing import Callable, List, Optional, Sequence, Tuple
 from shared_core.errors import OutputError
 from shared_core.layout import IGNORE_FILE_NAME, IGNORE_FILE_TEXT, LayerPaths
 from shared_core.pack.manifest import is_own_manifest, manifest_path
-from shared_core.pipeline.fingerprint import RECORD_SUFFIX, fingerprint_path, is_layer_zip, is_own_record
+from shared_core.pack.zip_kinds import is_function_zip, is_layer_zip
+from shared_core.pipeline.fingerprint import RECORD_SUFFIX, fingerprint_path, is_own_record
 from shared_core.pipeline.lock import LOCK_NAME, STAGING_PATTERN, TEMPORARY_PATTERNS
 from shared_core.support.atomic_file import write_atomically
 from shared_core.support.user_files import file_kind
@@ -38,6 +39,7 @@ from shared_core.support.user_files import file_kind
 LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"
 OWN_RECORD = "a record this tool wrote (a JSON object with inputs, sha256 and size)"
 OWN_MANIFEST = "a manifest this tool wrote (a JSON object with manifest and kind)"
+FUNCTION_ZIP = "a function zip this tool wrote (its archive comment says so)"
 
 
 @dataclass(frozen=True)
@@ -113,31 +115,36 @@ def _lowercase_first(sentence: str) -> str:
 
 
 def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, how_to_change: str) -> None:
-    """Refuse an ``output`` whose zip or record would replace something this build did not write.
+    """Refuse an ``output`` whose zip, record or manifest would replace something this build did not write.
 
-    Writes nothing, so it runs before the locks are taken. ``requirements``: the configured
-    requirements file; ``how_to_change`` says which setting to change (``Change --output.``).
+    Writes nothing, so it runs before the locks are taken. ``paths``: the build's (its artifact, a
+    layer or a function, says what zip it writes); ``requirements``: the configured requirements
+    file; ``how_to_change`` says which setting to change (``Change --output.``).
     """
+    what = "the layer" if paths.artifact == "layer" else f"the {paths.artifact} zip"
     for project_input in project_inputs(paths, requirements):
         if same_file(output, project_input.path):
             raise OutputError(
-                f"Cannot write the layer to {output}: it is the project's {project_input.role} {project_input.path}, "
+                f"Cannot write {what} to {output}: it is the project's {project_input.role} {project_input.path}, "
                 f"which the zip would replace. {how_to_change}"
             )
     reason = _build_file_reason(paths, output)
     if reason is not None:
-        raise OutputError(f"Cannot write the layer to {output}: {reason}. {how_to_change}")
-    for path, ours, what, written in _outputs(output):
-        reason = _standing_reason(path, ours, what)
+        raise OutputError(f"Cannot write {what} to {output}: {reason}. {how_to_change}")
+    for path, ours, kind, written in _outputs(output, paths.artifact):
+        reason = _standing_reason(path, ours, kind)
         if reason is not None:
             raise OutputError(f"Cannot write {written} to {path}: {reason}. Move it away or {_lowercase_first(how_to_change)}")
 
 
-def _outputs(output: Path) -> Tuple[Tuple[Path, Callable[[Path], bool], str, str], ...]:
+def _outputs(output: Path, artifact: str = "layer") -> Tuple[Tuple[Path, Callable[[Path], bool], str, str], ...]:
     """What a build writes for ``output``: (path, how to recognise ours, what ours is, its name in messages)."""
-    return ((output, is_layer_zip, LAYER_ZIP, "the layer"),
-            (fingerprint_path(output), is_own_record, OWN_RECORD, "the layer's record"),
-            (manifest_path(output), is_own_manifest, OWN_MANIFEST, "the layer's manifest"))
+    zip_kind = (output, is_layer_zip, LAYER_ZIP, "the layer") if artifact == "layer" else (
+        output, is_function_zip, FUNCTION_ZIP, f"the {artifact} zip")
+    name = "the layer's" if artifact == "layer" else f"the {artifact} zip's"
+    return (zip_kind,
+            (fingerprint_path(output), is_own_record, OWN_RECORD, f"{name} record"),
+            (manifest_path(output), is_own_manifest, OWN_MANIFEST, f"{name} manifest"))
 
 
 def check_output_path(path: Path, how_to_change: str) -> None:
@@ -174,15 +181,16 @@ def ensure_ignore_file(build_dir: Path) -> None:
         write_atomically(ignore, IGNORE_FILE_TEXT.encode(), prefix=".gitignore-")
 
 
-def clean_layer(project_root: Path, outputs: Sequence[Path]) -> List[Path]:
-    """Remove what a layer build wrote, nothing else; returns the removed paths.
+def clean_layer(project_root: Path, outputs: Sequence[Path], artifact: str = "layer") -> List[Path]:
+    """Remove what a layer (or, ``artifact="function"``, a function) build wrote, nothing else; returns
+    the removed paths.
 
-    That is ``build/lambda/layer/`` (staging, default zip, fingerprint, manifest) and, when ``output``
-    points elsewhere, that zip, its fingerprint and its manifest, each only if it is what a build
-    writes there (a layer zip, our record, our manifest: never a link or another file); ``build/lambda`` goes too once empty,
-    since it holds only our files.
+    That is ``build/lambda/<artifact>/`` (staging, default zips, records, manifests) and, for each of
+    ``outputs`` elsewhere, that zip, its record and its manifest, each only if it is what a build
+    writes there (our zip, record or manifest: never a link or another file); ``build/lambda`` goes
+    too once empty, since it holds only our files.
     """
-    paths = LayerPaths(Path(project_root).resolve())
+    paths = LayerPaths(Path(project_root).resolve(), artifact)
     removed: List[Path] = []
     if paths.build_dir.is_dir():
         shutil.rmtree(paths.build_dir)
@@ -190,7 +198,7 @@ def clean_layer(project_root: Path, outputs: Sequence[Path]) -> List[Path]:
     for output in outputs:
         if paths.build_dir in output.parents:
             continue
-        for path, ours, _, _ in _outputs(output):
+        for path, ours, _, _ in _outputs(output, artifact):
             if ours(path):
                 path.unlink()
                 removed.append(path)

@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from shared_core.errors import ConfigError
 from shared_core.layout import LayerPaths
 from shared_core.pipeline.requires_python import RequiresPython, of_pyproject
+from shared_core.settings.function import FUNCTION_TABLE, HATCH_FUNCTION_TABLE, FunctionSettings
 from shared_core.settings.layer import HATCH_GENERIC_KEYS, HATCH_TARGET_TABLE, SHARED_TABLE, LayerConfig
 from shared_core.settings.publish import HATCH_PUBLISH_TABLE, PUBLISH_TABLE, PublishSettings
 from shared_core.settings.tables import apply_command_line, from_tables
@@ -40,6 +41,10 @@ CONSOLE = Surface("lambda-layer", SHARED_TABLE, "--force rebuilds", options=True
 POETRY = Surface("poetry lambda-layer", SHARED_TABLE, "--force rebuilds", options=True)
 HATCH = Surface("hatch build -t lambda-layer", HATCH_TARGET_TABLE, "`hatch build -t lambda-layer --clean` rebuilds",
                 options=False)
+#: ``hatch build -t lambda-function``: the layer's settings as Hatch's layer target reads them, the
+#: function's from its own target table.
+HATCH_FUNCTION = Surface("hatch build -t lambda-function", HATCH_FUNCTION_TABLE,
+                         "`hatch build -t lambda-function --clean` rebuilds", options=False)
 API = Surface("the Python API", SHARED_TABLE, "force=True rebuilds", options=False)
 
 
@@ -111,7 +116,7 @@ class Project:
         table when the project has one (whatever entry point builds it)."""
         tables = [(_table(self.data, "tool", "lambda-layer"), SHARED_TABLE)]
         hatch = _table(self.data, "tool", "hatch", "build", "targets", "lambda-layer")
-        if hatch or self.surface is HATCH:
+        if hatch or self.surface in (HATCH, HATCH_FUNCTION):
             tables.append((hatch, HATCH_TARGET_TABLE))
         return tables
 
@@ -119,6 +124,18 @@ class Project:
         """The build settings: the tables, then the command line's ``options`` (``{attribute: value}``)."""
         config = from_tables(LayerConfig, *self.layer_tables(), ignore={HATCH_TARGET_TABLE: HATCH_GENERIC_KEYS})
         return apply_command_line(config, options or {})
+
+    def function_settings(self, options: Optional[Mapping[str, Any]] = None) -> FunctionSettings:
+        """The function's settings: ``[tool.lambda-layer.function]``, then Hatch's ``lambda-function``
+        target table when the project has one, then the command line's ``options``."""
+        tables = [(_table(self.data, "tool", "lambda-layer", "function"), FUNCTION_TABLE)]
+        hatch = _table(self.data, "tool", "hatch", "build", "targets", "lambda-function")
+        if hatch or self.surface is HATCH_FUNCTION:
+            tables.append((hatch, HATCH_FUNCTION_TABLE))
+        # Hatch's own `include` is this target's file list: ours (the target has no other file selection)
+        generic = tuple(key for key in HATCH_GENERIC_KEYS if key not in {setting.key for setting in FunctionSettings.settings()})
+        settings = from_tables(FunctionSettings, *tables, ignore={HATCH_FUNCTION_TABLE: generic})
+        return apply_command_line(settings, options or {})
 
     def publish_settings(self, options: Optional[Mapping[str, Any]] = None, *,
                          named: Optional[Mapping[str, str]] = None) -> PublishSettings:

@@ -143,7 +143,7 @@ def layer_differences(latest: LayerSpec, wanted: LayerSpec) -> List[str]:
     return differences
 
 
-def _upload(api: LayerApi, snapshot: LayerSnapshot, bucket: str, key: str, reporter: Reporter, dry_run: bool) -> None:
+def upload_snapshot(api: LayerApi, snapshot: LayerSnapshot, bucket: str, key: str, reporter: Reporter, dry_run: bool) -> None:
     """Put the snapshot at ``s3://bucket/key`` unless S3 keeps exactly it there (its SHA-256 checksum is the zip's)."""
     s3_uri = f"s3://{bucket}/{key}"
     stored = api.object_checksum(bucket, key)
@@ -228,7 +228,7 @@ def publish_snapshot(
         key = s3_key(settings.s3_prefix, name, snapshot.sha256_hex)
         s3_uri = f"s3://{bucket}/{key}"
         api.check_bucket(bucket)
-        _upload(api, snapshot, bucket, key, reporter, dry_run)
+        upload_snapshot(api, snapshot, bucket, key, reporter, dry_run)
         content = {"S3Bucket": bucket, "S3Key": key}
     elif not dry_run:
         content = {"ZipFile": snapshot.path.read_bytes()}

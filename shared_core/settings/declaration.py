@@ -44,6 +44,8 @@ class Setting:
     group: Optional[str] = None
     #: Another setting (attribute) this option may not be given with on the command line.
     excludes: Optional[str] = None
+    #: What the README's table says for the default when the value alone would not (``None``).
+    shown_default: Optional[str] = None
 
     @property
     def attribute(self) -> str:
@@ -154,5 +156,5 @@ def reference_table(cls: Type[Settings]) -> str:
     rows = ["| key | default | option | what it does |", "|---|---|---|---|"]
     for item in cls.settings():
         option = ", ".join(f"`{name}`" for name in (item.short, item.flag) if name) or "(table only)"
-        rows.append(f"| `{item.key}` | {_toml(item.default)} | {option} | {item.help} |")
+        rows.append(f"| `{item.key}` | {item.shown_default or _toml(item.default)} | {option} | {item.help} |")
     return "\n".join(rows) + "\n"

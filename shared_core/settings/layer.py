@@ -19,9 +19,10 @@ from shared_core.lambda_runtime import (
     normalize_architecture,
     normalize_python_version,
 )
-from shared_core.layout import TARGET_PLACEHOLDER, layer_output_path
+from shared_core.layout import TARGET_PLACEHOLDER, zip_output_path
 from shared_core.settings import validators
 from shared_core.settings.declaration import Action, Settings, setting
+from shared_core.settings.function import FunctionSettings
 from shared_core.settings.publish import PublishSettings
 from shared_core.support.deflate import MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL
 
@@ -80,7 +81,7 @@ class LayerConfig(Settings):
     """Every setting of a layer build; ``None`` means "decide from the project or the machine"."""
 
     DEFAULT_TABLE = SHARED_TABLE
-    NESTED = {SHARED_TABLE: {"publish": PublishSettings}}  # noqa: RUF012 - a class-level declaration
+    NESTED = {SHARED_TABLE: {"publish": PublishSettings, "function": FunctionSettings}}  # noqa: RUF012 - a class-level declaration
 
     python_version: Optional[Tuple[str, ...]] = setting(
         None, _python_versions, f"Lambda Python version(s), X.Y ({_VERSIONS}); several build one layer each "
@@ -152,4 +153,4 @@ class LayerConfig(Settings):
     def output_path(self, project_root: Path, target: str, several: bool = False) -> Path:
         """Where ``target``'s zip goes (``target``: its name, ``py312-arm64``): ``output`` (a directory
         gets ``layer.zip``) or the default; ``several``: the build makes more than one layer."""
-        return layer_output_path(project_root, self.output, target, several)
+        return zip_output_path(project_root, self.output, target, several)

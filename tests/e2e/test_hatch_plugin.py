@@ -16,6 +16,7 @@ import pytest
 from hatchling.plugin.manager import PluginManager
 
 from hatch_lambda_layer.builder import LambdaLayerHatchBuilder
+from hatch_lambda_layer.function_builder import LambdaFunctionHatchBuilder
 from hatch_lambda_layer.hooks import hatch_register_builder
 from shared_core.pipeline.fingerprint import fingerprint_path
 from tests.helpers.hatch_projects import in_process_builder, pyproject, write_project
@@ -47,9 +48,10 @@ def built(completed: subprocess.CompletedProcess) -> str:
 
 @pytest.mark.in_process
 def test_registered_under_the_entry_point():
-    assert hatch_register_builder() is LambdaLayerHatchBuilder
+    assert hatch_register_builder() == [LambdaLayerHatchBuilder, LambdaFunctionHatchBuilder]
     assert LambdaLayerHatchBuilder.PLUGIN_NAME == "lambda-layer"
     assert PluginManager().builder.get("lambda-layer") is LambdaLayerHatchBuilder
+    assert PluginManager().builder.get("lambda-function") is LambdaFunctionHatchBuilder
 
 
 # -- in-process tier: Hatchling's ProjectMetadata + our builder ------------------------------------

@@ -20,6 +20,7 @@ from hatchling.metadata.core import ProjectMetadata
 
 from hatch_lambda_layer.builder import LambdaLayerHatchBuilder
 from shared_core.cli import main
+from shared_core.settings.function import UPLOAD_SETTINGS, FunctionSettings
 from shared_core.settings.layer import LayerConfig
 from shared_core.settings.publish import PublishSettings
 from shared_core.support import user_files
@@ -128,22 +129,31 @@ def _declared(*settings: type) -> Set[str]:
     return {setting.flag for cls in settings for setting in cls.settings() if setting.flag}
 
 
+def _upload() -> Set[str]:
+    """The publish settings `function --upload` takes: where the zip goes."""
+    return {setting.flag for setting in PublishSettings.settings() if setting.attribute in UPLOAD_SETTINGS}
+
+
 def test_every_entry_point_offers_the_declared_settings(poetry_app, capsys):
     """`lambda-layer build --help`, `poetry lambda-layer --help` (and their publish commands) list the same
     settings, each declared once; Hatch's target table takes every build setting's key."""
     own = {"--help", "--version", "--project", "--tool", "--force", "--verbose", "--quiet", "--dry-run"}
-    for command, settings in (("build", (LayerConfig,)), ("publish", (LayerConfig, PublishSettings))):
+    function = _declared(LayerConfig, FunctionSettings) | _upload()
+    for command, flags in (("build", _declared(LayerConfig)), ("manifest", _declared(LayerConfig)),
+                           ("publish", _declared(LayerConfig, PublishSettings)), ("function", function)):
         with pytest.raises(SystemExit):
             main([command, "--help"])
-        assert _flags(capsys.readouterr().out) - own == _declared(*settings)
+        assert _flags(capsys.readouterr().out) - own - {"--upload"} == flags
 
     poetry_own = {"--help", "--quiet", "--verbose", "--version", "--ansi", "--no-ansi", "--no-interaction",
                   "--no-plugins", "--no-cache", "--directory", "--project", "--force", "--dry-run"}
-    for command, settings in (("lambda-layer", (LayerConfig,)), ("lambda-layer publish", (LayerConfig, PublishSettings))):
+    for command, flags in (("lambda-layer", _declared(LayerConfig)),
+                           ("lambda-layer publish", _declared(LayerConfig, PublishSettings)),
+                           ("lambda-layer function", function)):
         code, out, _ = poetry_app(f"{command} --help")
         assert code == 0
         options = out[out.index("Options:"):out.index("Help:")] if "Help:" in out else out[out.index("Options:"):]
-        assert _flags(options) - poetry_own == _declared(*settings)
+        assert _flags(options) - poetry_own - {"--upload"} == flags
 
     from shared_core.settings.tables import validate_table
 

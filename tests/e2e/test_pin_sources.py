@@ -43,9 +43,11 @@ def hashed(wheelhouse: Path, name: str, version: str, filename: str) -> str:
 
 
 @pytest.fixture
-def index_env(core_env, monkeypatch):
-    """The loopback indexes must be reachable (the session is otherwise offline, wheelhouse only)."""
+def index_env(core_env, index_url, monkeypatch):
+    """The loopback indexes must be reachable (the session is otherwise offline, wheelhouse only); what is
+    bound to none of them is looked up in the loopback index too, never on PyPI."""
     monkeypatch.delenv("UV_OFFLINE")
+    monkeypatch.setenv("UV_DEFAULT_INDEX", index_url)
     return core_env
 
 

@@ -126,6 +126,28 @@ fake-native = "*"
 """ + SOURCE
 
 
+FUNCTION_APP = """
+[project]
+name = "poetry-fn"
+version = "2.0"
+requires-python = ">=3.9"
+dependencies = ["six"]
+
+[tool.poetry]
+packages = [{include = "app", from = "src"}]
+
+[build-system]
+requires = ["poetry-core>=2"]
+build-backend = "poetry.core.masonry.api"
+
+[tool.lambda-layer]
+python-version = "3.12"
+
+[tool.lambda-layer.function]
+handler = "app.main.handler"
+""" + SOURCE
+
+
 def _narrow_python(root: Path, constraint: str) -> None:
     """What `poetry lock` writes on a machine whose Python matches ``constraint`` (this one may not
     have it): the new constraint, and the content hash Poetry's own locker computes for it."""
@@ -210,6 +232,7 @@ def locked(
         "caret": (CARET.replace("INDEX_URL", index_url), poetry_env),
         "huge": (HUGE.replace("INDEX_URL", index_url), poetry_env),
         "new-syntax": (NEW_SYNTAX.replace("INDEX_URL", index_url), poetry_env),
+        "function": (FUNCTION_APP.replace("INDEX_URL", index_url), poetry_env),
     }
     running: List[Tuple[str, Path, subprocess.Popen]] = []
     for name, (pyproject, env) in templates.items():
@@ -687,3 +710,24 @@ def test_several_targets_through_poetry(poetry_app, project):
         assert f"python/fake_native/_speedups.cpython-{tag}-aarch64-linux-gnu.so" in names(layer)
         manifest = json.loads(layer.with_name("layer.zip.json").read_text())
         assert (manifest["source"]["file"], manifest["target"]["runtime"]) == ("poetry.lock", f"python3.{tag[1:]}")
+
+
+@pytest.mark.in_process
+def test_a_poetry_projects_function_through_poetry(poetry_app, project, seed_wheels, monkeypatch, tmp_path):
+    """`poetry lambda-layer function`: the layer from Poetry's lock, then the project's wheel (poetry-core)
+    without dependencies, answering an event the way Lambda calls it."""
+    from tests.e2e.test_function import HANDLER, invoke, members
+
+    monkeypatch.setenv("UV_FIND_LINKS", str(seed_wheels))  # poetry-core, to build the project's wheel
+    root = project("function")
+    (root / "src/app").mkdir(parents=True)
+    (root / "src/app/__init__.py").write_text("")
+    (root / "src/app/main.py").write_text(HANDLER)
+    code, out, err = poetry_app(f"lambda-layer function --project {root}")
+    assert code == 0, err
+    function = root / "build/lambda/function/function.zip"
+    assert out.splitlines()[-1] == str(function)
+    assert [name for name in members(function) if not name.startswith("poetry_fn-2.0.dist-info/")] == [
+        "app/__init__.py", "app/__pycache__/__init__.cpython-312.pyc", "app/__pycache__/main.cpython-312.pyc",
+        "app/main.py"]
+    assert invoke(function, root / LAYER, "app.main.handler", ["x"], tmp_path) == {"six": "six", "event": ["x"]}

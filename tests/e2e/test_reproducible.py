@@ -1,6 +1,6 @@
 """The same layer from any machine: two installs of the tool at different paths, run with different
 HOME, TMPDIR, umask, caches and working directories on two copies of one project, write the same
-bytes, zip and manifest; and every RECORD in the layer describes exactly the files the layer holds."""
+bytes, zip and manifest, for the layer and for the function; and every RECORD in the layer describes exactly the files the layer holds."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def two_installs(tmp_path_factory: pytest.TempPathFactory, plugin_wheel: Path, o
 
 
 def _build_elsewhere(tool: Path, project: Path, cwd: Path, home: Path, umask: int, env: Dict[str, str]) -> str:
-    """The zip's sha256 and its manifest's, from a build in ``project`` with this HOME, cwd and umask."""
+    """The sha256 of the layer zip, its manifest, the function zip and its manifest, from builds in ``project``
+    with this HOME, cwd and umask."""
     for directory in (cwd, home / "tmp", home / "cache"):
         directory.mkdir(parents=True, exist_ok=True)
     run_env = dict(env, HOME=str(home), TMPDIR=str(home / "tmp"), LAMBDA_LAYER_CACHE_DIR=str(home / "cache"),
@@ -62,7 +63,14 @@ def _build_elsewhere(tool: Path, project: Path, cwd: Path, home: Path, umask: in
     assert completed.returncode == 0, completed.stdout + completed.stderr
     layer = project / "build/lambda/layer/layer.zip"
     assert completed.stdout.splitlines()[-1] == str(layer)
-    return hashlib.sha256(layer.read_bytes()).hexdigest() + " " + hashlib.sha256(layer.with_name("layer.zip.json").read_bytes()).hexdigest()
+    function = subprocess.run(
+        [str(tool), "function", "--project", str(project)], cwd=cwd, env=run_env, capture_output=True, text=True,
+        timeout=300, preexec_fn=lambda: os.umask(umask),
+    )
+    assert function.returncode == 0, function.stdout + function.stderr
+    function_zip = project / "build/lambda/function/function.zip"
+    return " ".join(hashlib.sha256(path.read_bytes()).hexdigest() for path in (
+        layer, layer.with_name("layer.zip.json"), function_zip, function_zip.with_name("function.zip.json")))
 
 
 @pytest.mark.subprocess
@@ -73,6 +81,7 @@ def test_same_bytes_from_two_installs_and_machines(two_installs, offline_env, tm
         project.mkdir(parents=True)
         (project / "pyproject.toml").write_text(PROJECT)
         (project / "requirements.txt").write_text(REQUIREMENTS)
+        (project / "handler.py").write_text("import six\n\n\ndef handler(event, context):\n    return six.__name__\n")
         cwd = project / "src" if index else tmp_path / "elsewhere"
         digests.append(_build_elsewhere(tool, project, cwd, tmp_path / f"home-{index}", umask, offline_env))
     assert digests[0] == digests[1]

@@ -561,3 +561,16 @@ def test_a_failed_clean_up_does_not_hide_why_the_write_failed(tmp_path: Path, me
         write_deterministic_zip(members, destination, progress=fail)
     assert str(error.value) == "the reason the build stopped"
     assert list(tmp_path.iterdir()) == [tmp_path / "tree"]
+
+
+def test_an_archive_comment_is_written_and_a_layer_zip_has_none(tmp_path: Path, members: List[ZipMember]) -> None:
+    plain = write_deterministic_zip(members, tmp_path / "layer.zip").path
+    commented = write_deterministic_zip(members, tmp_path / "function.zip", comment=b"said once").path
+    with zipfile.ZipFile(plain) as archive:
+        assert archive.comment == b""
+    with zipfile.ZipFile(commented) as archive:
+        assert (archive.comment, archive.testzip()) == (b"said once", None)
+    data = commented.read_bytes()
+    assert data[:-len(b"said once")] == plain.read_bytes()[:-2] + (9).to_bytes(2, "little")
+    with pytest.raises(ValueError, match=r"^a ZIP comment holds at most 65535 bytes, got 65536$"):
+        zf.end_records(1, 0, 0, b"x" * 65536)
