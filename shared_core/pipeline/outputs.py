@@ -9,8 +9,9 @@ installs anything, and refuses with one paragraph naming the path and the fix:
   of the name on a case-insensitive file system);
 - the build's own files: the staging folders every build deletes and swaps, the lock files, the
   build folder's ``.gitignore``, a name the next build deletes as a crash leftover, a record's name;
-- anything at the zip's path that is not a layer zip (:func:`fingerprint.is_layer_zip`), and
-  anything at the record's path that is not our record (:func:`fingerprint.is_own_record`):
+- anything at the zip's path that is not a layer zip (:func:`fingerprint.is_layer_zip`),
+  anything at the record's path that is not our record (:func:`fingerprint.is_own_record`), and
+  with ``--report`` anything at the report's path that is not our report (:func:`is_own_report`):
   another file, a directory, a FIFO, a socket, a device, or a symbolic link. The tool writes no
   links, so a link there is never ours: it is neither replaced nor written through.
 """
@@ -28,6 +29,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 from shared_core.errors import OutputError
 from shared_core.layout import IGNORE_FILE_NAME, IGNORE_FILE_TEXT, LayerPaths
+from shared_core.pack.html_report import is_own_report, report_path
 from shared_core.pack.manifest import is_own_manifest, manifest_path
 from shared_core.pipeline.fingerprint import RECORD_SUFFIX, fingerprint_path, is_layer_zip, is_own_record
 from shared_core.pipeline.lock import LOCK_NAME, STAGING_PATTERN, TEMPORARY_PATTERNS
@@ -38,6 +40,7 @@ from shared_core.support.user_files import file_kind
 LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"
 OWN_RECORD = "a record this tool wrote (a JSON object with inputs, sha256 and size)"
 OWN_MANIFEST = "a manifest this tool wrote (a JSON object with manifest and kind)"
+OWN_REPORT = "a report this tool wrote (an HTML file that begins with the lambda-layer-build report comment)"
 
 
 @dataclass(frozen=True)
@@ -112,11 +115,13 @@ def _lowercase_first(sentence: str) -> str:
     return sentence[:1].lower() + sentence[1:]
 
 
-def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, how_to_change: str) -> None:
+def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, how_to_change: str,
+                           report: bool = False) -> None:
     """Refuse an ``output`` whose zip or record would replace something this build did not write.
 
     Writes nothing, so it runs before the locks are taken. ``requirements``: the configured
-    requirements file; ``how_to_change`` says which setting to change (``Change --output.``).
+    requirements file; ``how_to_change`` says which setting to change (``Change --output.``);
+    ``report``: the build writes the HTML report too (without it, whatever stands there is not its business).
     """
     for project_input in project_inputs(paths, requirements):
         if same_file(output, project_input.path):
@@ -127,17 +132,19 @@ def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, h
     reason = _build_file_reason(paths, output)
     if reason is not None:
         raise OutputError(f"Cannot write the layer to {output}: {reason}. {how_to_change}")
-    for path, ours, what, written in _outputs(output):
+    for path, ours, what, written in _outputs(output, report):
         reason = _standing_reason(path, ours, what)
         if reason is not None:
             raise OutputError(f"Cannot write {written} to {path}: {reason}. Move it away or {_lowercase_first(how_to_change)}")
 
 
-def _outputs(output: Path) -> Tuple[Tuple[Path, Callable[[Path], bool], str, str], ...]:
-    """What a build writes for ``output``: (path, how to recognise ours, what ours is, its name in messages)."""
-    return ((output, is_layer_zip, LAYER_ZIP, "the layer"),
-            (fingerprint_path(output), is_own_record, OWN_RECORD, "the layer's record"),
-            (manifest_path(output), is_own_manifest, OWN_MANIFEST, "the layer's manifest"))
+def _outputs(output: Path, report: bool = True) -> Tuple[Tuple[Path, Callable[[Path], bool], str, str], ...]:
+    """What a build writes for ``output``: (path, how to recognise ours, what ours is, its name in messages);
+    ``report``: with the HTML report."""
+    written = ((output, is_layer_zip, LAYER_ZIP, "the layer"),
+               (fingerprint_path(output), is_own_record, OWN_RECORD, "the layer's record"),
+               (manifest_path(output), is_own_manifest, OWN_MANIFEST, "the layer's manifest"))
+    return (*written, (report_path(output), is_own_report, OWN_REPORT, "the layer's report")) if report else written
 
 
 def check_output_path(path: Path, how_to_change: str) -> None:
@@ -177,9 +184,9 @@ def ensure_ignore_file(build_dir: Path) -> None:
 def clean_layer(project_root: Path, outputs: Sequence[Path]) -> List[Path]:
     """Remove what a layer build wrote, nothing else; returns the removed paths.
 
-    That is ``build/lambda/layer/`` (staging, default zip, fingerprint, manifest) and, when ``output``
-    points elsewhere, that zip, its fingerprint and its manifest, each only if it is what a build
-    writes there (a layer zip, our record, our manifest: never a link or another file); ``build/lambda`` goes too once empty,
+    That is ``build/lambda/layer/`` (staging, default zip, fingerprint, manifest, report) and, when ``output``
+    points elsewhere, that zip, its fingerprint, its manifest and its report, each only if it is what a build
+    writes there (a layer zip, our record, our manifest, our report: never a link or another file); ``build/lambda`` goes too once empty,
     since it holds only our files.
     """
     paths = LayerPaths(Path(project_root).resolve())
