@@ -59,8 +59,8 @@ def _above_4(fd: int) -> int:
 class Browser:
     """One headless Chromium with a fresh profile; use it as a context manager."""
 
-    def __init__(self, executable: str, profile: Path, timeout: float = 60.0) -> None:
-        self.executable, self.profile, self.timeout = executable, profile, timeout
+    def __init__(self, executable: str, profile: Path, timeout: float = 60.0, width: int = WIDTH) -> None:
+        self.executable, self.profile, self.timeout, self.width = executable, profile, timeout, width
         self._next_id = 0
         self._buffer = b""
         self._events: List[Dict[str, Any]] = []
@@ -75,7 +75,7 @@ class Browser:
             [sys.executable, "-c", _TRAMPOLINE, str(commands_read), str(answers_write), self.executable, "--headless",
              "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
              "--no-default-browser-check", "--disable-extensions", "--hide-scrollbars", "--force-device-scale-factor=1",
-             f"--window-size={WIDTH},{HEIGHT}", f"--user-data-dir={self.profile}", "about:blank"],
+             f"--window-size={self.width},{HEIGHT}", f"--user-data-dir={self.profile}", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(commands_read, answers_write),
         )
@@ -139,7 +139,7 @@ class Browser:
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         self.call("Emulation.setDeviceMetricsOverride",
-                  {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False}, session)
+                  {"width": self.width, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False}, session)
         self.call("Page.enable", session=session)
         self.call("Page.navigate", {"url": url}, session)
         self.wait_for("Page.loadEventFired", session)
