@@ -137,23 +137,34 @@ def _requirement_names(requires: Tuple[str, ...]) -> Tuple[str, ...]:
     return tuple(sorted(set(names), key=normalize_name))
 
 
+def _distribution(dist_info: str, metadata_text: str, files: FrozenSet[str], scripts: FrozenSet[str]) -> InstalledDistribution:
+    """A distribution from its ``*.dist-info`` name, its METADATA text and the files it owns."""
+    metadata = HeaderParser().parsestr(metadata_text)
+    fallback_name, _, fallback_version = dist_info[: -len(".dist-info")].partition("-")
+    return InstalledDistribution(
+        name=metadata.get("Name") or fallback_name,
+        version=metadata.get("Version") or fallback_version,
+        dist_info=dist_info,
+        files=files,
+        requires=tuple(line.strip() for line in metadata.get_all("Requires-Dist") or ()),
+        scripts=scripts,
+    )
+
+
 def read_distribution(root: Path, dist_info: Path) -> InstalledDistribution:
-    metadata = HeaderParser().parsestr(_read_text(dist_info / "METADATA") or "")
-    stem = dist_info.name[: -len(".dist-info")]
-    fallback_name, _, fallback_version = stem.partition("-")
     record = _read_text(dist_info / "RECORD")
     rows = _record_rows(record) if record is not None else []
     owned = set(filter(_inside_tree, rows) if record is not None else _top_level_paths(root, dist_info))
     owned.update(p.relative_to(root).as_posix() for p in dist_info.rglob("*") if not p.is_dir())
     files = frozenset(owned)
-    return InstalledDistribution(
-        name=metadata.get("Name") or fallback_name,
-        version=metadata.get("Version") or fallback_version,
-        dist_info=dist_info.name,
-        files=files,
-        requires=tuple(line.strip() for line in metadata.get_all("Requires-Dist") or ()),
-        scripts=_scripts(rows, files, _read_text(dist_info / "entry_points.txt")),
-    )
+    return _distribution(dist_info.name, _read_text(dist_info / "METADATA") or "", files,
+                         _scripts(rows, files, _read_text(dist_info / "entry_points.txt")))
+
+
+def recorded_distribution(dist_info: str, metadata_text: str, record_text: str) -> InstalledDistribution:
+    """A distribution of a written layer, known by its METADATA and RECORD texts: it owns exactly
+    what its RECORD lists (a layer's RECORDs are rewritten to list its files, see pack/record.py)."""
+    return _distribution(dist_info, metadata_text, frozenset(filter(_inside_tree, _record_rows(record_text))), frozenset())
 
 
 def scan_distributions(root: Path) -> List[InstalledDistribution]:

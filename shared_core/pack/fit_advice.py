@@ -11,9 +11,11 @@ Everything here is arithmetic over figures the packer already has.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Mapping, Sequence, Tuple
+from typing import Dict, List, Mapping, Sequence, Tuple
 
+from shared_core.install.distributions import InstalledDistribution
 from shared_core.lambda_runtime import UNZIPPED_LIMIT
+from shared_core.support.names import normalize_name
 
 #: A layer over this share of the limit gets the measures in its size report (within 10%).
 NEAR_LIMIT_PERCENT = 90
@@ -46,6 +48,14 @@ def near_limit(unzipped_bytes: int, limit: int = UNZIPPED_LIMIT) -> bool:
 def _measure(action: str, setting: str, saved: int, unzipped_bytes: int, limit: int, note: str = "") -> FitMeasure:
     remaining = unzipped_bytes - saved
     return FitMeasure(action, setting, saved, remaining, remaining <= limit, note)
+
+
+def required_by(kept: Sequence[InstalledDistribution]) -> Dict[str, Tuple[str, ...]]:
+    """name -> the kept distributions that require it (what excluding it would break)."""
+    return {
+        dist.name: tuple(other.name for other in kept if dist.normalized_name in {normalize_name(r) for r in other.requirement_names})
+        for dist in kept
+    }
 
 
 def fit_measures(

@@ -20,7 +20,8 @@ from shared_core.install.staging import LayerInstallResult
 from shared_core.lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX, LambdaTarget
 from shared_core.pack.closure import incomplete_layer_error, unmet_requirements
 from shared_core.pack.exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
-from shared_core.pack.fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit
+from shared_core.pack.fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit, required_by
+from shared_core.pack.html_report import withdraw_report
 from shared_core.pack.import_check import check_imports, top_level_modules
 from shared_core.pack.manifest import withdraw_manifest
 from shared_core.pack.package_tests import PackageTestsPlan, plan_package_tests
@@ -31,7 +32,6 @@ from shared_core.pack.tree import StagedFile, walk_tree
 from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
 from shared_core.settings.layer import LayerConfig
 from shared_core.support.cache import cache_dir
-from shared_core.support.names import normalize_name
 from shared_core.support.reporting import Reporter
 from shared_core.support.sizes import human_size
 
@@ -101,14 +101,6 @@ def _largest(files: Sequence[StagedFile], owners: Dict[str, str], count: int = 1
     return tuple(sorted(sizes.items(), key=lambda item: (-item[1], item[0]))[:count])
 
 
-def _required_by(kept: Sequence[InstalledDistribution]) -> Dict[str, Tuple[str, ...]]:
-    """name -> the kept distributions that require it (what excluding it would break)."""
-    return {
-        dist.name: tuple(other.name for other in kept if dist.normalized_name in {normalize_name(r) for r in other.requirement_names})
-        for dist in kept
-    }
-
-
 def _fit_measures(
     kept: Sequence[StagedFile], unzipped_bytes: int, limit: int, distributions: Sequence[InstalledDistribution],
     plan: ExclusionPlan, tests: Optional[PackageTestsPlan],
@@ -123,7 +115,7 @@ def _fit_measures(
         package_tests_bytes=0 if tests is not None else _package_tests_saving(kept, distributions),
         bytecode_bytes=_bytecode_saving(kept, distributions),
         distribution_bytes=tuple(sizes.items()),
-        required_by=_required_by(kept_distributions),
+        required_by=required_by(kept_distributions),
         limit=limit,
     )
 
@@ -281,6 +273,7 @@ def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Report
         check_unzipped_size(unzipped_bytes, config.allow_oversize, advice_sentence(measures), limit)
         members = [ZipMember(LAYER_PREFIX + f.relpath, f.source, f.executable) for f in packed]
         withdraw_manifest(output)  # every check passed: the zip is replaced next, its manifest goes first
+        withdraw_report(output)  # and our report of the old bytes (written again after the zip with --report)
         written = write_deterministic_zip(
             members, output, compression_level=config.compression_level,
             progress=lambda done, total: reporter.progress("zip", done, total),

@@ -30,7 +30,7 @@ import ast
 import re
 from collections import deque
 from dataclasses import dataclass
-from typing import Deque, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 from shared_core.pack.tree import StagedFile
 
@@ -143,8 +143,15 @@ def _scanned_sources(files: Iterable[StagedFile]) -> List[StagedFile]:
     return [staged for staged in files if staged.relpath.endswith(".py")]
 
 
-def plan_package_tests(files: Sequence[StagedFile]) -> PackageTestsPlan:
-    """Decide which test directories of ``files`` (the layer as it would be packed) to leave out."""
+def _staged_bytes(staged: StagedFile) -> bytes:
+    return staged.source.read_bytes()
+
+
+def plan_package_tests(files: Sequence[StagedFile], read: Callable[[StagedFile], bytes] = _staged_bytes) -> PackageTestsPlan:
+    """Decide which test directories of ``files`` (the layer as it would be packed) to leave out.
+
+    ``read``: a file's bytes (its ``source`` by default; the report reads a written zip's members).
+    """
     by_root: Dict[str, List[StagedFile]] = {}
     kept_files: List[StagedFile] = []
     for staged in files:
@@ -158,7 +165,7 @@ def plan_package_tests(files: Sequence[StagedFile]) -> PackageTestsPlan:
     queue: Deque[StagedFile] = deque(_scanned_sources(kept_files))
     while queue and dropped:
         staged = queue.popleft()
-        source = staged.source.read_bytes()
+        source = read(staged)
         if b"test" not in source:
             continue
         # A statement importing a test directory names it (``tests``/``test``) in its own text: a

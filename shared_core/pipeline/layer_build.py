@@ -16,6 +16,7 @@ from shared_core.errors import ConfigError, user_error
 from shared_core.install.inputs import install_inputs
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.layout import TARGET_PLACEHOLDER, LayerBuildToolEnum
+from shared_core.pack.html_report import write_report
 from shared_core.pack.inputs import pack_inputs
 from shared_core.pack.manifest import (
     MANIFEST_VERSION,
@@ -245,11 +246,12 @@ def _build_target(
     """One target: up to date under its lock, or both steps, the manifest and the record."""
     choice, output, target = plan.choice, plan.output, plan.choice.target
     check_output_path(output, plan.how_to_change_output)
-    check_output_ownership(project.paths, config.requirements, output, plan.how_to_change_output)
+    check_output_ownership(project.paths, config.requirements, output, plan.how_to_change_output, config.report)
     with layer_lock(project.paths, output, reporter):
         manifest = read_manifest(output) if not force and is_up_to_date(output, plan.inputs) else None
         if manifest is not None:
             reporter.info(f"Layer is up to date (inputs unchanged; {project.surface.rebuild}).")
+            _report(output, manifest, config, reporter)
             return LayerBuildOutcome(output, up_to_date=True, target=choice, snapshot=_snapshot(output, snapshot),
                                      manifest=manifest)
 
@@ -266,6 +268,7 @@ def _build_target(
         digests = file_digests(zipped.path)
         manifest = layer_manifest(staged, zipped, config, source_facts(source.input_file, project.root), digests)
         manifest_sha256 = write_manifest(zipped.path, manifest)
+        _report(zipped.path, manifest, config, reporter)
         shortfall = staged.bytecode.shortfall() if staged.bytecode is not None else ""
         if shortfall:
             # A degraded layer is never "up to date": without a fingerprint the next build redoes it.
@@ -300,6 +303,12 @@ def layer_manifest(staged: "LayerInstallResult", zipped: "LayerZipResult", confi
                             for kept in zipped.kept),
         excluded=exclusions(zipped.excluded, config.exclude_packages),
     )
+
+
+def _report(zip_path: Path, manifest: LayerManifest, config: LayerConfig, reporter: Reporter) -> None:
+    """With ``--report``, the HTML page of the zip beside it (under the lock, so it is this zip's)."""
+    if config.report:
+        reporter.info(f"report: {write_report(zip_path, manifest)}")
 
 
 def _snapshot(zip_path: Path, wanted: bool) -> Optional[LayerSnapshot]:

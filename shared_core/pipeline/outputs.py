@@ -9,8 +9,10 @@ installs anything, and refuses with one paragraph naming the path and the fix:
   of the name on a case-insensitive file system);
 - the build's own files: the staging folders every build deletes and swaps, the lock files, the
   build folder's ``.gitignore``, a name the next build deletes as a crash leftover, a record's name;
-- anything at the zip's path that is not a layer zip (:func:`zip_kinds.is_layer_zip`; for a function zip, :func:`zip_kinds.is_function_zip`), and
-  anything at the record's path that is not our record (:func:`fingerprint.is_own_record`):
+- anything at the zip's path that is not a layer zip (:func:`zip_kinds.is_layer_zip`; for a function zip,
+  :func:`zip_kinds.is_function_zip`), anything at the record's path that is not our record
+  (:func:`fingerprint.is_own_record`) or at the manifest's that is not our manifest, and with
+  ``--report`` anything at the report's path that is not our report (:func:`is_own_report`):
   another file, a directory, a FIFO, a socket, a device, or a symbolic link. The tool writes no
   links, so a link there is never ours: it is neither replaced nor written through.
 """
@@ -28,6 +30,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 from shared_core.errors import OutputError
 from shared_core.layout import IGNORE_FILE_NAME, IGNORE_FILE_TEXT, LayerPaths
+from shared_core.pack.html_report import is_own_report, report_path
 from shared_core.pack.manifest import is_own_manifest, manifest_path
 from shared_core.pack.zip_kinds import is_function_zip, is_layer_zip
 from shared_core.pipeline.fingerprint import RECORD_SUFFIX, fingerprint_path, is_own_record
@@ -40,6 +43,7 @@ LAYER_ZIP = "a layer zip (a zip whose every member is under python/)"
 OWN_RECORD = "a record this tool wrote (a JSON object with inputs, sha256 and size)"
 OWN_MANIFEST = "a manifest this tool wrote (a JSON object with manifest and kind)"
 FUNCTION_ZIP = "a function zip this tool wrote (its archive comment says so)"
+OWN_REPORT = "a report this tool wrote (an HTML file that begins with the lambda-layer-build report comment)"
 
 
 @dataclass(frozen=True)
@@ -114,12 +118,14 @@ def _lowercase_first(sentence: str) -> str:
     return sentence[:1].lower() + sentence[1:]
 
 
-def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, how_to_change: str) -> None:
-    """Refuse an ``output`` whose zip, record or manifest would replace something this build did not write.
+def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, how_to_change: str,
+                           report: bool = False) -> None:
+    """Refuse an ``output`` whose zip, record, manifest (or report) would replace something this build did not write.
 
     Writes nothing, so it runs before the locks are taken. ``paths``: the build's (its artifact, a
     layer or a function, says what zip it writes); ``requirements``: the configured requirements
-    file; ``how_to_change`` says which setting to change (``Change --output.``).
+    file; ``how_to_change`` says which setting to change (``Change --output.``); ``report``: the
+    build writes the HTML report too (without it, whatever stands there is not its business).
     """
     what = "the layer" if paths.artifact == "layer" else f"the {paths.artifact} zip"
     for project_input in project_inputs(paths, requirements):
@@ -131,20 +137,24 @@ def check_output_ownership(paths: LayerPaths, requirements: str, output: Path, h
     reason = _build_file_reason(paths, output)
     if reason is not None:
         raise OutputError(f"Cannot write {what} to {output}: {reason}. {how_to_change}")
-    for path, ours, kind, written in _outputs(output, paths.artifact):
+    for path, ours, kind, written in _outputs(output, paths.artifact, report):
         reason = _standing_reason(path, ours, kind)
         if reason is not None:
             raise OutputError(f"Cannot write {written} to {path}: {reason}. Move it away or {_lowercase_first(how_to_change)}")
 
 
-def _outputs(output: Path, artifact: str = "layer") -> Tuple[Tuple[Path, Callable[[Path], bool], str, str], ...]:
-    """What a build writes for ``output``: (path, how to recognise ours, what ours is, its name in messages)."""
+def _outputs(output: Path, artifact: str = "layer", report: bool = True) -> Tuple[Tuple[Path, Callable[[Path], bool], str, str], ...]:
+    """What a build writes for ``output``: (path, how to recognise ours, what ours is, its name in messages);
+    ``report``: with the HTML report (a layer's)."""
     zip_kind = (output, is_layer_zip, LAYER_ZIP, "the layer") if artifact == "layer" else (
         output, is_function_zip, FUNCTION_ZIP, f"the {artifact} zip")
     name = "the layer's" if artifact == "layer" else f"the {artifact} zip's"
-    return (zip_kind,
-            (fingerprint_path(output), is_own_record, OWN_RECORD, f"{name} record"),
-            (manifest_path(output), is_own_manifest, OWN_MANIFEST, f"{name} manifest"))
+    written = (zip_kind,
+               (fingerprint_path(output), is_own_record, OWN_RECORD, f"{name} record"),
+               (manifest_path(output), is_own_manifest, OWN_MANIFEST, f"{name} manifest"))
+    if report and artifact == "layer":
+        return (*written, (report_path(output), is_own_report, OWN_REPORT, "the layer's report"))
+    return written
 
 
 def check_output_path(path: Path, how_to_change: str) -> None:
@@ -185,10 +195,10 @@ def clean_layer(project_root: Path, outputs: Sequence[Path], artifact: str = "la
     """Remove what a layer (or, ``artifact="function"``, a function) build wrote, nothing else; returns
     the removed paths.
 
-    That is ``build/lambda/<artifact>/`` (staging, default zips, records, manifests) and, for each of
-    ``outputs`` elsewhere, that zip, its record and its manifest, each only if it is what a build
-    writes there (our zip, record or manifest: never a link or another file); ``build/lambda`` goes
-    too once empty, since it holds only our files.
+    That is ``build/lambda/<artifact>/`` (staging, default zips, records, manifests, reports) and, for
+    each of ``outputs`` elsewhere, that zip, its record, its manifest and its report, each only if it
+    is what a build writes there (our zip, record, manifest or report: never a link or another file);
+    ``build/lambda`` goes too once empty, since it holds only our files.
     """
     paths = LayerPaths(Path(project_root).resolve(), artifact)
     removed: List[Path] = []

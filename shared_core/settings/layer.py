@@ -143,6 +143,10 @@ class LayerConfig(Settings):
     allow_invalid_python: bool = setting(
         False, validators.boolean, "ship modules the target Python cannot compile as source (a warning, and an "
         "incomplete layer) instead of failing", flag="--allow-invalid-python", action=Action.ENABLE)
+    report: bool = setting(
+        False, validators.boolean, "also write layer.zip.html (the zip's name + .html) beside each zip: a self-contained page with a treemap of "
+        "what fills the layer, its size against Lambda's limit, what each fit measure would save and what was "
+        "excluded (changes no byte of the zip)", flag="--report", action=Action.ENABLE)
 
     @property
     def excluded_patterns(self) -> Tuple[str, ...]:
