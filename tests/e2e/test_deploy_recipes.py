@@ -233,6 +233,9 @@ def cdk_synth(app: Path, machine: Path) -> Path:
         AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
         HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", NO_PROXY="",
         JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION="1",
+        # jsii's unpacked copy of aws-cdk-lib (~200 MB, ~10 s to unpack) is shared like the venv it
+        # comes from, and kept with it: it is the tool, not the machine
+        JSII_RUNTIME_PACKAGE_CACHE_ROOT=str(CDK_TOOLS / "jsii-cache"),
     )
     done = subprocess.run([str(cli), "synth", "--quiet", "--no-notices"], cwd=app, env=env,
                           capture_output=True, text=True, timeout=600)
@@ -255,10 +258,11 @@ def layer_resource(cdk_out: Path) -> Dict[str, Any]:
 
 @needs_cdk
 def test_cdk_synth_names_the_asset_by_the_manifest_on_any_machine(core_env, tmp_path):
-    first = lay_out(tmp_path / "machine-a" / "src")
-    second = lay_out(tmp_path / "b" / "elsewhere" / "checkout")
-    out_a = cdk_synth(first.recipe("cdk"), tmp_path / "machine-a")
-    out_b = cdk_synth(second.recipe("cdk"), tmp_path / "b")
+    machine_a, machine_b = tmp_path / "machine-a", tmp_path / "b"
+    first = lay_out(machine_a / "src")
+    second = lay_out(machine_b / "elsewhere" / "checkout")
+    out_a = cdk_synth(first.recipe("cdk"), machine_a)
+    out_b = cdk_synth(second.recipe("cdk"), machine_b)
 
     for name in (f"{STACK}.template.json", f"{STACK}.assets.json"):
         assert (out_a / name).read_bytes() == (out_b / name).read_bytes(), name
@@ -279,6 +283,6 @@ def test_cdk_synth_names_the_asset_by_the_manifest_on_any_machine(core_env, tmp_
     first.build(REQUIREMENTS + "fake-c==1.0\n")
     changed = hashlib.sha256(first.layer.read_bytes()).hexdigest()
     assert changed != sha256
-    out_a = cdk_synth(first.recipe("cdk"), tmp_path / "machine-a")
+    out_a = cdk_synth(first.recipe("cdk"), machine_a)
     assert layer_asset(out_a)[0] == hashlib.sha256(changed.encode("ascii")).hexdigest()
     assert layer_resource(out_a)["Content"]["S3Key"] == f"{hashlib.sha256(changed.encode('ascii')).hexdigest()}.zip"
