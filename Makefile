@@ -27,9 +27,9 @@ demo: $(STAMP)
 	cd examples/hatch-demo && ../../$(BIN)/hatch env remove hatch-build && ../../$(BIN)/hatch build -t lambda-layer
 
 # The CDK recipe's test (tests/e2e/test_deploy_recipes.py) synthesizes examples/deploy/cdk with the real
-# aws-cdk-lib and `cdk` CLI. They are heavy (aws-cdk-lib is 463 MB installed; 1 min 8 s to install from empty caches here;
-# the test ~50 s of CPU), so they go into .venv/cdk/ (a side venv, the CLI by npm), installed once and
-# only when LAMBDA_LAYER_CDK_TESTS=1 (.ci/run sets it). node and npm must be on PATH.
+# aws-cdk-lib and `cdk` CLI. They are heavy (492 MB, 1 min 8 s to install from empty caches here; the
+# test 18-36 s), so they go into .venv/cdk/ (a side venv, the CLI by npm), installed once and only when
+# LAMBDA_LAYER_CDK_TESTS=1 (.ci/run sets it). node and npm must be on PATH.
 CDK_TOOLS := $(VENV)/cdk
 CDK_STAMP := $(CDK_TOOLS)/.installed
 CDK_CLI_VERSION := 2.1149.0
