@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine with Python 3.9+:
-#   make demo   builds the example layers the way users do: `poetry lambda-layer` in examples/poetry-demo,
-#               `hatch build -t lambda-layer` in examples/hatch-demo (each -> build/lambda/layer/layer.zip)
+#   make demo   builds the example layers the way users do: `poetry lambda-layer function` in
+#               examples/poetry-demo (its layer, then its function: build/lambda/{layer/layer,function/function}.zip),
+#               `hatch build -t lambda-layer` in examples/hatch-demo (-> build/lambda/layer/layer.zip)
 #   make test   runs the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -23,7 +24,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	cd examples/poetry-demo && ../../$(BIN)/poetry lambda-layer
+	cd examples/poetry-demo && ../../$(BIN)/poetry lambda-layer function
 	# Hatch keeps its build environment; drop it so the plugin is this checkout's code, not an older copy
 	cd examples/hatch-demo && ../../$(BIN)/hatch env remove hatch-build && ../../$(BIN)/hatch build -t lambda-layer
 

@@ -1,4 +1,5 @@
-"""The deploy recipes in examples/deploy/ (issue 20): each hands its tool the zip a build writes, as it is.
+"""The deploy recipes in examples/deploy/ (issues 20, 22): each hands its tool the zips a build writes, as
+they are: the layer's and the function's.
 
 Each test lays out a copy of examples/deploy/ beside a stand-in for examples/poetry-demo (its target,
 read from the real example's pyproject.toml, and pins from the fixture wheelhouse), at the place the
@@ -28,7 +29,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import pytest
 import yaml
@@ -66,15 +67,26 @@ class Checkout:
     def layer(self) -> Path:
         return self.project / "build" / "lambda" / "layer" / "layer.zip"
 
+    @property
+    def function(self) -> Path:
+        return self.project / "build" / "lambda" / "function" / "function.zip"
+
+    def handler(self) -> str:
+        """The handler the project's function table names (what the recipes must call)."""
+        return tomllib.loads((self.project / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["lambda-layer"][
+            "function"]["handler"]
+
     def recipe(self, tool: str) -> Path:
         return self.examples / "deploy" / tool
 
-    def manifest(self) -> Dict[str, Any]:
-        return json.loads(self.layer.with_name("layer.zip.json").read_text(encoding="utf-8"))
+    def manifest(self, zip_path: Optional[Path] = None) -> Dict[str, Any]:
+        zip_path = zip_path or self.layer
+        return json.loads(zip_path.with_name(zip_path.name + ".json").read_text(encoding="utf-8"))
 
     def build(self, requirements: str) -> None:
+        """The layer and the function (``lambda-layer function`` builds both), as `make demo` does."""
         (self.project / "requirements.txt").write_text(requirements)
-        assert main(["build", "--project", str(self.project)]) == 0
+        assert main(["function", "--project", str(self.project)]) == 0
 
 
 def lay_out(base: Path, requirements: str = REQUIREMENTS) -> Checkout:
@@ -84,7 +96,10 @@ def lay_out(base: Path, requirements: str = REQUIREMENTS) -> Checkout:
     checkout.project.mkdir()
     (checkout.project / "pyproject.toml").write_text(
         f'[project]\nname = "poetry-demo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n\n'
-        f'[tool.lambda-layer]\npython-version = "{python}"\narchitecture = "{architecture}"\n')
+        f'[tool.lambda-layer]\npython-version = "{python}"\narchitecture = "{architecture}"\n\n'
+        '[tool.lambda-layer.function]\nhandler = "handler.handler"\n')
+    # the example's handler, over the fixture wheelhouse's six instead of PyPI's yaml and dateutil
+    (checkout.project / "handler.py").write_text("import six\n\n\ndef handler(event, context):\n    return six.__name__\n")
     checkout.build(requirements)
     return checkout
 
@@ -166,6 +181,12 @@ def test_sam_template_passes_cfn_lint_and_uploads_the_built_zip(core_env, tmp_pa
     assert (target["runtime"], target["architecture"]) == (f"python{python}", architecture)
     assert {name: parameter["Default"] for name, parameter in template["Parameters"].items()} == {
         "Runtime": target["runtime"], "Architecture": target["architecture"]}
+    function = template["Resources"]["DemoFunction"]
+    assert function["Type"] == "AWS::Serverless::Function"
+    properties = function["Properties"]
+    assert same_file(template_path.parent, properties["CodeUri"], checkout.function)  # a zip: uploaded as it is
+    assert (properties["Handler"], properties["Runtime"], properties["Architectures"], properties["Layers"]) == (
+        checkout.handler(), {"Ref": "Runtime"}, [{"Ref": "Architecture"}], [{"Ref": "DepsLayer"}])
 
 
 # -- Terraform --------------------------------------------------------------------------------------
@@ -181,10 +202,20 @@ def test_terraform_reads_the_hash_and_target_from_the_manifest(core_env, tmp_pat
     data = checkout.layer.read_bytes()
     assert tf.value(layer["source_code_hash"]) == base64_sha256(data) == checkout.manifest()["zip"]["sha256_base64"]
     assert [path.resolve() for path in tf.files_read] == [checkout.layer.with_name("layer.zip.json").resolve()]
+    tf.files_read.clear()
     assert Path(tf.value(layer["filename"])).resolve() == checkout.layer.resolve()
     python, architecture = demo_target()
     assert tf.value(layer["compatible_runtimes"]) == [f"python{python}"]
     assert tf.value(layer["compatible_architectures"]) == [architecture]
+
+    function = tf.resource("aws_lambda_function", "demo")
+    assert tf.locals["function"] == 'jsondecode(file("${local.function_dir}/function.zip.json"))'
+    assert function["source_code_hash"] == "local.function.zip.sha256_base64"
+    assert tf.value(function["source_code_hash"]) == base64_sha256(checkout.function.read_bytes())
+    assert Path(tf.value(function["filename"])).resolve() == checkout.function.resolve()
+    assert (tf.value(function["handler"]), tf.value(function["runtime"]), tf.value(function["architectures"])) == (
+        checkout.handler(), f"python{python}", [architecture])
+    assert function["layers"] == "[aws_lambda_layer_version.deps.arn]"
 
     # another layer, another hash: the plan sees exactly the changes the zip has
     checkout.build(REQUIREMENTS + "fake-c==1.0\n")
@@ -207,6 +238,9 @@ def test_serverless_artifact_is_the_built_zip(core_env, tmp_path):
     assert (target["runtime"], target["architecture"]) == (f"python{python}", architecture)
     assert (layer["compatibleRuntimes"], layer["compatibleArchitectures"]) == ([target["runtime"]], [target["architecture"]])
     assert (config["provider"]["runtime"], config["provider"]["architecture"]) == (target["runtime"], target["architecture"])
+    function = config["functions"]["handler"]
+    assert same_file(recipe, function["package"]["artifact"], checkout.function)
+    assert (function["handler"], function["layers"]) == (checkout.handler(), [{"Ref": "DepsLambdaLayer"}])
 
 
 # -- CDK ---------------------------------------------------------------------------------------------
@@ -245,17 +279,26 @@ def cdk_synth(app: Path, machine: Path) -> Path:
     return app / "cdk.out"
 
 
-def layer_asset(cdk_out: Path) -> Tuple[str, Dict[str, Any]]:
-    """The one zip asset of the stack's asset manifest: its hash and entry."""
+def zip_asset(cdk_out: Path, data: bytes) -> Tuple[str, Dict[str, Any]]:
+    """The zip asset of the stack's asset manifest that holds ``data``: its hash and entry."""
     assets = json.loads((cdk_out / f"{STACK}.assets.json").read_text(encoding="utf-8"))["files"]
-    [(asset_hash, entry)] = [(key, entry) for key, entry in assets.items() if entry["source"]["path"].endswith(".zip")]
+    [(asset_hash, entry)] = [(key, entry) for key, entry in assets.items() if entry["source"]["path"].endswith(".zip")
+                             and (cdk_out / entry["source"]["path"]).read_bytes() == data]
     return asset_hash, entry
 
 
-def layer_resource(cdk_out: Path) -> Dict[str, Any]:
+def layer_asset(cdk_out: Path, checkout: "Checkout") -> Tuple[str, Dict[str, Any]]:
+    return zip_asset(cdk_out, checkout.layer.read_bytes())
+
+
+def resource(cdk_out: Path, kind: str) -> Dict[str, Any]:
     template = json.loads((cdk_out / f"{STACK}.template.json").read_text(encoding="utf-8"))
-    [resource] = [value for value in template["Resources"].values() if value["Type"] == "AWS::Lambda::LayerVersion"]
-    return resource["Properties"]
+    [found] = [value for value in template["Resources"].values() if value["Type"] == kind]
+    return found["Properties"]
+
+
+def layer_resource(cdk_out: Path) -> Dict[str, Any]:
+    return resource(cdk_out, "AWS::Lambda::LayerVersion")
 
 
 @needs_cdk
@@ -273,7 +316,7 @@ def test_cdk_synth_names_the_asset_by_the_manifest_on_any_machine(core_env, tmp_
     assert first.manifest()["zip"]["sha256"] == sha256
     # CDK names a custom-hashed asset by the SHA-256 of the hash it is given: here the manifest's
     expected = hashlib.sha256(sha256.encode("ascii")).hexdigest()
-    asset_hash, entry = layer_asset(out_a)
+    asset_hash, entry = layer_asset(out_a, first)
     assert asset_hash == expected
     assert entry["source"] == {"path": f"asset.{expected}.zip", "packaging": "file"}
     assert (out_a / f"asset.{expected}.zip").read_bytes() == data  # the zip itself, not re-zipped
@@ -281,10 +324,19 @@ def test_cdk_synth_names_the_asset_by_the_manifest_on_any_machine(core_env, tmp_
     properties = layer_resource(out_a)
     assert properties["Content"]["S3Key"] == f"{expected}.zip"
     assert (properties["CompatibleRuntimes"], properties["CompatibleArchitectures"]) == ([f"python{python}"], [architecture])
+    # the function: its zip as an asset named by its manifest, its layer the one above
+    function_sha256 = first.manifest(first.function)["zip"]["sha256"]
+    assert function_sha256 == hashlib.sha256(first.function.read_bytes()).hexdigest()
+    function_hash = hashlib.sha256(function_sha256.encode("ascii")).hexdigest()
+    assert zip_asset(out_a, first.function.read_bytes())[0] == function_hash
+    function = resource(out_a, "AWS::Lambda::Function")
+    assert (function["Code"]["S3Key"], function["Handler"], function["Runtime"], function["Architectures"]) == (
+        f"{function_hash}.zip", first.handler(), f"python{python}", [architecture])
+    assert len(function["Layers"]) == 1 and list(function["Layers"][0]) == ["Ref"]
 
     first.build(REQUIREMENTS + "fake-c==1.0\n")
     changed = hashlib.sha256(first.layer.read_bytes()).hexdigest()
     assert changed != sha256
     out_a = cdk_synth(first.recipe("cdk"), machine_a)
-    assert layer_asset(out_a)[0] == hashlib.sha256(changed.encode("ascii")).hexdigest()
+    assert layer_asset(out_a, first)[0] == hashlib.sha256(changed.encode("ascii")).hexdigest()
     assert layer_resource(out_a)["Content"]["S3Key"] == f"{hashlib.sha256(changed.encode('ascii')).hexdigest()}.zip"
