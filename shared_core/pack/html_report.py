@@ -33,17 +33,15 @@ from shared_core.pack.fit_advice import FitMeasure, fit_measures, required_by
 from shared_core.pack.manifest import LayerManifest
 from shared_core.pack.package_tests import plan_package_tests
 from shared_core.pack.record import listed_row_bytes
+from shared_core.pack.report_file import REPORT_MARKER, report_path
 from shared_core.pack.slimming import pyc_source
 from shared_core.pack.tree import StagedFile
 from shared_core.support.atomic_file import write_atomically
 from shared_core.support.names import normalize_name
 from shared_core.support.sizes import count_of, human_size
-from shared_core.support.user_files import open_regular
 
 #: The report's name is the zip's plus this (``layer.zip.html``).
-REPORT_SUFFIX = ".html"
 #: How every report begins: a file at the report's path that does not is not ours to replace.
-REPORT_MARKER = "<!DOCTYPE html>\n<!-- lambda-layer-build report: written by `--report`, replaced by the next build -->\n"
 #: The box of the files that no RECORD in the zip lists.
 UNOWNED = "(not in any RECORD)"
 _CODE = re.compile(r"`([^`]*)`")
@@ -80,30 +78,6 @@ class LayerReport:
     zipped: int  # their compressed sizes, summed
     measures: Tuple[FitMeasure, ...]
     limit: int
-
-
-def report_path(zip_path: Path) -> Path:
-    return zip_path.with_name(zip_path.name + REPORT_SUFFIX)
-
-
-def is_own_report(path: Path) -> bool:
-    """A regular file (not a link) that begins with :data:`REPORT_MARKER`: a report this tool wrote."""
-    marker = REPORT_MARKER.encode("utf-8")
-    try:
-        stream = open_regular(path, follow_symlinks=False)
-        if stream is None:
-            return False
-        with stream:
-            return stream.read(len(marker)) == marker
-    except OSError:
-        return False
-
-
-def withdraw_report(zip_path: Path) -> None:
-    """Remove our report of the zip about to be replaced: it describes the old bytes (never a file not ours)."""
-    report = report_path(zip_path)
-    if is_own_report(report):
-        report.unlink()
 
 
 def _recorded_distributions(archive: zipfile.ZipFile, members: Dict[str, zipfile.ZipInfo]) -> List[InstalledDistribution]:

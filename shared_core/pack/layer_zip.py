@@ -21,11 +21,11 @@ from shared_core.lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX, LambdaTa
 from shared_core.pack.closure import incomplete_layer_error, unmet_requirements
 from shared_core.pack.exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
 from shared_core.pack.fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit, required_by
-from shared_core.pack.html_report import withdraw_report
 from shared_core.pack.import_check import check_imports, top_level_modules
 from shared_core.pack.manifest import withdraw_manifest
 from shared_core.pack.package_tests import PackageTestsPlan, plan_package_tests
 from shared_core.pack.record import layer_records, listed_row_bytes
+from shared_core.pack.report_file import withdraw_report
 from shared_core.pack.size_report import SizeReport, check_unzipped_size, zipped_size_warning
 from shared_core.pack.slimming import SlimmingContext, pyc_source, slim, sourceless_bytecode_problems
 from shared_core.pack.tree import StagedFile, walk_tree

@@ -17,13 +17,15 @@ import json
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Tuple, Type
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple, Type
 
 from shared_core.lambda_runtime import RUNTIME_PROVIDED, LambdaTarget
-from shared_core.pack.exclusion import ExcludedDistribution
 from shared_core.support.atomic_file import write_atomically
 from shared_core.support.digests import FileDigests, file_sha256
 from shared_core.support.user_files import read_own_json
+
+if TYPE_CHECKING:  # Step 2's type only: reading a manifest (every up-to-date build does) loads none of Step 2
+    from shared_core.pack.exclusion import ExcludedDistribution
 
 #: The manifest's name is the zip's plus this (``layer.zip.json``).
 MANIFEST_SUFFIX = ".json"
@@ -142,7 +144,7 @@ def source_facts(input_file: Path, project_root: Path) -> ManifestSource:
     return ManifestSource(relative.replace(os.sep, "/"), file_sha256(input_file))
 
 
-def exclusions(excluded: Tuple[ExcludedDistribution, ...], user_patterns: Tuple[str, ...]) -> Tuple[ManifestExclusion, ...]:
+def exclusions(excluded: Tuple["ExcludedDistribution", ...], user_patterns: Tuple[str, ...]) -> Tuple[ManifestExclusion, ...]:
     entries = {ManifestExclusion(dist.name, dist.version, exclusion_reason(dist.pattern, user_patterns), dist.pattern,
                                  not dist.before_install) for dist in excluded}
     return tuple(sorted(entries, key=lambda entry: (entry.name.lower(), entry.version)))

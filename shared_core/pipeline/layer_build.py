@@ -16,7 +16,6 @@ from shared_core.errors import ConfigError, user_error
 from shared_core.install.inputs import install_inputs
 from shared_core.lambda_runtime import LambdaTarget
 from shared_core.layout import TARGET_PLACEHOLDER, LayerBuildToolEnum
-from shared_core.pack.html_report import write_report
 from shared_core.pack.inputs import pack_inputs
 from shared_core.pack.manifest import (
     MANIFEST_VERSION,
@@ -308,6 +307,8 @@ def layer_manifest(staged: "LayerInstallResult", zipped: "LayerZipResult", confi
 def _report(zip_path: Path, manifest: LayerManifest, config: LayerConfig, reporter: Reporter) -> None:
     """With ``--report``, the HTML page of the zip beside it (under the lock, so it is this zip's)."""
     if config.report:
+        from shared_core.pack.html_report import write_report  # only when asked: the up-to-date path loads none of it
+
         reporter.info(f"report: {write_report(zip_path, manifest)}")
 
 

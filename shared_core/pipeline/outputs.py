@@ -30,8 +30,8 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 from shared_core.errors import OutputError
 from shared_core.layout import IGNORE_FILE_NAME, IGNORE_FILE_TEXT, LayerPaths
-from shared_core.pack.html_report import is_own_report, report_path
 from shared_core.pack.manifest import is_own_manifest, manifest_path
+from shared_core.pack.report_file import is_own_report, report_path
 from shared_core.pack.zip_kinds import is_function_zip, is_layer_zip
 from shared_core.pipeline.fingerprint import RECORD_SUFFIX, fingerprint_path, is_own_record
 from shared_core.pipeline.lock import LOCK_NAME, STAGING_PATTERN, TEMPORARY_PATTERNS

@@ -25,7 +25,7 @@ from hatchling.metadata.core import ProjectMetadata
 from hatch_lambda_layer.builder import LambdaLayerHatchBuilder
 from shared_core import clean_layer, lambda_runtime
 from shared_core.cli import main
-from shared_core.pack.html_report import REPORT_MARKER
+from shared_core.pack.report_file import REPORT_MARKER
 from shared_core.support.user_files import tomllib
 from tests.helpers.browser import WIDTH, Browser, require_browser
 from tests.helpers.builds import VERSION

@@ -13,18 +13,8 @@ import pytest
 
 from shared_core import lambda_runtime
 from shared_core.pack.fit_advice import FitMeasure
-from shared_core.pack.html_report import (
-    REPORT_MARKER,
-    UNOWNED,
-    DistributionShare,
-    Share,
-    is_own_report,
-    read_layer_report,
-    render_report,
-    report_path,
-    withdraw_report,
-    write_report,
-)
+from shared_core.pack.html_report import UNOWNED, DistributionShare, Share, read_layer_report, render_report, write_report
+from shared_core.pack.report_file import REPORT_MARKER, is_own_report, report_path, withdraw_report
 from tests.helpers.manifests import sample_manifest
 
 #: A RECORD row's digest: always this long (``sha256=`` and 43 characters), as the packer writes them.
