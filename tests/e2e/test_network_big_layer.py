@@ -3,8 +3,8 @@
 Over Lambda's limit as they come; the error prices dropping the package tests; with
 drop-package-tests the layer fits without allow-oversize, and pandas and pyarrow, imported from
 the extracted layer in a clean Python 3.12, round-trip a DataFrame through an Arrow table.
-Runs when LAMBDA_LAYER_NETWORK_TESTS=1 (CI sets it); downloads about 100 MB into the session's
-uv cache.
+Runs when LAMBDA_LAYER_NETWORK_TESTS=1 (CI sets it); downloads about 100 MB into a uv cache of
+its own.
 """
 
 from __future__ import annotations
@@ -67,7 +67,9 @@ def test_pandas_pyarrow_requests_fit_with_drop_package_tests_and_work(make_proje
         if key.startswith(("UV_", "PIP_", "SOURCE_DATE_EPOCH")):
             monkeypatch.delenv(key)
     monkeypatch.setenv("UV_NO_CONFIG", "1")
-    monkeypatch.setenv("UV_CACHE_DIR", str(session_dirs["uv-cache"]))
+    # Its own uv cache: PyPI's index pages cached in the session's would reach the offline tests (uv
+    # offline reads cached pages of its default index), and a real python-dateutil would beat the fake one.
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
     monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(session_dirs["layer-cache"]))
     project = make_project(requirements__txt=PINS)
     build = ["build", "--project", str(project), "--python", "3.12", "--arch", "x86_64"]
