@@ -436,6 +436,11 @@ def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     bad = hatch("publish", "-p", "lambda-layer", "-o", "bucket=x")
     assert bad.returncode == 1 and "Unknown option for `hatch publish -p lambda-layer`: bucket." in bad.stderr
     assert aws.versions("hatch-layer") == [1]
+    # another description is another version: what changed is said first (the same zip, from its stored manifest)
+    other = hatch("publish", "-p", "lambda-layer", "-o", "description=Other")
+    assert other.returncode == 0 and other.stdout == f"{arn}:2\n", other.stderr
+    assert ("Layer hatch-layer changed: its latest version 1 differs in description\n"
+            "changes from version 1 of layer hatch-layer: no change: the same zip (the same SHA-256)\n") in other.stderr
 
 
 # -- upload progress -------------------------------------------------------------------------
