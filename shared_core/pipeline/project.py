@@ -130,11 +130,13 @@ class Project:
 
     def publish_settings(self, options: Optional[Mapping[str, Any]] = None, *,
                          named: Optional[Mapping[str, str]] = None) -> PublishSettings:
-        """The publish settings: ``[tool.lambda-layer.publish]``, then (Hatch) ``[tool.hatch.publish.lambda-layer]``,
-        then the command line's ``options``; ``named``: how the surface spells each option."""
+        """The publish settings: ``[tool.lambda-layer.publish]``, then ``[tool.hatch.publish.lambda-layer]`` (when
+        the project has one, or for Hatch), then the command line's ``options``; ``named``: how the surface spells
+        each option."""
         tables = [(_table(self.data, "tool", "lambda-layer", "publish"), PUBLISH_TABLE)]
-        if self.surface is HATCH:
-            tables.append((_table(self.data, "tool", "hatch", "publish", "lambda-layer"), HATCH_PUBLISH_TABLE))
+        hatch = _table(self.data, "tool", "hatch", "publish", "lambda-layer")
+        if hatch or self.surface is HATCH:  # whatever entry point publishes (or lists, diffs, prunes) the layer
+            tables.append((hatch, HATCH_PUBLISH_TABLE))
         settings = from_tables(PublishSettings, *tables, ignore={HATCH_PUBLISH_TABLE: ("disable",)})
         return replace(apply_command_line(settings, options or {}, named=named), terms=self.publish_terms)
 

@@ -8,6 +8,8 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Dict, List
@@ -192,3 +194,53 @@ def test_the_cache_setting_is_checked(make_project, capsys, value, message):
     err = capsys.readouterr().err
     assert err.startswith(f"error: {message}") and len(err.strip().splitlines()) == 1
     assert not (root / "build").exists()
+
+
+# -- through Poetry: the --cache option, and poetry.lock's pins --------------------------------
+
+POETRY_PROJECT = """\
+[project]
+name = "poetry-cached"
+version = "0.1.0"
+requires-python = ">=3.9"
+dependencies = ["fake-a"]
+
+[[tool.poetry.source]]
+name = "fixture"
+url = "INDEX_URL"
+priority = "primary"
+
+[tool.lambda-layer]
+python-version = "3.12"
+"""
+
+
+@pytest.fixture(scope="module")
+def poetry_project(offline_env: Dict[str, str], index_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("poetry-cache") / "poetry-cached"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(POETRY_PROJECT.replace("INDEX_URL", index_url))
+    env = {key: value for key, value in offline_env.items() if key not in ("UV_OFFLINE", "PIP_NO_INDEX")}
+    env.update(POETRY_VIRTUALENVS_CREATE="false", POETRY_KEYRING_ENABLED="false")
+    locked = subprocess.run([sys.executable, "-m", "poetry", "lock"], cwd=root, env=env, capture_output=True,
+                            text=True, timeout=300, check=False)
+    assert locked.returncode == 0, locked.stdout + locked.stderr
+    return root
+
+
+@pytest.mark.in_process
+def test_poetry_builds_once_and_the_copy_hits(aws, poetry_app, poetry_project, tmp_path, monkeypatch, uv_recorder):
+    aws.bucket(BUCKET)
+    first, second = (shutil.copytree(poetry_project, tmp_path / name / "poetry-cached") for name in ("one", "two"))
+    code, out, err = poetry_app(f"lambda-layer --project {first} --cache s3://{BUCKET}/poetry")
+    assert code == 0, err
+    assert "cache: miss, s3://layer-cache/poetry/" in out and "cache: stored s3://layer-cache/poetry/" in out
+    record = tmp_path / "uv-runs.jsonl"
+    for name, value in (("HATCH_UV", str(uv_recorder)), ("LAYER_TEST_UV_RECORD", str(record)),
+                        ("UV_CACHE_DIR", str(tmp_path / "empty-uv")), ("LAMBDA_LAYER_CACHE_DIR", str(tmp_path / "empty"))):
+        monkeypatch.setenv(name, value)
+    code, out, err = poetry_app(f"lambda-layer --project {second} --cache s3://{BUCKET}/poetry")
+    assert code == 0, err
+    assert "cache: hit, s3://layer-cache/poetry/" in out and not record.exists()
+    assert (second / LAYER).read_bytes() == (first / LAYER).read_bytes()
+    assert out.splitlines()[-1] == str(second / LAYER)

@@ -215,6 +215,18 @@ def test_versions_lists_date_size_runtimes_architectures_and_summary(aws, life, 
     assert len(out) == 5
 
 
+@pytest.mark.in_process
+def test_the_console_script_reads_hatchs_publish_table(aws, make_project, capsys):
+    """`hatch publish -p lambda-layer` reads [tool.hatch.publish.lambda-layer]: so do `versions` (and every
+    command of the console script) in that project, to find the same layer."""
+    root = make_project(PYPROJECT + '\n[tool.hatch.publish.lambda-layer]\nlayer-name = "hatch-layer"\n', name="hatchy",
+                        requirements__txt=PINS.format("1.0"))
+    assert run("publish", "--project", str(root), "-q") == 0
+    assert capsys.readouterr().out == f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:hatch-layer:1\n"
+    assert run("versions", "--project", str(root)) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"layer hatch-layer in {REGION}: 1 version"
+
+
 # -- prune -----------------------------------------------------------------------------------
 
 

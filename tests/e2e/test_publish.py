@@ -283,6 +283,24 @@ def test_bucket_missing_or_in_another_region(aws, tmp_path):
     assert aws.versions("errors") == []
 
 
+@pytest.mark.in_process
+@pytest.mark.parametrize("args", [(), ("--dry-run",)], ids=["unchanged", "dry-run"])
+def test_the_bucket_is_checked_whenever_one_is_set(aws, demo, capsys, args):
+    """Also when the layer is unchanged (nothing would be uploaded) and in a dry run (nothing is)."""
+    assert publish(demo, "-q") == 0  # version 1, sent directly
+    capsys.readouterr()
+    assert publish(demo, "--s3-bucket", "no-such-bucket", *args) == 1
+    out, err = capsys.readouterr()
+    assert err == ("error: The S3 bucket 'no-such-bucket' (from `s3-bucket` / --s3-bucket) does not exist. Create it in "
+                   "eu-west-1 (the layer's Region) or name an existing bucket there.\n")
+    assert "is unchanged" not in out
+    aws.bucket("far-bucket", "us-west-2")
+    assert publish(demo, "--s3-bucket", "far-bucket", *args) == 1
+    assert capsys.readouterr().err.startswith("error: The S3 bucket 'far-bucket' is in us-west-2, but the layer is "
+                                              "published in eu-west-1")
+    assert aws.versions("demo-app-py312-arm64") == [1]
+
+
 DENIED = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: lambda:PublishLayerVersion"
 
 
