@@ -78,7 +78,7 @@ def published_twice(aws, life: Path, capsys) -> Dict[str, object]:
 
 
 @pytest.mark.in_process
-def test_what_changed_before_publishing_in_a_dry_run_and_by_diff(aws, life, capsys):
+def test_two_publishes_say_what_changed_store_each_manifest_and_diff_and_versions_agree(aws, life, capsys):
     seen = published_twice(aws, life, capsys)
     line = seen["line"]
     assert "changes from version" not in seen["first"]  # the first version has nothing to compare with
@@ -95,33 +95,48 @@ def test_what_changed_before_publishing_in_a_dry_run_and_by_diff(aws, life, caps
     assert run("diff", "--project", str(life), "-q") == 0
     assert capsys.readouterr().out == f"changes from version 2 of layer {NAME}: no change: the same zip (the same SHA-256)\n"
 
-
-@pytest.mark.in_process
-def test_each_version_stores_the_manifest_of_its_zip(aws, life, capsys):
-    published_twice(aws, life, capsys)
-    zips = {}
+    # each version's stored manifest describes the zip it holds, and its description names that manifest
+    unzipped = {}
     for version in (1, 2):
         info = aws.lambda_.get_layer_version(LayerName=NAME, VersionNumber=version)
         sha_hex = base64.b64decode(info["Content"]["CodeSha256"]).hex()
         stored = aws.s3.get_object(Bucket=BUCKET, Key=f"lambda-layer/{NAME}/{sha_hex}.json")["Body"].read()
         manifest = json.loads(stored)
         zipped = aws.s3.get_object(Bucket=BUCKET, Key=f"lambda-layer/{NAME}/{sha_hex}.zip")["Body"].read()
-        zips[version] = zipped
-        # the stored manifest describes the zip the version holds...
         assert manifest["zip"]["sha256"] == hashlib.sha256(zipped).hexdigest() == sha_hex
         assert manifest["zip"]["sha256_base64"] == info["Content"]["CodeSha256"]
         assert manifest["zip"]["bytes"] == len(zipped) == info["Content"]["CodeSize"]
         with zipfile.ZipFile(io.BytesIO(zipped)) as archive:
             assert manifest["zip"]["files"] == len(archive.infolist())
+            unzipped[version] = sum(member.file_size for member in archive.infolist())
+        assert manifest["zip"]["unzipped_bytes"] == unzipped[version]
         versions = {dist["name"]: dist["version"] for dist in manifest["distributions"]}
         assert versions == {"fake-a": "1.0", "fake-b": "1.0", "fake-versioned": f"{version}.0"}
-        # ...and the description says what it holds and which manifest (by its SHA-256)
-        assert info["Description"].startswith(f"lambda-layer-build {__version__}, python3.12 arm64, 3 distributions, ")
-        assert f", manifest {hashlib.sha256(stored).hexdigest()}, inputs " in info["Description"]
-        assert len(info["Description"]) <= 256
-    assert zips[2] == (life / LAYER).read_bytes()
-    assert aws.s3.get_object(Bucket=BUCKET, Key=f"lambda-layer/{NAME}/{hashlib.sha256(zips[2]).hexdigest()}.json")[
-        "Body"].read() == (life / "build/lambda/layer/layer.zip.json").read_bytes()  # the build's manifest, byte for byte
+        assert info["Description"] == (
+            f"lambda-layer-build {__version__}, python3.12 arm64, 3 distributions, {unzipped[version] / 1024:.1f} KB "
+            f"unzipped, manifest {hashlib.sha256(stored).hexdigest()}, inputs {info['Description'][-16:]}")
+        if version == 2:
+            assert zipped == (life / LAYER).read_bytes()
+            assert stored == (life / "build/lambda/layer/layer.zip.json").read_bytes()  # the build's, byte for byte
+
+    # versions: date, size, runtimes, architectures and the summary, newest first
+    assert run("publish", "--project", str(life), "--description", "Shared deps", "-q") == 0
+    capsys.readouterr()
+    unzipped[3] = unzipped[2]
+    assert run("versions", "--project", str(life), "-q") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"layer {NAME} in {REGION}: 3 versions"
+    assert out[1].split() == ["version", "created", "zipped", "runtimes", "architectures", "summary"]
+    assert len(out) == 5
+    for row, version in zip(out[2:], (3, 2, 1)):
+        info = aws.lambda_.get_layer_version(LayerName=NAME, VersionNumber=version)
+        zipped = info["Content"]["CodeSize"]
+        assert row.split()[:5] == [str(version), info["CreatedDate"][:10], info["CreatedDate"][11:16], "UTC",
+                                   f"{zipped / 1024:.1f}"]
+        _, summary = row.split("python3.12  arm64", 1)
+        prefix = "Shared deps: " if version == 3 else ""
+        assert summary.strip() == (f"{prefix}3 distributions, {unzipped[version] / 1024:.1f} KB unzipped "
+                                   f"(lambda-layer-build {__version__})")
 
 
 @pytest.mark.in_process
@@ -189,33 +204,6 @@ def test_diff_of_a_layer_without_versions_is_one_paragraph(aws, life, capsys):
 
 
 @pytest.mark.in_process
-def test_versions_lists_date_size_runtimes_architectures_and_summary(aws, life, capsys):
-    published_twice(aws, life, capsys)
-    assert run("publish", "--project", str(life), "--description", "Shared deps") == 0
-    capsys.readouterr()
-    assert run("versions", "--project", str(life), "-q") == 0
-    out = capsys.readouterr().out.splitlines()
-    infos = {v: aws.lambda_.get_layer_version(LayerName=NAME, VersionNumber=v) for v in (1, 2, 3)}
-    unzipped = {}
-    for version, info in infos.items():
-        stored = aws.s3.get_object(Bucket=BUCKET, Key=f"lambda-layer/{NAME}/"
-                                   f"{base64.b64decode(info['Content']['CodeSha256']).hex()}.zip")["Body"].read()
-        with zipfile.ZipFile(io.BytesIO(stored)) as archive:
-            unzipped[version] = sum(member.file_size for member in archive.infolist())
-    assert out[0] == f"layer {NAME} in {REGION}: 3 versions"
-    assert out[1].split() == ["version", "created", "zipped", "runtimes", "architectures", "summary"]
-    for line, version in zip(out[2:], (3, 2, 1)):
-        info = infos[version]
-        date = info["CreatedDate"][:10]
-        assert line.split()[:2] == [str(version), date]
-        assert "python3.12  arm64" in line
-        summary = line.split("arm64", 1)[1].strip()
-        prefix = "Shared deps: " if version == 3 else ""
-        assert summary == f"{prefix}3 distributions, {unzipped[version] / 1024:.1f} KB unzipped (lambda-layer-build {__version__})"
-    assert len(out) == 5
-
-
-@pytest.mark.in_process
 def test_the_console_script_reads_hatchs_publish_table(aws, make_project, capsys):
     """`hatch publish -p lambda-layer` reads [tool.hatch.publish.lambda-layer]: so do `versions` (and every
     command of the console script) in that project, to find the same layer."""
@@ -254,10 +242,17 @@ def function_using(aws, version: int, name: str = "orders") -> None:
 
 
 @pytest.mark.in_process
-def test_prune_keeps_the_latest_and_a_version_a_function_uses(aws, make_project, capsys):
+def test_prune_keeps_the_latest_and_a_version_a_function_uses(aws, make_project, capsys, monkeypatch):
     life = make_project(PYPROJECT, name="prune", requirements__txt=PINS.format("1.0"))
     four_versions(aws, life, capsys)
     function_using(aws, 1)
+    # --keep 2 --older-than 30: every version is younger than 30 days, so nothing goes
+    assert run("prune", "--project", str(life), "--keep", "2", "--older-than", "30", "--yes") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"layer {NAME} in {REGION}: 4 versions", "keep version 4: the latest version",
+        "keep version 3: one of the 2 newest (--keep 2)", "keep version 2: created 0.0 days ago, within --older-than 30",
+        "keep version 1: used by function orders:$LATEST", "nothing to delete"]
+
     plan = [
         f"layer {NAME} in {REGION}: 4 versions",
         "keep version 4: the latest version",
@@ -268,40 +263,26 @@ def test_prune_keeps_the_latest_and_a_version_a_function_uses(aws, make_project,
     # not on a terminal and no --yes: the plan, and nothing deleted
     assert run("prune", "--project", str(life), "--keep", "1") == 0
     assert capsys.readouterr().out.splitlines() == [*plan, "nothing deleted: pass --yes to delete (or answer y on a terminal)"]
+    # on a terminal, the answer decides: no
+    questions = []
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr("builtins.input", lambda question: questions.append(question) or "n")
+    assert run("prune", "--project", str(life), "--keep", "1") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "nothing deleted: pass --yes to delete (or answer y on a terminal)"
+    assert questions == [f"Delete 2 versions of layer {NAME} in {REGION}? [y/N] "]
     assert aws.versions(NAME) == [4, 3, 2, 1]
 
     assert run("prune", "--project", str(life), "--keep", "1", "--yes") == 0
     assert capsys.readouterr().out.splitlines() == [*plan, f"deleted version 3 of layer {NAME}",
                                                     f"deleted version 2 of layer {NAME}"]
     assert aws.versions(NAME) == [4, 1]
+    assert len(questions) == 1  # --yes asks nothing
 
     # again: nothing left to delete
     assert run("prune", "--project", str(life), "--keep", "1", "--yes") == 0
     assert capsys.readouterr().out.splitlines() == [
         f"layer {NAME} in {REGION}: 2 versions", "keep version 4: the latest version",
         "keep version 1: used by function orders:$LATEST", "nothing to delete"]
-
-
-@pytest.mark.in_process
-def test_prune_keep_and_older_than(aws, make_project, capsys, monkeypatch):
-    life = make_project(PYPROJECT, name="prune", requirements__txt=PINS.format("1.0"))
-    four_versions(aws, life, capsys)
-    assert run("prune", "--project", str(life), "--keep", "2", "--older-than", "30", "--yes") == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[:3] == [f"layer {NAME} in {REGION}: 4 versions", "keep version 4: the latest version",
-                       "keep version 3: one of the 2 newest (--keep 2)"]
-    assert out[3:5] == ["keep version 2: created 0.0 days ago, within --older-than 30",
-                        "keep version 1: created 0.0 days ago, within --older-than 30"]
-    assert out[5:] == ["nothing to delete"]
-    assert aws.versions(NAME) == [4, 3, 2, 1]
-    # on a terminal, the answer decides
-    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
-    monkeypatch.setattr("builtins.input", lambda question: "y" if question == (
-        f"Delete 2 versions of layer {NAME} in {REGION}? [y/N] ") else "n")
-    assert run("prune", "--project", str(life), "--keep", "2", "--older-than", "0") == 0
-    assert capsys.readouterr().out.splitlines()[-2:] == [f"deleted version 2 of layer {NAME}",
-                                                         f"deleted version 1 of layer {NAME}"]
-    assert aws.versions(NAME) == [4, 3]
 
 
 @pytest.mark.in_process
