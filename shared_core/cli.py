@@ -1,4 +1,4 @@
-"""``lambda-layer build`` / ``lambda-layer publish``: the console script for pip and uv projects (and any other)."""
+"""``lambda-layer build|manifest|publish|diff|versions|prune``: the console script for pip and uv projects (and any other)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Type
+from typing import Any, Callable, Dict, List, Optional, Sequence, Type
 
 from shared_core.errors import ConfigError, LayerError, failure_of
 from shared_core.layout import LayerBuildToolEnum
@@ -66,9 +66,11 @@ def given_settings(args: argparse.Namespace, cls: Type[Settings]) -> Dict[str, A
             if setting.on_command_line and hasattr(args, setting.attribute)}
 
 
-def add_build_options(command: argparse.ArgumentParser) -> None:
-    """The build options, shared by ``build`` and ``publish`` (which builds first when needed)."""
-    command.add_argument("--version", action="version", version=f"lambda-layer-build {__version__}")
+def add_build_options(command: argparse.ArgumentParser, tool_version: bool = True) -> None:
+    """The build options, shared by ``build``, ``publish`` and ``diff`` (which build first when needed);
+    ``diff`` takes ``--version N`` for a layer version instead of the tool's."""
+    if tool_version:
+        command.add_argument("--version", action="version", version=f"lambda-layer-build {__version__}")
     command.add_argument("--project", help="project directory or its pyproject.toml (default: the nearest pyproject.toml at or above the working directory)")
     command.add_argument("--tool", choices=[tool.value for tool in LayerBuildToolEnum], help="pin source; detected from poetry.lock, uv.lock, requirements.txt when omitted")
     command.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
@@ -96,12 +98,80 @@ def parser() -> argparse.ArgumentParser:
     function.add_argument("--upload", action="store_true",
                           help="also put the function zip at s3://BUCKET/PREFIX/FUNCTION/<sha256>.zip and print its URI")
     function.add_argument("--dry-run", action="store_true", help="with --upload: say what would be uploaded; change nothing")
+    diff = commands.add_parser("diff", help="build if needed, then print what changed from a published version "
+                                            "(default: the latest) to the local layer")
+    add_build_options(diff, tool_version=False)
+    add_settings(diff, PublishSettings)
+    diff.add_argument("--version", "--layer-version", dest="layer_version", type=_count, metavar="N",
+                      help="the layer version to compare with (default: the latest)")
+    versions = commands.add_parser("versions", help="list each target's layer versions: date, size, runtimes, "
+                                                    "architectures, summary")
+    add_layer_options(versions)
+    prune = commands.add_parser("prune", help="delete old layer versions: never the latest, never one a function "
+                                              "in the account and Region uses")
+    add_layer_options(prune)
+    prune.add_argument("--keep", type=_count, required=True, metavar="N", help="keep the N newest versions (N >= 1)")
+    prune.add_argument("--older-than", type=float, metavar="DAYS",
+                       help="delete only versions created more than DAYS days ago")
+    prune.add_argument("--yes", action="store_true", help="delete without asking (otherwise asked on a terminal, "
+                                                          "and nothing is deleted elsewhere)")
     return root
+
+
+def _count(value: str) -> int:
+    """A whole number for ``--version`` / ``--keep``; argparse says which option was wrong."""
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
+
+
+def add_layer_options(command: argparse.ArgumentParser) -> None:
+    """What names each target's layer without building it: the project, the target, the publish settings."""
+    command.add_argument("--project", help="project directory or its pyproject.toml (default: the nearest "
+                                           "pyproject.toml at or above the working directory)")
+    add_settings(command, LayerConfig, only=("python_version", "architecture"))
+    add_settings(command, PublishSettings)
+    command.add_argument("-v", "--verbose", action="store_true", help="say more")
+    command.add_argument("-q", "--quiet", action="store_true", help="print warnings, errors and the result only")
+
+
+def _confirm(yes: bool) -> Callable[[str], bool]:
+    """``--yes``, else the user's answer on a terminal; elsewhere nothing is deleted."""
+    def confirm(question: str) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            return False
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    return confirm
+
+
+def _run_versions(args: argparse.Namespace, project: Project, config: LayerConfig, reporter: PrintReporter) -> int:
+    """``diff``, ``versions`` and ``prune``; their result lines on stdout, also with -q."""
+    from shared_core.pipeline import version_commands
+
+    settings = project.publish_settings(given_settings(args, PublishSettings))
+    if args.command == "diff":
+        tool = LayerBuildToolEnum(args.tool) if args.tool else None
+        lines = version_commands.diff_layers(project, config, settings, reporter, version=args.layer_version,
+                                             build_tool=tool, force=args.force)
+    elif args.command == "versions":
+        lines = version_commands.version_tables(project, config, settings)
+    else:
+        version_commands.prune_layers(project, config, settings, reporter, keep=args.keep,
+                                      older_than_days=args.older_than, confirm=_confirm(args.yes))
+        lines = []
+    for line in lines:
+        print(line, flush=True)
+    return 0
 
 
 def _run(args: argparse.Namespace, reporter: PrintReporter) -> int:
     project = Project.load(project_pyproject(args.project, Path.cwd()))
     config = project.layer_config(given_settings(args, LayerConfig))
+    if args.command in ("diff", "versions", "prune"):
+        return _run_versions(args, project, config, reporter)
     tool = LayerBuildToolEnum(args.tool) if args.tool else None
     if args.command == "function":
         from shared_core.pipeline.function_build import build_functions

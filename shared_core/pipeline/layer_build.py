@@ -29,6 +29,7 @@ from shared_core.pack.manifest import (
     write_manifest,
     zip_facts,
 )
+from shared_core.pack.size_report import zipped_size_warning
 from shared_core.pins.ahead import ResolvedAhead
 from shared_core.pins.detect import default_pin_source
 from shared_core.pins.source import PinSource, ignored_settings
@@ -48,6 +49,7 @@ from shared_core.pipeline.outputs import (
     prepare_output,
 )
 from shared_core.pipeline.project import Project
+from shared_core.pipeline.remote_cache import CacheEntry, RemoteCache, size_report_of
 from shared_core.pipeline.sdist import SdistFiles, hatchling_sdist_files, sdist_leak_warning
 from shared_core.pipeline.target import TargetChoice, announce_target, announce_targets, choose_target, choose_targets
 from shared_core.publish.snapshot import LayerSnapshot, take_snapshot
@@ -144,14 +146,16 @@ def build_layers(
         reporter.warning(warning)
     outputs = target_outputs(config, project, choices)
     plans = [_plan(project, config, source, choice, outputs[choice], build_tool) for choice in choices]
-    if several:
-        source = ResolvedAhead(source, [plan.choice.target for plan in plans if not plan.probably_up_to_date()])
+    cache = RemoteCache.of(config, reporter)
+    if several:  # what is up to date, or (probably) in the shared cache, is not resolved
+        source = ResolvedAhead(source, [plan.choice.target for plan in plans if not plan.probably_up_to_date()
+                                        and not (cache is not None and not force and cache.probably_has(cache.entry(plan.inputs)))])
     results: List[Union[LayerBuildOutcome, TargetFailure]] = []
     for plan in plans:
         target_reporter = LabelledReporter(reporter, plan.choice.target.name) if several else reporter
         try:
             outcome = _build_target(project, config, target_reporter, plan, source, force=force, snapshot=snapshot,
-                                    sdist_files=sdist_files)
+                                    sdist_files=sdist_files, cache=cache)
         except Exception as error:
             user = user_error(error)
             if user is None or not several:
@@ -240,9 +244,10 @@ def _plan(project: Project, config: LayerConfig, source: PinSource, choice: Targ
 
 def _build_target(
     project: Project, config: LayerConfig, reporter: Reporter, plan: _TargetPlan, source: PinSource, *,
-    force: bool, snapshot: bool, sdist_files: Optional[SdistFiles],
+    force: bool, snapshot: bool, sdist_files: Optional[SdistFiles], cache: Optional[RemoteCache] = None,
 ) -> LayerBuildOutcome:
-    """One target: up to date under its lock, or both steps, the manifest and the record."""
+    """One target: up to date under its lock, from the shared cache, or both steps, the manifest and the record
+    (then stored in the shared cache)."""
     choice, output, target = plan.choice, plan.output, plan.choice.target
     check_output_path(output, plan.how_to_change_output)
     check_output_ownership(project.paths, config.requirements, output, plan.how_to_change_output, config.report)
@@ -256,6 +261,19 @@ def _build_target(
 
         prepare_output(output, plan.how_to_change_output)
         ensure_ignore_file(project.paths.build_dir)
+        entry = cache.entry(plan.inputs) if cache is not None else None
+        if cache is not None and entry is not None and not force:  # --force builds, and stores what it built
+            cached = cache.fetch(entry, output, target, config, plan.inputs)
+            if cached is not None:
+                for line in size_report_of(cached).lines():
+                    reporter.info(line)
+                oversize = zipped_size_warning(cached.zip.bytes)
+                if oversize:
+                    reporter.warning(oversize)
+                _report(output, cached, config, reporter)
+                _warn_of_sdist_leak(project, output, sdist_files, reporter)
+                return LayerBuildOutcome(output, up_to_date=False, target=choice, snapshot=_snapshot(output, snapshot),
+                                         manifest=cached)
         # Loaded here, not at the top: an up-to-date build (above) never pays for importing the steps.
         from shared_core.install.staging import stage_dependencies
         from shared_core.pack.layer_zip import pack_layer
@@ -275,13 +293,25 @@ def _build_target(
             reporter.warning(_incomplete_message(shortfall, staged, target))
         else:
             write_fingerprint(zipped.path, plan.inputs, digests.sha256, manifest_sha256)
-        if sdist_files is not None or project.build_backend.startswith("hatchling"):
-            leak = sdist_leak_warning(project.root, project.paths.build_dir, zipped.path,
-                                      sdist_files or hatchling_sdist_files(project.root))
-            if leak:
-                reporter.warning(leak)
+            _store(cache, entry, zipped.path, manifest)
+        _warn_of_sdist_leak(project, zipped.path, sdist_files, reporter)
         return LayerBuildOutcome(zipped.path, up_to_date=False, target=choice, install=staged, zip=zipped,
                                  complete=not shortfall, snapshot=_snapshot(zipped.path, snapshot), manifest=manifest)
+
+
+def _store(cache: Optional[RemoteCache], entry: Optional[CacheEntry], zip_path: Path, manifest: LayerManifest) -> None:
+    """A complete layer goes into the shared cache (an incomplete one never does)."""
+    if cache is not None and entry is not None:
+        cache.store(entry, zip_path, manifest)
+
+
+def _warn_of_sdist_leak(project: Project, zip_path: Path, sdist_files: Optional[SdistFiles], reporter: Reporter) -> None:
+    """Would the project's sdist pack the layer's files (a hatchling project: Hatchling's own rules)?"""
+    if sdist_files is not None or project.build_backend.startswith("hatchling"):
+        leak = sdist_leak_warning(project.root, project.paths.build_dir, zip_path,
+                                  sdist_files or hatchling_sdist_files(project.root))
+        if leak:
+            reporter.warning(leak)
 
 
 def layer_manifest(staged: "LayerInstallResult", zipped: "LayerZipResult", config: LayerConfig, source: ManifestSource,

@@ -10,7 +10,7 @@ project gives one layer from every entry point.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -19,7 +19,15 @@ from shared_core.layout import LayerPaths
 from shared_core.pipeline.requires_python import RequiresPython, of_pyproject
 from shared_core.settings.function import FUNCTION_TABLE, HATCH_FUNCTION_TABLE, FunctionSettings
 from shared_core.settings.layer import HATCH_GENERIC_KEYS, HATCH_TARGET_TABLE, SHARED_TABLE, LayerConfig
-from shared_core.settings.publish import HATCH_PUBLISH_TABLE, PUBLISH_TABLE, PublishSettings
+from shared_core.settings.publish import (
+    API_TERMS,
+    CONSOLE_TERMS,
+    HATCH_PUBLISH_TABLE,
+    HATCH_TERMS,
+    PUBLISH_TABLE,
+    OptionTerms,
+    PublishSettings,
+)
 from shared_core.settings.tables import apply_command_line, from_tables
 from shared_core.support.user_files import read_user_text, tomllib
 
@@ -139,10 +147,17 @@ class Project:
 
     def publish_settings(self, options: Optional[Mapping[str, Any]] = None, *,
                          named: Optional[Mapping[str, str]] = None) -> PublishSettings:
-        """The publish settings: ``[tool.lambda-layer.publish]``, then (Hatch) ``[tool.hatch.publish.lambda-layer]``,
-        then the command line's ``options``; ``named``: how the surface spells each option."""
+        """The publish settings: ``[tool.lambda-layer.publish]``, then ``[tool.hatch.publish.lambda-layer]`` (when
+        the project has one, or for Hatch), then the command line's ``options``; ``named``: how the surface spells
+        each option."""
         tables = [(_table(self.data, "tool", "lambda-layer", "publish"), PUBLISH_TABLE)]
-        if self.surface is HATCH:
-            tables.append((_table(self.data, "tool", "hatch", "publish", "lambda-layer"), HATCH_PUBLISH_TABLE))
+        hatch = _table(self.data, "tool", "hatch", "publish", "lambda-layer")
+        if hatch or self.surface is HATCH:  # whatever entry point publishes (or lists, diffs, prunes) the layer
+            tables.append((hatch, HATCH_PUBLISH_TABLE))
         settings = from_tables(PublishSettings, *tables, ignore={HATCH_PUBLISH_TABLE: ("disable",)})
-        return apply_command_line(settings, options or {}, named=named)
+        return replace(apply_command_line(settings, options or {}, named=named), terms=self.publish_terms)
+
+    @property
+    def publish_terms(self) -> OptionTerms:
+        """How this entry point's messages tell the user to set a publish setting (Hatch: ``-o key=``)."""
+        return {HATCH.name: HATCH_TERMS, API.name: API_TERMS}.get(self.surface.name, CONSOLE_TERMS)

@@ -13,6 +13,8 @@ which first looks for the version a failed try may have created.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import time
@@ -23,7 +25,7 @@ from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Mapping, Optio
 
 from shared_core.errors import PublishError
 from shared_core.publish.aws_failures import NOT_FOUND_CODES, FailureTranslator, Reach, error_code, reach
-from shared_core.settings.publish import DEFAULT_TIMEOUT
+from shared_core.settings.publish import CONSOLE_TERMS, DEFAULT_TIMEOUT, OptionTerms
 from shared_core.version import __version__
 
 BOTO3_MISSING = (
@@ -89,6 +91,15 @@ class LayerVersionInfo:
     version: int
     arn: str
     spec: LayerSpec
+    #: The zip's size as Lambda keeps it (``Content.CodeSize``), and when the version was created (ISO 8601).
+    code_size: int = 0
+    created: str = ""
+
+
+def version_info_of(version: Mapping[str, Any], number: int) -> LayerVersionInfo:
+    """A GetLayerVersion answer as a :class:`LayerVersionInfo`."""
+    return LayerVersionInfo(number, str(version["LayerVersionArn"]), spec_of(version),
+                            int(version.get("Content", {}).get("CodeSize") or 0), str(version.get("CreatedDate") or ""))
 
 
 class ProgressReader:
@@ -119,39 +130,40 @@ class LayerApi:
     """Lambda and S3 clients of one session, with every call's failure translated."""
 
     def __init__(self, region: Optional[str] = None, profile: Optional[str] = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, terms: OptionTerms = CONSOLE_TERMS, *, needs_region: bool = True) -> None:
+        """``needs_region``: False for S3 alone (the build cache), which botocore sends to the bucket's Region."""
         boto3 = load_boto3()
         from botocore.config import Config
         from botocore.exceptions import BotoCoreError, ProfileNotFound
 
         self.profile = profile
         self.timeout = timeout
+        self.terms = terms
         # boto3 reads AWS_DEFAULT_REGION only; AWS_REGION wins over it, as in the AWS CLI and the other SDKs.
-        region_source = ("`region` / --region" if region else "AWS_REGION" if os.environ.get("AWS_REGION")
+        region_source = (terms.named("region") if region else "AWS_REGION" if os.environ.get("AWS_REGION")
                          else "AWS_DEFAULT_REGION or the profile's `region`")
         region = region or os.environ.get("AWS_REGION") or None
         self.region: str = region or ""
-        self.failures = FailureTranslator(region, region_source, profile, timeout, self._credentials)
+        self.failures = FailureTranslator(region, region_source, profile, timeout, self._credentials, terms)
         try:
             self._session = boto3.session.Session(profile_name=profile, region_name=region)
         except ProfileNotFound:
             raise PublishError(
-                f"The AWS profile {profile!r} (from `profile` / --profile) is not in the AWS config files. "
+                f"The AWS profile {profile!r} (from {terms.named('profile')}) is not in the AWS config files. "
                 "Create it (`aws configure --profile NAME` or `aws configure sso`) or name an existing one."
             ) from None
         except BotoCoreError as error:  # an unreadable config file, ...
             raise self.failures.setup_error(error) from None
-        if not self._session.region_name:
+        if not self._session.region_name and needs_region:
             raise PublishError(
-                "No AWS Region is set, so the layer's Region is unknown. Set `region` in "
-                "[tool.lambda-layer.publish], pass --region, or set AWS_REGION / AWS_DEFAULT_REGION "
-                "(or `region` in the profile)."
+                f"No AWS Region is set, so the layer's Region is unknown. Set `region` in [{terms.table}], pass "
+                f"{terms.option_for('region')}, or set AWS_REGION / AWS_DEFAULT_REGION (or `region` in the profile)."
             )
-        self.region = self.failures.region = self._session.region_name
+        self.region = self.failures.region = self._session.region_name or ""
         self._config = Config(connect_timeout=timeout, read_timeout=timeout,
                               retries={"total_max_attempts": READ_ATTEMPTS, "mode": "standard"},
                               user_agent_extra=f"lambda-layer-build/{__version__}")
-        self.lambda_client = self._client("lambda", self._config)
+        self._lambda: Any = None
         self._s3: Any = None
         self._publisher: Any = None
 
@@ -162,6 +174,12 @@ class LayerApi:
             return self._session.client(service, config=config)
         except (BotoCoreError, ValueError) as error:  # a malformed Region; botocore's "Invalid endpoint: URL"
             raise self.failures.setup_error(error) from None
+
+    @property
+    def lambda_client(self) -> Any:
+        if self._lambda is None:
+            self._lambda = self._client("lambda", self._config)
+        return self._lambda
 
     @property
     def s3(self) -> Any:
@@ -210,13 +228,33 @@ class LayerApi:
     def version_info(self, layer_name: str, number: int) -> LayerVersionInfo:
         with self.call("lambda:GetLayerVersion", f"version {number} of {self.layer_resource(layer_name)}"):
             version = self.lambda_client.get_layer_version(LayerName=layer_name, VersionNumber=number)
-        return LayerVersionInfo(number, str(version["LayerVersionArn"]), spec_of(version))
+        return version_info_of(version, number)
 
     def latest_version(self, layer_name: str) -> Optional[LayerVersionInfo]:
         """The newest version (ListLayerVersions is newest first) with its spec (GetLayerVersion)."""
         with self.call("lambda:ListLayerVersions", self.layer_resource(layer_name)):
             versions = self.lambda_client.list_layer_versions(LayerName=layer_name, MaxItems=1).get("LayerVersions", [])
         return self.version_info(layer_name, int(versions[0]["Version"])) if versions else None
+
+    def version_numbers(self, layer_name: str) -> List[int]:
+        """Every version's number, newest first (ListLayerVersions, all pages)."""
+        numbers: List[int] = []
+        with self.call("lambda:ListLayerVersions", self.layer_resource(layer_name)):
+            for page in self.lambda_client.get_paginator("list_layer_versions").paginate(LayerName=layer_name):
+                numbers += [int(item["Version"]) for item in page.get("LayerVersions", [])]
+        return sorted(numbers, reverse=True)
+
+    def function_layers(self) -> Dict[str, List[str]]:
+        """``{layer version ARN: the functions that use it}`` in this account and Region: every function's
+        every published version and $LATEST (ListFunctions with FunctionVersion=ALL), as ``name:version``."""
+        uses: Dict[str, List[str]] = {}
+        with self.call("lambda:ListFunctions", f"the functions in {self.region}"):
+            for page in self.lambda_client.get_paginator("list_functions").paginate(FunctionVersion="ALL"):
+                for function in page.get("Functions", []):
+                    user = f"{function.get('FunctionName')}:{function.get('Version') or '$LATEST'}"
+                    for layer in function.get("Layers") or ():
+                        uses.setdefault(str(layer.get("Arn")), []).append(user)
+        return uses
 
     def versions_after(self, layer_name: str, number: int) -> List[int]:
         """The numbers of the versions newer than ``number``, oldest first."""
@@ -323,7 +361,7 @@ class LayerApi:
                 headers = error.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
                 if code in ("404", "NoSuchBucket", "NotFound"):
                     raise PublishError(
-                        f"The S3 bucket {bucket!r} (from `s3-bucket` / --s3-bucket) does not exist. Create it in "
+                        f"The S3 bucket {bucket!r} (from {self.terms.named('s3-bucket')}) does not exist. Create it in "
                         f"{self.region} (the layer's Region) or name an existing bucket there."
                     ) from None
                 if code not in ("301", "PermanentRedirect", "400") or not headers.get("x-amz-bucket-region"):
@@ -333,7 +371,7 @@ class LayerApi:
             raise PublishError(
                 f"The S3 bucket {bucket!r} is in {bucket_region}, but the layer is published in {self.region}; "
                 "Lambda reads a layer's zip only from a bucket in the layer's own Region. Use a bucket in "
-                f"{self.region} (`s3-bucket`) or publish in {bucket_region} (`region` / --region)."
+                f"{self.region} (`s3-bucket`) or publish in {bucket_region} ({self.terms.named('region')})."
             )
 
     def object_checksum(self, bucket: str, key: str) -> Optional[str]:
@@ -341,19 +379,64 @@ class LayerApi:
 
         A multipart object's is a checksum of its parts' checksums (``...-N``), never equal to a zip's.
         """
+        head = self.object_head(bucket, key)
+        return None if head is None else str(head.get("ChecksumSHA256") or "")
+
+    def object_head(self, bucket: str, key: str) -> Optional[Mapping[str, Any]]:
+        """HeadObject with the SHA-256 checksum (None: no object there)."""
         from botocore.exceptions import ClientError
 
         with self.call("s3:GetObject", f"s3://{bucket}/{key}"):
             try:
-                head = self.s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+                return dict(self.s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED"))
             except ClientError as error:
                 if error_code(error) in NOT_FOUND_CODES:
                     return None
                 raise
-        return str(head.get("ChecksumSHA256") or "")
+
+    def read_object(self, bucket: str, key: str, limit: int) -> Optional[Tuple[bytes, Mapping[str, str]]]:
+        """A small object's bytes and its metadata (None: no object there); more than ``limit`` bytes is not read."""
+        from botocore.exceptions import ClientError
+
+        with self.call("s3:GetObject", f"s3://{bucket}/{key}"):
+            try:
+                response = self.s3.get_object(Bucket=bucket, Key=key)
+            except ClientError as error:
+                if error_code(error) in NOT_FOUND_CODES:
+                    return None
+                raise
+            body = response["Body"]
+            try:
+                data = body.read(limit + 1)
+            finally:
+                body.close()
+        return data, dict(response.get("Metadata") or {})
+
+    def download(self, bucket: str, key: str, handle: BinaryIO, limit: int) -> Tuple[int, Mapping[str, str]]:
+        """Copy an object into ``handle`` (at most ``limit`` bytes, then stop); its size read and its metadata."""
+        with self.call("s3:GetObject", f"s3://{bucket}/{key}"):
+            response = self.s3.get_object(Bucket=bucket, Key=key)
+            body, size = response["Body"], 0
+            try:
+                for chunk in iter(lambda: body.read(1 << 20), b""):
+                    size += len(chunk)
+                    if size > limit:
+                        break
+                    handle.write(chunk)
+            finally:
+                body.close()
+        return size, dict(response.get("Metadata") or {})
+
+    def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str,
+                  metadata: Optional[Mapping[str, str]] = None) -> None:
+        """One PutObject of a small object, its SHA-256 checked by S3 and kept with it."""
+        checksum = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+        with self.call("s3:PutObject", f"s3://{bucket}/{key}"):
+            self.s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, Metadata=dict(metadata or {}),
+                               ChecksumAlgorithm="SHA256", ChecksumSHA256=checksum)
 
     def upload(self, path: Path, bucket: str, key: str, code_sha256: str,
-               progress: Optional[ProgressCallback] = None) -> None:
+               progress: Optional[ProgressCallback] = None, metadata: Optional[Mapping[str, str]] = None) -> None:
         """One PutObject carrying the zip's SHA-256: S3 refuses bytes that do not match it and keeps it with
         the object, for the next publish to compare. One part: S3 takes up to 5 GB so, and layers are far smaller.
         ``progress(done, total)`` as the bytes are read."""
@@ -361,4 +444,4 @@ class LayerApi:
         with open(path, "rb") as handle, self.call("s3:PutObject", f"s3://{bucket}/{key}"):
             body = handle if progress is None else ProgressReader(handle, size, progress)
             self.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/zip",
-                               ChecksumAlgorithm="SHA256", ChecksumSHA256=code_sha256)
+                               Metadata=dict(metadata or {}), ChecksumAlgorithm="SHA256", ChecksumSHA256=code_sha256)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Optional, Set
 from urllib.parse import unquote, urlsplit
 
 from shared_core.errors import PublishError
-from shared_core.settings.publish import PUBLISH_TABLE
+from shared_core.settings.publish import CONSOLE_TERMS, OptionTerms
 from shared_core.support.reporting import mask_credentials
 
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "Forbidden", "403"}
@@ -83,6 +83,12 @@ class FailureTranslator:
     timeout: float
     #: The session's credentials, for masking (``None``: none resolved).
     credentials: Callable[[], Set[str]]
+    #: How the entry point names the settings a fix changes.
+    terms: OptionTerms = CONSOLE_TERMS
+
+    def setting(self, key: str) -> str:
+        """```timeout` in [tool.lambda-layer.publish] (--timeout)``, in the entry point's terms."""
+        return f"`{key}` in [{self.terms.table}] ({self.terms.option_for(key)})"
 
     def secrets(self) -> Set[str]:
         return endpoint_secrets(os.environ) | self.credentials()
@@ -99,8 +105,7 @@ class FailureTranslator:
         if isinstance(error, InvalidRegionError):
             return PublishError(
                 f"The AWS Region {self.region!r} (from {self.region_source}) is not a Region name, so no AWS client "
-                f'can be created. Set it to a Region such as "eu-west-1", or set `region` in [{PUBLISH_TABLE}] '
-                "(--region)."
+                f'can be created. Set it to a Region such as "eu-west-1", or set {self.setting("region")}.'
             )
         return PublishError(
             f"boto3 could not create its AWS clients ({self.mask(str(error))}). Check the AWS configuration in use: "
@@ -116,7 +121,7 @@ class FailureTranslator:
             return PublishError(
                 f"No AWS credentials found (looked in {where}, SSO and instance or container roles), so "
                 f"{action} cannot be called. Configure credentials for boto3: `aws configure`, `aws sso login`, "
-                "AWS_PROFILE / --profile, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+                f"AWS_PROFILE / {self.terms.option_for('profile')}, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
             )
         if isinstance(error, aws.PartialCredentialsError):
             return PublishError(
@@ -132,7 +137,7 @@ class FailureTranslator:
         if isinstance(error, aws.ConnectTimeoutError):
             return PublishError(
                 f"Could not connect to AWS to call {action} on {resource} within {self.timeout:g} s ({self.endpoint(error)}). "
-                f"{_NETWORK_FIX} and that Region {self.region!r} is right; `timeout` in [{PUBLISH_TABLE}] (--timeout) "
+                f"{_NETWORK_FIX} and that Region {self.region!r} is right; {self.setting('timeout')} "
                 "sets how long to wait."
             )
         if isinstance(error, aws.EndpointConnectionError):
@@ -143,7 +148,7 @@ class FailureTranslator:
         if isinstance(error, aws.ReadTimeoutError):
             return PublishError(
                 f"AWS did not answer {action} on {resource} within {self.timeout:g} s ({self.endpoint(error)}). "
-                f"{_NETWORK_FIX}, or raise `timeout` in [{PUBLISH_TABLE}] (--timeout) for a slow link, and run again."
+                f"{_NETWORK_FIX}, or raise {self.setting('timeout')} for a slow link, and run again."
             )
         if isinstance(error, aws.ConnectionClosedError):
             return PublishError(
@@ -172,7 +177,7 @@ class FailureTranslator:
         if code in _ACCESS_DENIED:
             return PublishError(
                 f"Access denied: AWS refused {action} on {resource} ({code}: {message}). Allow `{action}` on "
-                "that resource in the IAM policy of the identity in use (check AWS_PROFILE / --profile)."
+                f"that resource in the IAM policy of the identity in use (check AWS_PROFILE / {self.terms.option_for('profile')})."
             )
         if code in _BAD_CREDENTIALS:
             return PublishError(

@@ -21,9 +21,19 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from shared_core.errors import ConfigError, PublishError
 from shared_core.lambda_runtime import DIRECT_UPLOAD_LIMIT, LambdaTarget
 from shared_core.layout import TARGET_PLACEHOLDER
+from shared_core.pack.manifest import LayerManifest
 from shared_core.publish.aws import LayerApi, LayerSpec, LayerVersionInfo
+from shared_core.publish.provenance import changes_line, layer_summary, manifest_digest, store_manifest
 from shared_core.publish.snapshot import LayerSnapshot
-from shared_core.settings.publish import MAX_DESCRIPTION, PUBLISH_TABLE, PublishSettings, default_layer_name, project_name
+from shared_core.settings.publish import (
+    CONSOLE_TERMS,
+    MAX_DESCRIPTION,
+    OptionTerms,
+    PublishSettings,
+    capitalized,
+    default_layer_name,
+    project_name,
+)
 from shared_core.support.reporting import PrintReporter, Reporter
 from shared_core.support.sizes import human_size
 from shared_core.version import __version__
@@ -50,7 +60,8 @@ class PublishResult:
 
 # -- pure decisions ------------------------------------------------------------------------------
 
-def upload_method(zip_size: int, s3_bucket: Optional[str], limit: int = DIRECT_UPLOAD_LIMIT) -> str:
+def upload_method(zip_size: int, s3_bucket: Optional[str], limit: int = DIRECT_UPLOAD_LIMIT,
+                  terms: OptionTerms = CONSOLE_TERMS) -> str:
     """``"s3"`` with a bucket; else ``"direct"`` (ZipFile) up to Lambda's direct-upload limit, else an error."""
     if s3_bucket:
         return "s3"
@@ -58,7 +69,7 @@ def upload_method(zip_size: int, s3_bucket: Optional[str], limit: int = DIRECT_U
         return "direct"
     raise PublishError(
         f"The layer zip is {zip_size:,} bytes ({human_size(zip_size)}), over Lambda's limit of {limit:,} bytes "
-        f"(50 MB) for a zip sent directly. Set `s3-bucket` in [{PUBLISH_TABLE}] or pass --s3-bucket: the zip is "
+        f"(50 MB) for a zip sent directly. {capitalized(terms.how_to_set('s3-bucket'))}: the zip is "
         "then uploaded to that bucket (in the layer's Region) and published from there."
     )
 
@@ -68,9 +79,14 @@ def s3_key(prefix: str, layer_name: str, sha256_hex: str) -> str:
     return f"{prefix}{layer_name}/{sha256_hex}.zip"
 
 
-def layer_description(target: LambdaTarget, fingerprint: Optional[str], description: Optional[str] = None) -> str:
-    """The user's description (shortened if need be) and what built the zip, within 256 characters."""
-    record = f"lambda-layer-build {__version__}, {target.runtime_name} {target.architecture}, inputs {fingerprint or 'unknown'}"
+def layer_description(target: LambdaTarget, fingerprint: Optional[str], description: Optional[str] = None,
+                      manifest: Optional[LayerManifest] = None) -> str:
+    """The user's description (shortened if need be) and the version's provenance, within 256 characters:
+    the tool, the target, with a manifest a summary of it and its digest, and the start of the build's
+    input digest."""
+    summary = f", {layer_summary(manifest)}, manifest {manifest_digest(manifest)}" if manifest is not None else ""
+    inputs = fingerprint[:INPUTS_SHOWN] if fingerprint else "unknown"
+    record = f"lambda-layer-build {__version__}, {target.runtime_name} {target.architecture}{summary}, inputs {inputs}"
     if not description:
         return record[:MAX_DESCRIPTION]
     room = MAX_DESCRIPTION - len(record) - 3
@@ -79,14 +95,17 @@ def layer_description(target: LambdaTarget, fingerprint: Optional[str], descript
     return f"{description} ({record})"[:MAX_DESCRIPTION]
 
 
-#: The build's input digest in a description: how this build was made, not what the layer is.
-_INPUTS = re.compile(r"\binputs (?:[0-9a-f]{64}|unknown)\b")
+#: How much of the build's input digest a description shows (the manifest's digest takes the room).
+INPUTS_SHOWN = 16
+#: How a version was made, not what it is: the build's input digest and the manifest's (which names
+#: the pins' file and its digest, the tool, the compressor).
+_HOW_MADE = re.compile(r"\b(?:inputs (?:[0-9a-f]{16,64}|unknown)|manifest [0-9a-f]{64})\b")
 
 
 def _without_inputs(description: str) -> str:
     """A description as it describes the layer: byte-identical zips built from other inputs (another entry
-    point, interpreter patch release or tool version with the same output) are the same layer."""
-    return _INPUTS.sub("inputs *", description)
+    point, interpreter patch release or lock file with the same pins) are the same layer."""
+    return _HOW_MADE.sub("*", description)
 
 
 def share_statements(entries: Sequence[str]) -> List[Tuple[str, str, Optional[str]]]:
@@ -103,7 +122,8 @@ def with_layer_name(settings: PublishSettings, pyproject: Mapping[str, Any], pro
     ``<project>-py<XY>-<arch>``."""
     if settings.layer_name:
         return replace(settings, layer_name=settings.layer_name.replace(TARGET_PLACEHOLDER, target.name))
-    name = default_layer_name(project_name(pyproject, project_root), target.python_version, target.architecture)
+    name = default_layer_name(project_name(pyproject, project_root), target.python_version, target.architecture,
+                              settings.terms)
     return replace(settings, layer_name=name)
 
 
@@ -202,33 +222,41 @@ def publish_snapshot(
     reporter = reporter or PrintReporter()
     name = settings.layer_name
     if not name:
-        raise ConfigError(f"No layer name: set `{PUBLISH_TABLE}.layer-name` or pass --layer-name.")
+        raise ConfigError(f"No layer name: {settings.terms.how_to_set('layer-name')}.")
     code_sha256 = snapshot.code_sha256
-    method = upload_method(snapshot.size, settings.s3_bucket)
-    api = api or LayerApi(settings.region, settings.profile, settings.timeout)
+    method = upload_method(snapshot.size, settings.s3_bucket, terms=settings.terms)
+    api = api or LayerApi(settings.region, settings.profile, settings.timeout, settings.terms)
     reporter.info(f"publish: {snapshot.source.name}, {snapshot.size:,} bytes, CodeSha256 {code_sha256}, as layer {name} "
                   f"in {api.region}")
+    bucket = settings.s3_bucket
+    if bucket:  # checked whenever one is configured: also when nothing is uploaded, and in a dry run
+        api.check_bucket(bucket)
+    manifest = snapshot.manifest
     wanted = LayerSpec(code_sha256, (target.runtime_name,), (target.architecture,),
-                       layer_description(target, fingerprint, settings.description), settings.license_info)
+                       layer_description(target, fingerprint, settings.description, manifest), settings.license_info)
 
     latest = api.latest_version(name)
     differences = layer_differences(latest.spec, wanted) if latest is not None else []
     if latest is not None and not differences:
         reporter.info(f"Layer {name} is unchanged: version {latest.version} has the same content and settings; nothing "
                       f"uploaded or published ({latest.arn}).")
+        if bucket and manifest is not None:  # a version published before its manifest was kept gets it now
+            store_manifest(api, bucket, settings.s3_prefix, name, manifest, reporter, dry_run)
         _ensure_shared(api, name, latest.version, settings.share_with, reporter, dry_run)
         return PublishResult(latest.arn, latest.version, code_sha256, False, None, dry_run)
     if latest is not None:
         reporter.info(f"Layer {name} changed: its latest version {latest.version} differs in {'; '.join(differences)}")
+        reporter.info(changes_line(api, bucket, settings.s3_prefix, name, latest, manifest, reporter))
 
     s3_uri = None
     content: Dict[str, Any] = {}
     if method == "s3":
-        bucket = str(settings.s3_bucket)
+        bucket = str(bucket)
         key = s3_key(settings.s3_prefix, name, snapshot.sha256_hex)
         s3_uri = f"s3://{bucket}/{key}"
-        api.check_bucket(bucket)
         upload_snapshot(api, snapshot, bucket, key, reporter, dry_run)
+        if manifest is not None:
+            store_manifest(api, bucket, settings.s3_prefix, name, manifest, reporter, dry_run)
         content = {"S3Bucket": bucket, "S3Key": key}
     elif not dry_run:
         content = {"ZipFile": snapshot.path.read_bytes()}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Optional
 
 from shared_core.errors import PublishError
+from shared_core.pack.manifest import LayerManifest, read_manifest
 
 _CHUNK = 1 << 20
 
@@ -35,6 +36,8 @@ class LayerSnapshot:
     code_sha256: str
     #: The build's input digest recorded beside the zip, read under the same lock (None: not recorded).
     fingerprint: Optional[str]
+    #: The manifest beside the zip, read under the same lock, when it describes these bytes (None: none does).
+    manifest: Optional[LayerManifest] = None
 
     def remove(self) -> None:
         """Delete the copy and its folder (a publish calls this when done, also after a failure)."""
@@ -56,7 +59,8 @@ def take_snapshot(zip_path: Path, recorded: Optional[str] = None, fingerprint: O
 
     ``recorded``: the sha256 the zip's build recorded; a zip with another one was written by
     something else after its build: it is refused (no snapshot is left behind). ``fingerprint``:
-    the build's input digest, which the layer version's description carries.
+    the build's input digest, which the layer version's description carries. The manifest beside the
+    zip is read too, and kept when it describes the copied bytes.
     """
     folder = Path(tempfile.mkdtemp(prefix="lambda-layer-publish-"))
     try:
@@ -68,8 +72,11 @@ def take_snapshot(zip_path: Path, recorded: Optional[str] = None, fingerprint: O
                 f"{zip_path} is not the zip its build recorded (its SHA-256 is {sha256_hex}, the build wrote "
                 f"{recorded}): something other than this build wrote it since. Build it again (--force) and publish."
             )
+        manifest = read_manifest(zip_path)
+        if manifest is not None and manifest.zip.sha256 != sha256_hex:
+            manifest = None  # it describes other bytes: the publish has no manifest rather than a wrong one
         return LayerSnapshot(path, zip_path, path.stat().st_size, sha256_hex,
-                             base64.b64encode(digest).decode("ascii"), fingerprint)
+                             base64.b64encode(digest).decode("ascii"), fingerprint, manifest)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -23,7 +23,7 @@ from shared_core.layout import TARGET_PLACEHOLDER, zip_output_path
 from shared_core.settings import validators
 from shared_core.settings.declaration import Action, Settings, setting
 from shared_core.settings.function import FunctionSettings
-from shared_core.settings.publish import PublishSettings
+from shared_core.settings.publish import PublishSettings, bucket_name, key_prefix
 from shared_core.support.deflate import MAX_COMPRESSION_LEVEL, MIN_COMPRESSION_LEVEL
 
 SHARED_TABLE = "tool.lambda-layer"
@@ -70,6 +70,24 @@ def _compression_level(value: Any, name: str) -> int:
 
 def _installer(value: Any, name: str) -> str:
     return validators.one_of(value, name, INSTALLERS)
+
+
+CACHE_SCHEME = "s3://"
+
+
+def cache_location(value: Any, name: str) -> str:
+    """``s3://BUCKET/PREFIX``, as ``s3://BUCKET/PREFIX/`` (or ``s3://BUCKET/`` without a prefix)."""
+    text = validators.string(value, name)
+    if not text.startswith(CACHE_SCHEME):
+        raise ConfigError(f'{name} must be an S3 location such as "s3://my-bucket/layer-cache", got {value!r}.')
+    bucket, _, prefix = text[len(CACHE_SCHEME):].partition("/")
+    return f"{CACHE_SCHEME}{bucket_name(bucket, name)}/{key_prefix(prefix, name)}"
+
+
+def split_cache_location(location: str) -> Tuple[str, str]:
+    """``("my-bucket", "layer-cache/")`` of a validated :func:`cache_location`."""
+    bucket, _, prefix = location[len(CACHE_SCHEME):].partition("/")
+    return bucket, prefix
 
 
 _VERSIONS = f"{SUPPORTED_PYTHON_VERSIONS[0]}-{SUPPORTED_PYTHON_VERSIONS[-1]}"
@@ -140,6 +158,10 @@ class LayerConfig(Settings):
     drop_package_tests: bool = setting(
         False, validators.boolean, "leave out the test suites packages ship inside themselves (pandas/tests, ...)",
         flag="--drop-package-tests", action=Action.ENABLE)
+    cache: Optional[str] = setting(
+        None, cache_location, "share built layers through this S3 location (s3://BUCKET/PREFIX): a build whose "
+        "inputs were built before, on any machine, downloads that zip instead of building it (default: off)",
+        flag="--cache", metavar="s3://BUCKET/PREFIX")
     allow_invalid_python: bool = setting(
         False, validators.boolean, "ship modules the target Python cannot compile as source (a warning, and an "
         "incomplete layer) instead of failing", flag="--allow-invalid-python", action=Action.ENABLE)

@@ -8,7 +8,7 @@ A bad value is a :class:`ConfigError` naming the full dotted key
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional, Tuple
 
@@ -60,7 +60,7 @@ def _layer_name(value: Any, name: str) -> str:
     return layer_name
 
 
-def _bucket(value: Any, name: str) -> str:
+def bucket_name(value: Any, name: str) -> str:
     bucket = validators.text(value, name, 63)
     if bucket.startswith("s3://") or not _BUCKET.fullmatch(bucket) or ".." in bucket:
         raise ConfigError(
@@ -70,7 +70,7 @@ def _bucket(value: Any, name: str) -> str:
     return bucket
 
 
-def _prefix(value: Any, name: str) -> str:
+def key_prefix(value: Any, name: str) -> str:
     if not isinstance(value, str) or any(part in (".", "..") for part in value.split("/")) or "\\" in value:
         raise ConfigError(f'{name} must be an S3 key prefix such as "lambda-layer/", got {value!r}.')
     prefix = value.strip().strip("/")
@@ -121,6 +121,33 @@ def _timeout(value: Any, name: str) -> float:
 
 
 @dataclass(frozen=True)
+class OptionTerms:
+    """How an entry point's user sets a publish setting, for the messages that say how: its table, and
+    its option (``{key}``: the setting's key, ``{attribute}``: its Python name)."""
+
+    table: str = PUBLISH_TABLE
+    option: str = "--{key}"
+
+    def option_for(self, key: str) -> str:
+        """``--s3-bucket`` (console, Poetry), ``-o s3-bucket=...`` (Hatch), ``s3_bucket=`` (Python API)."""
+        return self.option.format(key=key, attribute=key.replace("-", "_"))
+
+    def named(self, key: str) -> str:
+        """Where a value came from, when any of the ways may have set it: ```s3-bucket` / --s3-bucket``."""
+        return f"`{key}` / {self.option_for(key)}"
+
+    def how_to_set(self, key: str) -> str:
+        """``set `s3-bucket` in [tool.lambda-layer.publish] or pass --s3-bucket``."""
+        return f"set `{key}` in [{self.table}] or pass {self.option_for(key)}"
+
+
+#: The console script's and Poetry's terms (their options are the settings' flags).
+CONSOLE_TERMS = OptionTerms()
+HATCH_TERMS = OptionTerms(HATCH_PUBLISH_TABLE, "-o {key}=...")
+API_TERMS = OptionTerms(PUBLISH_TABLE, "{attribute}=")
+
+
+@dataclass(frozen=True)
 class PublishSettings(Settings):
     """Every publish setting; ``None`` means "decide" (layer name from the project, Region from boto3)."""
 
@@ -130,9 +157,9 @@ class PublishSettings(Settings):
         None, _layer_name, f"layer name; {TARGET_PLACEHOLDER} in it is each target's name, needed when several targets "
         "are published (default: <project>-py<XY>-<arch>)", flag="--layer-name", metavar="NAME")
     s3_bucket: Optional[str] = setting(
-        None, _bucket, "upload through this S3 bucket (needed over 50 MB zipped)", flag="--s3-bucket", metavar="BUCKET")
+        None, bucket_name, "upload through this S3 bucket (needed over 50 MB zipped)", flag="--s3-bucket", metavar="BUCKET")
     s3_prefix: str = setting(
-        DEFAULT_S3_PREFIX, _prefix, f"key prefix in the bucket (default: {DEFAULT_S3_PREFIX})", flag="--s3-prefix",
+        DEFAULT_S3_PREFIX, key_prefix, f"key prefix in the bucket (default: {DEFAULT_S3_PREFIX})", flag="--s3-prefix",
         metavar="PREFIX")
     region: Optional[str] = setting(
         None, _region, "AWS Region (default: AWS_REGION, then boto3's, e.g. AWS_DEFAULT_REGION)", flag="--region",
@@ -150,6 +177,12 @@ class PublishSettings(Settings):
     timeout: float = setting(
         DEFAULT_TIMEOUT, _timeout, f"seconds to wait for AWS to connect and for each answer (default: "
         f"{DEFAULT_TIMEOUT:g})", flag="--timeout", metavar="SECONDS")
+    #: How the entry point that made these settings names them in messages (not a setting).
+    terms: OptionTerms = field(default=CONSOLE_TERMS, compare=False)
+
+
+def capitalized(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
 
 
 # -- the default layer name ----------------------------------------------------------------------
@@ -162,14 +195,13 @@ def project_name(pyproject: Mapping[str, Any], project_root: Path) -> str:
     return project_root.name
 
 
-def default_layer_name(name: str, python_version: str, architecture: str) -> str:
+def default_layer_name(name: str, python_version: str, architecture: str, terms: OptionTerms = CONSOLE_TERMS) -> str:
     """``<project>-py<XY>-<arch>``: one layer per target, so each target's "unchanged" check compares
     like with like (``my_app`` for 3.12 on arm64 -> ``my-app-py312-arm64``)."""
     suffix = f"-py{python_version.replace('.', '')}-{architecture}"
     base = _NOT_IN_NAME.sub("-", normalize_name(name)).strip("-_")[: MAX_LAYER_NAME - len(suffix)].rstrip("-_")
     if not base:
         raise ConfigError(
-            f"Cannot derive a layer name from the project name {name!r}. Set `{PUBLISH_TABLE}.layer-name` "
-            "in pyproject.toml or pass --layer-name."
+            f"Cannot derive a layer name from the project name {name!r}. {capitalized(terms.how_to_set('layer-name'))}."
         )
     return base + suffix

@@ -76,7 +76,9 @@ def test_first_publish_unchanged_republish_and_dependency_change(aws, demo, caps
     assert version["CompatibleRuntimes"] == ["python3.12"]
     assert version["CompatibleArchitectures"] == ["arm64"]
     assert version["Content"]["CodeSha256"] == code_sha256(layer)
-    assert version["Description"] == f"lambda-layer-build {__version__}, python3.12 arm64, inputs {read_fingerprint(layer)}"
+    manifest_sha256 = hashlib.sha256(layer.with_name("layer.zip.json").read_bytes()).hexdigest()
+    assert version["Description"] == (f"lambda-layer-build {__version__}, python3.12 arm64, 2 distributions, 1.6 KB "
+                                      f"unzipped, manifest {manifest_sha256}, inputs {read_fingerprint(layer)[:16]}")
     assert len(version["Description"]) <= 256
 
     # unchanged: the build is up to date and nothing is published; -q prints the ARN alone
@@ -109,7 +111,7 @@ def test_s3_content_addressed_key_upload_once(aws, demo, capsys):
     out = capsys.readouterr().out
     digest = hashlib.sha256((demo / LAYER).read_bytes()).hexdigest()
     key = f"ci/layers/shared-deps/{digest}.zip"
-    assert aws.keys("layers-bucket") == [key]
+    assert aws.keys("layers-bucket") == [f"ci/layers/shared-deps/{digest}.json", key]  # the manifest beside the zip
     assert f"upload: s3://layers-bucket/{key} (" in out
     assert out.splitlines()[-1] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-deps:1"
     version = aws.lambda_.get_layer_version(LayerName="shared-deps", VersionNumber=1)
@@ -129,7 +131,7 @@ def test_s3_content_addressed_key_upload_once(aws, demo, capsys):
     out = capsys.readouterr().out
     assert f"upload: s3://layers-bucket/{key} is already there with this zip's SHA-256 checksum; not uploaded again" in out
     assert out.splitlines()[-1] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:shared-deps:2"
-    assert aws.keys("layers-bucket") == [key]
+    assert aws.keys("layers-bucket") == [f"ci/layers/shared-deps/{digest}.json", key]
 
 
 @pytest.mark.in_process
@@ -204,7 +206,7 @@ def test_default_layer_name_and_description():
     with pytest.raises(ConfigError, match="Cannot derive a layer name"):
         default_layer_name("...", "3.12", "arm64")
     long = layer_description(TARGET, "f" * 64, "d" * 256)
-    assert len(long) == 256 and long.endswith(f"... (lambda-layer-build {__version__}, python3.12 arm64, inputs {'f' * 64})")
+    assert len(long) == 256 and long.endswith(f"... (lambda-layer-build {__version__}, python3.12 arm64, inputs {'f' * 16})")
 
 
 # -- errors: one paragraph each --------------------------------------------------------------
@@ -279,6 +281,24 @@ def test_bucket_missing_or_in_another_region(aws, tmp_path):
                                            r"layer's own Region"):
         publish_layer(layer, PublishSettings(layer_name="errors", s3_bucket="far-bucket"), TARGET)
     assert aws.versions("errors") == []
+
+
+@pytest.mark.in_process
+@pytest.mark.parametrize("args", [(), ("--dry-run",)], ids=["unchanged", "dry-run"])
+def test_the_bucket_is_checked_whenever_one_is_set(aws, demo, capsys, args):
+    """Also when the layer is unchanged (nothing would be uploaded) and in a dry run (nothing is)."""
+    assert publish(demo, "-q") == 0  # version 1, sent directly
+    capsys.readouterr()
+    assert publish(demo, "--s3-bucket", "no-such-bucket", *args) == 1
+    out, err = capsys.readouterr()
+    assert err == ("error: The S3 bucket 'no-such-bucket' (from `s3-bucket` / --s3-bucket) does not exist. Create it in "
+                   "eu-west-1 (the layer's Region) or name an existing bucket there.\n")
+    assert "is unchanged" not in out
+    aws.bucket("far-bucket", "us-west-2")
+    assert publish(demo, "--s3-bucket", "far-bucket", *args) == 1
+    assert capsys.readouterr().err.startswith("error: The S3 bucket 'far-bucket' is in us-west-2, but the layer is "
+                                              "published in eu-west-1")
+    assert aws.versions("demo-app-py312-arm64") == [1]
 
 
 DENIED = "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: lambda:PublishLayerVersion"
@@ -425,7 +445,7 @@ def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     assert "target: python3.12 arm64 (python-version from [tool.hatch.build.targets.lambda-layer])\n" in first.stderr
     assert "upload: s3://hatch-bucket/" in first.stderr
     digest = hashlib.sha256((root / LAYER).read_bytes()).hexdigest()
-    assert aws.keys("hatch-bucket") == [f"lambda-layer/hatch-layer/{digest}.zip"]
+    assert aws.keys("hatch-bucket") == [f"lambda-layer/hatch-layer/{digest}.json", f"lambda-layer/hatch-layer/{digest}.zip"]
     version = aws.lambda_.get_layer_version(LayerName="hatch-layer", VersionNumber=1)
     assert version["CompatibleArchitectures"] == ["arm64"] and version["Description"].startswith("From Hatch (")
 
@@ -434,6 +454,11 @@ def test_hatch_publish_lambda_layer(aws, aws_env, tmp_path):
     bad = hatch("publish", "-p", "lambda-layer", "-o", "bucket=x")
     assert bad.returncode == 1 and "Unknown option for `hatch publish -p lambda-layer`: bucket." in bad.stderr
     assert aws.versions("hatch-layer") == [1]
+    # another description is another version: what changed is said first (the same zip, from its stored manifest)
+    other = hatch("publish", "-p", "lambda-layer", "-o", "description=Other")
+    assert other.returncode == 0 and other.stdout == f"{arn}:2\n", other.stderr
+    assert ("Layer hatch-layer changed: its latest version 1 differs in description\n"
+            "changes from version 1 of layer hatch-layer: no change: the same zip (the same SHA-256)\n") in other.stderr
 
 
 # -- upload progress -------------------------------------------------------------------------

@@ -50,18 +50,25 @@ def endpoint_url(port: int) -> str:
     return f"http://ci-bot:{PASSWORD}@127.0.0.1:{port}"
 
 
-def expected(case: str, port: int, layer: str = NAME) -> str:
-    """The one paragraph of each failure (its endpoint URL masked)."""
+#: How each entry point names a setting a fix changes: its table, and its option.
+CONSOLE = (TABLE, "--timeout", "--region")
+HATCH = ("[tool.hatch.publish.lambda-layer]", "-o timeout=...", "-o region=...")
+API = (TABLE, "timeout=", "region=")
+
+
+def expected(case: str, port: int, layer: str = NAME, terms: Tuple[str, str, str] = CONSOLE) -> str:
+    """The one paragraph of each failure (its endpoint URL masked), naming settings in the entry point's terms."""
     url = f"http://ci-bot:****@127.0.0.1:{port}/2018-10-31/layers/{layer}/versions?MaxItems=1"
     call = f"lambda:ListLayerVersions on layer '{layer}' in {REGION}"
+    table, timeout, region = terms
     return {
-        "silent": (f"AWS did not answer {call} within 1 s ({url}). {NETWORK_FIX}, or raise `timeout` in {TABLE} "
-                   "(--timeout) for a slow link, and run again."),
+        "silent": (f"AWS did not answer {call} within 1 s ({url}). {NETWORK_FIX}, or raise `timeout` in {table} "
+                   f"({timeout}) for a slow link, and run again."),
         "closing": f"The connection to AWS was closed before {call} was answered ({url}). {NETWORK_FIX} and run again.",
         "refused": (f"Could not connect to AWS to call {call} ({url}). {NETWORK_FIX} and that Region '{REGION}' "
                     "is right."),
         "region": ("The AWS Region 'not a region!' (from AWS_REGION) is not a Region name, so no AWS client can be "
-                   f'created. Set it to a Region such as "eu-west-1", or set `region` in {TABLE} (--region).'),
+                   f'created. Set it to a Region such as "eu-west-1", or set `region` in {table} ({region}).'),
     }[case]
 
 
@@ -158,7 +165,7 @@ def test_python_api(aws, demo, endpoints, monkeypatch, case):
         monkeypatch.setenv(key, value)
     with pytest.raises(PublishError) as error:
         LambdaLayerPublisher(demo / "pyproject.toml", timeout=1, verbose=False).run()
-    assert str(error.value) == expected(case, endpoints.get(case, 0))
+    assert str(error.value) == expected(case, endpoints.get(case, 0), terms=API)
 
 
 # -- Poetry and Hatch ----------------------------------------------------------------------------
@@ -247,7 +254,7 @@ def test_hatch_publish_lambda_layer(aws, aws_env, endpoints, tmp_path):
             env = dict(aws_env, **failing_env(case, endpoints))
             code, out, err = hatch(*verbose, "publish", "-p", "lambda-layer", "-o", "timeout=1", env=env)
             assert (code, out) == (1, ""), (case, verbose, err)
-            assert err.endswith(f"{expected(case, endpoints.get(case, 0), layer)}\n"), (case, verbose, err)
+            assert err.endswith(f"{expected(case, endpoints.get(case, 0), layer, HATCH)}\n"), (case, verbose, err)
             assert PASSWORD not in out + err and "Traceback" not in err
     assert aws.versions(layer) == []
 

@@ -107,7 +107,7 @@ def test_the_zip_rewritten_after_the_build_is_not_what_is_published(aws, proxy, 
     assert snapshots(private_tmp) == []  # ...and is gone after it
     if bucket:
         digest = base64.b64decode(seen["built"]).hex()
-        assert aws.keys(bucket) == [f"lambda-layer/{NAME}/{digest}.zip"]
+        assert aws.keys(bucket) == [f"lambda-layer/{NAME}/{digest}.json", f"lambda-layer/{NAME}/{digest}.zip"]
 
 
 def test_the_snapshot_is_removed_after_a_failed_publish(aws, demo, private_tmp, capsys):

@@ -53,7 +53,7 @@ def test_hatchs_own_keys_are_ignored_in_hatchs_tables_only():
         "Unknown field `tool.lambda-layer.dependencies` in pyproject.toml. Known keys: python-version, architecture, "
         "exclude-packages, default-excludes, output, compression-level, compile-bytecode, allow-sdist, installer, "
         "extras, all-extras, with-groups, without-groups, only-groups, all-groups, requirements, allow-oversize, "
-        "drop-package-tests, allow-invalid-python, report, publish, function."
+        "drop-package-tests, cache, allow-invalid-python, report, publish, function."
     )
 
 
