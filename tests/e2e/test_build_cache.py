@@ -8,8 +8,6 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Dict, List
@@ -18,6 +16,7 @@ import pytest
 
 from shared_core.cli import main
 from tests.helpers.aws_emulator import closed_port
+from tests.helpers.builds import indexed_poetry_project, locked_poetry_project
 
 LAYER = Path("build/lambda/layer/layer.zip")
 BUCKET = "layer-cache"
@@ -201,34 +200,11 @@ def test_the_cache_setting_is_checked(make_project, capsys, value, message):
 
 # -- through Poetry: the --cache option, and poetry.lock's pins --------------------------------
 
-POETRY_PROJECT = """\
-[project]
-name = "poetry-cached"
-version = "0.1.0"
-requires-python = ">=3.9"
-dependencies = ["fake-a"]
-
-[[tool.poetry.source]]
-name = "fixture"
-url = "INDEX_URL"
-priority = "primary"
-
-[tool.lambda-layer]
-python-version = "3.12"
-"""
-
 
 @pytest.fixture(scope="module")
 def poetry_project(offline_env: Dict[str, str], index_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("poetry-cache") / "poetry-cached"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(POETRY_PROJECT.replace("INDEX_URL", index_url))
-    env = {key: value for key, value in offline_env.items() if key not in ("UV_OFFLINE", "PIP_NO_INDEX")}
-    env.update(POETRY_VIRTUALENVS_CREATE="false", POETRY_KEYRING_ENABLED="false")
-    locked = subprocess.run([sys.executable, "-m", "poetry", "lock"], cwd=root, env=env, capture_output=True,
-                            text=True, timeout=300, check=False)
-    assert locked.returncode == 0, locked.stdout + locked.stderr
-    return root
+    return locked_poetry_project(tmp_path_factory.mktemp("poetry-cache") / "poetry-cached",
+                                 indexed_poetry_project("poetry-cached", "fake-a", index_url), offline_env)
 
 
 @pytest.mark.in_process

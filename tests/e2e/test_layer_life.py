@@ -9,7 +9,6 @@ import hashlib
 import io
 import json
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from shared_core.cli import main
 from shared_core.version import __version__
 from tests.helpers.aws_emulator import ACCOUNT, REGION
+from tests.helpers.builds import indexed_poetry_project, locked_poetry_project
 
 LAYER = Path("build/lambda/layer/layer.zip")
 NAME = "life-app-py312-arm64"
@@ -315,48 +315,17 @@ def test_a_failed_deletion_is_reported_and_the_others_go_on(aws, proxy, make_pro
 
 # -- Poetry ----------------------------------------------------------------------------------
 
-POETRY_PROJECT = f"""\
-[project]
-name = "poetry-life"
-version = "0.1.0"
-requires-python = ">=3.9"
-dependencies = ["fake-versioned==1.0"]
-
-[[tool.poetry.source]]
-name = "fixture"
-url = "INDEX_URL"
-priority = "primary"
-
-[tool.lambda-layer]
-python-version = "3.12"
-
-[tool.lambda-layer.publish]
-s3-bucket = "{BUCKET}"
-"""
 POETRY_LAYER = "poetry-life-py312-x86_64"
-
-
-def poetry_lock(root: Path, env: Dict[str, str]) -> None:
-    locked = subprocess.run([sys.executable, "-m", "poetry", "lock"], cwd=root, env=env, capture_output=True,
-                            text=True, timeout=300, check=False)
-    assert locked.returncode == 0, locked.stdout + locked.stderr
 
 
 @pytest.fixture(scope="module")
 def poetry_projects(offline_env: Dict[str, str], index_url: str,
                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Path]]:
     """The project locked at fake-versioned 1.0, and a copy locked at 2.0 (the same layer name)."""
-    env = {key: value for key, value in offline_env.items() if key not in ("UV_OFFLINE", "PIP_NO_INDEX")}
-    env.update(POETRY_VIRTUALENVS_CREATE="false", POETRY_KEYRING_ENABLED="false")
     base = tmp_path_factory.mktemp("poetry-life")
-    projects = {}
-    for version in ("1.0", "2.0"):
-        root = base / version / "poetry-life"
-        root.mkdir(parents=True)
-        (root / "pyproject.toml").write_text(POETRY_PROJECT.replace("INDEX_URL", index_url).replace("==1.0", f"=={version}"))
-        poetry_lock(root, env)
-        projects[version] = root
-    yield projects
+    publish = f'\n[tool.lambda-layer.publish]\ns3-bucket = "{BUCKET}"\n'
+    yield {version: locked_poetry_project(base / version / "poetry-life", indexed_poetry_project(
+        "poetry-life", f"fake-versioned=={version}", index_url, publish), offline_env) for version in ("1.0", "2.0")}
 
 
 @pytest.mark.in_process

@@ -22,6 +22,7 @@ from shared_core.publish.layer_version import layer_description, upload_method
 from shared_core.settings.publish import PublishSettings, default_layer_name
 from shared_core.version import __version__
 from tests.helpers.aws_emulator import ACCOUNT, REGION, SECRET
+from tests.helpers.builds import indexed_poetry_project
 
 LAYER = Path("build/lambda/layer/layer.zip")
 TARGET = LambdaTarget("3.12", "arm64")
@@ -353,31 +354,14 @@ def test_console_script_subprocess(aws, aws_env, demo):
     assert aws.versions("demo-app-py312-arm64") == [1]
 
 
-POETRY_PROJECT = """\
-[project]
-name = "poetry-app"
-version = "0.1.0"
-requires-python = ">=3.9"
-dependencies = ["fake-a"]
-
-[[tool.poetry.source]]
-name = "fixture"
-url = "INDEX_URL"
-priority = "primary"
-
-[tool.lambda-layer]
-python-version = "3.12"
-
-[tool.lambda-layer.publish]
-share-with = ["111122223333"]
-"""
+POETRY_PUBLISH = '\n[tool.lambda-layer.publish]\nshare-with = ["111122223333"]\n'
 
 
 @pytest.mark.subprocess
 def test_poetry_lambda_layer_publish(aws, aws_env, index_url, tmp_path):
     root = tmp_path / "poetry-app"
     root.mkdir()
-    (root / "pyproject.toml").write_text(POETRY_PROJECT.replace("INDEX_URL", index_url))
+    (root / "pyproject.toml").write_text(indexed_poetry_project("poetry-app", "fake-a", index_url, POETRY_PUBLISH))
     env = {key: value for key, value in aws_env.items() if key not in ("UV_OFFLINE", "UV_FIND_LINKS", "PIP_NO_INDEX",
                                                                          "PIP_FIND_LINKS")}
     env.update(POETRY_VIRTUALENVS_CREATE="false", POETRY_KEYRING_ENABLED="false", UV_CACHE_DIR=str(tmp_path / "uv"))

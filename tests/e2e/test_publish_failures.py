@@ -20,6 +20,7 @@ import pytest
 from shared_core import LambdaLayerPublisher, PublishError
 from shared_core.cli import main
 from tests.helpers.aws_emulator import REGION, BrokenEndpoint, closed_port
+from tests.helpers.builds import indexed_poetry_project, locked_poetry_project
 
 PASSWORD = "EndP0int-Pw-551"
 NAME = "demo-app-py312-arm64"
@@ -170,34 +171,10 @@ def test_python_api(aws, demo, endpoints, monkeypatch, case):
 
 # -- Poetry and Hatch ----------------------------------------------------------------------------
 
-POETRY_PROJECT = """\
-[project]
-name = "poetry-app"
-version = "0.1.0"
-requires-python = ">=3.9"
-dependencies = ["fake-a"]
-
-[[tool.poetry.source]]
-name = "fixture"
-url = "INDEX_URL"
-priority = "primary"
-
-[tool.lambda-layer]
-python-version = "3.12"
-"""
-
-
 @pytest.fixture(scope="module")
 def poetry_project(offline_env: Dict[str, str], index_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("poetry-failures") / "poetry-app"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(POETRY_PROJECT.replace("INDEX_URL", index_url))
-    env = {key: value for key, value in offline_env.items() if key not in ("UV_OFFLINE", "PIP_NO_INDEX")}
-    env.update(POETRY_VIRTUALENVS_CREATE="false", POETRY_KEYRING_ENABLED="false")
-    locked = subprocess.run([sys.executable, "-m", "poetry", "lock"], cwd=root, env=env, capture_output=True,
-                            text=True, timeout=300, check=False)
-    assert locked.returncode == 0, locked.stdout + locked.stderr
-    return root
+    return locked_poetry_project(tmp_path_factory.mktemp("poetry-failures") / "poetry-app",
+                                 indexed_poetry_project("poetry-app", "fake-a", index_url), offline_env)
 
 
 POETRY_LAYER = "poetry-app-py312-x86_64"
