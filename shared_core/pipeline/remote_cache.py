@@ -48,6 +48,9 @@ KEY_METADATA = "lambda-layer-inputs"
 #: A manifest is a few kilobytes; a zip at most Lambda's 250 MB unzipped (stored: a little more).
 MANIFEST_LIMIT = 16 * 1024 * 1024
 ZIP_LIMIT = 512 * 1024 * 1024
+#: Connect and read timeout of the cache's S3 calls (seconds, each try): a cache that does not answer should
+#: cost a build little more than building, not the minutes a publish may wait.
+CACHE_TIMEOUT = 10.0
 
 
 def cache_key(inputs: Dict[str, Any]) -> str:
@@ -101,7 +104,7 @@ class RemoteCache:
         """The S3 client, made once; None (said once) when boto3 or the AWS configuration is missing."""
         if self._api is None and not self._unusable:
             try:
-                self._api = LayerApi(needs_region=False)
+                self._api = LayerApi(timeout=CACHE_TIMEOUT, needs_region=False)
             except LayerError as error:
                 self._unusable = True
                 self.reporter.warning(f"cache: s3://{self.bucket}/{self.prefix} is not used: {error}")
@@ -112,8 +115,16 @@ class RemoteCache:
         api = self.api()
         try:
             return api is not None and api.object_head(entry.bucket, entry.manifest_key) is not None
-        except LayerError:
+        except LayerError as error:
+            self._unreadable(entry, error)
             return False
+
+    def _unreadable(self, entry: CacheEntry, error: LayerError) -> None:
+        """A cache that cannot be read is not used again in this command: every further target would wait
+        for the same failure (a silent endpoint: the timeout, each try)."""
+        self._unusable, self._api = True, None
+        self.reporter.warning(f"cache: {entry.uri} could not be read ({error}); building the layer instead, without "
+                              "the cache for the rest of this command")
 
     # -- a hit -----------------------------------------------------------------------------------
 
@@ -134,7 +145,7 @@ class RemoteCache:
             self.reporter.warning(f"cache: {entry.uri} is not used: {why}; building the layer instead (and storing it)")
             return None
         except LayerError as error:
-            self.reporter.warning(f"cache: {entry.uri} could not be read ({error}); building the layer instead")
+            self._unreadable(entry, error)
             return None
         self.reporter.info(f"cache: hit, {entry.uri} ({human_size(manifest.zip.bytes)} in {time.monotonic() - started:.2f} s, "
                            "SHA-256 verified); nothing resolved, installed or compiled")

@@ -15,7 +15,7 @@ from typing import Dict, List
 import pytest
 
 from shared_core.cli import main
-from tests.helpers.aws_emulator import closed_port
+from tests.helpers.aws_emulator import BrokenEndpoint, closed_port
 from tests.helpers.builds import indexed_poetry_project, locked_poetry_project
 
 LAYER = Path("build/lambda/layer/layer.zip")
@@ -174,12 +174,52 @@ def test_a_failed_upload_is_a_warning(aws, make_project, capsys):
     out, err = capsys.readouterr()
     key = re.search(r"s3://no-such-cache/ci/layers/([0-9a-f]{64})\.zip", err).group(1)
     zip_uri = f"s3://no-such-cache/ci/layers/{key}.zip"
-    assert err == (  # the lookup (an AWS failure) and the upload: warnings, and the layer is built
+    assert err == (  # the lookup fails (an AWS failure): one warning, no upload tried, and the layer is built
         f"warning: cache: {zip_uri} could not be read (s3:GetObject on {zip_uri}.json failed (NoSuchBucket: The "
-        "specified bucket does not exist).); building the layer instead\n"
-        f"warning: cache: the layer is built, but could not be stored at {zip_uri} (s3:PutObject on {zip_uri} failed "
-        "(NoSuchBucket: The specified bucket does not exist).)\n")
+        "specified bucket does not exist).); building the layer instead, without the cache for the rest of this "
+        "command\n")
     assert (root / LAYER).is_file() and out.splitlines()[-1] == str(root / LAYER)
+
+
+@pytest.mark.in_process
+def test_a_stored_build_whose_upload_fails_is_a_warning(aws, proxy, make_project, capsys):
+    """Readable but the upload fails (S3 answers 500, every try): the lookup misses, the build stands."""
+    aws.bucket(BUCKET)
+    root = make_project(PYPROJECT, name="read-only", requirements__txt="fake-a==1.0\nfake-b==1.0\n")
+    for _ in range(3):  # botocore's three tries of the call
+        proxy.arm("PUT", rf"/{BUCKET}/ci/layers/[0-9a-f]{{64}}\.zip", mode="instead")
+    assert build(root) == 0
+    out, err = capsys.readouterr()
+    zip_uri = re.search(rf"s3://{BUCKET}/ci/layers/[0-9a-f]{{64}}\.zip", out).group(0)
+    assert f"cache: miss, {zip_uri} is not there; building it\n" in out
+    assert err.startswith(f"warning: cache: the layer is built, but could not be stored at {zip_uri} (s3:PutObject on "
+                          f"{zip_uri} failed on AWS's side (HTTP 500") and len(err.splitlines()) == 1, err
+    assert (root / LAYER).is_file() and cache_keys(aws) == []
+
+
+@pytest.mark.in_process
+@pytest.mark.parametrize("behaviour", ["closing", "refused"])
+def test_a_cache_that_cannot_be_read_is_left_after_the_first_failure(aws, make_project, capsys, monkeypatch, behaviour):
+    """Two targets, an S3 endpoint that drops every request (or refuses connections): one warning, not one per
+    target and call, and both layers built."""
+    endpoint = BrokenEndpoint("closing") if behaviour == "closing" else None
+    port = endpoint.port if endpoint else closed_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    root = make_project(PYPROJECT.replace('python-version = "3.12"', 'python-version = ["3.12", "3.13"]'),
+                        name="unreachable", requirements__txt="fake-a==1.0\nfake-b==1.0\n")
+    try:
+        assert build(root) == 0
+    finally:
+        if endpoint:
+            endpoint.close()
+    out, err = capsys.readouterr()
+    [warning] = err.splitlines()
+    assert warning.startswith("warning: cache: s3://layer-cache/ci/layers/") and warning.endswith(
+        "; building the layer instead, without the cache for the rest of this command"), warning
+    assert f"127.0.0.1:{port}" in warning
+    assert "cache: " not in out
+    for target in ("py312-arm64", "py313-arm64"):
+        assert (root / "build/lambda/layer" / target / "layer.zip").is_file()
 
 
 @pytest.mark.in_process
