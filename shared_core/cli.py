@@ -53,17 +53,24 @@ def add_settings(command: argparse.ArgumentParser, cls: Type[Settings], only: Op
         if not setting.on_command_line or (only is not None and setting.attribute not in only):
             continue
         names = [name for name in (setting.short, setting.flag) if name]
+        dest = _dest(cls, setting.attribute)
         if setting.action in (Action.ENABLE, Action.DISABLE):
-            command.add_argument(*names, dest=setting.attribute, action="store_true", help=setting.help)
+            command.add_argument(*names, dest=dest, action="store_true", help=setting.help)
         else:
             repeat = {"action": "append"} if setting.action in (Action.LIST, Action.EXTEND) else {}
-            command.add_argument(*names, dest=setting.attribute, metavar=setting.metavar, help=setting.help, **repeat)
+            command.add_argument(*names, dest=dest, metavar=setting.metavar, help=setting.help, **repeat)
+
+
+def _dest(cls: Type[Settings], attribute: str) -> str:
+    """Where argparse keeps a setting's value: per class, since two classes may name a setting alike
+    (the layer's ``output`` is ``--output``, the function's ``--function-output``)."""
+    return f"{cls.__name__}.{attribute}"
 
 
 def given_settings(args: argparse.Namespace, cls: Type[Settings]) -> Dict[str, Any]:
     """``{attribute: value}`` of ``cls``'s settings as the command line gave them (falsy: not given)."""
-    return {setting.attribute: getattr(args, setting.attribute) for setting in cls.settings()
-            if setting.on_command_line and hasattr(args, setting.attribute)}
+    return {setting.attribute: getattr(args, _dest(cls, setting.attribute)) for setting in cls.settings()
+            if setting.on_command_line and hasattr(args, _dest(cls, setting.attribute))}
 
 
 def add_build_options(command: argparse.ArgumentParser, tool_version: bool = True) -> None:

@@ -132,6 +132,21 @@ def test_files_of_a_project_without_packaging_and_up_to_date(core_env, tmp_path,
 
 
 @pytest.mark.in_process
+def test_each_output_option_moves_its_own_zip(core_env, tmp_path, capsys):
+    """--function-output is the function's, --output the layer's (the two settings are both named `output`)."""
+    root = console_project(tmp_path / "outputs", {"handler.py": HANDLER})
+    assert function(root, "--function-output", "dist/fn.zip") == 0
+    assert (root / "dist/fn.zip").is_file() and (root / LAYER).is_file() and not (root / FUNCTION).exists()
+    assert members(root / "dist/fn.zip") == ["__pycache__/handler.cpython-312.pyc", "handler.py"]
+    assert function(root, "--output", "dist/layer.zip", "--function-output", "dist/fn.zip") == 0
+    assert (root / "dist/layer.zip").read_bytes() == (root / LAYER).read_bytes()
+    assert function(root, "--function-output", "pyproject.toml") == 1
+    assert capsys.readouterr().err == (
+        f"error: Cannot write the function zip to {root / 'pyproject.toml'}: it is the project's pyproject.toml "
+        f"{root / 'pyproject.toml'}, which the zip would replace. Change --function-output.\n")
+
+
+@pytest.mark.in_process
 def test_a_function_that_vendors_a_layer_dependency_is_refused(core_env, tmp_path, capsys):
     root = console_project(tmp_path / "vendoring", {"handler.py": HANDLER, "six.py": "# a vendored copy\n"})
     assert function(root) == 1
