@@ -2,8 +2,8 @@
 
 Lambda unpacks the function at ``/var/task``, first on ``sys.path``, so the zip holds the code at its
 root (no ``python/``). Before a byte is written: nothing in the function may also be in a layer it is
-deployed with or in the runtime (the same file, or the same distribution: two copies, and whichever
-comes first on ``sys.path`` wins), unless ``allow-overlap``; the function and all its layers must fit
+deployed with or in the runtime (the same module or package by its import name, or the same
+distribution: two copies, and whichever comes first on ``sys.path`` wins), unless ``allow-overlap``; the function and all its layers must fit
 Lambda's unzipped limit; and there are at most five layers. The zip is written like a layer's: same
 order, times, modes, compressor and member cache.
 """
@@ -14,7 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Set, Tuple
 
 import shared_core.lambda_runtime as lambda_runtime
 from shared_core.errors import EmptyLayerError, LayerError, SizeLimitError
@@ -58,13 +58,50 @@ def _importable(path: str) -> bool:
     return not first.endswith(".dist-info") and "__pycache__/" not in f"{path}/" and not path.endswith(".pyc")
 
 
+#: What a module file ends with (``.py``, ``.cpython-312-x86_64-linux-gnu.so``, ``.abi3.so``, ``.pyd``).
+_MODULE_SUFFIXES = (".py", ".so", ".pyd")
+
+
+def module_names(files: Sequence[str]) -> Set[str]:
+    """The modules and packages ``files`` make importable, by the name Python imports them as: a regular
+    package (``six/__init__.py``) or a module (``six.py``, ``six.cpython-312-....so``) is ``six``; a
+    namespace package (no ``__init__.py``) is not one thing, so its regular subpackages are named
+    (``google.protobuf``), since namespace portions on several ``sys.path`` entries merge."""
+    present = set(files)
+    names: Set[str] = set()
+    for path in files:
+        if not _importable(path):
+            continue
+        parts = path.split("/")
+        for depth, part in enumerate(parts):
+            dotted = ".".join([*parts[:depth], part.split(".", 1)[0]])
+            if depth == len(parts) - 1:
+                if part.endswith(_MODULE_SUFFIXES):
+                    names.add(dotted)
+            elif "/".join(parts[:depth + 1]) + "/__init__.py" in present:
+                names.add(dotted)
+                break
+    return names
+
+
+def _clashes(ours: Set[str], theirs: Set[str]) -> List[str]:
+    """Names of ``ours`` that ``theirs`` also imports, or shadows or is shadowed by (``six`` and ``six.moves``)."""
+    def lineage(name: str) -> Set[str]:
+        parts = name.split(".")
+        return {".".join(parts[:depth]) for depth in range(1, len(parts) + 1)}
+
+    theirs_lineages = set().union(*(lineage(name) for name in theirs)) if theirs else set()
+    return sorted(name for name in ours if name in theirs_lineages or lineage(name) & theirs)
+
+
 def overlaps(files: Sequence[str], distributions: Dict[str, str], layers: Sequence[LayerContents]) -> List[str]:
-    """Each thing the function and a layer (or the runtime) both hold, said once per layer."""
+    """Each thing the function and a layer (or the runtime) both hold, said once per layer: a distribution, or
+    a module or package Python would import from only one of them."""
     found = []
-    importable = {path for path in files if _importable(path)}
+    ours = module_names(files)
     for layer in (*layers, RUNTIME):
         shared_dists = sorted(name for key, name in distributions.items() if key in layer.distributions)
-        shared_modules = sorted({path.split("/", 1)[0].split(".", 1)[0] for path in importable & layer.files})
+        shared_modules = _clashes(ours, module_names(sorted(layer.files)))
         what = [f"distribution {name}" for name in shared_dists] + [
             f"module {name}" for name in shared_modules if name not in {dist.replace("-", "_") for dist in shared_dists}]
         if what:

@@ -163,6 +163,23 @@ def test_a_function_that_vendors_a_layer_dependency_is_refused(core_env, tmp_pat
 
 
 @pytest.mark.in_process
+@pytest.mark.parametrize("files, name", [
+    ({"six/__init__.py": "x = 1\n"}, "six"),  # a package where the layer has a module of that name
+    ({"six/moves.py": "x = 1\n", "six/__init__.py": ""}, "six"),
+    ({"fake_a/__init__.py": "", "fake_a/extra.py": ""}, "fake_a"),
+])
+def test_a_module_the_layer_imports_under_the_same_name_is_an_overlap(core_env, tmp_path, capsys, files, name):
+    """Not the same file but the same import name: Python imports only the function's."""
+    root = console_project(tmp_path / "shadowing", {"handler.py": HANDLER, **files})
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('dependencies = ["six"]', 'dependencies = ["six", "fake-a"]'))
+    assert function(root, "--include", "handler.py", *(arg for path in files for arg in ("--include", path))) == 1
+    assert capsys.readouterr().err.startswith(
+        f"error: The function holds what its layers hold too: module {name} (also in build/lambda/layer/layer.zip). ")
+    assert not (root / FUNCTION).exists()
+
+
+@pytest.mark.in_process
 def test_a_function_of_the_runtimes_boto3_is_refused(core_env, tmp_path, capsys):
     root = console_project(tmp_path / "boto", {"handler.py": HANDLER, "boto3/__init__.py": ""},
                            'include = ["*.py", "boto3/*.py"]\n')
