@@ -16,6 +16,7 @@ from typing import FrozenSet, Iterable, Mapping, Optional
 
 from shared_core.errors import LayerError
 from shared_core.lambda_runtime import LAYER_PREFIX, RUNTIME_PROVIDED
+from shared_core.pack.zip_kinds import FUNCTION_ZIP_COMMENT
 from shared_core.support.names import normalize_name
 
 #: A layer may put packages in ``python/`` or in ``python/lib/pythonX.Y/site-packages/``: both are on sys.path.
@@ -49,9 +50,13 @@ def read_layer_contents(zip_path: Path, label: Optional[str] = None) -> LayerCon
     try:
         with zipfile.ZipFile(zip_path) as archive:
             infos = [info for info in archive.infolist() if not info.is_dir()]
+            function_zip = archive.comment == FUNCTION_ZIP_COMMENT
     except (OSError, zipfile.BadZipFile) as error:
         raise LayerError(f"{label} is not a readable layer zip ({error}). Point the function's `layers` at a layer "
                          "zip, or build it first.") from None
+    if function_zip:  # Lambda would unpack it under /opt, where nothing imports it
+        raise LayerError(f"{label} is a function zip (`lambda-layer function` wrote it), not a layer. Point the "
+                         "function's `layers` at layer zips (build/lambda/layer/...) or layer version ARNs.")
     files = set()
     for info in infos:
         name = _SITE_PACKAGES.sub("", info.filename)

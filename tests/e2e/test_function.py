@@ -4,6 +4,7 @@ checked against its layers, and run the way Lambda runs it (/var/task, then /opt
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -246,6 +247,12 @@ def test_other_layers_count_and_are_checked(core_env, tmp_path, capsys):
     assert capsys.readouterr().err == (
         "error: --with-layer must hold layer zips (paths) or layer version ARNs "
         "(arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION), got 'arn:aws:lambda:eu-west-1:123456789012:layer:x'.\n")
+    assert function(root) == 0
+    shutil.copy(root / FUNCTION, tmp_path / "fn.zip")  # a function zip given as a layer: Lambda would not import it
+    assert function(root, "--with-layer", str(tmp_path / "fn.zip")) == 1
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'fn.zip'} is a function zip (`lambda-layer function` wrote it), not a layer. Point the "
+        "function's `layers` at layer zips (build/lambda/layer/...) or layer version ARNs.\n")
 
 
 @pytest.mark.in_process
