@@ -178,8 +178,10 @@ class RemoteCache:
         handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=".layer-", suffix=".zip.tmp")
         try:
             with os.fdopen(handle, "wb") as stream:
-                size, metadata = api.download(entry.bucket, entry.zip_key, stream, min(ZIP_LIMIT, manifest.zip.bytes))
-            _verify(Path(temporary), size, metadata, entry, manifest)
+                found = api.download(entry.bucket, entry.zip_key, stream, min(ZIP_LIMIT, manifest.zip.bytes))
+            if found is None:  # a store cut short, or an expiry rule: this build stores it again
+                raise _Miss("its manifest is there but its zip is not")
+            _verify(Path(temporary), *found, entry, manifest)
             fingerprint_path(output).unlink(missing_ok=True)  # nothing says "up to date" until all three are written
             withdraw_manifest(output)
             withdraw_report(output)

@@ -412,10 +412,18 @@ class LayerApi:
                 body.close()
         return data, dict(response.get("Metadata") or {})
 
-    def download(self, bucket: str, key: str, handle: BinaryIO, limit: int) -> Tuple[int, Mapping[str, str]]:
-        """Copy an object into ``handle`` (at most ``limit`` bytes, then stop); its size read and its metadata."""
+    def download(self, bucket: str, key: str, handle: BinaryIO, limit: int) -> Optional[Tuple[int, Mapping[str, str]]]:
+        """Copy an object into ``handle`` (at most ``limit`` bytes, then stop); its size read and its metadata
+        (None: no object there)."""
+        from botocore.exceptions import ClientError
+
         with self.call("s3:GetObject", f"s3://{bucket}/{key}"):
-            response = self.s3.get_object(Bucket=bucket, Key=key)
+            try:
+                response = self.s3.get_object(Bucket=bucket, Key=key)
+            except ClientError as error:
+                if error_code(error) in NOT_FOUND_CODES:
+                    return None
+                raise
             body, size = response["Body"], 0
             try:
                 for chunk in iter(lambda: body.read(1 << 20), b""):

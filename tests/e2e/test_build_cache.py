@@ -131,7 +131,7 @@ def test_another_machine_gets_the_same_bytes_from_the_cache_without_installing(
 
 
 @pytest.mark.in_process
-@pytest.mark.parametrize("damage", ["zip-bytes", "zip-foreign", "manifest-foreign", "manifest-garbage"])
+@pytest.mark.parametrize("damage", ["zip-bytes", "zip-foreign", "zip-missing", "manifest-foreign", "manifest-garbage"])
 def test_a_damaged_or_foreign_entry_is_a_miss_and_a_rebuild(aws, first, tmp_path, capsys, damage):
     key = entry_key(aws)
     zip_key, manifest_key = f"ci/layers/{key}.zip", f"ci/layers/{key}.zip.json"
@@ -146,6 +146,9 @@ def test_a_damaged_or_foreign_entry_is_a_miss_and_a_rebuild(aws, first, tmp_path
     elif damage == "zip-foreign":  # the right bytes, stored by something else (no key in its metadata)
         aws.s3.put_object(Bucket=BUCKET, Key=zip_key, Body=good)
         why = "the zip was not stored for these inputs (metadata lambda-layer-inputs is None)"
+    elif damage == "zip-missing":  # a store cut short before its zip, or an expiry rule that took only the zip
+        aws.s3.delete_object(Bucket=BUCKET, Key=zip_key)
+        why = "its manifest is there but its zip is not"
     elif damage == "manifest-foreign":
         data = aws.s3.get_object(Bucket=BUCKET, Key=manifest_key)["Body"].read()
         aws.s3.put_object(Bucket=BUCKET, Key=manifest_key, Body=data, Metadata={"lambda-layer-inputs": "0" * 64})
