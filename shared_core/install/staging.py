@@ -13,7 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import FrozenSet, Mapping, Optional, Tuple
+from typing import FrozenSet, Mapping, Optional, Protocol, Tuple
 
 from shared_core.errors import EmptyLayerError, InvalidPythonError
 from shared_core.install.audit import audit_tree
@@ -54,6 +54,20 @@ class LayerInstallResult:
     def of_tree(cls, root: Path, target: LambdaTarget, interpreter: Optional[str]) -> "LayerInstallResult":
         """A tree staged by something else (a virtualenv, an earlier Step 1), packed as it is."""
         return cls(target, "", (), (), root, tuple(scan_distributions(root)), None, interpreter)
+
+
+class StagingObserver(Protocol):
+    """Told when staged files become final, so later work can start on them (the zip's compression:
+    :mod:`shared_core.pack.compress_ahead`). Paths are relative to the staged ``python`` folder."""
+
+    def installed(self, root: Path) -> None:
+        """Every file under ``root`` is installed and audited; only ``.pyc`` are added after this."""
+
+    def compiled(self, root: Path, relpath: str) -> None:
+        """The ``.pyc`` at ``root / relpath`` is written."""
+
+    def staged(self, root: Path) -> None:
+        """The tree moved to ``root``, its final place (every file unchanged)."""
 
 
 def _seconds(started: float) -> str:
@@ -119,10 +133,10 @@ def _check_invalid_python(
 
 def stage_dependencies(
     paths: LayerPaths, config: LayerConfig, source: PinSource, target: LambdaTarget, interpreter: Optional[str],
-    reporter: Reporter,
+    reporter: Reporter, observer: Optional[StagingObserver] = None,
 ) -> LayerInstallResult:
     """Resolve, select, install, audit and compile (with ``interpreter``, of the target's version) into
-    ``paths.artifacts_python``."""
+    ``paths.artifacts_python``; ``observer`` hears as files become final."""
     started = time.monotonic()
     resolution = source.resolve(target)
     if not resolution.pins:
@@ -164,15 +178,20 @@ def stage_dependencies(
         )
         audit_tree(staged_python, target)
         reporter.info(f"install: {count_of(len(pins), 'distribution')} with {config.installer}, audited for {target.machine} ({_seconds(started)})")
+        if observer is not None:
+            observer.installed(staged_python)
         bytecode = None
         if config.compile_bytecode:
             started = time.monotonic()
-            bytecode = compile_bytecode(staged_python, target, interpreter, progress)
+            written = (lambda relpath: observer.compiled(staged_python, relpath)) if observer is not None else None
+            bytecode = compile_bytecode(staged_python, target, interpreter, progress, written)
             _report_bytecode(bytecode, target, started, reporter)
             _check_invalid_python(bytecode, staged_python, target, config.allow_invalid_python, reporter)
         if paths.artifacts_dir.exists():
             shutil.rmtree(paths.artifacts_dir)
         (scratch / "artifacts").rename(paths.artifacts_dir)
+        if observer is not None:
+            observer.staged(paths.artifacts_python)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     root = paths.artifacts_python
