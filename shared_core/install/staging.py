@@ -8,6 +8,7 @@ rename, so a failed build leaves the previous staging intact.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -62,6 +63,9 @@ class StagingObserver(Protocol):
 
     def installed(self, root: Path) -> None:
         """Every file under ``root`` is installed and audited; only ``.pyc`` are added after this."""
+
+    def compiling(self, processes: int) -> None:
+        """The compiler starts, on up to ``processes`` processes (they share the cores until :meth:`staged`)."""
 
     def compiled(self, root: Path, relpath: str) -> None:
         """The ``.pyc`` at ``root / relpath`` is written."""
@@ -184,6 +188,8 @@ def stage_dependencies(
         if config.compile_bytecode:
             started = time.monotonic()
             written = (lambda relpath: observer.compiled(staged_python, relpath)) if observer is not None else None
+            if observer is not None:
+                observer.compiling(os.cpu_count() or 1)  # the compiler's pool: one process per CPU
             bytecode = compile_bytecode(staged_python, target, interpreter, progress, written)
             _report_bytecode(bytecode, target, started, reporter)
             _check_invalid_python(bytecode, staged_python, target, config.allow_invalid_python, reporter)

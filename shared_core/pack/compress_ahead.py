@@ -12,7 +12,13 @@ and is still the file that was read: the same device, inode, size and modificati
 index with ``core.trustctime = false``: the change time is not compared, because staging hard-links
 uv's cache and removing the previous staging, which links the same files, changes it). A read
 during which the file changed is not used either. Anything else (a file not predicted, one
-whose task had not started yet, one that changed) the writer compresses itself, as it always did.
+that changed) the writer compresses itself, as it always did; one whose task had not started yet is
+compressed at once in the writer's thread, by the same function.
+
+The cores are shared, not multiplied: every compression made here or claimed by the writer takes one
+of :class:`Slots` (one per CPU, less the compiler's processes while they run, at least one), so the compiler, the
+threads here and the writer's never run more DEFLATE at once than there are cores (more threads than
+cores cost CPU time in switches and evicted caches, and finish no sooner).
 The streams come from the writer's own function and member cache, so the zip's bytes do not depend
 on what was compressed here; a wrong prediction (a file slimmed away after all) costs only CPU.
 """
@@ -65,6 +71,43 @@ class AheadMember:
     packed: Compressed
 
 
+class Slots:
+    """A semaphore whose size can change: how many compressions may run at once."""
+
+    def __init__(self, size: int) -> None:
+        self._size = max(1, size)
+        self._taken = 0
+        self._changed = threading.Condition()
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def resize(self, size: int) -> None:
+        """At least one slot always, so that a waiting task finishes."""
+        with self._changed:
+            self._size = max(1, size)
+            self._changed.notify_all()
+
+    def __enter__(self) -> "Slots":
+        with self._changed:
+            self._changed.wait_for(lambda: self._taken < self._size)
+            self._taken += 1
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._changed:
+            self._taken -= 1
+            self._changed.notify()
+
+    def gated(self, compress: Compress) -> Compress:
+        """``compress`` run in a slot."""
+        def run(data: bytes) -> bytes:
+            with self:
+                return compress(data)
+        return run
+
+
 def _identity(path: Path) -> Optional[FileIdentity]:
     try:
         return FileIdentity.of(os.stat(path))
@@ -82,8 +125,10 @@ class AheadCompressor:
 
     def __init__(self, compress: Compress, cache: Optional[MemberCache], workers: int,
                  budget: int = AHEAD_BUDGET) -> None:
-        self._compress = compress
+        self.slots = Slots(workers)
+        self._compress = self.slots.gated(compress)
         self._cache = cache
+        self._workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zip-ahead")
         self._futures: Dict[str, "Future[Optional[AheadMember]]"] = {}
         self._lock = threading.Lock()
@@ -98,6 +143,10 @@ class AheadCompressor:
     def moved(self, root: Path) -> None:
         """The tree is now at ``root`` (its files, their identities included, are unchanged)."""
         self._root = root
+
+    def share(self, others: int) -> None:
+        """``others`` processes (the compiler's) now use the cores too (0: they have finished)."""
+        self.slots.resize(self._workers - others)
 
     def submit(self, root: Path, files: Sequence[StagedFile]) -> None:
         """Compress ``files`` of the tree at ``root``, biggest first, within the budget."""
@@ -155,13 +204,16 @@ class AheadCompressor:
         return found
 
     def claim(self, source: Path) -> Optional[Compressed]:
-        """The zip writer's lookup: ``source``'s stream, waiting if its task is running; None when
-        there is none (or its task had not started: it is cancelled, the writer compresses now)."""
+        """The zip writer's lookup: ``source``'s stream, waiting if its task is running; compressed now,
+        in a slot, if its task had not started (it is cancelled); None when there is none (the writer
+        compresses it, as it does every member not compressed here)."""
         relpath = self._relpath(source)
         with self._lock:
             future = self._futures.pop(relpath, None) if relpath is not None else None
-        if future is None or future.cancel():
+        if future is None:
             return None
+        if future.cancel():
+            return compress_content(source.read_bytes(), self._compress, self._cache)
         found = self._finished(future, source)
         return replace(found.packed, ahead=True) if found is not None else None
 
@@ -218,7 +270,11 @@ class LayerAheadCompression:
         if _worth_it(staged):
             self.compressor.submit(root, [staged])
 
+    def compiling(self, processes: int) -> None:
+        self.compressor.share(processes)
+
     def staged(self, root: Path) -> None:
+        self.compressor.share(0)
         self.compressor.moved(root)
 
 

@@ -171,15 +171,60 @@ def test_a_task_that_finds_its_file_moved_reads_it_where_it_is_now(tmp_path, mon
         compressor.close()
 
 
-def test_a_task_that_has_not_started_is_left_to_the_writer(tmp_path, monkeypatch):
+def test_a_task_that_has_not_started_is_compressed_by_the_claimant_in_a_slot(tmp_path):
     root = make_tree(tmp_path / "python", {"pkg/a.py": TEXT, "pkg/b.py": TEXT + b"#"})
     gate = threading.Event()
-    compressor = AheadCompressor(lambda data: gate.wait(10) and COMPRESS(data), None, workers=1)
+    threads: List[str] = []
+    compressor = AheadCompressor(lambda data: threads.append(threading.current_thread().name) or (gate.wait(10) and COMPRESS(data)),
+                                 None, workers=1)
+    claimed: Dict[str, object] = {}
     try:
-        compressor.submit(root, walk_tree(root))  # b.py (bigger) holds the only worker
-        assert compressor.claim(root / "pkg/a.py") is None  # not started: cancelled, the writer compresses it
+        compressor.submit(root, walk_tree(root))  # b.py (bigger) holds the only worker and the only slot
+        while not threads:
+            time.sleep(0.01)
+        claimant = threading.Thread(target=lambda: claimed.update(a=compressor.claim(root / "pkg/a.py")), name="writer")
+        claimant.start()
+        claimant.join(0.3)
+        assert claimant.is_alive() and threads == ["zip-ahead_0"]  # a.py waits for the slot, not for the queue
         gate.set()
-        assert compressor.claim(root / "pkg/b.py") is not None
+        claimant.join(10)
+        assert threads == ["zip-ahead_0", "writer"]  # a.py's task was cancelled: compressed in the claimant's thread
+        found = claimed["a"]
+        assert (found.data, found.method, found.ahead) == (COMPRESS(TEXT), DEFLATED, False)
+        assert compressor.claim(root / "pkg/b.py").ahead is True
+    finally:
+        gate.set()
+        compressor.close()
+
+
+def test_no_more_compressions_at_once_than_slots_and_fewer_while_compiling(tmp_path):
+    root = make_tree(tmp_path / "python", {f"pkg/m{i}.py": TEXT + b"#" * i for i in range(8)})
+    running, most, lock = [0], [0], threading.Lock()
+
+    def compress(data: bytes) -> bytes:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+        return COMPRESS(data)
+
+    compressor = AheadCompressor(compress, None, workers=3)
+    observer = LayerAheadCompression(compressor, [], False)
+    try:
+        observer.compiling(2)  # the compiler's two processes: one slot left of three
+        assert compressor.slots.size == 1
+        compressor.submit(root, walk_tree(root)[:4])
+        settle(compressor)
+        assert most[0] == 1
+        observer.compiling(5)  # more processes than cores: still one slot, so that a task finishes
+        assert compressor.slots.size == 1
+        observer.staged(root)  # compiled: every core again
+        assert compressor.slots.size == 3
+        compressor.submit(root, walk_tree(root)[4:])
+        settle(compressor)
+        assert most[0] == 3
     finally:
         compressor.close()
 
