@@ -16,7 +16,8 @@ that changed) the writer compresses itself, as it always did; one whose task had
 compressed at once in the writer's thread, by the same function.
 
 The cores are shared, not multiplied: every compression made here or claimed by the writer takes one
-of :class:`Slots` (one per CPU, less the compiler's processes while they run, at least one), so the compiler, the
+of :class:`Slots` (one per CPU, less the compiler's processes while they run, less the import
+check's interpreter), so the compiler, the
 threads here and the writer's never run more DEFLATE at once than there are cores (more threads than
 cores cost CPU time in switches and evicted caches, and finish no sooner).
 The streams come from the writer's own function and member cache, so the zip's bytes do not depend
@@ -72,10 +73,11 @@ class AheadMember:
 
 
 class Slots:
-    """A semaphore whose size can change: how many compressions may run at once."""
+    """A semaphore whose size can change: how many compressions (or other CPU-bound work, such as the
+    import check's interpreter) may run at once."""
 
     def __init__(self, size: int) -> None:
-        self._size = max(1, size)
+        self._size = max(0, size)
         self._taken = 0
         self._changed = threading.Condition()
 
@@ -84,9 +86,9 @@ class Slots:
         return self._size
 
     def resize(self, size: int) -> None:
-        """At least one slot always, so that a waiting task finishes."""
+        """None while others take every core: what waits, waits until it grows again."""
         with self._changed:
-            self._size = max(1, size)
+            self._size = max(0, size)
             self._changed.notify_all()
 
     def __enter__(self) -> "Slots":
@@ -234,6 +236,7 @@ class AheadCompressor:
             futures, self._futures = list(self._futures.values()), {}
         for future in futures:
             future.cancel()
+        self.slots.resize(self._workers)  # a task waiting for a slot (Step 1 failed while compiling) finishes
         self._pool.shutdown(wait=True)
 
 

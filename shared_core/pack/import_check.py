@@ -26,9 +26,10 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import ContextManager, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from shared_core.lambda_runtime import LambdaTarget
 
@@ -111,8 +112,9 @@ class RunningImportCheck:
     Made with a ``done`` outcome, it is one that needed no interpreter (skipped, or reused)."""
 
     def __init__(self, root: Path, modules: Sequence[str], blocked: Sequence[str], interpreter: str,
-                 timeout: float, done: Optional[ImportCheck] = None) -> None:
+                 timeout: float, done: Optional[ImportCheck] = None, slot: Optional[ContextManager[object]] = None) -> None:
         self._root, self._modules, self._blocked = root, tuple(modules), tuple(blocked)
+        self._slot = slot
         self._interpreter, self._timeout = interpreter, timeout
         self._outcome = done
         self._error: Optional[BaseException] = None
@@ -133,7 +135,8 @@ class RunningImportCheck:
     def _run(self) -> None:
         started = time.monotonic()
         try:
-            self._outcome = self._check()
+            with self._slot if self._slot is not None else nullcontext():
+                self._outcome = self._check()
         except BaseException as error:  # raised again by result(), in the build's thread
             self._error = error
         self.seconds = time.monotonic() - started
@@ -198,19 +201,20 @@ class RunningImportCheck:
 
 def start_import_check(
     root: Path, modules: Sequence[str], blocked: Sequence[str], target: LambdaTarget, interpreter: Optional[str],
-    timeout: float = IMPORT_TIMEOUT_SECONDS,
+    timeout: float = IMPORT_TIMEOUT_SECONDS, slot: Optional[ContextManager[object]] = None,
 ) -> RunningImportCheck:
     """Start importing every one of ``modules`` from ``root`` with the ``blocked`` dotted prefixes refused.
 
     ``interpreter``: the target-version interpreter the pipeline found once (None: there is none).
     Imports that do not finish within ``timeout`` seconds make the check not run, rather than fail.
+    ``slot``: held while the interpreter runs (one of the cores the zip's compression shares).
     """
     reason = host_cannot_run(target)
     if reason is not None:
         return RunningImportCheck.finished(ImportCheck(False, reason))
     if interpreter is None:
         return RunningImportCheck.finished(ImportCheck(False, f"no Python {target.python_version} interpreter found on this machine"))
-    return RunningImportCheck(root, modules, blocked, interpreter, timeout)
+    return RunningImportCheck(root, modules, blocked, interpreter, timeout, slot=slot)
 
 
 def check_imports(

@@ -231,7 +231,8 @@ def pack_layer(
     drop: Optional[PackageTestsDrop] = None
     try:
         if config.drop_package_tests:
-            drop = start_drop(root, kept, target, staged.interpreter, reporter, digests)
+            drop = start_drop(root, kept, target, staged.interpreter, reporter, digests,
+                              ahead.slots if ahead is not None else None)  # the check's interpreter takes a core
             kept = [file for file in kept if file.relpath not in drop.plan.dropped_files]
         return _write_layer(staged, config, reporter, output, kept, digests, drop, ahead,
                             _Excluded(plan, excluded_bytes, dict(slimmed), kept_distributions))

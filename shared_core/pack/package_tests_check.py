@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import ContextManager, Mapping, Optional, Sequence
 
 from shared_core.errors import PackageTestsError
 from shared_core.lambda_runtime import LambdaTarget
@@ -54,11 +54,11 @@ def _report_plan(plan: PackageTestsPlan, reporter: Reporter) -> None:
 
 def start_drop(
     root: Path, files: Sequence[StagedFile], target: LambdaTarget, interpreter: Optional[str], reporter: Reporter,
-    tree_digests: Mapping[str, str],
+    tree_digests: Mapping[str, str], slot: Optional[ContextManager[object]] = None,
 ) -> PackageTestsDrop:
     """Plan the drop over ``files`` (the layer as it would be packed), report it, and start the import
     check of the tree at ``root`` (``tree_digests``: every file of it by relative path, for the kept
-    result's key) where this machine can run it."""
+    result's key) where this machine can run it (``slot``: held while its interpreter runs)."""
     plan = plan_package_tests(files)
     _report_plan(plan, reporter)
     if not plan.dropped_roots:
@@ -66,12 +66,12 @@ def start_drop(
     modules = top_level_modules(staged.relpath for staged in files if staged.relpath not in plan.dropped_files)
     blocked = [root_dir.replace("/", ".") for root_dir in plan.dropped_roots]
     if interpreter is None or host_cannot_run(target) is not None:
-        return PackageTestsDrop(plan, start_import_check(root, modules, blocked, target, interpreter), modules)
+        return PackageTestsDrop(plan, start_import_check(root, modules, blocked, target, interpreter, slot=slot), modules)
     key = check_key(interpreter, modules, blocked, tree_digests)
     kept = load_check(key)
     if kept is not None:
         return PackageTestsDrop(plan, RunningImportCheck.finished(kept), modules, key, reused=True)
-    return PackageTestsDrop(plan, start_import_check(root, modules, blocked, target, interpreter), modules, key)
+    return PackageTestsDrop(plan, start_import_check(root, modules, blocked, target, interpreter, slot=slot), modules, key)
 
 
 def finish_drop(drop: PackageTestsDrop, target: LambdaTarget, reporter: Reporter) -> None:

@@ -197,7 +197,7 @@ def test_a_task_that_has_not_started_is_compressed_by_the_claimant_in_a_slot(tmp
         compressor.close()
 
 
-def test_no_more_compressions_at_once_than_slots_and_fewer_while_compiling(tmp_path):
+def test_no_more_compressions_at_once_than_slots_and_none_while_the_compiler_takes_every_core(tmp_path):
     root = make_tree(tmp_path / "python", {f"pkg/m{i}.py": TEXT + b"#" * i for i in range(8)})
     running, most, lock = [0], [0], threading.Lock()
 
@@ -218,11 +218,14 @@ def test_no_more_compressions_at_once_than_slots_and_fewer_while_compiling(tmp_p
         compressor.submit(root, walk_tree(root)[:4])
         settle(compressor)
         assert most[0] == 1
-        observer.compiling(5)  # more processes than cores: still one slot, so that a task finishes
-        assert compressor.slots.size == 1
+        observer.compiling(3)  # as many processes as cores: nothing is compressed until they finish
+        assert compressor.slots.size == 0
+        later = walk_tree(root)[4:]
+        compressor.submit(root, later)
+        time.sleep(0.2)
+        assert [compressor._futures[staged.relpath].done() for staged in later] == [False] * 4 and running[0] == 0
         observer.staged(root)  # compiled: every core again
         assert compressor.slots.size == 3
-        compressor.submit(root, walk_tree(root)[4:])
         settle(compressor)
         assert most[0] == 3
     finally:
@@ -243,6 +246,18 @@ def test_close_cancels_what_waits_and_leaves_no_thread(tmp_path):
     assert ahead_threads() == []
     compressor.submit(root, walk_tree(root))  # after close: nothing
     assert compressor.claim(root / "pkg/m0.py") is None
+
+
+def test_close_while_the_compiler_holds_every_core_waits_for_no_slot(tmp_path):
+    root = make_tree(tmp_path / "python", {f"pkg/m{i}.py": TEXT + b"#" * i for i in range(4)})
+    compressor = AheadCompressor(COMPRESS, None, workers=2)
+    LayerAheadCompression(compressor, [], False).compiling(2)  # Step 1 fails while compiling
+    compressor.submit(root, walk_tree(root))
+    time.sleep(0.1)
+    closing = threading.Thread(target=compressor.close)
+    closing.start()
+    closing.join(10)
+    assert not closing.is_alive() and ahead_threads() == []
 
 
 def test_the_budget_bounds_what_is_compressed_ahead(tmp_path):
