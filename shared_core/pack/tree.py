@@ -78,6 +78,6 @@ def tree_digests(files: Sequence[StagedFile], known: Optional[Callable[[Path], O
             missing.append(staged)
         else:
             digests[staged.relpath] = digest
-    with ThreadPoolExecutor(thread_name_prefix="tree-hash") as pool:  # hashlib releases the GIL
+    with ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="tree-hash") as pool:  # hashlib releases the GIL; one per core
         digests.update(zip((staged.relpath for staged in missing), pool.map(lambda staged: file_sha256(staged.source), missing)))
     return digests
