@@ -217,6 +217,7 @@ def test_members_compressed_ahead_give_the_sequential_writers_zip(core_env, make
     monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(tmp_path / "cache"))
     project = make_project(requirements__txt="fake-suite==1.0\nfake-a==1.0\nfake-b==1.0\n")
     layer = project / LAYER
+    monkeypatch.setattr(compress_ahead, "AHEAD_MIN_SIZE", 4096)  # the fixture's wheels are small
     assert run_cli(project, "--python", HOST, "--drop-package-tests", "-v") == 0
     # fake_suite/core.py is the one member over 4 KiB: compressed as soon as it was installed
     assert "  zip: 1 members were compressed while the layer was installed and checked" in capsys.readouterr().out

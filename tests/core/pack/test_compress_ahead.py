@@ -88,6 +88,7 @@ def test_predicted_members_are_what_step_2_keeps(tmp_path):
 
 def test_the_observer_compresses_what_is_kept_and_big_enough_then_each_pyc(tmp_path, compressor):
     root = make_tree(tmp_path / "python", TREE)
+    (root / "pkg/under.py").write_bytes(TEXT[:ca.AHEAD_MIN_SIZE - 1])  # kept, but left to the writer's batches
     observer = LayerAheadCompression(compressor, ["gone"], drop_package_tests=True)
     observer.installed(root)
     (root / "pkg/__pycache__").mkdir()
@@ -98,7 +99,7 @@ def test_the_observer_compresses_what_is_kept_and_big_enough_then_each_pyc(tmp_p
     for relpath in ("pkg/__pycache__/core.cpython-312.pyc", "pkg/__pycache__/__init__.cpython-312.pyc",
                     "gone/__pycache__/__init__.cpython-312.pyc"):
         observer.compiled(root, relpath)
-    # 4 KiB and over, not a RECORD (Step 2 rewrites those), not excluded, not slimmed, not a dropped suite
+    # 64 KiB and over, not a RECORD (Step 2 rewrites those), not excluded, not slimmed, not a dropped suite
     assert sorted(compressor._futures) == [
         "pkg/__pycache__/core.cpython-312.pyc", "pkg/blob.bin", "pkg/core.py", "pkg/testing/helpers.py"]
 
