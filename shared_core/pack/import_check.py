@@ -100,9 +100,14 @@ def host_cannot_run(target: LambdaTarget) -> Optional[str]:
     return None
 
 
+#: Set for the check's interpreter: importing numpy starts no BLAS threads (one per core, spinning a
+#: while) that an import never uses; 0.14 of the 0.58 CPU-seconds of importing pandas + pyarrow.
+_SET_VARIABLES = (("OPENBLAS_NUM_THREADS", "1"),)
+
+
 def check_environment() -> List[Tuple[str, str]]:
     """The variables the check's interpreter gets (part of what a reused result must match too)."""
-    return [(key, os.environ[key]) for key in _KEPT_VARIABLES if key in os.environ]
+    return [(key, os.environ[key]) for key in _KEPT_VARIABLES if key in os.environ] + list(_SET_VARIABLES)
 
 
 class RunningImportCheck:

@@ -75,3 +75,12 @@ def test_the_import_check_runs_its_interpreter_in_a_slot_and_gives_it_back(tmp_p
     running.cancel()
     with slots:  # given back
         pass
+
+
+def test_the_import_check_starts_no_blas_threads(tmp_path, monkeypatch):
+    _write(tmp_path, {"probe/__init__.py": b"import os\nraise ImportError(os.environ.get('OPENBLAS_NUM_THREADS', 'unset'))\n",
+                      "probe/tests/__init__.py": b""})
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")  # ours is not passed on
+    host = LambdaTarget("%d.%d" % sys.version_info[:2], {"x86_64": "x86_64", "aarch64": "arm64"}[platform.machine()])
+    check = check_imports(tmp_path, ("probe",), ("probe.tests",), host, sys.executable)
+    assert check.failing_anyway == (("probe", "ImportError: 1"),)
