@@ -168,14 +168,31 @@ def compile_one(job):
         return "failed", relative, "%s: %s" % (type(error).__name__, error)
 
 
-def compile_all(misses):
-    if len(misses) > 50:
+def build_one(job):
+    # (outcome, relative path, detail, a cache entry existed): reused from the cache, else compile_one's.
+    try:
+        reused, existed = reuse(job)
+    except Exception:
+        reused, existed = False, False  # compile_one reports what is wrong with the file
+    if reused:
+        return "reused", os.path.relpath(job[0], root).replace(os.sep, "/"), "", True
+    return compile_one(job) + (existed,)
+
+
+def build_all(jobs):
+    # Every module on every core (cache hits too: each is read, hashed and verified), in job order.
+    done = 0
+    if len(jobs) > 50:
         try:
             with ProcessPoolExecutor() as pool:
-                return list(pool.map(compile_one, misses, chunksize=16))
+                for result in pool.map(build_one, jobs, chunksize=8):
+                    done += 1
+                    yield result
+            return
         except Exception:
-            pass  # no worker processes here (a sandbox without /dev/shm): compile in this one
-    return [compile_one(job) for job in misses]
+            pass  # no worker processes here (a sandbox without /dev/shm): the rest in this one
+    for job in jobs[done:]:
+        yield build_one(job)
 
 
 def main():
@@ -190,27 +207,27 @@ def main():
         if done % step == 0 or done == total:
             print("progress", done, total, flush=True)
 
+    def written(relative):
+        # the .pyc is final: the build may pack it from now on
+        cfile = importlib.util.cache_from_source(os.path.join(root, relative))
+        print("pyc", json.dumps(os.path.relpath(cfile, root).replace(os.sep, "/")), flush=True)
+
     counts = {"reused": 0, "compiled": 0, "damaged": 0}
-    failed, invalid, cache_errors, misses = [], [], [], []
-    for job in jobs:
-        try:
-            reused, existed = reuse(job)
-        except Exception:
-            reused, existed = False, False  # compile_one reports what is wrong with the file
-        if reused:
-            counts["reused"] += 1
-            advance()
-        else:
-            counts["damaged"] += existed
-            misses.append(job)
-    for outcome, relative, detail in compile_all(misses):
+    failed, invalid, cache_errors = [], [], []
+    for outcome, relative, detail, existed in build_all(jobs):
         advance()
+        if outcome == "reused":
+            counts["reused"] += 1
+            written(relative)
+            continue
+        counts["damaged"] += existed
         if outcome == "failed":
             failed.append([relative, detail])
         elif outcome == "invalid":
             invalid.append([relative, detail])
         else:
             counts[outcome] += 1
+            written(relative)
         if outcome == "compiled" and detail:
             cache_errors.append(detail)
     print(json.dumps(dict(counts, failed=failed, invalid=sorted(invalid), cache_errors=len(cache_errors),
@@ -288,11 +305,13 @@ def _last_line(output: str) -> str:
 def compile_bytecode(
     root: Path, target: LambdaTarget, interpreter: Optional[str],
     progress: Optional[Callable[[str, int, int], None]] = None,
+    written: Optional[Callable[[str], None]] = None,
 ) -> BytecodeResult:
     """Compile every module under ``root`` with ``interpreter`` (the target's version, found once by
     the pipeline; None: there is none); hash seed fixed so the bytes are reproducible.
 
-    ``progress`` receives ``("compile", done, total)`` as the target interpreter reports it.
+    ``progress`` receives ``("compile", done, total)`` as the target interpreter reports it;
+    ``written`` the path (relative to ``root``) of each ``.pyc`` as soon as it is in place.
     """
     if interpreter is None:
         return BytecodeResult(False, None, f"no Python {target.python_version} interpreter found on this machine")
@@ -312,11 +331,14 @@ def compile_bytecode(
         )
         last = ""
         assert process.stdout is not None
-        for line in process.stdout:  # "progress DONE TOTAL" lines, then the JSON report
+        for line in process.stdout:  # "progress DONE TOTAL" and 'pyc "PATH"' lines, then the JSON report
             words = line.split()
             if len(words) == 3 and words[0] == "progress":
                 if progress is not None:
                     progress("compile", int(words[1]), int(words[2]))
+            elif words[:1] == ["pyc"]:
+                if written is not None:
+                    written(json.loads(line[len("pyc "):]))
             elif words:
                 last = line
         returncode = process.wait()

@@ -8,12 +8,13 @@ rename, so a failed build leaves the previous staging intact.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, FrozenSet, Mapping, Optional, Tuple
+from typing import Callable, FrozenSet, Mapping, Optional, Protocol, Tuple
 
 from shared_core.errors import EmptyLayerError, InvalidPythonError
 from shared_core.install.audit import audit_tree
@@ -54,6 +55,23 @@ class LayerInstallResult:
     def of_tree(cls, root: Path, target: LambdaTarget, interpreter: Optional[str]) -> "LayerInstallResult":
         """A tree staged by something else (a virtualenv, an earlier Step 1), packed as it is."""
         return cls(target, "", (), (), root, tuple(scan_distributions(root)), None, interpreter)
+
+
+class StagingObserver(Protocol):
+    """Told when staged files become final, so later work can start on them (the zip's compression:
+    :mod:`shared_core.pack.compress_ahead`). Paths are relative to the staged ``python`` folder."""
+
+    def installed(self, root: Path) -> None:
+        """Every file under ``root`` is installed and audited; only ``.pyc`` are added after this."""
+
+    def compiling(self, processes: int) -> None:
+        """The compiler starts, on up to ``processes`` processes (they share the cores until :meth:`staged`)."""
+
+    def compiled(self, root: Path, relpath: str) -> None:
+        """The ``.pyc`` at ``root / relpath`` is written."""
+
+    def staged(self, root: Path) -> None:
+        """The tree moved to ``root``, its final place (every file unchanged)."""
 
 
 def _seconds(started: float) -> str:
@@ -119,10 +137,10 @@ def _check_invalid_python(
 
 def stage_dependencies(
     paths: LayerPaths, config: LayerConfig, source: PinSource, target: LambdaTarget, interpreter: Optional[str],
-    reporter: Reporter,
+    reporter: Reporter, observer: Optional[StagingObserver] = None,
 ) -> LayerInstallResult:
     """Resolve, select, install, audit and compile (with ``interpreter``, of the target's version) into
-    ``paths.artifacts_python``."""
+    ``paths.artifacts_python``; ``observer`` hears as files become final."""
     started = time.monotonic()
     resolution = source.resolve(target)
     if not resolution.pins:
@@ -159,7 +177,7 @@ def stage_dependencies(
         )
         return f"install: {count_of(len(pins), 'distribution')} with {config.installer}"
 
-    root, bytecode = stage_tree(paths, config, target, interpreter, reporter, install)
+    root, bytecode = stage_tree(paths, config, target, interpreter, reporter, install, observer)
     return LayerInstallResult(
         target, source.origin, pins, selection.left_out_pins, root, tuple(scan_distributions(root)), bytecode,
         interpreter, resolution.extras, resolution.fix,
@@ -171,10 +189,11 @@ Fill = Callable[[Path, Path, Optional[Progress]], str]
 
 
 def stage_tree(paths: LayerPaths, config: LayerConfig, target: LambdaTarget, interpreter: Optional[str],
-               reporter: Reporter, fill: Fill) -> Tuple[Path, Optional[BytecodeResult]]:
+               reporter: Reporter, fill: Fill, observer: Optional[StagingObserver] = None,
+               ) -> Tuple[Path, Optional[BytecodeResult]]:
     """Fill a scratch folder, audit it for ``target``, compile its bytecode, then swap it into
     ``paths.artifacts_python`` in one rename: a failed build leaves the previous staging intact.
-    Returns the staged root and the compile step's result."""
+    Returns the staged root and the compile step's result; ``observer`` hears as files become final."""
     started = time.monotonic()
     paths.build_dir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.build_dir))
@@ -184,15 +203,22 @@ def stage_tree(paths: LayerPaths, config: LayerConfig, target: LambdaTarget, int
         said = fill(staged_python, scratch, progress)
         audit_tree(staged_python, target)
         reporter.info(f"{said}, audited for {target.machine} ({_seconds(started)})")
+        if observer is not None:
+            observer.installed(staged_python)
         bytecode = None
         if config.compile_bytecode:
             started = time.monotonic()
-            bytecode = compile_bytecode(staged_python, target, interpreter, progress)
+            written = (lambda relpath: observer.compiled(staged_python, relpath)) if observer is not None else None
+            if observer is not None:
+                observer.compiling(os.cpu_count() or 1)  # the compiler's pool: one process per CPU
+            bytecode = compile_bytecode(staged_python, target, interpreter, progress, written)
             _report_bytecode(bytecode, target, started, reporter)
             _check_invalid_python(bytecode, staged_python, target, config.allow_invalid_python, reporter)
         if paths.artifacts_dir.exists():
             shutil.rmtree(paths.artifacts_dir)
         (scratch / "artifacts").rename(paths.artifacts_dir)
+        if observer is not None:
+            observer.staged(paths.artifacts_python)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return paths.artifacts_python, bytecode

@@ -14,24 +14,25 @@ from pathlib import Path
 from typing import Collection, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 import shared_core.lambda_runtime as lambda_runtime
-from shared_core.errors import EmptyLayerError, PackageTestsError, PlatformMismatchError
+from shared_core.errors import EmptyLayerError, PlatformMismatchError
 from shared_core.install.distributions import InstalledDistribution
 from shared_core.install.staging import LayerInstallResult
 from shared_core.lambda_runtime import EMPTY_ZIP_REFUSAL, LAYER_PREFIX, LambdaTarget
 from shared_core.pack.closure import incomplete_layer_error, unmet_requirements
+from shared_core.pack.compress_ahead import AheadCompressor
 from shared_core.pack.exclusion import ExcludedDistribution, ExclusionPlan, before_install_exclusions, plan_exclusions
 from shared_core.pack.fit_advice import FitMeasure, advice_lines, advice_sentence, fit_measures, near_limit, required_by
-from shared_core.pack.import_check import check_imports, top_level_modules
 from shared_core.pack.manifest import withdraw_manifest
+from shared_core.pack.member_cache import member_cache_root
 from shared_core.pack.package_tests import PackageTestsPlan, plan_package_tests
+from shared_core.pack.package_tests_check import PackageTestsDrop, finish_drop, start_drop
 from shared_core.pack.record import layer_records, listed_row_bytes
 from shared_core.pack.report_file import withdraw_report
 from shared_core.pack.size_report import SizeReport, check_unzipped_size, zipped_size_warning
 from shared_core.pack.slimming import SlimmingContext, pyc_source, slim, sourceless_bytecode_problems
-from shared_core.pack.tree import StagedFile, walk_tree
+from shared_core.pack.tree import StagedFile, tree_digests, walk_tree
 from shared_core.pack.zip_writer import ZipMember, write_deterministic_zip
 from shared_core.settings.layer import LayerConfig
-from shared_core.support.cache import cache_dir
 from shared_core.support.reporting import Reporter
 from shared_core.support.sizes import human_size
 
@@ -65,6 +66,7 @@ class LayerZipResult:
     package_tests: Optional[PackageTestsPlan] = None  # what drop-package-tests left out (None: off)
     #: The distributions in the layer, each with the files and bytes it has there (its .pyc included).
     kept: Tuple[KeptDistribution, ...] = ()
+    ahead: int = 0  # members whose stream was computed while Step 1 ran (see compress_ahead)
 
 
 def _owners(distributions: Sequence[InstalledDistribution]) -> Dict[str, str]:
@@ -132,50 +134,6 @@ def _package_tests_saving(kept: Sequence[StagedFile], distributions: Sequence[In
     return plan.dropped_bytes + listed_row_bytes(kept, distributions, plan.dropped_files)
 
 
-def _drop_package_tests(
-    root: Path, files: List[StagedFile], target: LambdaTarget, reporter: Reporter, interpreter: Optional[str]
-) -> PackageTestsPlan:
-    """Plan the drop, report it, and import the layer's top-level packages without the tests
-    where this machine can; an import that only fails without them stops the build."""
-    started = time.monotonic()
-    plan = plan_package_tests(files)
-    count = len(plan.dropped_files)
-    reporter.info(
-        f"package tests: left out {len(plan.dropped_roots)} test directories ({count:,} files, "
-        f"{human_size(plan.dropped_bytes)}); no kept module imports them"
-    )
-    for root_dir in plan.dropped_roots:
-        reporter.detail(f"  left out {root_dir}/")
-    for suite in plan.kept:
-        reporter.info(f"package tests: kept {suite.root}/, {suite.importer} imports {suite.module}")
-    if not plan.dropped_roots:
-        return plan
-    kept = [staged.relpath for staged in files if staged.relpath not in plan.dropped_files]
-    modules = top_level_modules(kept)
-    blocked = [root_dir.replace("/", ".") for root_dir in plan.dropped_roots]
-    check = check_imports(root, modules, blocked, target, interpreter)
-    if not check.ran:
-        reporter.info(f"import check: skipped, {check.reason}")
-        return plan
-    if check.broken:
-        failures = "; ".join(f"{module} ({error})" for module, error in check.broken)
-        raise PackageTestsError(
-            f"With drop-package-tests, these packages fail to import in a clean Python {target.python_version} "
-            f"({check.reason}) but import with their test directories in place: {failures}. Something loads a "
-            "test directory in a way the static import check cannot see; the layer was not written. Set "
-            "`drop-package-tests = false` in [tool.lambda-layer] (or leave out --drop-package-tests) to keep the tests."
-        )
-    failing = len(check.failing_anyway)
-    anyway = f"; {failing} fail{'s' if failing == 1 else ''} with the tests too" if failing else ""
-    reporter.info(
-        f"import check: {len(modules) - len(check.failing_anyway)} of {len(modules)} top-level packages import "
-        f"without the tests in {check.reason}{anyway} ({time.monotonic() - started:.2f} s)"
-    )
-    for module, error in check.failing_anyway:
-        reporter.detail(f"  {module} fails with its tests too, so not because of them: {error}")
-    return plan
-
-
 def _check_closure(
     kept: Sequence[InstalledDistribution], excluded: Collection[str], patterns: Sequence[str], target: LambdaTarget,
     origin: str, requested_extras: Mapping[str, FrozenSet[str]], fix: str,
@@ -218,50 +176,77 @@ def _announce_exclusions(plan: ExclusionPlan, excluded_bytes: int, user_patterns
 
 
 
-def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Reporter, output: Path) -> LayerZipResult:
+def pack_layer(
+    staged: LayerInstallResult, config: LayerConfig, reporter: Reporter, output: Path,
+    ahead: Optional[AheadCompressor] = None,
+) -> LayerZipResult:
     """Step 2 over what Step 1 staged: exclude, check the closure, slim, check the limits, write ``output``.
 
     Everything comes from ``staged`` as Step 1 handed it over: the tree (only read), its
     distributions, the pins left out before install and why, the target and its interpreter, the
-    pin source's name, requested extras and fix (for the closure check's message).
+    pin source's name, requested extras and fix (for the closure check's message). ``ahead``: the
+    members compressed while Step 1 ran (the zip's bytes do not depend on it).
     """
-    started = time.monotonic()
-    root, distributions, target, interpreter = staged.root, staged.distributions, staged.target, staged.interpreter
-    user_patterns = config.exclude_packages
-    patterns = config.excluded_patterns
-    plan = plan_exclusions(distributions, patterns, already_excluded=[pin.name for pin, _ in staged.left_out])
+    root, distributions, target = staged.root, staged.distributions, staged.target
+    plan = plan_exclusions(distributions, config.excluded_patterns, already_excluded=[pin.name for pin, _ in staged.left_out])
     excluded_names = {dist.name for dist in plan.excluded} | {pin.name for pin, _ in staged.left_out}
     kept_distributions = [dist for dist in distributions if dist.name not in excluded_names]
-    _check_closure(kept_distributions, excluded_names, patterns, target, staged.origin, staged.requested_extras,
-                   staged.closure_fix)
-    excluded_files = plan.excluded_files
+    _check_closure(kept_distributions, excluded_names, config.excluded_patterns, target, staged.origin,
+                   staged.requested_extras, staged.closure_fix)
     tree = walk_tree(root)
-
-    after_exclusion = [f for f in tree if f.relpath not in excluded_files]
-    excluded_bytes = sum(f.size for f in tree if f.relpath in excluded_files)
+    after_exclusion = [f for f in tree if f.relpath not in plan.excluded_files]
+    excluded_bytes = sum(f.size for f in tree if f.relpath in plan.excluded_files)
     context = SlimmingContext.create((f.relpath for f in after_exclusion), kept_distributions, distributions)
     kept, slimmed = slim(after_exclusion, context)
     _check_sourceless_bytecode(kept, context, target)
-    _announce_exclusions(plan, excluded_bytes, user_patterns, reporter)
+    _announce_exclusions(plan, excluded_bytes, config.exclude_packages, reporter)
     for reason, (count, size) in sorted(slimmed.items()):
         reporter.detail(f"  slimmed {count} file{'s' if count != 1 else ''} of {reason} ({human_size(size)})")
 
-    tests: Optional[PackageTestsPlan] = None
-    if config.drop_package_tests:
-        tests_started = time.monotonic()
-        tests = _drop_package_tests(root, kept, target, reporter, interpreter)
-        kept = [file for file in kept if file.relpath not in tests.dropped_files]
-        started += time.monotonic() - tests_started  # reported on its own lines, not as zip time
+    # every file hashed once: the import check's key needs the whole tree, the RECORDs the kept files
+    digests = tree_digests(tree if config.drop_package_tests else kept, ahead.digest if ahead is not None else None)
+    drop: Optional[PackageTestsDrop] = None
+    try:
+        if config.drop_package_tests:
+            drop = start_drop(root, kept, target, staged.interpreter, reporter, digests,
+                              ahead.slots if ahead is not None else None)  # the check's interpreter takes a core
+            kept = [file for file in kept if file.relpath not in drop.plan.dropped_files]
+        return _write_layer(staged, config, reporter, output, kept, digests, drop, ahead,
+                            _Excluded(plan, excluded_bytes, dict(slimmed), kept_distributions))
+    finally:
+        if drop is not None:
+            drop.cancel()
+
+
+@dataclass(frozen=True)
+class _Excluded:
+    """What exclusion and slimming decided, for the result."""
+
+    plan: ExclusionPlan
+    excluded_bytes: int
+    slimmed: Dict[str, List[int]]
+    kept_distributions: List[InstalledDistribution]
+
+
+def _write_layer(
+    staged: LayerInstallResult, config: LayerConfig, reporter: Reporter, output: Path, kept: List[StagedFile],
+    digests: Dict[str, str], drop: Optional[PackageTestsDrop], ahead: Optional[AheadCompressor], excluded: _Excluded,
+) -> LayerZipResult:
+    """Rewrite the RECORDs, check the limits and write the zip; the import check (if any) must pass
+    before the zip replaces the previous one."""
+    root, distributions, target = staged.root, staged.distributions, staged.target
     if not kept:
         raise EmptyLayerError(
-            f"Nothing is left to pack from {root} after exclusions ({len(plan.excluded)} distributions excluded) "
+            f"Nothing is left to pack from {root} after exclusions ({len(excluded.plan.excluded)} distributions excluded) "
             f'and slimming, so the layer would be empty and Lambda refuses an empty zip ("{EMPTY_ZIP_REFUSAL}"). '
             "Check `exclude-packages` and what Step 1 installed; the previous layer zip is unchanged."
         )
+    tests = drop.plan if drop is not None else None
     with tempfile.TemporaryDirectory(prefix="lambda-layer-records-") as scratch:
+        started = time.monotonic()
         # The staged tree is only read: rewritten RECORDs are packed from a scratch copy.
         rewritten: Dict[str, Path] = {}
-        for index, record in enumerate(layer_records(kept, distributions)):
+        for index, record in enumerate(layer_records(kept, distributions, digests)):
             rewritten[record.relpath] = Path(scratch) / f"{index}.RECORD"
             rewritten[record.relpath].write_text(record.text, encoding="utf-8")
         packed = [replace(f, source=rewritten[f.relpath], size=rewritten[f.relpath].stat().st_size)
@@ -269,16 +254,23 @@ def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Report
         unzipped_bytes = sum(f.size for f in packed)
         limit = lambda_runtime.UNZIPPED_LIMIT  # read here, not at import: a test lowers it to reach it with small wheels
         near = near_limit(unzipped_bytes, limit)
-        measures = _fit_measures(packed, unzipped_bytes, limit, distributions, plan, tests) if near else ()
+        measures = _fit_measures(packed, unzipped_bytes, limit, distributions, excluded.plan, tests) if near else ()
         check_unzipped_size(unzipped_bytes, config.allow_oversize, advice_sentence(measures), limit)
         members = [ZipMember(LAYER_PREFIX + f.relpath, f.source, f.executable) for f in packed]
-        withdraw_manifest(output)  # every check passed: the zip is replaced next, its manifest goes first
-        withdraw_report(output)  # and our report of the old bytes (written again after the zip with --report)
+
+        def before_replace() -> None:
+            if drop is not None:
+                finish_drop(drop, target, reporter)  # a broken import stops here: the previous zip stays
+            withdraw_manifest(output)  # every check passed: the zip is replaced next, its manifest goes first
+            withdraw_report(output)  # and our report of the old bytes (written again after the zip with --report)
+
         written = write_deterministic_zip(
             members, output, compression_level=config.compression_level,
             progress=lambda done, total: reporter.progress("zip", done, total),
-            cache_root=cache_dir() / "zip-members",
+            cache_root=member_cache_root(), ahead=ahead.claim if ahead is not None else None,
+            before_replace=before_replace,
         )
+        seconds = time.monotonic() - started
     report = SizeReport(
         files=written.files,
         unzipped_bytes=written.unzipped_bytes,
@@ -291,19 +283,22 @@ def pack_layer(staged: LayerInstallResult, config: LayerConfig, reporter: Report
     warning = zipped_size_warning(report.zipped_bytes)
     if warning:
         reporter.warning(warning)
+    if written.ahead:
+        reporter.detail(f"  zip: {written.ahead} members were compressed while the layer was installed and checked")
     return LayerZipResult(
         path=written.path,
         files=written.files,
         unzipped_bytes=written.unzipped_bytes,
         zipped_bytes=written.zipped_bytes,
-        excluded=plan.excluded + before_install_exclusions(staged.left_out),
-        excluded_bytes=excluded_bytes,
-        slimmed=tuple((reason, c, b) for reason, (c, b) in sorted(slimmed.items())),
+        excluded=excluded.plan.excluded + before_install_exclusions(staged.left_out),
+        excluded_bytes=excluded.excluded_bytes,
+        slimmed=tuple((reason, c, b) for reason, (c, b) in sorted(excluded.slimmed.items())),
         report=report,
         backend=written.backend,
-        seconds=time.monotonic() - started,
+        seconds=seconds,
         from_cache=written.from_cache,
         cache_rejected=written.cache_rejected,
         package_tests=tests,
-        kept=distribution_usage(packed, kept_distributions),
+        kept=distribution_usage(packed, excluded.kept_distributions),
+        ahead=written.ahead,
     )

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from shared_core.support.atomic_file import write_atomically
+from shared_core.support.cache import cache_dir
 
 #: Below this many bytes a member is compressed every time (measured: all members under 4 KiB of
 #: a pandas + pyarrow layer, 2,388 files, take 0.1 s of CPU to compress at level 9).
@@ -35,6 +36,12 @@ MIN_CACHED_SIZE = 4096
 #: Entry layout: magic, CRC-32 and size of the content, stream length, sha256 of the stream; then the stream.
 _HEADER = struct.Struct("<8sIQQ32s")
 _MAGIC = b"LLBZMEM1"
+
+
+def member_cache_root() -> Path:
+    """Where every build's member cache lives: one per user, whatever the project (a wheel's file
+    compresses once per level and compressor, in whichever project it lands)."""
+    return cache_dir() / "zip-members"
 
 
 def _inflater() -> Callable[[bytes, int], bytes]:

@@ -20,7 +20,7 @@ import io
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection, Dict, List, Sequence, Tuple
+from typing import Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from shared_core.install.distributions import InstalledDistribution
 from shared_core.pack.slimming import pyc_source
@@ -36,9 +36,10 @@ class RewrittenRecord:
     text: str
 
 
-def record_digest(path: Path) -> str:
-    """``sha256=<urlsafe base64 without padding>`` of a file, as RECORD rows state it."""
-    return "sha256=" + base64.urlsafe_b64encode(bytes.fromhex(file_sha256(path))).rstrip(b"=").decode("ascii")
+def record_digest(path: Path, sha256: Optional[str] = None) -> str:
+    """``sha256=<urlsafe base64 without padding>`` of a file (``sha256``: its hex digest, when known),
+    as RECORD rows state it."""
+    return "sha256=" + base64.urlsafe_b64encode(bytes.fromhex(sha256 or file_sha256(path))).rstrip(b"=").decode("ascii")
 
 
 def _render(rows: Sequence[Tuple[str, str, str]]) -> str:
@@ -81,13 +82,17 @@ def listed_row_bytes(
     return len(_render(rows).encode("utf-8"))
 
 
-def layer_records(kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution]) -> List[RewrittenRecord]:
-    """The new RECORD of every distribution whose RECORD is among the ``kept`` files."""
+def layer_records(
+    kept: Sequence[StagedFile], distributions: Sequence[InstalledDistribution], known: Optional[Mapping[str, str]] = None,
+) -> List[RewrittenRecord]:
+    """The new RECORD of every distribution whose RECORD is among the ``kept`` files (``known``: hex
+    sha256 of files already hashed, by relative path)."""
     present = {staged.relpath: staged for staged in kept}
+    known = known or {}
     owned = _listed(kept, distributions)
     to_hash = sorted({path for paths in owned.values() for path in paths})
     with ThreadPoolExecutor(thread_name_prefix="record-hash") as pool:  # hashlib releases the GIL
-        digests = dict(zip(to_hash, pool.map(lambda path: record_digest(present[path].source), to_hash)))
+        digests = dict(zip(to_hash, pool.map(lambda path: record_digest(present[path].source, known.get(path)), to_hash)))
     return [
         RewrittenRecord(
             record,

@@ -1,4 +1,4 @@
-"""Walk a staged tree into a sorted list of regular files, resolving symlinks safely.
+"""Walk a staged tree into a sorted list of regular files, resolving symlinks safely (and hash them once).
 
 A link to a file inside the tree is packed as that file, under the link's name (``libfoo.so``
 -> ``libfoo.so.1``: loaders need both names). A link to a directory inside the tree is not
@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional, Sequence
 
 from shared_core.errors import SymlinkEscapeError
+from shared_core.support.digests import file_sha256
 
 
 @dataclass(frozen=True)
@@ -63,3 +65,19 @@ def walk_tree(root: Path) -> List[StagedFile]:
 
     visit_dir(str(root), "")
     return [found[key] for key in sorted(found)]
+
+
+def tree_digests(files: Sequence[StagedFile], known: Optional[Callable[[Path], Optional[str]]] = None) -> Dict[str, str]:
+    """``{relpath: hex sha256}`` of ``files``, hashed once for all that need them (the rewritten
+    RECORDs, the import check's key); ``known`` gives a file's digest when it was already read."""
+    digests: Dict[str, str] = {}
+    missing: List[StagedFile] = []
+    for staged in files:
+        digest = known(staged.source) if known is not None else None
+        if digest is None:
+            missing.append(staged)
+        else:
+            digests[staged.relpath] = digest
+    with ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="tree-hash") as pool:  # hashlib releases the GIL; one per core
+        digests.update(zip((staged.relpath for staged in missing), pool.map(lambda staged: file_sha256(staged.source), missing)))
+    return digests

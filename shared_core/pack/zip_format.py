@@ -72,6 +72,7 @@ class Compressed:
     data: bytes
     from_cache: bool = False
     cache_rejected: bool = False
+    ahead: bool = False  # compressed before the writer reached it (see compress_ahead)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 The stdlib :mod:`zipfile` cannot take data that was already compressed, so it can neither use
 libdeflate nor compress on several threads. This module schedules the compression and writes
 the records :mod:`shared_core.pack.zip_format` lays out, members sorted by name, into a
-temporary file renamed over the destination only when complete.
+temporary file renamed over the destination only when complete. A member whose stream was
+computed ahead (:mod:`shared_core.pack.compress_ahead`) is taken as it is: the same function
+made it, from the same bytes.
 """
 
 from __future__ import annotations
@@ -42,13 +44,18 @@ from shared_core.support.deflate import (
     raw_deflate,
 )
 
-__all__ = ["ZipMember", "ZipWriteResult", "write_deterministic_zip"]
+__all__ = ["AheadLookup", "Compress", "ZipMember", "ZipWriteResult", "compress_content", "write_deterministic_zip"]
 
 #: Scheduling: small files are compressed in groups of about this much input ...
 _BATCH_BYTES = 1 << 20
 _BATCH_FILES = 64
 #: ... and work is queued up to this much input ahead of the member being written.
 _BYTES_AHEAD = 64 << 20
+
+#: Raw DEFLATE of a member's bytes (:func:`shared_core.support.deflate.raw_deflate`).
+Compress = Callable[[bytes], bytes]
+#: A member's stream computed ahead, by its source path, or None: the writer compresses it then.
+AheadLookup = Callable[[Path], Optional[Compressed]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,7 @@ class ZipWriteResult:
     backend: str  # "libdeflate" or "zlib"
     from_cache: int = 0  # members whose compressed stream came from the member cache
     cache_rejected: int = 0  # cache entries that failed verification (recompressed and replaced)
+    ahead: int = 0  # members whose stream was computed before the writer reached them
 
 
 @dataclass
@@ -81,20 +89,32 @@ class _Written:
     unzipped_bytes: int = 0
     from_cache: int = 0
     cache_rejected: int = 0
+    ahead: int = 0
 
 
 def _compress_member(
-    source: Path, compress: Optional[Callable[[bytes], bytes]], cache: Optional[MemberCache] = None
+    source: Path, compress: Optional[Compress], cache: Optional[MemberCache] = None, ahead: Optional[AheadLookup] = None,
 ) -> Compressed:
-    """Read and compress one file (or take its verified stream from ``cache``); stored when
-    compression would not make it smaller."""
-    data = source.read_bytes()
+    """One member's stream: computed ahead, else read and compressed here."""
+    if ahead is not None:
+        found = ahead(source)
+        if found is not None:
+            return found
+    return compress_content(source.read_bytes(), compress, cache)
+
+
+def compress_content(
+    data: bytes, compress: Optional[Compress], cache: Optional[MemberCache], digest: Optional[bytes] = None
+) -> Compressed:
+    """A member's bytes as the archive holds them: the verified stream from ``cache``, else compressed
+    (and cached); stored when compression would not make them smaller. ``digest``: their sha256, when
+    the caller has it already."""
     crc = zlib.crc32(data)
     if compress is None or not data:
         return Compressed(crc, len(data), STORED, data)
     if cache is None or len(data) < MIN_CACHED_SIZE:
         return _smaller_of(data, crc, compress(data))
-    digest = hashlib.sha256(data).digest()
+    digest = digest or hashlib.sha256(data).digest()
     found = cache.load(digest, data, crc)
     if found.stream is not None:
         return Compressed(crc, len(data), DEFLATED, found.stream, from_cache=True)
@@ -152,10 +172,10 @@ def _batches(members: Sequence[ZipMember]) -> Iterator[Tuple[List[ZipMember], in
 
 
 def _compress_batch(
-    sources: Sequence[Path], compress: Optional[Callable[[bytes], bytes]], cache: Optional[MemberCache]
+    sources: Sequence[Path], compress: Optional[Compress], cache: Optional[MemberCache], ahead: Optional[AheadLookup] = None,
 ) -> List[Compressed]:
     """One thread-pool task: a few consecutive members, in order."""
-    return [_compress_member(source, compress, cache) for source in sources]
+    return [_compress_member(source, compress, cache, ahead) for source in sources]
 
 
 def _write_member(
@@ -183,11 +203,12 @@ def _write_member(
 def _write_members(
     out: BinaryIO,
     members: Sequence[ZipMember],
-    compress: Optional[Callable[[bytes], bytes]],
+    compress: Optional[Compress],
     workers: int,
     dos: Tuple[int, int],
     progress: Optional[Callable[[int, int], None]],
     cache: Optional[MemberCache] = None,
+    ahead: Optional[AheadLookup] = None,
 ) -> _Written:
     """Compress on a thread pool, write in name order, with a bounded amount of data in memory.
 
@@ -212,7 +233,7 @@ def _write_members(
             if batch is None:
                 return
             sources = [member.source for member in batch[0]]
-            pending.append((batch[0], batch[1], executor.submit(_compress_batch, sources, compress, cache)))
+            pending.append((batch[0], batch[1], executor.submit(_compress_batch, sources, compress, cache, ahead)))
             bytes_ahead += batch[1]
 
     # leaving the block waits for the tasks still running: nothing reads the sources after we return
@@ -230,6 +251,7 @@ def _write_members(
                     written.unzipped_bytes += packed.size
                     written.from_cache += packed.from_cache
                     written.cache_rejected += packed.cache_rejected
+                    written.ahead += packed.ahead
                     done += 1
                     if progress is not None:
                         progress(done, total)
@@ -262,6 +284,8 @@ def write_deterministic_zip(
     progress: Optional[Callable[[int, int], None]] = None,
     cache_root: Optional[Path] = None,
     comment: bytes = b"",
+    ahead: Optional[AheadLookup] = None,
+    before_replace: Optional[Callable[[], None]] = None,
     _backend: Optional[str] = None,
 ) -> ZipWriteResult:
     """Write ``members`` to ``destination`` as a reproducible ZIP, replacing it atomically.
@@ -272,7 +296,10 @@ def write_deterministic_zip(
     over it only when complete, so a failed or interrupted build never leaves a half-written
     zip, nor destroys the previous one. ``cache_root``: where the :class:`MemberCache` of
     compressed members lives (None: no cache); the bytes written do not depend on it. ``comment``:
-    the archive's comment (a function zip says what it is there; a layer zip has none).
+    the archive's comment (a function zip says what it is there; a layer zip has none). ``ahead``:
+    where streams computed before the writer reached their member are found (they must come from
+    :func:`compress_content` with this compressor). ``before_replace`` runs once the archive is
+    complete, before it replaces ``destination``: what it raises leaves ``destination`` as it was.
     ``_backend`` forces ``"libdeflate"`` or ``"zlib"`` (tests).
     """
     if not MIN_COMPRESSION_LEVEL <= compression_level <= MAX_COMPRESSION_LEVEL:
@@ -295,13 +322,15 @@ def write_deterministic_zip(
         raise
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
-            written = _write_members(out, ordered, compress, worker_count, dos, progress, cache)
+            written = _write_members(out, ordered, compress, worker_count, dos, progress, cache, ahead)
             directory_offset = out.tell()
             for entry in written.entries:
                 out.write(central_header(entry, dos))
             directory_size = out.tell() - directory_offset
             out.write(end_records(len(written.entries), directory_offset, directory_size, comment))
             zipped_bytes = out.tell()
+        if before_replace is not None:
+            before_replace()
         # mkstemp makes the file 0600; the finished zip gets the usual permissions of a shared file.
         os.chmod(temp_name, _final_mode(destination))
         os.replace(temp_name, destination)  # a symlink at destination is replaced, its target untouched
@@ -319,4 +348,5 @@ def write_deterministic_zip(
         backend=backend,
         from_cache=written.from_cache,
         cache_rejected=written.cache_rejected,
+        ahead=written.ahead,
     )

@@ -276,10 +276,16 @@ def _build_target(
                                          manifest=cached)
         # Loaded here, not at the top: an up-to-date build (above) never pays for importing the steps.
         from shared_core.install.staging import stage_dependencies
+        from shared_core.pack.compress_ahead import ahead_compression
         from shared_core.pack.layer_zip import pack_layer
 
-        staged = stage_dependencies(project.paths, config, source, target, plan.interpreter, reporter)
-        zipped = pack_layer(staged, config, reporter, output)
+        ahead = ahead_compression(config.compression_level, config.excluded_patterns, config.drop_package_tests)
+        try:  # the zip's members are compressed as soon as their bytes are final, while the build goes on
+            staged = stage_dependencies(project.paths, config, source, target, plan.interpreter, reporter, ahead)
+            zipped = pack_layer(staged, config, reporter, output, ahead.compressor if ahead is not None else None)
+        finally:
+            if ahead is not None:
+                ahead.compressor.close()
         reporter.info(f"zip: {zipped.files} files at level {config.compression_level} with {zipped.backend}, "
                       f"{zipped.from_cache} from cache{_rejected(zipped.cache_rejected)} ({zipped.seconds:.2f} s)")
         digests = file_digests(zipped.path)

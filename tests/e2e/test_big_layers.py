@@ -6,15 +6,21 @@ from __future__ import annotations
 import hashlib
 import platform
 import re
+import subprocess
 import sys
+import threading
+import time
 import zipfile
 from pathlib import Path
+from typing import List
 
 import deflate
 import pytest
 
 from shared_core import lambda_runtime
 from shared_core.cli import main
+from shared_core.pack import compress_ahead
+from shared_core.support.reporting import ReporterBase
 from tests.helpers.layer_assertions import bytes_under, member_sizes, names
 
 pytestmark = pytest.mark.in_process
@@ -114,6 +120,115 @@ def test_a_suite_loaded_by_a_computed_name_stops_the_build(core_env, make_projec
     ]
 
 
+# -- the import check beside the zip, and its result kept -------------------------------------------
+
+
+IMPORT_CHECK = re.compile(r"^import check: .*$", re.M)
+REUSED = "(reused: the same files and interpreter passed before)"
+
+
+def import_check_line(out: str) -> str:
+    return IMPORT_CHECK.findall(out)[0]
+
+
+def test_a_passing_import_check_is_reused_only_for_the_same_files_and_interpreter(core_env, make_project, capsys,
+                                                                                 monkeypatch, tmp_path):
+    monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(tmp_path / "cache"))
+    project = make_project(requirements__txt="fake-suite==1.0\n")
+    layer = project / LAYER
+    ran = rf"import check: 2 of 2 top-level packages import without the tests in {re.escape(sys.executable)} \(\d+\.\d\d s\)"
+    reused = f"import check: 2 of 2 top-level packages import without the tests in {sys.executable} {REUSED}"
+    assert run_cli(project, "--python", HOST, "--drop-package-tests") == 0
+    assert re.fullmatch(ran, import_check_line(capsys.readouterr().out))
+    first = sha256(layer)
+    entries = sorted((tmp_path / "cache" / "import-check-v1").rglob("*.json"))
+    assert len(entries) == 1
+
+    assert run_cli(project, "--python", HOST, "--drop-package-tests", "--force") == 0  # the same tree: reused
+    assert import_check_line(capsys.readouterr().out) == reused
+    assert sha256(layer) == first
+
+    # another file in the tree (another distribution, its .pyc): checked again, and kept beside the first
+    (project / "requirements.txt").write_text("fake-suite==1.0\nsix==1.16.0\n")
+    assert run_cli(project, "--python", HOST, "--drop-package-tests") == 0
+    assert re.fullmatch(ran.replace("2 of 2", "3 of 3"), import_check_line(capsys.readouterr().out))
+    assert len(sorted((tmp_path / "cache" / "import-check-v1").rglob("*.json"))) == 2
+
+    # another interpreter (and so other .pyc): checked again
+    (project / "requirements.txt").write_text("fake-suite==1.0\n")
+    assert run_cli(project, "--python", "3.12", "--drop-package-tests") == 0
+    assert re.fullmatch(r"import check: 2 of 2 top-level packages import without the tests in /\S+/python3\.12 "
+                        r"\(\d+\.\d\d s\)", import_check_line(capsys.readouterr().out))
+
+    # a damaged entry is not believed: the check runs again and the entry is written anew
+    entries[0].write_text(entries[0].read_text().replace('"modules": ["fake_suite"', '"modules": ["other"'))
+    assert run_cli(project, "--python", HOST, "--drop-package-tests") == 0
+    assert re.fullmatch(ran, import_check_line(capsys.readouterr().out))
+    assert sha256(layer) == first
+    assert run_cli(project, "--python", HOST, "--drop-package-tests", "--force") == 0
+    assert import_check_line(capsys.readouterr().out) == reused
+
+
+def test_a_broken_import_is_never_kept(core_env, make_project, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(tmp_path / "cache"))
+    project = make_project(requirements__txt="fake-dynamic-tests==1.0\n")
+    for _ in range(2):  # the second build imports again, and fails again
+        assert run_cli(project, "--python", HOST, "--drop-package-tests") == 1
+        assert "these packages fail to import in a clean Python" in capsys.readouterr().err
+    assert not (tmp_path / "cache" / "import-check-v1").exists()
+    assert not (project / LAYER).exists()
+
+
+def test_an_interrupt_while_zipping_stops_the_import_check_and_every_worker(core_env, make_project, capsys, monkeypatch):
+    project = make_project(requirements__txt="fake-slow-import==1.0\nfake-suite==1.0\n")
+    layer = project / LAYER
+    # python3.12: not a deprecated runtime, whose warning would join stderr
+    assert run_cli(project, "--python", "3.12") == 0  # no drop, no import check: the previous layer
+    before = sha256(layer)
+    launched: List[subprocess.Popen] = []
+    popen = subprocess.Popen
+
+    def recording(*args, **kwargs):
+        process = popen(*args, **kwargs)
+        launched.append(process)
+        return process
+
+    def interrupt(self, stage: str, done: int, total: int) -> None:
+        if stage == "zip":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    monkeypatch.setattr(ReporterBase, "progress", interrupt)
+    started = time.monotonic()
+    assert run_cli(project, "--python", "3.12", "--drop-package-tests", "--force") == 130
+    assert time.monotonic() - started < 30  # fake_slow_import sleeps 60 s on import: nobody waited for it
+    assert capsys.readouterr().err == "error: Interrupted; the previous layer zip (if any) is unchanged.\n"
+    checks = [process for process in launched if process.args[1:4] == ["-I", "-S", "-B"]]
+    assert [process.returncode for process in checks] == [-9]  # the one running when the zip stopped: killed
+    assert [thread.name for thread in threading.enumerate() if thread.name.startswith(
+        ("zip-ahead", "zip-writer", "import-check", "tree-hash", "record-hash"))] == []
+    assert sha256(layer) == before
+    assert sorted(path.name for path in layer.parent.iterdir() if path.is_file()) == [
+        ".gitignore", ".lambda-layer.lock", "layer.zip", "layer.zip.fingerprint.json", "layer.zip.json",
+    ]
+
+
+def test_members_compressed_ahead_give_the_sequential_writers_zip(core_env, make_project, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(tmp_path / "cache"))
+    project = make_project(requirements__txt="fake-suite==1.0\nfake-a==1.0\nfake-b==1.0\n")
+    layer = project / LAYER
+    monkeypatch.setattr(compress_ahead, "AHEAD_MIN_SIZE", 4096)  # the fixture's wheels are small
+    assert run_cli(project, "--python", HOST, "--drop-package-tests", "-v") == 0
+    # fake_suite/core.py is the one member over 4 KiB: compressed as soon as it was installed
+    assert "  zip: 1 members were compressed while the layer was installed and checked" in capsys.readouterr().out
+    overlapped = sha256(layer)
+    monkeypatch.setattr(compress_ahead, "ahead_compression", lambda *args: None)
+    monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(tmp_path / "other-cache"))  # and no member from a cache
+    assert run_cli(project, "--python", HOST, "--drop-package-tests", "--force", "-v") == 0
+    assert "members were compressed while" not in capsys.readouterr().out
+    assert sha256(layer) == overlapped
+
+
 # -- the member cache ------------------------------------------------------------------------------
 
 
@@ -152,6 +267,23 @@ def test_member_cache_cold_warm_and_corrupted_builds_are_byte_identical(core_env
     assert run_cli(project, "--no-compile", "--force") == 0
     assert re.fullmatch(rf"zip: {files} files at level 9 with libdeflate, 1 from cache \(\d+\.\d\d s\)", zip_line())
     assert sha256(layer) == cold
+
+
+def test_the_member_cache_serves_every_project_on_the_machine(core_env, make_project, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("LAMBDA_LAYER_CACHE_DIR", str(tmp_path / "cache"))
+    first = make_project(requirements__txt="fake-suite==1.0\n", name="first")
+    other = make_project(requirements__txt="fake-suite==1.0\nfake-a==1.0\n", name="other")
+
+    def zip_line() -> str:
+        return next(line for line in capsys.readouterr().out.splitlines() if line.startswith("zip: "))
+
+    assert run_cli(first, "--no-compile") == 0
+    assert re.fullmatch(rf"zip: {len(names(first / LAYER))} files at level 9 with libdeflate, 0 from cache \(\d+\.\d\d s\)",
+                        zip_line())
+    # another project's first build: the file it shares with the first comes from the cache
+    assert run_cli(other, "--no-compile") == 0
+    assert re.fullmatch(rf"zip: {len(names(other / LAYER))} files at level 9 with libdeflate, 1 from cache \(\d+\.\d\d s\)",
+                        zip_line())
 
 
 def test_staging_links_uv_cache_and_rebuilds_never_write_through_it(core_env, make_project):

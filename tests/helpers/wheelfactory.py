@@ -231,6 +231,11 @@ def build_wheelhouse(directory: Path) -> Path:
         "fake_dynamic_tests/__init__.py": module("import importlib\nimportlib.import_module(__name__ + '.te' + 'sts')\n"),
         "fake_dynamic_tests/tests/__init__.py": module(),
     })
+    # An import that takes a minute: the import check is still running while the zip is written.
+    w("fake-slow-import", files={
+        "fake_slow_import/__init__.py": module("import time\ntime.sleep(60)\n"),
+        "fake_slow_import/tests/__init__.py": module(),
+    })
     # Bytecode shipped where ours goes (for the running Python): the staged tree is hard-linked to
     # uv's cache, so writing ours through it would change uv's copy.
     w("fake-ships-pyc", files={"fake_ships_pyc/__init__.py": module(),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import platform
 import sys
+import time
 from pathlib import Path
 from typing import Dict
 
 from shared_core.lambda_runtime import LambdaTarget
-from shared_core.pack.import_check import ImportCheck, check_imports, top_level_modules
+from shared_core.pack.compress_ahead import Slots
+from shared_core.pack.import_check import ImportCheck, check_imports, start_import_check, top_level_modules
 
 
 def _write(root: Path, files: Dict[str, bytes]) -> None:
@@ -59,3 +61,26 @@ def test_import_check_that_hangs_does_not_run_rather_than_fail(tmp_path):
     host = LambdaTarget("%d.%d" % sys.version_info[:2], {"x86_64": "x86_64", "aarch64": "arm64"}[platform.machine()])
     check = check_imports(tmp_path, ("sleepy",), ("sleepy.tests",), host, sys.executable, timeout=1)
     assert check == ImportCheck(False, f"the imports did not finish within 1 s with {sys.executable}")
+
+
+def test_the_import_check_runs_its_interpreter_in_a_slot_and_gives_it_back(tmp_path):
+    _write(tmp_path, {"good/__init__.py": b"VALUE = 1\n", "good/tests/__init__.py": b""})
+    host = LambdaTarget("%d.%d" % sys.version_info[:2], {"x86_64": "x86_64", "aarch64": "arm64"}[platform.machine()])
+    slots = Slots(1)
+    with slots:  # the zip's compression holds the only core
+        running = start_import_check(tmp_path, ("good",), ("good.tests",), host, sys.executable, slot=slots)
+        time.sleep(0.3)
+        assert running._process is None  # waits for the slot: no interpreter yet
+    assert running.result() == ImportCheck(True, sys.executable, ("good",))
+    running.cancel()
+    with slots:  # given back
+        pass
+
+
+def test_the_import_check_starts_no_blas_threads(tmp_path, monkeypatch):
+    _write(tmp_path, {"probe/__init__.py": b"import os\nraise ImportError(os.environ.get('OPENBLAS_NUM_THREADS', 'unset'))\n",
+                      "probe/tests/__init__.py": b""})
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "8")  # ours is not passed on
+    host = LambdaTarget("%d.%d" % sys.version_info[:2], {"x86_64": "x86_64", "aarch64": "arm64"}[platform.machine()])
+    check = check_imports(tmp_path, ("probe",), ("probe.tests",), host, sys.executable)
+    assert check.failing_anyway == (("probe", "ImportError: 1"),)
