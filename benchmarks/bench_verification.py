@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -109,6 +110,9 @@ def big_requirements(env: Dict[str, str]) -> str:
 def projects(workdir: Path, version: str, requirements: str) -> Dict[str, Path]:
     demo = workdir / version / "poetry-demo"
     shutil.copytree(REPO_ROOT / "examples/poetry-demo", demo, ignore=shutil.ignore_patterns("build", ".venv"))
+    # The function's table came later than the base, which refuses keys it does not know; the layer ignores it.
+    pyproject = demo / "pyproject.toml"
+    pyproject.write_text(re.sub(r"(?ms)^\[tool\.lambda-layer\.function\]\n.*?(?=^\[|\Z)", "", pyproject.read_text()))
     big = workdir / version / "big"
     big.mkdir(parents=True)
     (big / "pyproject.toml").write_text('[tool.lambda-layer]\npython-version = "3.12"\ndrop-package-tests = true\n')
