@@ -36,7 +36,6 @@ import re
 import shutil
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,14 +43,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
-PYTHON = "3.12"
-ARCH = "x86_64"
-PLATFORM = "x86_64-manylinux_2_34"
+# The big layer's benchmark, beside this script: the same target, errors and subprocess runs.
+from bench_big_layer import ARCH, BIN, PLATFORM, PYTHON, BenchError, run
+
 DEPENDENCIES = ("pandas", "pyarrow")
 BUCKET = "bench-cache"
 REGION = "eu-west-1"
-TIMEOUT = 1800
-BIN = Path(sys.executable).parent
 SCRUBBED = ("PIP_", "UV_", "PYTHON", "VIRTUAL_ENV", "CONDA_PREFIX", "LAMBDA_LAYER_", "SOURCE_DATE_EPOCH", "AWS_")
 HIT = re.compile(r"^cache: hit, \S+ \((.+?) in ([0-9.]+) s, SHA-256 verified\)", re.M)
 DOWNLOAD = """
@@ -60,10 +57,6 @@ s3 = boto3.client("s3")
 with open(sys.argv[3], "wb") as handle:
     s3.download_fileobj(sys.argv[1], sys.argv[2], handle)
 """
-
-
-class BenchError(RuntimeError):
-    """A set-up or build step failed; the message shows its output."""
 
 
 @dataclass
@@ -104,13 +97,6 @@ def base_env(endpoint: str) -> Dict[str, str]:
                AWS_EC2_METADATA_DISABLED="true")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     return env
-
-
-def run(command: Sequence[str], env: Dict[str, str], what: str) -> str:
-    completed = subprocess.run(list(command), env=env, capture_output=True, text=True, timeout=TIMEOUT)
-    if completed.returncode != 0:
-        raise BenchError(f"{what} failed (exit {completed.returncode}):\n{completed.stdout}{completed.stderr}")
-    return completed.stdout
 
 
 def timed(command: Sequence[str], env: Dict[str, str], what: str) -> tuple:

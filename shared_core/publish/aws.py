@@ -394,17 +394,23 @@ class LayerApi:
                     return None
                 raise
 
-    def read_object(self, bucket: str, key: str, limit: int) -> Optional[Tuple[bytes, Mapping[str, str]]]:
-        """A small object's bytes and its metadata (None: no object there); more than ``limit`` bytes is not read."""
+    def _get_object(self, bucket: str, key: str) -> Optional[Dict[str, Any]]:
+        """GetObject's response (inside :meth:`call`), or None when there is no object there."""
         from botocore.exceptions import ClientError
 
+        try:
+            return self.s3.get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error_code(error) in NOT_FOUND_CODES:
+                return None
+            raise
+
+    def read_object(self, bucket: str, key: str, limit: int) -> Optional[Tuple[bytes, Mapping[str, str]]]:
+        """A small object's bytes and its metadata (None: no object there); more than ``limit`` bytes is not read."""
         with self.call("s3:GetObject", f"s3://{bucket}/{key}"):
-            try:
-                response = self.s3.get_object(Bucket=bucket, Key=key)
-            except ClientError as error:
-                if error_code(error) in NOT_FOUND_CODES:
-                    return None
-                raise
+            response = self._get_object(bucket, key)
+            if response is None:
+                return None
             body = response["Body"]
             try:
                 data = body.read(limit + 1)
@@ -415,15 +421,10 @@ class LayerApi:
     def download(self, bucket: str, key: str, handle: BinaryIO, limit: int) -> Optional[Tuple[int, Mapping[str, str]]]:
         """Copy an object into ``handle`` (at most ``limit`` bytes, then stop); its size read and its metadata
         (None: no object there)."""
-        from botocore.exceptions import ClientError
-
         with self.call("s3:GetObject", f"s3://{bucket}/{key}"):
-            try:
-                response = self.s3.get_object(Bucket=bucket, Key=key)
-            except ClientError as error:
-                if error_code(error) in NOT_FOUND_CODES:
-                    return None
-                raise
+            response = self._get_object(bucket, key)
+            if response is None:
+                return None
             body, size = response["Body"], 0
             try:
                 for chunk in iter(lambda: body.read(1 << 20), b""):
