@@ -139,13 +139,17 @@ def test_two_publishes_say_what_changed_store_each_manifest_and_diff_and_version
                                    f"(lambda-layer-build {__version__})")
 
 
-@pytest.mark.in_process
-def test_a_version_published_without_a_manifest_gets_it_on_the_next_unchanged_publish(aws, life, capsys):
+def published_manifest_key(aws, life: Path, capsys: pytest.CaptureFixture) -> str:
+    """Publish ``life`` once; the key of the manifest stored beside its content-addressed zip."""
     aws.bucket(BUCKET)
     assert run("publish", "--project", str(life)) == 0
     capsys.readouterr()
-    sha_hex = hashlib.sha256((life / LAYER).read_bytes()).hexdigest()
-    key = f"lambda-layer/{NAME}/{sha_hex}.json"
+    return f"lambda-layer/{NAME}/{hashlib.sha256((life / LAYER).read_bytes()).hexdigest()}.json"
+
+
+@pytest.mark.in_process
+def test_a_version_published_without_a_manifest_gets_it_on_the_next_unchanged_publish(aws, life, capsys):
+    key = published_manifest_key(aws, life, capsys)
     aws.s3.delete_object(Bucket=BUCKET, Key=key)
     assert run("publish", "--project", str(life), "--dry-run") == 0
     assert f"dry run: would store the manifest at s3://{BUCKET}/{key}\n" in capsys.readouterr().out
@@ -174,11 +178,7 @@ def test_without_a_bucket_the_sizes_are_compared_and_diff_says_where_manifests_a
 
 @pytest.mark.in_process
 def test_a_foreign_manifest_is_ignored_with_a_warning(aws, life, capsys):
-    aws.bucket(BUCKET)
-    assert run("publish", "--project", str(life)) == 0
-    capsys.readouterr()
-    sha_hex = hashlib.sha256((life / LAYER).read_bytes()).hexdigest()
-    key = f"lambda-layer/{NAME}/{sha_hex}.json"
+    key = published_manifest_key(aws, life, capsys)
     stored = json.loads(aws.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
     stored["zip"]["sha256_base64"] = base64.b64encode(b"\0" * 32).decode()
     aws.s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(stored).encode())
@@ -186,7 +186,7 @@ def test_a_foreign_manifest_is_ignored_with_a_warning(aws, life, capsys):
     assert run("diff", "--project", str(life)) == 0
     out, err = capsys.readouterr()
     why = (f"s3://{BUCKET}/{key} describes another zip (CodeSha256 {'A' * 43}=), not version 1's "
-           f"({base64.b64encode(bytes.fromhex(sha_hex)).decode()})")
+           f"({base64.b64encode(bytes.fromhex(Path(key).stem)).decode()})")
     assert err == f"warning: {why}; it is ignored.\n"
     assert out.splitlines()[-1].startswith(f"changes from version 1 of layer {NAME}: distributions unknown, {why}; zipped ")
 
