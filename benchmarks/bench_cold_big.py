@@ -59,6 +59,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from bench_verification import copy_example  # beside this script
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BASE = "8843fe4"
 SAM_REQUIREMENT = "aws-lambda-builders==1.68.0"
@@ -330,7 +332,7 @@ def measure_small(bench: Bench, rounds: int) -> None:
         for example in ("poetry-demo", "hatch-demo"):
             target = bench.workdir / "projects" / f"{example}-{version}"
             if not target.exists():
-                shutil.copytree(REPO_ROOT / "examples" / example, target, ignore=shutil.ignore_patterns("build", ".venv"))
+                copy_example(example, target)
             trees[(example, version)] = target
             cache = bench.workdir / f"layer-cache-{version}"
             env = dict(bench.env, LAMBDA_LAYER_CACHE_DIR=str(cache))

@@ -107,12 +107,17 @@ def big_requirements(env: Dict[str, str]) -> str:
     return completed.stdout
 
 
-def projects(workdir: Path, version: str, requirements: str) -> Dict[str, Path]:
-    demo = workdir / version / "poetry-demo"
-    shutil.copytree(REPO_ROOT / "examples/poetry-demo", demo, ignore=shutil.ignore_patterns("build", ".venv"))
-    # The function's table came later than the base, which refuses keys it does not know; the layer ignores it.
-    pyproject = demo / "pyproject.toml"
+def copy_example(example: str, target: Path) -> Path:
+    """A copy of ``examples/<example>`` an older version can build: without the function's table, which came
+    later (an older version refuses keys it does not know) and which the layer does not read."""
+    shutil.copytree(REPO_ROOT / "examples" / example, target, ignore=shutil.ignore_patterns("build", ".venv"))
+    pyproject = target / "pyproject.toml"
     pyproject.write_text(re.sub(r"(?ms)^\[tool\.lambda-layer\.function\]\n.*?(?=^\[|\Z)", "", pyproject.read_text()))
+    return target
+
+
+def projects(workdir: Path, version: str, requirements: str) -> Dict[str, Path]:
+    demo = copy_example("poetry-demo", workdir / version / "poetry-demo")
     big = workdir / version / "big"
     big.mkdir(parents=True)
     (big / "pyproject.toml").write_text('[tool.lambda-layer]\npython-version = "3.12"\ndrop-package-tests = true\n')
