@@ -3,6 +3,10 @@
 The fingerprint covers what decides the zip's bytes (the inputs ``pipeline`` lists: lock content,
 groups and extras, target, exclusions, SOURCE_DATE_EPOCH, compression, bytecode interpreter, our
 version) and the zip's own sha256, so an edited zip is rebuilt too, even when its size is unchanged.
+The zip is hashed again only when its file may have changed since the record was written: the record
+keeps the file's identity and times (device, inode, size, modification and change times), and a
+change time, which no tool can set back, that is older than the record itself proves the bytes are
+the recorded ones; otherwise (another filesystem's copy, a touch, a coarse clock) the sha256 decides.
 
 It also says which record the build may replace (:func:`is_own_record`), reading nothing but a
 regular file, so a FIFO there never blocks.
@@ -15,7 +19,7 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from shared_core.pack.manifest import manifest_path
 from shared_core.support.atomic_file import write_atomically
@@ -77,13 +81,35 @@ def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
     manifest = manifest_path(zip_path)
     if not _is_regular(manifest) or recorded.get("manifest") != file_sha256(manifest):
         return False
-    # The size is only a cheap first filter; the hash is what recognises the zip.
-    return recorded.get("size") == zip_path.stat().st_size and recorded.get("sha256") == file_sha256(zip_path)
+    # The size is only a cheap first filter; the hash is what recognises the zip, unless the file
+    # provably has not changed since its hash was recorded.
+    if recorded.get("size") != zip_path.stat().st_size:
+        return False
+    return _unchanged_since_recorded(zip_path, recorded) or recorded.get("sha256") == file_sha256(zip_path)
+
+
+def _file_state(path: Path) -> List[int]:
+    """What changes whenever a file's bytes do: device, inode, size, modification and change times (ns)."""
+    info = os.lstat(path)
+    return [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def _unchanged_since_recorded(zip_path: Path, recorded: Dict[str, Any]) -> bool:
+    """The zip is the file the record describes and has not been written since: the same state, and a change
+    time strictly older than the record's own write (so a write after the record, even within one tick of a
+    coarse clock, cannot leave the state as recorded)."""
+    try:
+        record_written = os.lstat(fingerprint_path(zip_path)).st_mtime_ns
+        state = _file_state(zip_path)
+    except OSError:
+        return False
+    return recorded.get("state") == state and state[4] < record_written
 
 
 def write_fingerprint(zip_path: Path, inputs: Dict[str, Any], zip_sha256: str, manifest_sha256: str) -> None:
     """Write the record beside the zip (atomically, like every small file of ours): the inputs' digest,
-    the zip's digest and size as its build hashed them, and its manifest's digest."""
+    the zip's digest and size as its build hashed them, its manifest's digest, and the zip file's state
+    (which lets the next build skip hashing a file that has not been written since)."""
     record = {"inputs": inputs_digest(inputs), "sha256": zip_sha256, "size": zip_path.stat().st_size,
-              "manifest": manifest_sha256}
+              "manifest": manifest_sha256, "state": _file_state(zip_path)}
     write_atomically(fingerprint_path(zip_path), json.dumps(record, indent=2).encode(), prefix=".fingerprint-")

@@ -30,7 +30,6 @@ from shared_core.pack.manifest import (
     zip_facts,
 )
 from shared_core.pack.size_report import zipped_size_warning
-from shared_core.pins.ahead import ResolvedAhead
 from shared_core.pins.detect import default_pin_source
 from shared_core.pins.source import PinSource, ignored_settings
 from shared_core.pipeline.fingerprint import (
@@ -49,10 +48,8 @@ from shared_core.pipeline.outputs import (
     prepare_output,
 )
 from shared_core.pipeline.project import Project
-from shared_core.pipeline.remote_cache import CacheEntry, RemoteCache, size_report_of
 from shared_core.pipeline.sdist import SdistFiles, hatchling_sdist_files, sdist_leak_warning
 from shared_core.pipeline.target import TargetChoice, announce_target, announce_targets, choose_target, choose_targets
-from shared_core.publish.snapshot import LayerSnapshot, take_snapshot
 from shared_core.settings.layer import LayerConfig
 from shared_core.support.deflate import compressor_id
 from shared_core.support.digests import FileDigests, file_digests
@@ -60,9 +57,12 @@ from shared_core.support.reporting import LabelledReporter, Reporter
 from shared_core.support.toolchain import find_interpreter, interpreter_release
 from shared_core.version import __version__
 
-if TYPE_CHECKING:  # the steps themselves load only when a build runs (see _build_target)
+if TYPE_CHECKING:  # the steps themselves load only when a build runs (see _build_target); so do the shared
+    # cache, the snapshot and the ahead resolution, when asked for: an up-to-date build loads none of them
     from shared_core.install.staging import LayerInstallResult
     from shared_core.pack.layer_zip import LayerZipResult
+    from shared_core.pipeline.remote_cache import CacheEntry, RemoteCache
+    from shared_core.publish.snapshot import LayerSnapshot
 
 
 def _how_to_change_output(config: LayerConfig, project: Project) -> str:
@@ -146,8 +146,10 @@ def build_layers(
         reporter.warning(warning)
     outputs = target_outputs(config, project, choices)
     plans = [_plan(project, config, source, choice, outputs[choice], build_tool) for choice in choices]
-    cache = RemoteCache.of(config, reporter)
+    cache = _remote_cache(config, reporter)
     if several:  # what is up to date, or (probably) in the shared cache, is not resolved
+        from shared_core.pins.ahead import ResolvedAhead
+
         source = ResolvedAhead(source, [plan.choice.target for plan in plans if not plan.probably_up_to_date()
                                         and not (cache is not None and not force and cache.probably_has(cache.entry(plan.inputs)))])
     results: List[Union[LayerBuildOutcome, TargetFailure]] = []
@@ -265,6 +267,8 @@ def _build_target(
         if cache is not None and entry is not None and not force:  # --force builds, and stores what it built
             cached = cache.fetch(entry, output, target, config, plan.inputs)
             if cached is not None:
+                from shared_core.pipeline.remote_cache import size_report_of
+
                 for line in size_report_of(cached).lines():
                     reporter.info(line)
                 oversize = zipped_size_warning(cached.zip.bytes)
@@ -303,6 +307,15 @@ def _build_target(
         _warn_of_sdist_leak(project, zipped.path, sdist_files, reporter)
         return LayerBuildOutcome(zipped.path, up_to_date=False, target=choice, install=staged, zip=zipped,
                                  complete=not shortfall, snapshot=_snapshot(zipped.path, snapshot), manifest=manifest)
+
+
+def _remote_cache(config: LayerConfig, reporter: Reporter) -> Optional["RemoteCache"]:
+    """The shared build cache when ``cache`` is set (boto3 and the S3 code load only then)."""
+    if not config.cache:
+        return None
+    from shared_core.pipeline.remote_cache import RemoteCache
+
+    return RemoteCache.of(config, reporter)
 
 
 def _store(cache: Optional[RemoteCache], entry: Optional[CacheEntry], zip_path: Path, manifest: LayerManifest) -> None:
@@ -350,4 +363,8 @@ def _report(zip_path: Path, manifest: LayerManifest, config: LayerConfig, report
 
 def _snapshot(zip_path: Path, wanted: bool) -> Optional[LayerSnapshot]:
     """The zip's private copy, checked against the sha256 its build recorded (while the lock is held)."""
-    return take_snapshot(zip_path, recorded_sha256(zip_path), read_fingerprint(zip_path)) if wanted else None
+    if not wanted:
+        return None
+    from shared_core.publish.snapshot import take_snapshot
+
+    return take_snapshot(zip_path, recorded_sha256(zip_path), read_fingerprint(zip_path))

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple, Union
 from shared_core.errors import LayerError, TargetsFailedError
 from shared_core.pack.manifest import LayerManifest
 from shared_core.pipeline.target import TargetChoice
-from shared_core.publish.snapshot import LayerSnapshot
 from shared_core.support.sizes import human_size
 
 if TYPE_CHECKING:  # pragma: no cover - the steps' results, loaded only when a build runs
     from shared_core.install.staging import LayerInstallResult
     from shared_core.pack.layer_zip import LayerZipResult
+    from shared_core.publish.snapshot import LayerSnapshot
 
 
 @dataclass(frozen=True)

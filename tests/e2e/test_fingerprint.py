@@ -9,6 +9,7 @@ console script.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -82,14 +83,17 @@ def copy(baseline: Path, tmp_path: Path, core_env) -> Path:
 
 
 def test_the_record_beside_the_zip(copy):
-    """``layer.zip.fingerprint.json``: the inputs' digest, the zip's sha256 and size, the manifest's sha256, stable text."""
+    """``layer.zip.fingerprint.json``: the inputs' digest, the zip's sha256 and size, the manifest's sha256, the zip
+    file's state (device, inode, size, modification and change times), stable text."""
     assert build(copy, "--force") == 0  # written by this test, not only by the module's baseline
     record = (copy / "build/lambda/layer/layer.zip.fingerprint.json").read_text(encoding="utf-8")
     data = (copy / LAYER).read_bytes()
     manifest = (copy / "build/lambda/layer/layer.zip.json").read_bytes()
+    info = os.lstat(copy / LAYER)
+    state = ",".join(f"\n    {value}" for value in (info.st_dev, info.st_ino, len(data), info.st_mtime_ns, info.st_ctime_ns))
     assert re.fullmatch(
-        '{\n  "inputs": "[0-9a-f]{64}",\n  "sha256": "%s",\n  "size": %d,\n  "manifest": "%s"\n}'
-        % (hashlib.sha256(data).hexdigest(), len(data), hashlib.sha256(manifest).hexdigest()), record)
+        '{\n  "inputs": "[0-9a-f]{64}",\n  "sha256": "%s",\n  "size": %d,\n  "manifest": "%s",\n  "state": \\[%s\n  \\]\n}'
+        % (hashlib.sha256(data).hexdigest(), len(data), hashlib.sha256(manifest).hexdigest(), state), record)
 
 
 def test_unchanged_inputs_are_up_to_date(copy, capsys):

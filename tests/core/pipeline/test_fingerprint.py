@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -77,11 +78,13 @@ def test_fingerprint_is_readable_by_the_team_whatever_the_umask(tmp_path):
         os.umask(previous)
     written = fingerprint_path(layer)
     assert written.stat().st_mode & 0o777 == 0o644
+    info = os.lstat(layer)
     assert json.loads(written.read_bytes()) == {
         "inputs": inputs_digest({"a": 1}),
         "sha256": ZIP_SHA256,
         "size": 22,
         "manifest": "0" * 64,
+        "state": [info.st_dev, info.st_ino, 22, info.st_mtime_ns, info.st_ctime_ns],
     }
 
 
@@ -113,4 +116,57 @@ def test_a_missing_or_edited_manifest_is_not_up_to_date(tmp_path):
     manifest.write_bytes(manifest.read_bytes() + b" ")
     assert is_up_to_date(layer, {"a": 1}) is False
     manifest.unlink()
+    assert is_up_to_date(layer, {"a": 1}) is False
+
+
+def _rewrite_record(layer: Path, record_mtime_ns: int, **changes: object) -> None:
+    """Edit the record beside ``layer`` (as only a test would) and set the time it says it was written."""
+    from shared_core.pipeline.fingerprint import fingerprint_path
+
+    record = fingerprint_path(layer)
+    record.write_text(json.dumps({**json.loads(record.read_text()), **changes}))
+    os.utime(record, ns=(record_mtime_ns, record_mtime_ns))
+
+
+def test_a_zip_not_written_since_its_record_is_not_hashed_again(tmp_path):
+    """Its state as recorded and a change time older than the record: the recorded sha256 is not consulted
+    (here it is garbage, and the zip still counts as the recorded one)."""
+    from shared_core.pipeline.fingerprint import is_up_to_date, write_fingerprint
+
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(ZIP)
+    write_fingerprint(layer, {"a": 1}, ZIP_SHA256, _manifest(layer))
+    _rewrite_record(layer, os.lstat(layer).st_ctime_ns + 1, sha256="0" * 64)
+    assert is_up_to_date(layer, {"a": 1}) is True
+
+
+def test_a_zip_written_in_the_records_tick_is_hashed(tmp_path):
+    """The state matches, but the zip changed no earlier than the record was written (a coarse clock could
+    hide a write): the sha256 decides, and other bytes of the same size are not up to date."""
+    from shared_core.pipeline.fingerprint import is_up_to_date, write_fingerprint
+
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(ZIP)
+    write_fingerprint(layer, {"a": 1}, ZIP_SHA256, _manifest(layer))
+    layer.write_bytes(ZIP[:-1] + b"\x01")  # another zip comment length byte: other bytes, the same size
+    info = os.lstat(layer)
+    state = [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+    _rewrite_record(layer, info.st_ctime_ns, state=state)  # recorded as if after the write, in its tick
+    assert is_up_to_date(layer, {"a": 1}) is False
+    _rewrite_record(layer, info.st_ctime_ns, sha256=hashlib.sha256(layer.read_bytes()).hexdigest())
+    assert is_up_to_date(layer, {"a": 1}) is True  # hashed: these are the recorded bytes
+
+
+def test_a_zip_written_after_its_record_is_hashed(tmp_path):
+    """Rewritten in place, same size, its modification time put back: the change time moved, so it is hashed."""
+    from shared_core.pipeline.fingerprint import is_up_to_date, write_fingerprint
+
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(ZIP)
+    write_fingerprint(layer, {"a": 1}, ZIP_SHA256, _manifest(layer))
+    before = os.lstat(layer)
+    with open(layer, "r+b") as handle:
+        handle.seek(len(ZIP) - 1)
+        handle.write(b"\x01")
+    os.utime(layer, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert is_up_to_date(layer, {"a": 1}) is False
