@@ -18,6 +18,7 @@ import pytest
 
 from shared_core.cli import main
 from shared_core.support.toolchain import find_uv
+from tests.helpers.builds import poetry_lock
 from tests.helpers.layer_assertions import dists
 from tests.helpers.wheelfactory import wheel_sha256
 
@@ -170,6 +171,20 @@ def test_a_patch_level_marker_holds_for_every_pin_source(core_env, make_project,
     assert dists(project / LAYER) == {"fake-patchlevel", "fake-c"}
 
 
+@pytest.mark.in_process
+def test_a_patch_level_marker_holds_in_a_poetry_lock_through_poetry(poetry_app, make_project):
+    """Poetry's own walk of its lock evaluates the same marker for Lambda's python3.12 (a patch release)."""
+    project = make_project(PATCHLEVEL_PROJECT + "[tool.poetry]\npackage-mode = false\n")
+    (project / "poetry.lock").write_bytes(poetry_lock(
+        '[[package]]\nname = "fake-patchlevel"\nversion = "1.0"\ngroups = ["main"]\n\n[package.dependencies]\n'
+        'fake-c = {version = "*", markers = "python_full_version >= \\"3.12.1\\""}\n\n'
+        '[[package]]\nname = "fake-c"\nversion = "1.0"\ngroups = ["main"]\nmarkers = "python_full_version >= \\"3.12.1\\""\n'
+    )(project))
+    code, _, err = poetry_app(f"lambda-layer --project {project} --python 3.12")
+    assert code == 0, err
+    assert dists(project / LAYER) == {"fake-patchlevel", "fake-c"}
+
+
 # -- 5: a managed project without its lock ------------------------------------------------------------
 
 
@@ -203,6 +218,20 @@ def test_a_lock_from_a_newer_poetry_is_refused(core_env, make_project, capsys):
         "format 2.x). Its meaning may differ, so it is not guessed at: update lambda-layer-build, or run `poetry "
         "lock` with Poetry 2.\n"
     )
+
+
+@pytest.mark.in_process
+def test_a_lock_from_a_newer_poetry_is_refused_through_poetry(poetry_app, make_project):
+    """Poetry reads its lock before our command does and refuses it itself: one line naming the file and the fix,
+    nothing built."""
+    project = make_project(PATCHLEVEL_PROJECT + "[tool.poetry]\npackage-mode = false\n",
+                           poetry__lock='[metadata]\nlock-version = "3.0"\ncontent-hash = "x"\n')
+    code, out, err = poetry_app(f"lambda-layer --project {project} --python 3.12")
+    assert (code, out) == (1, "")
+    assert err == (f"{project / 'poetry.lock'}: The lock file is not compatible with the current version of Poetry. "
+                   "Upgrade Poetry to be able to read the lock file or, alternatively, regenerate the lock file with "
+                   "the `poetry lock` command.\n")
+    assert not (project / "build").exists()
 
 
 # -- 3: a project's own sources and indexes bind its packages -------------------------------------------
