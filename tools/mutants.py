@@ -12,6 +12,7 @@ end-to-end tests that call it in process. Prints the kill rate per module and ev
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -211,10 +212,17 @@ def main(argv: Sequence[str]) -> int:
     if unknown:
         print(f"unknown module(s): {', '.join(unknown)}; choose from: {', '.join(MODULES)}", file=sys.stderr)
         return 2
+    if importlib.util.find_spec("mutmut") is None:
+        print("mutmut is not installed in this interpreter: run `make mutants` (it installs mutmut into .venv).",
+              file=sys.stderr)
+        return 2
     wheelhouse = build_wheelhouse()
     results = []
     for module in chosen:
         result = run_module(module, MODULES[module], wheelhouse)
+        if not result.statuses:  # a run that mutated nothing measured nothing: never a 100% kill rate
+            print(f"{module}: mutmut reported no mutants; see {WORK / _slug(module) / 'mutmut.log'}", file=sys.stderr)
+            return 1
         print(f"{module}: {result.killed}/{len(result.statuses)} killed ({result.rate:.1f}%) in {result.seconds:.0f} s",
               flush=True)
         results.append(result)
