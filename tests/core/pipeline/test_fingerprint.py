@@ -170,3 +170,32 @@ def test_a_zip_written_after_its_record_is_hashed(tmp_path):
         handle.write(b"\x01")
     os.utime(layer, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert is_up_to_date(layer, {"a": 1}) is False
+
+
+def test_a_zip_of_another_size_is_not_up_to_date(tmp_path):
+    from shared_core.pipeline.fingerprint import is_up_to_date, write_fingerprint
+
+    layer = tmp_path / "layer.zip"
+    layer.write_bytes(ZIP)
+    write_fingerprint(layer, {"a": 1}, ZIP_SHA256, _manifest(layer))
+    with open(layer, "ab") as handle:
+        handle.write(b"\0")
+    assert is_up_to_date(layer, {"a": 1}) is False
+
+
+def test_a_zip_whose_state_cannot_be_read_is_not_vouched_for(tmp_path):
+    """Gone between the record's reading and its state's (a race): not the recorded file."""
+    from shared_core.pipeline.fingerprint import _unchanged_since_recorded
+
+    assert _unchanged_since_recorded(tmp_path / "gone.zip", {"state": [0, 0, 0, 0, 0]}) is False
+
+
+def test_a_record_an_earlier_version_wrote_is_ours(tmp_path):
+    """Exactly the keys every record has held (no manifest digest, no file state): still ours to replace."""
+    from shared_core.pipeline.fingerprint import is_own_record
+
+    record = tmp_path / "layer.zip.fingerprint.json"
+    record.write_text('{"inputs": "0", "sha256": "0", "size": 1}')
+    assert is_own_record(record) is True
+    record.write_text('{"inputs": "0", "sha256": "0"}')
+    assert is_own_record(record) is False
