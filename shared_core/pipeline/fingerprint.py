@@ -81,11 +81,10 @@ def is_up_to_date(zip_path: Path, inputs: Dict[str, Any]) -> bool:
     manifest = manifest_path(zip_path)
     if not _is_regular(manifest) or recorded.get("manifest") != file_sha256(manifest):
         return False
-    # The size is only a cheap first filter; the hash is what recognises the zip, unless the file
-    # provably has not changed since its hash was recorded.
-    if recorded.get("size") != zip_path.stat().st_size:
-        return False
-    return _unchanged_since_recorded(zip_path, recorded) or recorded.get("sha256") == file_sha256(zip_path)
+    if _unchanged_since_recorded(zip_path, recorded):
+        return True
+    # Otherwise the hash is what recognises the zip; the size is only a cheap first filter.
+    return recorded.get("size") == zip_path.stat().st_size and recorded.get("sha256") == file_sha256(zip_path)
 
 
 def _file_state(path: Path) -> List[int]:
@@ -110,6 +109,7 @@ def write_fingerprint(zip_path: Path, inputs: Dict[str, Any], zip_sha256: str, m
     """Write the record beside the zip (atomically, like every small file of ours): the inputs' digest,
     the zip's digest and size as its build hashed them, its manifest's digest, and the zip file's state
     (which lets the next build skip hashing a file that has not been written since)."""
-    record = {"inputs": inputs_digest(inputs), "sha256": zip_sha256, "size": zip_path.stat().st_size,
-              "manifest": manifest_sha256, "state": _file_state(zip_path)}
+    state = _file_state(zip_path)
+    record = {"inputs": inputs_digest(inputs), "sha256": zip_sha256, "size": state[2], "manifest": manifest_sha256,
+              "state": state}
     write_atomically(fingerprint_path(zip_path), json.dumps(record, indent=2).encode(), prefix=".fingerprint-")
