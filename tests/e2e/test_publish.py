@@ -21,29 +21,14 @@ from shared_core.pipeline.fingerprint import read_fingerprint
 from shared_core.publish.layer_version import layer_description, upload_method
 from shared_core.settings.publish import PublishSettings, default_layer_name
 from shared_core.version import __version__
-from tests.helpers.aws_emulator import ACCOUNT, REGION, SECRET
+from tests.helpers.aws_emulator import ACCOUNT, DEMO_PYPROJECT, REGION, SECRET
 from tests.helpers.builds import indexed_poetry_project
 
 LAYER = Path("build/lambda/layer/layer.zip")
 TARGET = LambdaTarget("3.12", "arm64")
 
-PYPROJECT = """\
-[project]
-name = "Demo_App"
-version = "1.0"
-
-[tool.lambda-layer]
-python-version = "3.12"
-architecture = "arm64"
-"""
-
 
 # -- fixtures --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def demo(make_project) -> Path:
-    return make_project(PYPROJECT, name="demo", requirements__txt="fake-a==1.0\nfake-b==1.0\n")
 
 
 def publish(project: Path, *args: str) -> int:
@@ -225,7 +210,7 @@ def test_default_layer_name_and_description():
                       "s3-bucket, s3-prefix, region, profile, description, license-info, share-with, timeout.")),
 ])
 def test_invalid_publish_table(make_project, capsys, table, needle):
-    project = make_project(PYPROJECT + f"\n[tool.lambda-layer.publish]\n{table}\n", requirements__txt="fake-a==1.0\n")
+    project = make_project(DEMO_PYPROJECT + f"\n[tool.lambda-layer.publish]\n{table}\n", requirements__txt="fake-a==1.0\n")
     assert publish(project) == 1
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
@@ -496,7 +481,7 @@ def test_several_targets_publish_each_to_its_own_layer(aws, demo, capsys):
 
 @pytest.mark.in_process
 def test_nothing_is_published_when_a_target_fails_to_build(aws, make_project, capsys):
-    project = make_project(PYPROJECT, name="partial", requirements__txt="fake-x86-only==1.0\n")
+    project = make_project(DEMO_PYPROJECT, name="partial", requirements__txt="fake-x86-only==1.0\n")
     assert publish(project, "--arch", "x86_64,arm64") == 1
     err = capsys.readouterr().err
     assert err.startswith("error: 1 of 2 targets failed to build; the others are built.\n\npy312-arm64: ")

@@ -19,23 +19,13 @@ import pytest
 
 from shared_core import LambdaLayerPublisher, PublishError
 from shared_core.cli import main
-from tests.helpers.aws_emulator import REGION, BrokenEndpoint, closed_port
+from tests.helpers.aws_emulator import DEMO_PYPROJECT, REGION, BrokenEndpoint, closed_port
 from tests.helpers.builds import indexed_poetry_project, locked_poetry_project
 
 PASSWORD = "EndP0int-Pw-551"
 NAME = "demo-app-py312-arm64"
 TABLE = "[tool.lambda-layer.publish]"
 NETWORK_FIX = "Check the network (a proxy, a firewall, AWS_ENDPOINT_URL)"
-
-PYPROJECT = """\
-[project]
-name = "Demo_App"
-version = "1.0"
-
-[tool.lambda-layer]
-python-version = "3.12"
-architecture = "arm64"
-"""
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +71,6 @@ def failing_env(case: str, endpoints: Dict[str, int]) -> Dict[str, str]:
 
 
 CASES = ["silent", "closing", "refused", "region"]
-
-
-@pytest.fixture
-def demo(make_project) -> Path:
-    return make_project(PYPROJECT, name="demo", requirements__txt="fake-a==1.0\nfake-b==1.0\n")
 
 
 # -- the console script and the Python API -----------------------------------------------------
@@ -134,7 +119,7 @@ def test_timeout_option_is_validated(demo, capsys, value, shown):
 
 @pytest.mark.in_process
 def test_timeout_key_is_validated(make_project, capsys):
-    project = make_project(PYPROJECT + "\n[tool.lambda-layer.publish]\ntimeout = true\n", requirements__txt="fake-a==1.0\n")
+    project = make_project(DEMO_PYPROJECT + "\n[tool.lambda-layer.publish]\ntimeout = true\n", requirements__txt="fake-a==1.0\n")
     assert main(["publish", "--project", str(project)]) == 1
     assert capsys.readouterr().err == ("error: Field `tool.lambda-layer.publish.timeout` must be a number of seconds "
                                        "above 0 and at most 3600, got True.\n")

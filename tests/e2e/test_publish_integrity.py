@@ -35,21 +35,6 @@ NAME = "demo-app-py312-arm64"
 ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{NAME}"
 VERSIONS_PATH = rf"/2018-10-31/layers/{NAME}/versions"
 
-PYPROJECT = """\
-[project]
-name = "Demo_App"
-version = "1.0"
-
-[tool.lambda-layer]
-python-version = "3.12"
-architecture = "arm64"
-"""
-
-
-@pytest.fixture
-def demo(make_project) -> Path:
-    return make_project(PYPROJECT, name="demo", requirements__txt="fake-a==1.0\nfake-b==1.0\n")
-
 
 @pytest.fixture
 def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

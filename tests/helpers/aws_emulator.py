@@ -23,6 +23,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import urlsplit
 
@@ -204,6 +205,24 @@ def _handler(proxy: FaultProxy) -> type:
         do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = _relay
 
     return Relay
+
+
+#: The project most publish tests publish: python3.12 arm64, layer name demo-app-py312-arm64.
+DEMO_PYPROJECT = """\
+[project]
+name = "Demo_App"
+version = "1.0"
+
+[tool.lambda-layer]
+python-version = "3.12"
+architecture = "arm64"
+"""
+
+
+@pytest.fixture
+def demo(make_project: Callable[..., Path]) -> Path:
+    """:data:`DEMO_PYPROJECT` with two pinned requirements."""
+    return make_project(DEMO_PYPROJECT, name="demo", requirements__txt="fake-a==1.0\nfake-b==1.0\n")
 
 
 @pytest.fixture
